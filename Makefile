@@ -1,0 +1,41 @@
+# The project's commands. Each creates .venv and installs what it needs on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lab bench lint clean
+
+demo: $(VENV)/.stamp-base
+	$(BIN)/genesys-nb demo
+
+test: $(VENV)/.stamp-test
+	bash scripts/ensure-chromium.sh
+	$(BIN)/python -m pytest
+
+lab: $(VENV)/.stamp-lab
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(VENV)/.stamp-test
+	$(BIN)/python bench/run_all.py
+
+lint: $(VENV)/.stamp-test
+	$(BIN)/ruff check genesys_nb tests bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.stamp-base: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test,notebook,dev]'
+	touch $@ $(VENV)/.stamp-base $(VENV)/.stamp-lab
+
+$(VENV)/.stamp-lab: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[notebook]'
+	touch $@ $(VENV)/.stamp-base
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache
