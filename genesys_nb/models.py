@@ -1,0 +1,502 @@
+"""Typed models of the Data Actions API (Action, contract, ErrorBody, test result) and the ExecutionResult.
+
+Every API model keeps the JSON it was built from in ``.raw`` (unknown fields included) and
+``to_dict()`` returns JSON equal to what was received.
+"""
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from genesys_nb.errors import (
+    APIError,
+    InputValidationError,
+    error_for_class,
+    format_error_message,
+)
+
+__all__ = [
+    "Action",
+    "ActionContract",
+    "ErrorBody",
+    "ExecutionResult",
+    "FieldError",
+    "RateLimitInfo",
+    "TestExecutionResult",
+    "TestOperation",
+    "stable_action_id",
+]
+
+JSON = dict[str, Any]
+
+
+def _mapping(value: Any) -> JSON | None:
+    return dict(value) if isinstance(value, Mapping) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _require_mapping(data: Any, model: str) -> JSON:
+    if not isinstance(data, Mapping):
+        raise TypeError(f"{model}.from_dict expects a JSON object (dict), got {type(data).__name__}.")
+    return copy.deepcopy(dict(data))
+
+
+def stable_action_id(name: str) -> str:
+    """The id an exported action (which carries none) gets: ``custom_-_<uuid5(name)>``, stable across runs."""
+    return f"custom_-_{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One contract violation: a JSON path (``$.priority``, ``$`` for the whole object) and a message."""
+
+    path: str
+    message: str
+    validator: str
+    value: Any = None
+
+    def to_dict(self) -> JSON:
+        return {"path": self.path, "message": self.message, "validator": self.validator, "value": self.value}
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class ErrorBody:
+    """The platform's error JSON: message, code, status, contextId, details, nested errors."""
+
+    message: str | None = None
+    code: str | None = None
+    status: int | None = None
+    context_id: str | None = None
+    details: list[JSON] = field(default_factory=list)
+    errors: list[ErrorBody] = field(default_factory=list)
+    message_params: JSON = field(default_factory=dict)
+    raw: JSON = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ErrorBody:
+        raw = _require_mapping(data, "ErrorBody")
+        details = raw.get("details")
+        nested = raw.get("errors")
+        return cls(
+            message=_str(raw.get("message")),
+            code=_str(raw.get("code")),
+            status=_int(raw.get("status")),
+            context_id=_str(raw.get("contextId")),
+            details=[dict(d) for d in details if isinstance(d, Mapping)] if isinstance(details, list) else [],
+            errors=[cls.from_dict(e) for e in nested if isinstance(e, Mapping)] if isinstance(nested, list) else [],
+            message_params=_mapping(raw.get("messageParams")) or {},
+            raw=raw,
+        )
+
+    @property
+    def detail_codes(self) -> list[str]:
+        """Every ``details[].errorCode``, this body's first, then those of nested errors (no duplicates)."""
+        codes: list[str] = []
+        for detail in self.details:
+            code = detail.get("errorCode")
+            if isinstance(code, str) and code not in codes:
+                codes.append(code)
+        for nested in self.errors:
+            for code in nested.detail_codes:
+                if code not in codes:
+                    codes.append(code)
+        return codes
+
+    @property
+    def full_message(self) -> str:
+        """The top-level message followed by the nested ones (the nested one often says what really failed)."""
+        parts = [self.message] if self.message else []
+        for nested in self.errors:
+            text = nested.full_message
+            if text and text not in parts:
+                parts.append(text)
+        return " | ".join(parts)
+
+    def to_dict(self) -> JSON:
+        if self.raw:
+            return copy.deepcopy(self.raw)
+        out: JSON = {}
+        for key, value in (("message", self.message), ("code", self.code), ("status", self.status),
+                           ("contextId", self.context_id)):
+            if value is not None:
+                out[key] = value
+        if self.message_params:
+            out["messageParams"] = dict(self.message_params)
+        out["details"] = [dict(d) for d in self.details]
+        out["errors"] = [e.to_dict() for e in self.errors]
+        return out
+
+
+def _schema_of(value: Any) -> JSON | None:
+    """A JsonSchemaDocument, unwrapping a FlattenedJsonSchemaDocument ``{schema, arrayProperties}``."""
+    schema = _mapping(value)
+    if schema is None:
+        return None
+    inner = schema.get("schema")
+    if isinstance(inner, Mapping) and "type" not in schema and "properties" not in schema:
+        return dict(inner)
+    return schema
+
+
+@dataclass
+class ActionContract:
+    """An action's contract: input and success schemas (inline, flattened, or by URI)."""
+
+    input_schema: JSON | None = None
+    input_schema_uri: str | None = None
+    success_schema: JSON | None = None
+    success_schema_uri: str | None = None
+    error_schema: JSON | None = None
+    error_schema_uri: str | None = None
+    raw: JSON = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ActionContract:
+        raw = _require_mapping(data, "ActionContract")
+        inp = _mapping(raw.get("input")) or {}
+        out = _mapping(raw.get("output")) or {}
+        return cls(
+            input_schema=_schema_of(inp.get("inputSchema")) or _schema_of(inp.get("inputSchemaFlattened")),
+            input_schema_uri=_str(inp.get("inputSchemaUri")),
+            success_schema=_schema_of(out.get("successSchema")) or _schema_of(out.get("successSchemaFlattened")),
+            success_schema_uri=_str(out.get("successSchemaUri")),
+            error_schema=_schema_of(out.get("errorSchema")) or _schema_of(out.get("errorSchemaFlattened")),
+            error_schema_uri=_str(out.get("errorSchemaUri")),
+            raw=raw,
+        )
+
+    def to_dict(self) -> JSON:
+        if self.raw:
+            return copy.deepcopy(self.raw)
+        inp: JSON = {}
+        out: JSON = {}
+        if self.input_schema_uri is not None:
+            inp["inputSchemaUri"] = self.input_schema_uri
+        if self.input_schema is not None:
+            inp["inputSchema"] = copy.deepcopy(self.input_schema)
+        if self.success_schema_uri is not None:
+            out["successSchemaUri"] = self.success_schema_uri
+        if self.success_schema is not None:
+            out["successSchema"] = copy.deepcopy(self.success_schema)
+        if self.error_schema_uri is not None:
+            out["errorSchemaUri"] = self.error_schema_uri
+        if self.error_schema is not None:
+            out["errorSchema"] = copy.deepcopy(self.error_schema)
+        return {"input": inp, "output": out}
+
+
+@dataclass
+class Action:
+    """A data action as the API returns it (contract and config present when requested)."""
+
+    id: str
+    name: str | None = None
+    integration_id: str | None = None
+    category: str | None = None
+    version: int | None = None
+    secure: bool = False
+    contract: ActionContract | None = None
+    config: JSON | None = None
+    self_uri: str | None = None
+    raw: JSON = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Action:
+        raw = _require_mapping(data, "Action")
+        action_id = raw.get("id")
+        if not isinstance(action_id, str) or not action_id:
+            raise ValueError("Action JSON has no 'id' string; expected the API's Action object.")
+        contract = _mapping(raw.get("contract"))
+        return cls(
+            id=action_id,
+            name=_str(raw.get("name")),
+            integration_id=_str(raw.get("integrationId")),
+            category=_str(raw.get("category")),
+            version=_int(raw.get("version")),
+            secure=raw.get("secure") is True,
+            contract=ActionContract.from_dict(contract) if contract is not None else None,
+            config=_mapping(raw.get("config")),
+            self_uri=_str(raw.get("selfUri")),
+            raw=raw,
+        )
+
+    @classmethod
+    def from_export(cls, export: Mapping[str, Any], *, action_id: str | None = None, version: int = 1) -> Action:
+        """Build an Action from the exported JSON (name, integrationType, config, contract, secure; no id).
+
+        The result looks like ``GET /actions/{id}?expand=contract&includeConfig=true``: it gets an id
+        (``stable_action_id(name)`` unless given), a version, selfUri and schema URIs.
+        """
+        source = _require_mapping(export, "Action.from_export")
+        name = source.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError("Exported action has no 'name'; expected the Genesys export JSON shape.")
+        new_id = action_id or stable_action_id(name)
+        self_uri = f"/api/v2/integrations/actions/{new_id}"
+        contract_in = _mapping(source.get("contract")) or {}
+        inp = dict(_mapping(contract_in.get("input")) or {})
+        out = dict(_mapping(contract_in.get("output")) or {})
+        inp.setdefault("inputSchemaUri", f"{self_uri}/schemas/inputschema.json")
+        out.setdefault("successSchemaUri", f"{self_uri}/schemas/successschema.json")
+        raw: JSON = {"id": new_id, "name": name}
+        for key in ("integrationId", "category"):
+            if isinstance(source.get(key), str):
+                raw[key] = source[key]
+        raw["contract"] = {**contract_in, "input": inp, "output": out}
+        raw["version"] = version
+        raw["secure"] = source.get("secure") is True
+        if isinstance(source.get("config"), Mapping):
+            raw["config"] = source["config"]
+        raw["selfUri"] = self_uri
+        return cls.from_dict(raw)
+
+    @property
+    def input_schema(self) -> JSON | None:
+        return self.contract.input_schema if self.contract else None
+
+    @property
+    def success_schema(self) -> JSON | None:
+        return self.contract.success_schema if self.contract else None
+
+    @property
+    def timeout_seconds(self) -> int | None:
+        """``config.timeoutSeconds`` (1..60) when the config was fetched and sets it, else None."""
+        if not self.config:
+            return None
+        return _int(self.config.get("timeoutSeconds"))
+
+    def to_dict(self) -> JSON:
+        if self.raw:
+            return copy.deepcopy(self.raw)
+        out: JSON = {"id": self.id}
+        for key, value in (("name", self.name), ("integrationId", self.integration_id),
+                           ("category", self.category), ("version", self.version)):
+            if value is not None:
+                out[key] = value
+        if self.contract is not None:
+            out["contract"] = self.contract.to_dict()
+        out["secure"] = self.secure
+        if self.config is not None:
+            out["config"] = copy.deepcopy(self.config)
+        if self.self_uri is not None:
+            out["selfUri"] = self.self_uri
+        return out
+
+
+@dataclass
+class TestOperation:
+    """One step of ``POST /actions/{id}/test``."""
+
+    __test__ = False  # not a pytest test class despite the name
+
+    step: int | None = None
+    name: str | None = None
+    success: bool = False
+    result: Any = None
+    error: ErrorBody | None = None
+    raw: JSON = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TestOperation:
+        raw = _require_mapping(data, "TestOperation")
+        error = _mapping(raw.get("error"))
+        return cls(
+            step=_int(raw.get("step")),
+            name=_str(raw.get("name")),
+            success=raw.get("success") is True,
+            result=copy.deepcopy(raw.get("result")),
+            error=ErrorBody.from_dict(error) if error is not None else None,
+            raw=raw,
+        )
+
+    def to_dict(self) -> JSON:
+        if self.raw:
+            return copy.deepcopy(self.raw)
+        out: JSON = {"step": self.step, "name": self.name, "success": self.success, "result": self.result}
+        if self.error is not None:
+            out["error"] = self.error.to_dict()
+        return out
+
+
+@dataclass
+class TestExecutionResult:
+    """The answer of ``POST /actions/{id}/test``: per-step operations and the final result."""
+
+    __test__ = False
+
+    success: bool = False
+    operations: list[TestOperation] = field(default_factory=list)
+    error: ErrorBody | None = None
+    final_result: Any = None
+    raw: JSON = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TestExecutionResult:
+        raw = _require_mapping(data, "TestExecutionResult")
+        operations = raw.get("operations")
+        error = _mapping(raw.get("error"))
+        return cls(
+            success=raw.get("success") is True,
+            operations=[TestOperation.from_dict(op) for op in operations if isinstance(op, Mapping)]
+            if isinstance(operations, list) else [],
+            error=ErrorBody.from_dict(error) if error is not None else None,
+            final_result=copy.deepcopy(raw.get("finalResult")),
+            raw=raw,
+        )
+
+    @property
+    def failed_operation(self) -> TestOperation | None:
+        """The first step that did not succeed, if any."""
+        return next((op for op in self.operations if not op.success), None)
+
+    def to_dict(self) -> JSON:
+        if self.raw:
+            return copy.deepcopy(self.raw)
+        out: JSON = {"success": self.success, "operations": [op.to_dict() for op in self.operations]}
+        if self.error is not None:
+            out["error"] = self.error.to_dict()
+        if self.final_result is not None:
+            out["finalResult"] = copy.deepcopy(self.final_result)
+        return out
+
+
+@dataclass(frozen=True)
+class RateLimitInfo:
+    """The ``inin-ratelimit-*`` headers of one response: requests counted, allowed, seconds to reset."""
+
+    count: int | None = None
+    allowed: int | None = None
+    reset_s: float | None = None
+
+    @property
+    def remaining(self) -> int | None:
+        if self.count is None or self.allowed is None:
+            return None
+        return max(0, self.allowed - self.count)
+
+    def to_dict(self) -> JSON:
+        return {"count": self.count, "allowed": self.allowed, "reset_s": self.reset_s}
+
+
+ResultError = ErrorBody | FieldError | JSON
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _error_to_dict(error: ResultError) -> JSON:
+    if isinstance(error, (ErrorBody, FieldError)):
+        return error.to_dict()
+    return copy.deepcopy(dict(error))
+
+
+@dataclass
+class ExecutionResult:
+    """What one execution did: output or classified error, timings, attempts, correlation id.
+
+    Built client-side (the API answers with the bare output or an ErrorBody).
+    """
+
+    action_id: str
+    ok: bool
+    output: Any = None
+    errors: list[ResultError] = field(default_factory=list)
+    status_code: int | None = None
+    error_class: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    correlation_id: str | None = None
+    latency_ms: float = 0.0
+    total_ms: float = 0.0
+    attempts: int = 1
+    retry_wait_ms: float = 0.0
+    timeout_ms: int = 30000
+    timestamp: datetime = field(default_factory=_utc_now)
+    retry_after_s: float | None = None
+    request_sent: bool = True
+    rate_limit: RateLimitInfo | None = None
+
+    @property
+    def error_body(self) -> ErrorBody | None:
+        """The first ErrorBody among ``errors`` (the platform's answer), if any."""
+        return next((e for e in self.errors if isinstance(e, ErrorBody)), None)
+
+    def raise_for_error(self, *, operation: str = "execute") -> None:
+        """Raise the classified exception (with the fix in its message); do nothing when ok."""
+        if self.ok:
+            return
+        error_class = self.error_class or "server"
+        if error_class == "validation":
+            field_errors = [e for e in self.errors if isinstance(e, FieldError)]
+            if field_errors:
+                raise InputValidationError(field_errors, action_id=self.action_id)
+            raise InputValidationError(
+                [], action_id=self.action_id, message=self.error_message or "input failed the contract"
+            )
+        cls = error_for_class(error_class)
+        message = format_error_message(
+            error_class,
+            self.error_message,
+            status_code=self.status_code,
+            action_id=self.action_id,
+            correlation_id=self.correlation_id,
+            retry_after_s=self.retry_after_s,
+            operation=operation,
+            timeout_ms=self.timeout_ms,
+        )
+        if not issubclass(cls, APIError):  # only "validation" maps outside APIError, handled above
+            raise TypeError(f"error class {error_class!r} does not map to an APIError")
+        raise cls(
+            message,
+            status_code=self.status_code,
+            error_body=self.error_body,
+            correlation_id=self.correlation_id,
+            action_id=self.action_id,
+            result=self,
+            retry_after_s=self.retry_after_s,
+        )
+
+    def to_dict(self) -> JSON:
+        """A JSON-safe dict (timestamp as UTC ISO 8601 with Z)."""
+        stamp = self.timestamp.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return {
+            "action_id": self.action_id,
+            "ok": self.ok,
+            "output": copy.deepcopy(self.output),
+            "errors": [_error_to_dict(e) for e in self.errors],
+            "status_code": self.status_code,
+            "error_class": self.error_class,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "correlation_id": self.correlation_id,
+            "latency_ms": self.latency_ms,
+            "total_ms": self.total_ms,
+            "attempts": self.attempts,
+            "retry_wait_ms": self.retry_wait_ms,
+            "timeout_ms": self.timeout_ms,
+            "timestamp": stamp,
+            "retry_after_s": self.retry_after_s,
+            "request_sent": self.request_sent,
+            "rate_limit": self.rate_limit.to_dict() if self.rate_limit is not None else None,
+        }
