@@ -1,0 +1,1 @@
+"""Notebook widgets for genesys_nb."""

@@ -1,0 +1,531 @@
+"""Pure mapping from an action's input JSON Schema to form field specs, and raw widget values to inputs.
+
+Nothing here imports ipywidgets: every decision a form makes (which input kind, which bounds, which
+fields are secret, how typed text becomes a JSON value and back) is a plain function with table tests.
+
+Raw widget values mirror the schema: an object is a dict of child name -> raw value, an array is a
+list of raw item values, and a scalar is what its widget holds:
+
+- ``text``/``password``/``number``/``integer``: the typed string ("" means "not set"). Numbers stay
+  text so an optional number can be absent and an out-of-range entry reaches the validator (which
+  names the bound) instead of being silently clamped by a bounded widget.
+- ``checkbox``: a bool (required booleans only; an optional boolean is a dropdown with "not set").
+- ``dropdown``: one of ``options`` or :data:`NOT_SET`.
+- ``raw_json``: JSON text ("" means "not set").
+"""
+from __future__ import annotations
+
+import enum
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "NOT_SET",
+    "Conversion",
+    "FieldKind",
+    "FieldSpec",
+    "constraint_hint",
+    "convert_inputs",
+    "field_specs",
+    "initial_inputs",
+    "inputs_from_value",
+    "item_initial_input",
+    "iter_specs",
+    "looks_secret",
+    "value_from_inputs",
+]
+
+FieldKind = Literal[
+    "text", "password", "number", "integer", "checkbox", "dropdown", "object", "array", "raw_json"
+]
+SCALAR_KINDS = ("text", "password", "number", "integer")
+ROOT_PATH = ""
+
+
+class _NotSet(enum.Enum):
+    """The raw value of a dropdown (or any field) that holds no value; omitted from the inputs."""
+
+    NOT_SET = "NOT_SET"
+
+    def __repr__(self) -> str:
+        return "NOT_SET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_SET: Any = _NotSet.NOT_SET
+
+# Words that mark a field as secret wherever they appear in its name (letters and digits only).
+_SECRET_SUBSTRINGS = (
+    "password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey", "accesskey",
+    "credential", "motdepasse", "clientsecret",
+)
+# Words that mark a field as secret only as a whole word (so "shipping" is not a PIN).
+_SECRET_WORDS = frozenset({"pin", "pwd", "otp", "cvv", "cvc", "passcode"})
+_WORD_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_INT_RE = re.compile(r"^[+-]?\d+$")
+_FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_UNSUPPORTED_KEYWORDS = ("$ref", "oneOf", "anyOf", "allOf", "not", "if")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one property of an input schema is shown in a form (decided before any widget exists)."""
+
+    path: str
+    name: str
+    label: str
+    kind: FieldKind
+    json_type: str | None = None
+    required: bool = False
+    has_default: bool = False
+    default: Any = None
+    description: str = ""
+    options: tuple[Any, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    format: str | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+    secret: bool = False
+    children: tuple[FieldSpec, ...] = ()
+    item: FieldSpec | None = None
+    reason: str = ""
+    schema: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """Raw widget values turned into inputs, plus problems no validator can see (e.g. broken JSON)."""
+
+    value: dict[str, Any]
+    problems: dict[str, str]
+
+
+def looks_secret(name: str) -> bool:
+    """True when a field name suggests a secret (password, token, API key, PIN, ...)."""
+    compact = re.sub(r"[^a-z0-9]", "", name.lower())
+    if any(word in compact for word in _SECRET_SUBSTRINGS):
+        return True
+    words = {word.lower() for word in _WORD_RE.findall(name)}
+    return bool(words & _SECRET_WORDS)
+
+
+def field_specs(schema: Mapping[str, Any] | None, *, secure: bool = False) -> list[FieldSpec]:
+    """Field specs for the top-level properties of an input schema (in schema order).
+
+    A schema that is not an object with properties gives one ``raw_json`` spec at the root path ""
+    whose ``reason`` says why, so a form can always be built.
+    """
+    if not schema:
+        return [_root_raw("the action has no input contract; type the input as a JSON object")]
+    if not isinstance(schema, Mapping):
+        return [_root_raw(f"the input contract is not a JSON object schema ({type(schema).__name__})")]
+    unsupported = _unsupported_reason(schema)
+    if unsupported:
+        return [_root_raw(unsupported)]
+    types = _types(schema)
+    if types and types != ["object"]:
+        return [_root_raw(f"the input contract's type is {types!r}, not 'object'")]
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping) or not properties:
+        return [_root_raw("the input contract declares no properties; type the input as a JSON object")]
+    return _children(schema, parent_path="", secure=secure)
+
+
+def iter_specs(specs: Sequence[FieldSpec]) -> list[FieldSpec]:
+    """Every spec, depth first (object children and array item templates included)."""
+    out: list[FieldSpec] = []
+    for spec in specs:
+        out.append(spec)
+        out.extend(iter_specs(spec.children))
+        if spec.item is not None:
+            out.extend(iter_specs([spec.item]))
+    return out
+
+
+def constraint_hint(spec: FieldSpec) -> str:
+    """A short human hint of what the field accepts, e.g. "integer, 1 ≤ x ≤ 5" or "length 36..36"."""
+    parts: list[str] = []
+    if spec.json_type and spec.kind not in ("object", "array", "dropdown", "checkbox"):
+        parts.append(spec.json_type)
+    if spec.minimum is not None or spec.maximum is not None:
+        low = "" if spec.minimum is None else f"{_num(spec.minimum)} {'<' if spec.exclusive_minimum else '≤'} "
+        high = "" if spec.maximum is None else f" {'<' if spec.exclusive_maximum else '≤'} {_num(spec.maximum)}"
+        parts.append(f"{low}x{high}")
+    if spec.min_length is not None or spec.max_length is not None:
+        low_len = "0" if spec.min_length is None else str(spec.min_length)
+        high_len = "" if spec.max_length is None else str(spec.max_length)
+        parts.append(f"length {low_len}..{high_len}")
+    if spec.min_items is not None or spec.max_items is not None:
+        low_items = "0" if spec.min_items is None else str(spec.min_items)
+        high_items = "" if spec.max_items is None else str(spec.max_items)
+        parts.append(f"{low_items}..{high_items} items")
+    if spec.pattern:
+        parts.append(f"pattern {spec.pattern}")
+    if spec.format:
+        parts.append(f"format {spec.format}")
+    return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# schema -> specs
+
+
+def _root_raw(reason: str) -> FieldSpec:
+    return FieldSpec(path=ROOT_PATH, name="", label="input (JSON)", kind="raw_json", json_type="object",
+                     required=True, reason=reason)
+
+
+def _children(schema: Mapping[str, Any], *, parent_path: str, secure: bool) -> list[FieldSpec]:
+    properties = schema.get("properties") or {}
+    required = schema.get("required")
+    required_names = set(required) if isinstance(required, list) else set()
+    specs = []
+    for name, prop in properties.items():
+        path = f"{parent_path}.{name}" if parent_path else str(name)
+        specs.append(_spec(str(name), path, prop, required=name in required_names, secure=secure))
+    return specs
+
+
+def _types(schema: Mapping[str, Any]) -> list[str]:
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return [declared]
+    if isinstance(declared, list):
+        return [t for t in declared if isinstance(t, str)]
+    return []
+
+
+def _unsupported_reason(schema: Mapping[str, Any]) -> str:
+    for keyword in _UNSUPPORTED_KEYWORDS:
+        if keyword in schema:
+            return f"the schema uses '{keyword}', which a form cannot show field by field; type JSON"
+    return ""
+
+
+def _spec(name: str, path: str, prop: Any, *, required: bool, secure: bool) -> FieldSpec:
+    label = f"{name} *" if required else name
+    if not isinstance(prop, Mapping):
+        return FieldSpec(path=path, name=name, label=label, kind="raw_json", required=required,
+                         reason="the property's schema is not a JSON object; type JSON")
+    base: dict[str, Any] = {
+        "path": path, "name": name, "label": label, "required": required,
+        "description": str(prop.get("description") or "").strip(), "schema": prop,
+    }
+    if "default" in prop:
+        base["has_default"] = True
+        base["default"] = prop["default"]
+
+    unsupported = _unsupported_reason(prop)
+    if unsupported:
+        return FieldSpec(kind="raw_json", reason=unsupported, **base)
+    types = _types(prop)
+    nullable = "null" in types
+    concrete = [t for t in types if t != "null"]
+    if len(concrete) > 1:
+        return FieldSpec(kind="raw_json", reason=f"the property allows several types {concrete}; type JSON",
+                         **base)
+    json_type = concrete[0] if concrete else _implied_type(prop)
+    base["json_type"] = json_type
+
+    if "enum" in prop or "const" in prop:
+        options = prop["enum"] if "enum" in prop else [prop["const"]]
+        if not isinstance(options, list) or not options:
+            return FieldSpec(kind="raw_json", reason="the enum is empty or not a list; type JSON", **base)
+        if any(isinstance(option, (dict, list)) for option in options):
+            return FieldSpec(kind="raw_json", reason="the enum holds objects or arrays; type JSON", **base)
+        options = [option for option in options if not (option is None and nullable)]
+        return FieldSpec(kind="dropdown", options=tuple(options), **base)
+
+    if json_type == "boolean":
+        if required:
+            return FieldSpec(kind="checkbox", **base)
+        # An optional boolean has three states (absent, true, false): a checkbox cannot say "absent".
+        return FieldSpec(kind="dropdown", options=(True, False), **base)
+
+    if json_type in ("string", "number", "integer"):
+        bounds = _bounds(prop)
+        secret = looks_secret(name) or (secure and json_type == "string")
+        kind: FieldKind
+        if secret:
+            kind = "password"
+        elif json_type == "string":
+            kind = "text"
+        else:
+            kind = json_type  # type: ignore[assignment]
+        return FieldSpec(
+            kind=kind, secret=secret,
+            min_length=_int_or_none(prop.get("minLength")), max_length=_int_or_none(prop.get("maxLength")),
+            pattern=prop.get("pattern") if isinstance(prop.get("pattern"), str) else None,
+            format=prop.get("format") if isinstance(prop.get("format"), str) else None,
+            **bounds, **base,
+        )
+
+    if json_type == "object":
+        properties = prop.get("properties")
+        if not isinstance(properties, Mapping) or not properties:
+            return FieldSpec(kind="raw_json",
+                             reason="the object declares no properties (free-form); type JSON", **base)
+        children = tuple(_children(prop, parent_path=path, secure=secure))
+        return FieldSpec(kind="object", children=children, **base)
+
+    if json_type == "array":
+        items = prop.get("items")
+        if not isinstance(items, Mapping) or not items:
+            why = "a list of item schemas (tuple)" if isinstance(items, list) else "no item schema"
+            return FieldSpec(kind="raw_json", reason=f"the array has {why}; type JSON", **base)
+        item = _spec(name, f"{path}[]", items, required=True, secure=secure)
+        item = _replace(item, label=f"{name} item")
+        return FieldSpec(kind="array", item=item, min_items=_int_or_none(prop.get("minItems")),
+                         max_items=_int_or_none(prop.get("maxItems")), **base)
+
+    if json_type is None:
+        return FieldSpec(kind="raw_json", reason="the property declares no type; type JSON", **base)
+    return FieldSpec(kind="raw_json", reason=f"the type '{json_type}' has no form input; type JSON", **base)
+
+
+def _implied_type(prop: Mapping[str, Any]) -> str | None:
+    if "properties" in prop:
+        return "object"
+    if "items" in prop:
+        return "array"
+    if "enum" in prop or "const" in prop:
+        values = prop.get("enum") or [prop.get("const")]
+        kinds = {_json_type_of(value) for value in values if value is not None}
+        return kinds.pop() if len(kinds) == 1 else None
+    return None
+
+
+def _json_type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "other"
+
+
+def _bounds(prop: Mapping[str, Any]) -> dict[str, Any]:
+    """Numeric bounds, reading both draft-04 (boolean exclusive flags) and draft-06+ (numeric) forms."""
+    out: dict[str, Any] = {"minimum": _num_or_none(prop.get("minimum")),
+                           "maximum": _num_or_none(prop.get("maximum"))}
+    for side in ("minimum", "maximum"):
+        exclusive = prop.get(f"exclusive{side.capitalize()}")
+        if isinstance(exclusive, bool):
+            out[f"exclusive_{side}"] = exclusive and out[side] is not None
+        elif _num_or_none(exclusive) is not None:
+            out[side] = _num_or_none(exclusive)
+            out[f"exclusive_{side}"] = True
+    return out
+
+
+def _num_or_none(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _replace(spec: FieldSpec, **changes: Any) -> FieldSpec:
+    from dataclasses import replace
+
+    return replace(spec, **changes)
+
+
+# ---------------------------------------------------------------------------------------------
+# raw widget values <-> inputs
+
+
+def convert_inputs(specs: Sequence[FieldSpec], raw: Mapping[str, Any]) -> Conversion:
+    """Turn raw widget values (keyed by field name, nested like the schema) into the input dict.
+
+    Empty text, "not set" dropdowns, empty optional arrays and optional objects with nothing set are
+    left out, so the validator reports a missing required field by name. Text in a number field that
+    does not parse stays a string, so the validator names the type it expected.
+    """
+    problems: dict[str, str] = {}
+    if len(specs) == 1 and specs[0].path == ROOT_PATH:
+        value = _convert(specs[0], raw.get(ROOT_PATH, ""), specs[0].path, problems)
+        if value is NOT_SET:
+            return Conversion({}, problems)
+        if not isinstance(value, dict):
+            problems[ROOT_PATH] = "the input must be a JSON object, e.g. {\"field\": \"value\"}"
+            return Conversion({}, problems)
+        return Conversion(value, problems)
+    return Conversion(_convert_object(specs, raw, problems), problems)
+
+
+def value_from_inputs(specs: Sequence[FieldSpec], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The input dict for raw widget values (see :func:`convert_inputs`)."""
+    return convert_inputs(specs, raw).value
+
+
+def inputs_from_value(specs: Sequence[FieldSpec], value: Mapping[str, Any]) -> dict[str, Any]:
+    """Raw widget values that show ``value``; inverse of :func:`value_from_inputs` for what a form can show.
+
+    Raises ValueError naming the field when a value cannot be shown (unknown field, a value outside a
+    dropdown's options, a non-bool for a checkbox, a non-list for an array, a non-dict for an object).
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError(f"the form value must be a dict of field -> value, got {type(value).__name__}")
+    if len(specs) == 1 and specs[0].path == ROOT_PATH:
+        return {ROOT_PATH: json.dumps(dict(value), indent=2, ensure_ascii=False) if value else ""}
+    return _object_raw(specs, value, "")
+
+
+def initial_inputs(specs: Sequence[FieldSpec]) -> dict[str, Any]:
+    """Raw widget values a fresh form starts with: schema defaults, otherwise empty."""
+    if len(specs) == 1 and specs[0].path == ROOT_PATH:
+        return {ROOT_PATH: ""}
+    return {spec.name: _initial(spec) for spec in specs}
+
+
+def item_initial_input(spec: FieldSpec) -> Any:
+    """The raw value of a new array item (for the form's "add item" button)."""
+    if spec.item is None:
+        raise ValueError(f"field '{spec.path}' is not an array")
+    return _initial(spec.item, use_default=True)
+
+
+def _initial(spec: FieldSpec, *, use_default: bool = True) -> Any:
+    if use_default and spec.has_default:
+        try:
+            return _raw_for(spec, spec.default, spec.path)
+        except ValueError:
+            pass  # a default the field cannot show: start empty rather than fail to build
+    if spec.kind == "object":
+        return {child.name: _initial(child) for child in spec.children}
+    if spec.kind == "array":
+        count = spec.min_items if spec.required and spec.min_items else 0
+        return [_initial(spec.item) for _ in range(count)] if spec.item is not None else []
+    if spec.kind == "checkbox":
+        return False
+    if spec.kind == "dropdown":
+        return NOT_SET
+    return ""
+
+
+def _convert_object(specs: Sequence[FieldSpec], raw: Mapping[str, Any], problems: dict[str, str]) -> dict:
+    out: dict[str, Any] = {}
+    for spec in specs:
+        value = _convert(spec, raw.get(spec.name, _initial(spec, use_default=False)), spec.path, problems)
+        if value is not NOT_SET:
+            out[spec.name] = value
+    return out
+
+
+def _convert(spec: FieldSpec, raw: Any, path: str, problems: dict[str, str]) -> Any:
+    if spec.kind == "object":
+        if not isinstance(raw, Mapping):
+            return NOT_SET
+        children = [_at(child, f"{path}.{child.name}") for child in spec.children]
+        value = _convert_object(children, raw, problems)
+        return value if value or spec.required else NOT_SET
+    if spec.kind == "array":
+        if not isinstance(raw, Sequence) or isinstance(raw, str) or spec.item is None:
+            return NOT_SET
+        items = []
+        for index, item_raw in enumerate(raw):
+            item_spec = _at(spec.item, f"{path}[{index}]")
+            item = _convert(item_spec, item_raw, item_spec.path, problems)
+            # An empty item stays in the list as null-free "missing": skip it rather than send None.
+            if item is not NOT_SET:
+                items.append(item)
+        return items if items or spec.required else NOT_SET
+    if spec.kind == "checkbox":
+        return bool(raw)
+    if spec.kind == "dropdown":
+        return NOT_SET if raw is NOT_SET or raw is None else raw
+    if spec.kind == "raw_json":
+        text = "" if raw is None else str(raw)
+        if not text.strip():
+            return NOT_SET
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            problems[path] = f"not valid JSON ({err.msg} at line {err.lineno} column {err.colno})"
+            return NOT_SET
+    # text / password / number / integer: typed text
+    text = "" if raw is None else str(raw)
+    if text == "":
+        return NOT_SET
+    if spec.json_type in ("number", "integer"):
+        return _parse_number(text)
+    return text
+
+
+def _parse_number(text: str) -> Any:
+    stripped = text.strip()
+    if _INT_RE.match(stripped):
+        return int(stripped)
+    if _FLOAT_RE.match(stripped):
+        number = float(stripped)
+        if math.isfinite(number):
+            return number
+    return text  # the validator then says which type it expected
+
+
+def _at(spec: FieldSpec, path: str) -> FieldSpec:
+    """The spec re-rooted at a concrete path (array items get their index)."""
+    if spec.path == path:
+        return spec
+    children = tuple(_at(child, f"{path}.{child.name}") for child in spec.children)
+    return _replace(spec, path=path, children=children)
+
+
+def _object_raw(specs: Sequence[FieldSpec], value: Mapping[str, Any], parent: str) -> dict[str, Any]:
+    known = {spec.name for spec in specs}
+    unknown = [key for key in value if key not in known]
+    if unknown:
+        where = f" in '{parent}'" if parent else ""
+        raise ValueError(f"unknown field(s) {unknown}{where}; the form has {sorted(known)}")
+    return {spec.name: (_raw_for(spec, value[spec.name], spec.path) if spec.name in value
+                        else _initial(spec, use_default=False)) for spec in specs}
+
+
+def _raw_for(spec: FieldSpec, value: Any, path: str) -> Any:
+    if spec.kind == "object":
+        if not isinstance(value, Mapping):
+            raise ValueError(f"field '{path}' is an object; got {type(value).__name__}")
+        return _object_raw(spec.children, value, path)
+    if spec.kind == "array":
+        if not isinstance(value, list) or spec.item is None:
+            raise ValueError(f"field '{path}' is an array; got {type(value).__name__}")
+        return [_raw_for(spec.item, item, f"{path}[{index}]") for index, item in enumerate(value)]
+    if spec.kind == "checkbox":
+        if not isinstance(value, bool):
+            raise ValueError(f"field '{path}' is a checkbox; it takes true or false, got {value!r}")
+        return value
+    if spec.kind == "dropdown":
+        for option in spec.options:
+            if option == value and type(option) is type(value):
+                return option
+        raise ValueError(f"field '{path}' takes one of {list(spec.options)}; got {value!r}")
+    if spec.kind == "raw_json":
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return repr(value) if isinstance(value, float) else str(value)

@@ -1,0 +1,310 @@
+"""Table tests for the pure schema -> field spec mapping and the raw value <-> input conversions."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from genesys_nb.widgets.spec import (
+    NOT_SET,
+    FieldSpec,
+    constraint_hint,
+    convert_inputs,
+    field_specs,
+    initial_inputs,
+    inputs_from_value,
+    item_initial_input,
+    iter_specs,
+    looks_secret,
+    value_from_inputs,
+)
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "genesys_nb" / "emulator" / "actions"
+SAMPLE_FILES = sorted(SAMPLE_DIR.glob("*.json"))
+
+
+def _by_path(specs: list[FieldSpec]) -> dict[str, FieldSpec]:
+    return {spec.path: spec for spec in iter_specs(specs)}
+
+
+def _input_schema(export: dict[str, Any]) -> dict[str, Any] | None:
+    return ((export.get("contract") or {}).get("input") or {}).get("inputSchema")
+
+
+# ------------------------------------------------------------------ scalar mapping table
+
+SCALAR_CASES = [
+    # (property schema, required, secure, expected kind, extra expectations)
+    ({"type": "string"}, False, False, "text", {}),
+    ({"type": "string"}, False, True, "password", {"secret": True}),
+    ({"type": "integer", "minimum": 1, "maximum": 5}, True, False, "integer", {"minimum": 1, "maximum": 5}),
+    ({"type": "number", "minimum": 0, "exclusiveMinimum": True}, False, False, "number",
+     {"minimum": 0, "exclusive_minimum": True}),
+    ({"type": "number", "exclusiveMaximum": 10}, False, False, "number",
+     {"maximum": 10, "exclusive_maximum": True}),
+    ({"type": "integer"}, False, True, "integer", {"secret": False}),
+    ({"type": "boolean"}, True, False, "checkbox", {}),
+    ({"type": "boolean"}, False, False, "dropdown", {"options": (True, False)}),
+    ({"type": "string", "enum": ["a", "b"]}, False, True, "dropdown", {"options": ("a", "b")}),
+    ({"enum": [1, 2, 3]}, False, False, "dropdown", {"json_type": "integer"}),
+    ({"type": ["string", "null"]}, False, False, "text", {}),
+    ({"type": ["string", "integer"]}, False, False, "raw_json", {}),
+    ({"type": "string", "minLength": 36, "maxLength": 36, "pattern": "^x$"}, True, False, "text",
+     {"min_length": 36, "max_length": 36, "pattern": "^x$"}),
+    ({"type": "string", "default": "voice"}, True, False, "text", {"has_default": True, "default": "voice"}),
+    ({"type": "object"}, False, False, "raw_json", {}),
+    ({"type": "array"}, False, False, "raw_json", {}),
+    ({"type": "array", "items": [{"type": "string"}]}, False, False, "raw_json", {}),
+    ({"anyOf": [{"type": "string"}, {"type": "integer"}]}, False, False, "raw_json", {}),
+    ({"$ref": "#/definitions/x"}, False, False, "raw_json", {}),
+    ({}, False, False, "raw_json", {}),
+    ({"type": "null"}, False, False, "raw_json", {}),
+    ({"enum": [{"a": 1}]}, False, False, "raw_json", {}),
+]
+
+
+@pytest.mark.parametrize(("prop", "required", "secure", "kind", "expected"), SCALAR_CASES)
+def test_property_maps_to_kind(prop: dict, required: bool, secure: bool, kind: str, expected: dict) -> None:
+    schema = {"type": "object", "properties": {"field": prop}, "required": ["field"] if required else []}
+    [spec] = field_specs(schema, secure=secure)
+    assert spec.kind == kind
+    assert spec.required is required
+    assert spec.label == ("field *" if required else "field")
+    for attribute, value in expected.items():
+        assert getattr(spec, attribute) == value, attribute
+    if kind == "raw_json":
+        assert spec.reason, "a field shown as raw JSON must say why"
+    else:
+        assert spec.reason == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [("password", True), ("userPassword", True), ("api_key", True), ("apiKey", True), ("clientSecret", True),
+     ("accessToken", True), ("PIN", True), ("pinCode", True), ("motDePasse", True), ("otp", True),
+     ("shipping", False), ("mapping", False), ("Key", False), ("phoneNumber", False), ("queueId", False),
+     ("spinner", False), ("tokenized", True)],
+)
+def test_secret_names(name: str, secret: bool) -> None:
+    assert looks_secret(name) is secret
+    [spec] = field_specs({"type": "object", "properties": {name: {"type": "string"}}})
+    assert (spec.kind == "password") is secret
+
+
+def test_secret_named_integer_is_a_password_that_still_parses_numbers() -> None:
+    specs = field_specs({"type": "object", "properties": {"pin": {"type": "integer"}}})
+    assert specs[0].kind == "password" and specs[0].json_type == "integer"
+    assert value_from_inputs(specs, {"pin": "1234"}) == {"pin": 1234}
+
+
+@pytest.mark.parametrize(
+    ("schema", "reason_fragment"),
+    [
+        (None, "no input contract"),
+        ({}, "no input contract"),
+        ({"type": "object"}, "no properties"),
+        ({"type": "object", "properties": {}}, "no properties"),
+        ({"type": "array", "items": {"type": "string"}}, "not 'object'"),
+        ({"oneOf": [{"type": "object"}]}, "oneOf"),
+    ],
+)
+def test_schema_without_fields_gives_one_root_raw_json_field(schema: Any, reason_fragment: str) -> None:
+    [spec] = field_specs(schema)
+    assert spec.path == "" and spec.kind == "raw_json"
+    assert reason_fragment in spec.reason
+    assert value_from_inputs([spec], {"": '{"a": 1}'}) == {"a": 1}
+    assert value_from_inputs([spec], {"": ""}) == {}
+    assert convert_inputs([spec], {"": "[1]"}).problems == {"": "the input must be a JSON object, "
+                                                                 "e.g. {\"field\": \"value\"}"}
+    assert inputs_from_value([spec], {"a": 1}) == {"": json.dumps({"a": 1}, indent=2)}
+
+
+NESTED = {
+    "type": "object",
+    "required": ["customer", "items"],
+    "properties": {
+        "customer": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {
+                "id": {"type": "string", "pattern": "^C[0-9]+$"},
+                "address": {"type": "object", "properties": {"zip": {"type": "string"},
+                                                              "country": {"enum": ["FR", "IE"]}}},
+            },
+        },
+        "items": {
+            "type": "array", "minItems": 1, "maxItems": 3,
+            "items": {"type": "object", "required": ["sku"],
+                      "properties": {"sku": {"type": "string"}, "qty": {"type": "integer", "minimum": 1}}},
+        },
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "meta": {"type": "object", "additionalProperties": True},
+    },
+}
+
+
+def test_nested_objects_and_arrays() -> None:
+    specs = field_specs(NESTED)
+    by_path = _by_path(specs)
+    assert [s.name for s in specs] == ["customer", "items", "tags", "meta"]
+    assert by_path["customer"].kind == "object"
+    assert [c.path for c in by_path["customer"].children] == ["customer.id", "customer.address"]
+    assert by_path["customer.id"].required and by_path["customer.id"].pattern == "^C[0-9]+$"
+    assert by_path["customer.address.country"].kind == "dropdown"
+    items = by_path["items"]
+    assert items.kind == "array" and items.min_items == 1 and items.max_items == 3
+    assert items.item is not None and items.item.kind == "object" and items.item.path == "items[]"
+    assert [c.path for c in items.item.children] == ["items[].sku", "items[].qty"]
+    assert by_path["tags"].item is not None and by_path["tags"].item.kind == "text"
+    assert by_path["meta"].kind == "raw_json" and "free-form" in by_path["meta"].reason
+
+
+def test_nested_round_trip_and_omission_rules() -> None:
+    specs = field_specs(NESTED)
+    value = {
+        "customer": {"id": "C1", "address": {"zip": "75001", "country": "FR"}},
+        "items": [{"sku": "A", "qty": 2}, {"sku": "B"}],
+        "tags": ["x", "y"],
+        "meta": {"k": [1, 2]},
+    }
+    raw = inputs_from_value(specs, value)
+    assert raw["items"][1] == {"sku": "B", "qty": ""}
+    assert raw["customer"]["address"]["country"] == "FR"
+    assert value_from_inputs(specs, raw) == value
+
+    start = initial_inputs(specs)
+    # Required array with minItems starts with that many empty items; optional object starts empty.
+    assert start["items"] == [{"sku": "", "qty": ""}]
+    assert start["customer"] == {"id": "", "address": {"zip": "", "country": NOT_SET}}
+    # Required object is kept (empty) so the validator names its missing child; empty optional parts go.
+    assert value_from_inputs(specs, start) == {"customer": {}, "items": [{}]}
+    assert item_initial_input(_by_path(specs)["tags"]) == ""
+
+
+def test_conversion_problems_name_the_concrete_path() -> None:
+    specs = field_specs(NESTED)
+    raw = initial_inputs(specs)
+    raw["meta"] = "{broken"
+    raw["items"] = [{"sku": "A", "qty": "two"}]
+    conversion = convert_inputs(specs, raw)
+    assert list(conversion.problems) == ["meta"]
+    assert conversion.problems["meta"].startswith("not valid JSON")
+    # Text that is not a number is kept so the validator can say which type it wanted.
+    assert conversion.value["items"] == [{"sku": "A", "qty": "two"}]
+
+
+@pytest.mark.parametrize(
+    ("json_type", "text", "expected"),
+    [("integer", "42", 42), ("integer", " -7 ", -7), ("integer", "2.5", 2.5), ("number", "1e3", 1000.0),
+     ("number", ".5", 0.5), ("number", "abc", "abc"), ("number", "nan", "nan"), ("integer", "1_000", "1_000"),
+     ("number", "", None)],
+)
+def test_number_text_parsing(json_type: str, text: str, expected: Any) -> None:
+    specs = field_specs({"type": "object", "properties": {"n": {"type": json_type}}})
+    value = value_from_inputs(specs, {"n": text})
+    assert value == ({} if expected is None else {"n": expected})
+    if expected is not None and not isinstance(expected, str):
+        assert type(value["n"]) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [({"unknown": 1}, "unknown field"), ({"mode": "fast"}, "takes one of"), ({"flag": "yes"}, "checkbox"),
+     ({"tags": "a,b"}, "is an array"), ({"addr": "x"}, "is an object")],
+)
+def test_values_a_form_cannot_show_are_refused_by_name(value: dict, message: str) -> None:
+    schema = {"type": "object", "required": ["flag"], "properties": {
+        "mode": {"enum": ["slow"]}, "flag": {"type": "boolean"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "addr": {"type": "object", "properties": {"zip": {"type": "string"}}}}}
+    with pytest.raises(ValueError, match=message):
+        inputs_from_value(field_specs(schema), value)
+
+
+def test_text_fields_accept_any_scalar_and_empty_text_is_omitted() -> None:
+    specs = field_specs({"type": "object", "properties": {"s": {"type": "string"}, "n": {"type": "number"}}})
+    assert inputs_from_value(specs, {"s": 5, "n": 0.1}) == {"s": "5", "n": "0.1"}
+    assert value_from_inputs(specs, {"s": "", "n": ""}) == {}
+    assert value_from_inputs(specs, {"s": " ", "n": "0.1"}) == {"s": " ", "n": 0.1}
+
+
+@pytest.mark.parametrize(
+    ("prop", "hint"),
+    [({"type": "integer", "minimum": 1, "maximum": 5}, "integer, 1 ≤ x ≤ 5"),
+     ({"type": "number", "exclusiveMinimum": 0}, "number, 0 < x"),
+     ({"type": "string", "minLength": 36, "maxLength": 36}, "string, length 36..36"),
+     ({"type": "string", "maxLength": 10, "format": "date-time"}, "string, length 0..10, format date-time"),
+     ({"type": "string", "enum": ["a"]}, "")],
+)
+def test_constraint_hint(prop: dict, hint: str) -> None:
+    [spec] = field_specs({"type": "object", "properties": {"f": prop}})
+    assert constraint_hint(spec) == hint
+
+
+def test_a_default_the_field_cannot_show_is_ignored_not_fatal() -> None:
+    specs = field_specs({"type": "object", "properties": {"m": {"enum": ["a", "b"], "default": "z"}}})
+    assert initial_inputs(specs) == {"m": NOT_SET}
+
+
+# ------------------------------------------------------------------ every real and sample action
+
+
+def _check_action_specs(export: dict[str, Any]) -> None:
+    schema = _input_schema(export)
+    secure = bool(export.get("secure"))
+    specs = field_specs(schema, secure=secure)
+    assert specs, export.get("name")
+    properties = (schema or {}).get("properties") or {}
+    if properties:
+        assert [s.name for s in specs] == list(properties)
+        required = set((schema or {}).get("required") or [])
+        assert {s.name for s in specs if s.required} == required
+    for spec in iter_specs(specs):
+        assert spec.kind != "raw_json" or spec.reason
+        if secure and spec.json_type == "string" and spec.kind != "dropdown":
+            assert spec.kind == "password", spec.path
+    # Defaults round-trip, and what a form starts with converts without problems.
+    start = initial_inputs(specs)
+    conversion = convert_inputs(specs, start)
+    assert conversion.problems == {}
+    assert inputs_from_value(specs, conversion.value) == start or any(
+        s.kind in ("text", "password") and s.has_default and s.default == "" for s in iter_specs(specs))
+
+
+def test_every_real_action_maps(real_actions: list[dict[str, Any]]) -> None:
+    assert len(real_actions) >= 8
+    for export in real_actions:
+        _check_action_specs(export)
+
+
+def test_real_action_details(real_actions: list[dict[str, Any]]) -> None:
+    by_name = {export["name"]: export for export in real_actions}
+
+    def specs_for(prefix: str) -> dict[str, FieldSpec]:
+        [export] = [e for name, e in by_name.items() if name.startswith(prefix)]
+        return _by_path(field_specs(_input_schema(export), secure=bool(export.get("secure"))))
+
+    uuid = specs_for("Get User External ID")["USER_ID"]
+    assert (uuid.kind, uuid.min_length, uuid.max_length, uuid.required) == ("text", 36, 36, True)
+    assert uuid.pattern and uuid.pattern.startswith("^[a-fA-F0-9]{8}")
+    media = specs_for("Get Queue Metrics")["mediaType"]
+    assert media.kind == "dropdown" and media.default == "voice" and "voice" in media.options
+    identifier = specs_for("Fetch External Contact")
+    assert identifier["type"].kind == "dropdown" and len(identifier["type"].options) == 7
+    assert identifier["value"].description.startswith("The string value")  # leading space stripped
+    events = specs_for("Get Events")
+    assert events["maxResults"].kind == "integer" and events["maxResults"].required
+    table = specs_for("Update Data Table Row")
+    assert table["BoolFieldValue1"].kind == "dropdown" and table["IntFieldValue1"].kind == "integer"
+    assert table["Key"].kind == "text"  # "Key" is a table key, not an API key
+    secure = specs_for("LBP")
+    assert all(spec.kind == "password" for spec in secure.values())
+    assert secure["idBEL"].max_length == 10
+
+
+@pytest.mark.skipif(not SAMPLE_FILES, reason="no sample actions packaged yet")
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=[p.stem for p in SAMPLE_FILES])
+def test_every_sample_action_maps(path: Path) -> None:
+    _check_action_specs(json.loads(path.read_text(encoding="utf-8")))
