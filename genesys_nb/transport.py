@@ -1,0 +1,175 @@
+"""The async HTTP transport: httpx's API over aiohttp's connection pool, with honest failure mapping.
+
+Why: plain ``httpx.AsyncClient`` (httpcore) stops scaling beyond about 8 requests in flight
+(encode/httpx#3215); measured on loopback at 32 in flight, httpx over aiohttp runs about ten
+times faster (``bench/bench_async_stacks.py`` re-measures it; figures in BENCHMARKS.md).
+
+Why not ``httpx_aiohttp.AiohttpTransport`` as is: it maps every ``aiohttp.ClientConnectionError``
+to ``httpx.ConnectTimeout``, including a server that drops the connection *after* a POST was
+written. A retry rule for "failed to connect" would then run a non-idempotent action twice.
+This transport maps each failure point to the httpx exception that says what happened:
+
+=====================================================  ======================  =============
+failure                                                httpx exception          request sent
+=====================================================  ======================  =============
+connection refused, DNS failure, TLS handshake failed  ``ConnectError``         no
+connect phase exceeded the connect/pool deadline       ``ConnectTimeout``       no
+connection reset/closed once connected (any time)      ``ReadError`` /          maybe: treated
+                                                       ``RemoteProtocolError``  as yes
+no response byte within the read deadline              ``ReadTimeout``          yes
+malformed response                                     ``RemoteProtocolError``  yes
+=====================================================  ======================  =============
+
+A reset that arrives after the connection was established is never reported as a connect
+failure: once the request bytes may have left the process, only the server knows whether it
+ran the action, so the caller must treat it as sent.
+"""
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiohttp
+import httpx
+
+__all__ = ["AiohttpTransport", "default_async_transport", "map_aiohttp_error"]
+
+_CHUNK_BYTES = 64 * 1024
+# Above the platform's 50 concurrent executions, so the pool never becomes the limit.
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+
+
+def map_aiohttp_error(exc: BaseException) -> type[httpx.TransportError]:
+    """Return the httpx exception class that honestly describes an aiohttp (or socket) failure.
+
+    Connect-phase failures (the request was provably not written) map to ``ConnectError`` /
+    ``ConnectTimeout``; everything after the connection was made maps to a read/protocol error.
+    """
+    if isinstance(exc, aiohttp.ClientConnectorError):  # refused, DNS, TLS: before any byte was sent
+        return httpx.ConnectError
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):  # connect (or pool wait) deadline
+        return httpx.ConnectTimeout
+    if isinstance(exc, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):  # read deadline
+        return httpx.ReadTimeout
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError
+    if isinstance(exc, (aiohttp.ClientResponseError, aiohttp.ClientPayloadError)):
+        return httpx.RemoteProtocolError if isinstance(exc, aiohttp.ClientResponseError) else httpx.ReadError
+    if isinstance(exc, (aiohttp.InvalidURL,)):
+        return httpx.UnsupportedProtocol
+    # ClientOSError / ClientConnectionResetError / any other connection error after connecting.
+    return httpx.ReadError
+
+
+@contextmanager
+def _mapped(request: httpx.Request) -> Iterator[None]:
+    try:
+        yield
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        error_type = map_aiohttp_error(exc)
+        raise error_type(f"{type(exc).__name__}: {exc}", request=request) from exc
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _mapped(self._request):
+            async for chunk in self._response.content.iter_chunked(_CHUNK_BYTES):
+                yield chunk
+
+    async def aclose(self) -> None:
+        self._response.release()
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An ``httpx.AsyncBaseTransport`` backed by one ``aiohttp.ClientSession`` per event loop.
+
+    httpx keeps doing what it does well (auth flows, timeouts as extensions, decoding, cookies,
+    the MockTransport seam); aiohttp only moves bytes. Automatic decompression, cookies and
+    redirects are left to httpx so behaviour matches the default transport.
+    """
+
+    def __init__(
+        self,
+        *,
+        verify: ssl.SSLContext | bool = True,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+    ) -> None:
+        if isinstance(verify, ssl.SSLContext):
+            self._ssl: ssl.SSLContext | bool = verify
+        else:
+            self._ssl = httpx.create_ssl_context(verify=verify) if verify else False
+        self._limits = limits
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            # A session is bound to the loop that created it; a client reused from a new loop
+            # (asyncio.run twice in a script) gets a fresh pool instead of a "different loop" error.
+            connector = aiohttp.TCPConnector(
+                limit=self._limits.max_connections or 0,
+                keepalive_timeout=self._limits.keepalive_expiry,
+                ssl=self._ssl,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+                timeout=aiohttp.ClientTimeout(total=None),
+            )
+            self._loop = loop
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._get_session()
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        body = await request.aread()
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
+        client_timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=timeouts.get("pool"),
+            sock_connect=timeouts.get("connect"),
+            sock_read=timeouts.get("read"),
+        )
+        with _mapped(request):
+            response = await session.request(
+                request.method,
+                str(request.url),
+                headers=headers,
+                data=body or None,
+                allow_redirects=False,
+                compress=None,
+                timeout=client_timeout,
+                skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept", "Content-Type"),
+            )
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        if response.reason:
+            extensions["reason_phrase"] = response.reason.encode("ascii", "replace")
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_ResponseStream(response, request),
+            request=request,
+            extensions=extensions,
+        )
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            try:
+                await session.close()
+            except RuntimeError:  # the loop that owned it is gone; nothing left to release
+                pass
+
+
+def default_async_transport() -> httpx.AsyncBaseTransport:
+    """The async transport genesys_nb uses when a session or caller gives none (chosen by measurement)."""
+    return AiohttpTransport()

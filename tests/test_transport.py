@@ -1,0 +1,249 @@
+"""Which httpx exception each network failure point maps to, for the default async transport.
+
+A retry rule may re-send a non-idempotent execute only when the request provably never reached
+the server; these tests pin that the transport reports a connect failure only in that case.
+Each failure point is a real socket on 127.0.0.1 behaving badly at a chosen moment.
+"""
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import threading
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from genesys_nb.transport import AiohttpTransport, default_async_transport, map_aiohttp_error
+
+CONNECT_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    """Read one full HTTP request (head + Content-Length body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return data
+
+
+def _reset(conn: socket.socket) -> None:
+    """Close with an RST instead of a FIN (SO_LINGER on, timeout 0)."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+class _BadServer:
+    """Accepts connections on 127.0.0.1 and hands each to `behaviour` in a thread."""
+
+    def __init__(self, behaviour: Callable[[socket.socket, _BadServer], None]) -> None:
+        self.behaviour = behaviour
+        self.requests_seen = 0
+        self.release = threading.Event()
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.behaviour, args=(conn, self), daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self._sock.close()
+
+
+def _reset_on_accept(conn: socket.socket, server: _BadServer) -> None:
+    _reset(conn)
+
+
+def _reset_after_request(conn: socket.socket, server: _BadServer) -> None:
+    if _read_request(conn):
+        server.requests_seen += 1
+    _reset(conn)
+
+
+def _close_after_request(conn: socket.socket, server: _BadServer) -> None:
+    if _read_request(conn):
+        server.requests_seen += 1
+    conn.close()
+
+
+def _slow_response(conn: socket.socket, server: _BadServer) -> None:
+    if _read_request(conn):
+        server.requests_seen += 1
+    server.release.wait(10)
+    conn.close()
+
+
+def _garbage_response(conn: socket.socket, server: _BadServer) -> None:
+    _read_request(conn)
+    conn.sendall(b"this is not HTTP\r\n\r\n")
+    conn.close()
+
+
+@pytest.fixture(params=["genesys_nb", "httpx_default"])
+def transport_factory(request: pytest.FixtureRequest) -> Callable[[], httpx.AsyncBaseTransport]:
+    """The chosen transport, and httpx's own for comparison: both must classify alike."""
+    if request.param == "genesys_nb":
+        return default_async_transport
+    return httpx.AsyncHTTPTransport
+
+
+@pytest.fixture()
+def bad_server() -> Iterator[Callable[[Callable[[socket.socket, _BadServer], None]], _BadServer]]:
+    servers: list[_BadServer] = []
+
+    def start(behaviour: Callable[[socket.socket, _BadServer], None]) -> _BadServer:
+        server = _BadServer(behaviour)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def _post(url: str, transport: httpx.AsyncBaseTransport, timeout_s: float = 5.0) -> BaseException:
+    async def go() -> BaseException:
+        async with httpx.AsyncClient(transport=transport, timeout=timeout_s) as client:
+            try:
+                await client.post(f"{url}/api/v2/integrations/actions/x/execute", json={"a": 1})
+            except httpx.HTTPError as exc:
+                return exc
+        raise AssertionError("the request unexpectedly succeeded")
+
+    return asyncio.run(go())
+
+
+def test_default_transport_is_the_aiohttp_backed_one() -> None:
+    assert isinstance(default_async_transport(), AiohttpTransport)
+
+
+def test_refused_connection_is_a_connect_error(transport_factory: Callable[[], httpx.AsyncBaseTransport]) -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens on this port now
+    exc = _post(f"http://127.0.0.1:{port}", transport_factory())
+    assert isinstance(exc, httpx.ConnectError)
+
+
+def test_reset_on_accept_is_never_a_timeout(transport_factory: Callable[[], httpx.AsyncBaseTransport],
+                                            bad_server: Callable[..., _BadServer]) -> None:
+    # The connection was established, so the bytes may have been written before the RST arrived:
+    # whatever the race, it must be a transport error and must not look like a slow server.
+    server = bad_server(_reset_on_accept)
+    exc = _post(server.url, transport_factory())
+    assert isinstance(exc, httpx.TransportError)
+    assert not isinstance(exc, httpx.TimeoutException)
+
+
+def test_reset_after_the_request_was_written_is_not_a_connect_failure(
+    transport_factory: Callable[[], httpx.AsyncBaseTransport], bad_server: Callable[..., _BadServer]
+) -> None:
+    server = bad_server(_reset_after_request)
+    exc = _post(server.url, transport_factory())
+    assert server.requests_seen == 1
+    assert isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError))
+    assert not isinstance(exc, CONNECT_FAILURES)
+
+
+def test_close_after_the_request_was_written_is_a_protocol_error(
+    transport_factory: Callable[[], httpx.AsyncBaseTransport], bad_server: Callable[..., _BadServer]
+) -> None:
+    server = bad_server(_close_after_request)
+    exc = _post(server.url, transport_factory())
+    assert server.requests_seen == 1
+    assert isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError))
+    assert not isinstance(exc, CONNECT_FAILURES)
+
+
+def test_slow_response_is_a_read_timeout(transport_factory: Callable[[], httpx.AsyncBaseTransport],
+                                         bad_server: Callable[..., _BadServer]) -> None:
+    server = bad_server(_slow_response)
+    exc = _post(server.url, transport_factory(), timeout_s=0.3)
+    assert server.requests_seen == 1
+    assert isinstance(exc, httpx.ReadTimeout)
+
+
+def test_malformed_response_is_a_protocol_error(transport_factory: Callable[[], httpx.AsyncBaseTransport],
+                                                bad_server: Callable[..., _BadServer]) -> None:
+    server = bad_server(_garbage_response)
+    exc = _post(server.url, transport_factory())
+    assert isinstance(exc, httpx.RemoteProtocolError)
+
+
+@pytest.mark.parametrize(
+    ("aiohttp_error", "expected"),
+    [
+        ("connector", httpx.ConnectError),
+        ("connection_timeout", httpx.ConnectTimeout),
+        ("socket_timeout", httpx.ReadTimeout),
+        ("server_disconnected", httpx.RemoteProtocolError),
+        ("os_error", httpx.ReadError),
+        ("connection_reset", httpx.ReadError),
+        ("payload", httpx.ReadError),
+    ],
+)
+def test_error_mapping_table(aiohttp_error: str, expected: type[Exception]) -> None:
+    import aiohttp
+    from aiohttp.client_reqrep import ConnectionKey
+
+    key = ConnectionKey("127.0.0.1", 1, False, None, None, None, None)
+    errors: dict[str, BaseException] = {
+        "connector": aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "refused")),
+        "connection_timeout": aiohttp.ConnectionTimeoutError("connect"),
+        "socket_timeout": aiohttp.SocketTimeoutError("read"),
+        "server_disconnected": aiohttp.ServerDisconnectedError(),
+        "os_error": aiohttp.ClientOSError(104, "reset"),
+        "connection_reset": aiohttp.ClientConnectionResetError("reset"),
+        "payload": aiohttp.ClientPayloadError("truncated"),
+    }
+    assert map_aiohttp_error(errors[aiohttp_error]) is expected
+
+
+def test_successful_round_trip_keeps_headers_and_body(bad_server: Callable[..., _BadServer]) -> None:
+    def ok(conn: socket.socket, server: _BadServer) -> None:
+        request = _read_request(conn)
+        server.requests_seen += 1
+        assert b"content-type: application/json" in request.lower()
+        body = b'{"ok":true}'
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ninin-ratelimit-count: 7\r\n"
+            b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+        conn.close()
+
+    server = bad_server(ok)
+
+    async def go() -> httpx.Response:
+        async with httpx.AsyncClient(transport=default_async_transport()) as client:
+            return await client.post(f"{server.url}/x", json={"a": 1})
+
+    response = asyncio.run(go())
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
+    assert response.headers["inin-ratelimit-count"] == "7"
+    assert server.requests_seen == 1
