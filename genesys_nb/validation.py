@@ -1,0 +1,467 @@
+"""Input and output contracts of Data Actions, checked client-side with JSON Schema.
+
+`DataActionValidator` turns an action's input contract (and its success schema) into a list of
+`FieldError`s, each with a JSON path (`$.USER_ID`, `$.address.zip`, `$.items[2]`), the JSON
+Schema keyword that failed (`pattern`, `required`, ...) and a message a person can act on.
+
+Choices worth knowing:
+
+- The draft comes from the schema's `$schema`; without one (or with an unknown one) the schema is
+  read as draft-04, the draft Genesys Cloud contracts declare. Draft-04 semantics therefore hold:
+  `exclusiveMaximum: true` is a boolean modifier of `maximum`, `1.0` is not an `integer`.
+  `format` is checked (`date-time`, `email`, `ipv4`, ... as far as the installed checkers go).
+- A missing required property is reported at the path of the *missing field*
+  (`$.queueId`, validator `"required"`), not at its parent object, so a form can show the error
+  next to the field. The same holds for a property refused by `additionalProperties: false`.
+- Values of a secure action (`secure: true`) never appear in messages: they read `<redacted>`.
+- Compiled validators are cached per (action id, version) and reused; priming an action with a
+  new version (or a changed contract) compiles again.
+- A contract that is not a valid schema raises `ContractSchemaError` naming the action and the
+  broken keyword; `$ref`s to remote documents are never fetched.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from jsonschema import Draft4Validator
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
+from jsonschema_specifications import REGISTRY as _METASCHEMA_REGISTRY
+from referencing.exceptions import Unresolvable
+
+from .errors import GenesysNBError, InputValidationError, fix_hint
+from .models import Action, FieldError
+
+if TYPE_CHECKING:
+    from .client import AsyncDataActionsClient, DataActionsClient
+
+__all__ = [
+    "REDACTED",
+    "ContractSchemaError",
+    "DataActionValidator",
+    "action_label",
+    "compile_schema",
+    "field_errors",
+    "format_violations",
+    "json_path",
+]
+
+REDACTED = "<redacted>"
+Which = Literal["input", "success"]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MAX_VALUE_CHARS = 60
+
+
+class ContractSchemaError(GenesysNBError, ValueError):
+    """An action's contract is not a valid JSON Schema, so nothing can be checked against it."""
+
+
+# --------------------------------------------------------------------------------------------
+# Pure helpers
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """`["address", "zip"]` -> `$.address.zip`; indexes as `[2]`; odd keys as `['Phone Number']`."""
+    path = "$"
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif _IDENTIFIER.match(part):
+            path += f".{part}"
+        else:
+            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
+            path += f"['{escaped}']"
+    return path
+
+
+def action_label(action: Action | None, action_id: str | None = None) -> str:
+    """How messages name an action: `action 'Get Events' (custom_-_...)`."""
+    if action is None:
+        return f"action {action_id}" if action_id else "the action"
+    name = getattr(action, "name", None)
+    ident = getattr(action, "id", None) or action_id
+    if name and ident:
+        return f"action {name!r} ({ident})"
+    return f"action {name!r}" if name else f"action {ident}"
+
+
+def _metaschema_errors(cls: type[Validator], schema: Mapping[str, Any]) -> list[ValidationError]:
+    meta_cls = validator_for(cls.META_SCHEMA, default=cls)
+    meta = meta_cls(cls.META_SCHEMA, format_checker=meta_cls.FORMAT_CHECKER)
+    problems = []
+    for error in meta.iter_errors(schema):
+        # Draft-04's metaschema wants at least one name in `required`; exported contracts often
+        # carry `"required": []`, which validates nothing and is accepted by the platform.
+        if error.validator == "minItems" and error.instance == [] and list(error.path)[-1:] == ["required"]:
+            continue
+        problems.append(error)
+    return problems
+
+
+def compile_schema(schema: Any, *, label: str = "the schema") -> Validator:
+    """Check `schema` against its draft's metaschema and build a reusable validator for it.
+
+    The draft is taken from `$schema` (draft-04 when absent or unknown); format checking is on.
+    Raises ContractSchemaError (a ValueError) naming `label` and the broken keyword.
+    """
+    if isinstance(schema, bool):
+        return Draft4Validator(schema, registry=_METASCHEMA_REGISTRY)
+    if not isinstance(schema, Mapping):
+        raise ContractSchemaError(
+            f"The contract of {label} is not a JSON Schema object (got {type(schema).__name__}); "
+            "fix the action's contract in Genesys Cloud."
+        )
+    declared = schema.get("$schema")
+    if declared is not None and not isinstance(declared, str):
+        raise ContractSchemaError(
+            f"The contract of {label} has a non-string '$schema' ({declared!r}); "
+            "use 'http://json-schema.org/draft-04/schema#'."
+        )
+    cls = validator_for(schema, default=Draft4Validator)
+    problems = _metaschema_errors(cls, schema)
+    if problems:
+        details = "; ".join(
+            f"at {json_path(error.path)}: {error.message}" for error in problems[:5]
+        )
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ContractSchemaError(
+            f"The contract of {label} is not a valid {cls.__name__.removesuffix('Validator')} "
+            f"JSON Schema: {details}{more}. Fix the schema in the action's contract."
+        )
+    return cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_METASCHEMA_REGISTRY)
+
+
+def _show(value: Any, redact: bool) -> str:
+    if redact:
+        return REDACTED
+    text = repr(value)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
+
+
+def _type_names(expected: Any) -> str:
+    if isinstance(expected, list):
+        return "one of " + ", ".join(repr(name) for name in expected)
+    return repr(expected)
+
+
+def _message(error: ValidationError, redact: bool) -> str:
+    """A message for one violation, with the limit that was broken and never a secure value."""
+    keyword = error.validator
+    expected = error.validator_value
+    instance = error.instance
+    shown = _show(instance, redact)
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if keyword == "type":
+        hint = ""
+        if expected == "integer" and isinstance(instance, float):
+            hint = " (a whole number without a decimal point is required)"
+        elif expected in ("integer", "number") and isinstance(instance, bool):
+            hint = " (a boolean is not a number)"
+        elif expected in ("integer", "number") and isinstance(instance, str):
+            hint = " (send a JSON number, not a string)"
+        elif expected == "boolean" and isinstance(instance, str):
+            hint = " (send true or false, not a string)"
+        return f"{shown} is not of type {_type_names(expected)}{hint}"
+    if keyword == "enum":
+        return f"{shown} is not one of {_show(list(expected), False)}"
+    if keyword == "pattern":
+        return f"{shown} does not match pattern {expected!r}"
+    if keyword in ("minLength", "maxLength") and isinstance(instance, str):
+        relation = "shorter" if keyword == "minLength" else "longer"
+        bound = "minimum" if keyword == "minLength" else "maximum"
+        return f"{shown} is {relation} than the {bound} length {expected} (length {len(instance)})"
+    if keyword in ("minimum", "maximum"):
+        below = keyword == "minimum"
+        exclusive = schema.get("exclusiveMinimum" if below else "exclusiveMaximum") is True
+        relation = ("less than" if below else "greater than") + (" or equal to" if exclusive else "")
+        kind = ("exclusive " if exclusive else "") + keyword
+        return f"{shown} is {relation} the {kind} {expected}"
+    if keyword in ("exclusiveMinimum", "exclusiveMaximum") and not isinstance(expected, bool):
+        relation = "less than or equal to" if keyword == "exclusiveMinimum" else "greater than or equal to"
+        return f"{shown} is {relation} the exclusive {keyword[9:].lower()} {expected}"
+    if keyword == "format":
+        return f"{shown} is not a valid {expected!r}"
+    if keyword == "const":
+        return f"{shown} is not the required value {_show(expected, False)}"
+    if redact:
+        return f"value fails {keyword!r} ({_show(expected, False)})"
+    return error.message
+
+
+def _missing_names(error: ValidationError) -> list[str]:
+    if not isinstance(error.instance, Mapping) or not isinstance(error.validator_value, list):
+        return []
+    return [name for name in error.validator_value if name not in error.instance]
+
+
+def _extra_names(error: ValidationError) -> list[str]:
+    instance, schema = error.instance, error.schema
+    if not isinstance(instance, Mapping) or not isinstance(schema, Mapping):
+        return []
+    declared = schema.get("properties") or {}
+    patterns = [re.compile(p) for p in (schema.get("patternProperties") or {})]
+    return [
+        name for name in instance
+        if name not in declared and not any(p.search(name) for p in patterns)
+    ]
+
+
+def _expand(errors: Iterable[ValidationError], redact: bool) -> Iterator[FieldError]:
+    pending_required: dict[tuple[Any, ...], Iterator[str]] = {}
+    for error in errors:
+        parts = list(error.absolute_path)
+        if error.validator == "required" and isinstance(error.validator_value, list):
+            # jsonschema reports one error per missing name, in `required` order.
+            key = (tuple(parts), tuple(error.absolute_schema_path))
+            names = pending_required.setdefault(key, iter(_missing_names(error)))
+            name = next(names, None)
+            if name is not None:
+                yield FieldError(
+                    path=json_path([*parts, name]),
+                    message=f"{name!r} is a required property",
+                    validator="required",
+                    value=None,
+                )
+                continue
+        if error.validator == "additionalProperties" and error.validator_value is False:
+            extras = _extra_names(error)
+            if extras:
+                for name in extras:
+                    yield FieldError(
+                        path=json_path([*parts, name]),
+                        message=f"{name!r} is not a property of the contract (additionalProperties is false)",
+                        validator="additionalProperties",
+                        value=REDACTED if redact else error.instance[name],
+                    )
+                continue
+        yield FieldError(
+            path=json_path(parts),
+            message=_message(error, redact),
+            validator=str(error.validator),
+            value=REDACTED if redact else error.instance,
+        )
+
+
+def field_errors(validator: Validator, instance: Any, *, redact: bool = False, label: str = "the schema"
+                 ) -> list[FieldError]:
+    """Every violation of `instance` against a compiled `validator`, ordered by JSON path.
+
+    `redact=True` keeps values out of messages and `FieldError.value` (secure actions).
+    A `$ref` that cannot be resolved raises ContractSchemaError naming `label`.
+    """
+    try:
+        raw = list(validator.iter_errors(instance))
+    except Unresolvable as err:
+        raise ContractSchemaError(
+            f"The contract of {label} has a $ref that cannot be resolved ({err}); "
+            "inline the referenced definition in the schema."
+        ) from err
+    found = list(_expand(raw, redact))
+    return sorted(found, key=lambda item: (item.path, item.validator))
+
+
+def format_violations(label: str, errors: list[FieldError], *, what: str = "Input") -> str:
+    """`Input for action 'X' (id) violates its contract (2 problems): $.a: ...; $.b: ...`."""
+    count = len(errors)
+    listed = "; ".join(f"{error.path}: {error.message}" for error in errors)
+    noun = "problem" if count == 1 else "problems"
+    return f"{what} for {label} violates its contract ({count} {noun}): {listed}"
+
+
+# --------------------------------------------------------------------------------------------
+# The stateful validator
+
+
+class DataActionValidator:
+    """Checks inputs and outputs against action contracts; actions fetched once, schemas compiled once.
+
+    With a sync `DataActionsClient`, an action that was never primed is fetched on first use.
+    With an async client, call `await aget_action(action_id)` (or `prime(action)`) first; the
+    checks themselves are pure CPU work and stay synchronous.
+    """
+
+    def __init__(self, client: DataActionsClient | AsyncDataActionsClient | None = None) -> None:
+        self._client = client
+        self._actions: dict[str, Action] = {}
+        self._fetched_schemas: dict[tuple[str, int | None, Which], Any] = {}
+        self._compiled: dict[tuple[str, int | None, Which], Validator | None] = {}
+        self._lock = threading.Lock()
+        self.compile_count = 0
+        """How many schemas were compiled so far (each (action id, version, contract side) once)."""
+
+    def __repr__(self) -> str:
+        return f"DataActionValidator(actions={len(self._actions)}, compiled={len(self._compiled)})"
+
+    @property
+    def _client_is_async(self) -> bool:
+        get_action = getattr(self._client, "get_action", None)
+        return get_action is not None and inspect.iscoroutinefunction(get_action)
+
+    # ---- actions -------------------------------------------------------------------------
+    def prime(self, action: Action) -> Action:
+        """Register an action that was already fetched; a new version or contract is compiled again."""
+        action_id = getattr(action, "id", None)
+        if not action_id:
+            raise ValueError(
+                "prime() needs an Action with an id; build exported JSON with "
+                "Action.from_export(export, action_id='custom_-_...')."
+            )
+        with self._lock:
+            known = self._actions.get(action_id)
+            if known is not None and not _same_contract(known, action):
+                for key in [k for k in self._compiled if k[0] == action_id]:
+                    del self._compiled[key]
+                for key in [k for k in self._fetched_schemas if k[0] == action_id]:
+                    del self._fetched_schemas[key]
+            self._actions[action_id] = action
+        return action
+
+    def forget(self, action_id: str | None = None) -> None:
+        """Drop one cached action (or all) so the next check fetches it again."""
+        with self._lock:
+            ids = list(self._actions) if action_id is None else [action_id]
+            for ident in ids:
+                self._actions.pop(ident, None)
+            for cache in (self._compiled, self._fetched_schemas):
+                for key in [k for k in cache if k[0] in ids]:
+                    del cache[key]
+
+    def cached_action(self, action_id: str) -> Action | None:
+        """The action known for `action_id` without any request (None when never primed/fetched)."""
+        return self._actions.get(action_id)
+
+    def get_action(self, action_id: str) -> Action:
+        """The known action, or fetch it (with its contract) through the sync client."""
+        action = self._actions.get(action_id)
+        if action is None:
+            client = self._require_client(action_id, sync=True)
+            action = self.prime(client.get_action(action_id))
+        return action
+
+    async def aget_action(self, action_id: str) -> Action:
+        """The known action, or fetch it through the async client, with any schema given only by URI."""
+        action = self._actions.get(action_id)
+        if action is None:
+            client = self._require_client(action_id, sync=False)
+            action = self.prime(await client.get_action(action_id))
+        if self._client is not None and self._client_is_async:
+            for which in ("input", "success"):
+                if self._needs_schema_fetch(action, which):  # type: ignore[arg-type]
+                    schema = await self._client.get_schema(action_id, which)  # type: ignore[misc]
+                    self._fetched_schemas[(action_id, action.version, which)] = schema  # type: ignore[index]
+        return action
+
+    def _require_client(self, action_id: str, *, sync: bool) -> Any:
+        if self._client is None:
+            raise ValueError(
+                f"Action {action_id} is not known to this validator and it has no client to fetch it: "
+                "pass a client (DataActionValidator(client)) or call prime(action) first."
+            )
+        if sync and self._client_is_async:
+            raise ValueError(
+                f"Action {action_id} is not known yet and the validator's client is async: "
+                f"call `await validator.aget_action({action_id!r})` (or prime(action)) before checking."
+            )
+        if not sync and not self._client_is_async:
+            raise ValueError(
+                f"aget_action({action_id!r}) needs an AsyncDataActionsClient; use get_action() with a sync client."
+            )
+        return self._client
+
+    def _needs_schema_fetch(self, action: Action, which: Which) -> bool:
+        contract = getattr(action, "contract", None)
+        if contract is None or _inline_schema(action, which) is not None:
+            return False
+        uri = contract.input_schema_uri if which == "input" else contract.success_schema_uri
+        return bool(uri) and (action.id, action.version, which) not in self._fetched_schemas
+
+    # ---- compiled validators -------------------------------------------------------------
+    def _compiled_for(self, action_id: str, which: Which) -> tuple[Action, Validator | None]:
+        action = self.get_action(action_id) if not self._client_is_async else self._known(action_id)
+        key = (action_id, action.version, which)
+        with self._lock:
+            if key in self._compiled:
+                return action, self._compiled[key]
+        schema = _inline_schema(action, which)
+        if schema is None:
+            schema = self._fetched_schemas.get(key)
+        side = "input contract" if which == "input" else "success schema"
+        if schema is None and self._client is not None and self._needs_schema_fetch(action, which):
+            # The action came without this schema inline, only its URI: fetch it once. Without a
+            # client there is nothing to fetch with, and a primed action is taken as complete.
+            if self._client_is_async:
+                raise ValueError(
+                    f"The {side} of {action_label(action, action_id)} is only given by URI and was not "
+                    f"fetched: call `await validator.aget_action({action_id!r})` first (async client)."
+                )
+            schema = self._client.get_schema(action_id, which)  # type: ignore[union-attr]
+            self._fetched_schemas[key] = schema
+        compiled = None if schema is None else compile_schema(
+            schema, label=f"{action_label(action, action_id)} ({side})"
+        )
+        with self._lock:
+            # Another thread may have compiled meanwhile; keep the first so callers share one object.
+            if key not in self._compiled:
+                self._compiled[key] = compiled
+                if compiled is not None:
+                    self.compile_count += 1
+            return action, self._compiled[key]
+
+    def _known(self, action_id: str) -> Action:
+        action = self._actions.get(action_id)
+        if action is None:
+            self._require_client(action_id, sync=True)  # raises the explanatory error
+            raise AssertionError("unreachable")
+        return action
+
+    def input_validator(self, action_id: str) -> Validator | None:
+        """The compiled input-contract validator (None when the action declares no input schema)."""
+        return self._compiled_for(action_id, "input")[1]
+
+    def output_validator(self, action_id: str) -> Validator | None:
+        """The compiled success-schema validator (None when the action declares none)."""
+        return self._compiled_for(action_id, "success")[1]
+
+    # ---- checks --------------------------------------------------------------------------
+    def check_input(self, action_id: str, inputs: Any) -> list[FieldError]:
+        """Every violation of `inputs` against the action's input contract (empty list when valid)."""
+        action, compiled = self._compiled_for(action_id, "input")
+        if compiled is None:
+            return []
+        return field_errors(compiled, inputs, redact=bool(getattr(action, "secure", False)),
+                            label=action_label(action, action_id))
+
+    def validate_input(self, action_id: str, inputs: Any) -> None:
+        """Raise InputValidationError listing every violation with its JSON path; return when valid."""
+        errors = self.check_input(action_id, inputs)
+        if errors:
+            label = action_label(self._actions.get(action_id), action_id)
+            message = f"{format_violations(label, errors)}. Fix: {fix_hint('validation', action_id=action_id)}"
+            raise InputValidationError(errors, action_id=action_id, message=message)
+
+    def check_output(self, action_id: str, output: Any) -> list[FieldError]:
+        """Every violation of an execution's `output` against the action's success schema."""
+        action, compiled = self._compiled_for(action_id, "success")
+        if compiled is None:
+            return []
+        return field_errors(compiled, output, redact=bool(getattr(action, "secure", False)),
+                            label=action_label(action, action_id))
+
+
+def _inline_schema(action: Action, which: Which) -> Any:
+    return action.input_schema if which == "input" else action.success_schema
+
+
+def _same_contract(old: Action, new: Action) -> bool:
+    return (
+        old.version == new.version
+        and old.input_schema == new.input_schema
+        and old.success_schema == new.success_schema
+        and bool(getattr(old, "secure", False)) == bool(getattr(new, "secure", False))
+    )

@@ -1,0 +1,398 @@
+"""DataActionValidator against the real exported contracts: messages, paths, drafts, caching."""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from genesys_nb.errors import InputValidationError
+from genesys_nb.models import Action, FieldError
+from genesys_nb.validation import (
+    REDACTED,
+    ContractSchemaError,
+    DataActionValidator,
+    compile_schema,
+    field_errors,
+    json_path,
+)
+
+UUID = "3f0c2c1e-8a51-4c61-9d7e-2a4f1f6b9e10"
+
+# One valid input per real export (keyed by the export's name).
+VALID_INPUTS: dict[str, dict[str, Any]] = {
+    "Create Callback Extended with Data": {"callbackNumber": "+13175550100", "queueId": UUID, "priority": "5"},
+    "Fetch External Contact by Identifier": {"type": "Email", "value": "ann@example.com"},
+    "Get Events": {"ownerId": "005gK000003Qg9x", "maxResults": 10, "startDate": "2024-01-01T00:00:00Z",
+                   "endDate": "2024-01-31T23:59:59Z"},
+    "Get On Queue Agent Counts": {"queueId": UUID},
+    "Get Queue Metrics oWaiting And oInteracting - Exported 2021-03-03 @ 22:05": {
+        "queueId": UUID, "mediaType": "voice"},
+    "Get User External ID - Exported 2021-03-03 @ 22:05": {"USER_ID": UUID},
+    "LBP - AuthentifierClient": {"idBEL": "1234567890", "motDePasse": "c2VjcmV0", "vecteurInitialisation": UUID,
+                                 "keyAlias": "k1", "algoChiffrement": "AES/GCM", "dateDebutInteraction": "2024"},
+    "Update Data Table Row": {"Key": "row 1", "IntFieldName1": "n", "IntFieldValue1": 3,
+                              "BoolFieldName1": "b", "BoolFieldValue1": False},
+}
+
+# (export name, inputs, expected violations as (path, validator)).
+VIOLATIONS: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
+    ("Get User External ID - Exported 2021-03-03 @ 22:05", {"USER_ID": "abc"},
+     [("$.USER_ID", "minLength"), ("$.USER_ID", "pattern")]),
+    ("Get User External ID - Exported 2021-03-03 @ 22:05", {"USER_ID": "z" * 36}, [("$.USER_ID", "pattern")]),
+    ("Get User External ID - Exported 2021-03-03 @ 22:05", {"USER_ID": UUID + "a"},
+     [("$.USER_ID", "maxLength"), ("$.USER_ID", "pattern")]),
+    ("Get User External ID - Exported 2021-03-03 @ 22:05", {}, [("$.USER_ID", "required")]),
+    ("Get Queue Metrics oWaiting And oInteracting - Exported 2021-03-03 @ 22:05", {"mediaType": "fax"},
+     [("$.mediaType", "enum"), ("$.queueId", "required")]),
+    ("Fetch External Contact by Identifier", {"type": "phone", "value": 5},
+     [("$.type", "enum"), ("$.value", "type")]),
+    ("Get Events", {"ownerId": "x", "maxResults": "10", "startDate": "a"},
+     [("$.endDate", "required"), ("$.maxResults", "type")]),
+    ("Get Events", {"ownerId": "x", "maxResults": 10.5, "startDate": "a", "endDate": "b"},
+     [("$.maxResults", "type")]),
+    ("Get Events", {"ownerId": "x", "maxResults": True, "startDate": "a", "endDate": "b"},
+     [("$.maxResults", "type")]),
+    # Draft-04: 1.0 is a number but not an integer.
+    ("Update Data Table Row", {"IntFieldValue1": 1.0, "BoolFieldValue1": "true", "BoolFieldValue2": 1},
+     [("$.BoolFieldValue1", "type"), ("$.BoolFieldValue2", "type"), ("$.IntFieldValue1", "type"),
+      ("$.Key", "required")]),
+    ("Create Callback Extended with Data", {}, [("$.callbackNumber", "required"), ("$.queueId", "required")]),
+    ("Create Callback Extended with Data", {"callbackNumber": "1", "queueId": "q", "priority": 5},
+     [("$.priority", "type")]),
+    ("Get On Queue Agent Counts", {"queueId": None}, [("$.queueId", "type")]),
+    ("Get On Queue Agent Counts", ["not", "an", "object"], [("$", "type")]),  # type: ignore[list-item]
+    ("LBP - AuthentifierClient", {"idBEL": "12345678901", "motDePasse": "p", "keyAlias": "k",
+                                  "algoChiffrement": "a", "dateDebutInteraction": "d"},
+     [("$.idBEL", "maxLength"), ("$.vecteurInitialisation", "required")]),
+]
+
+
+@pytest.fixture()
+def actions(real_actions: list[dict[str, Any]]) -> dict[str, Action]:
+    return {export["name"]: Action.from_export(export) for export in real_actions}
+
+
+@pytest.fixture()
+def validator(actions: dict[str, Action]) -> DataActionValidator:
+    checker = DataActionValidator()
+    for action in actions.values():
+        checker.prime(action)
+    return checker
+
+
+def test_every_real_export_has_a_valid_input_case(actions: dict[str, Action]) -> None:
+    assert set(actions) == set(VALID_INPUTS)
+
+
+@pytest.mark.parametrize("name", sorted(VALID_INPUTS))
+def test_valid_input_of_each_real_action_passes(name: str, actions: dict[str, Action],
+                                                validator: DataActionValidator) -> None:
+    action_id = actions[name].id
+    assert validator.check_input(action_id, VALID_INPUTS[name]) == []
+    validator.validate_input(action_id, VALID_INPUTS[name])  # does not raise
+
+
+@pytest.mark.parametrize(("name", "inputs", "expected"), VIOLATIONS,
+                         ids=[f"{case[0][:20]}-{i}" for i, case in enumerate(VIOLATIONS)])
+def test_violations_are_listed_with_their_paths(name: str, inputs: Any, expected: list[tuple[str, str]],
+                                                actions: dict[str, Action],
+                                                validator: DataActionValidator) -> None:
+    action = actions[name]
+    errors = validator.check_input(action.id, inputs)
+    assert [(e.path, e.validator) for e in errors] == expected
+    with pytest.raises(InputValidationError) as caught:
+        validator.validate_input(action.id, inputs)
+    err = caught.value
+    assert isinstance(err, ValueError)
+    assert err.action_id == action.id
+    assert err.errors == errors
+    message = str(err)
+    assert name in message and action.id in message
+    for error in errors:
+        assert f"{error.path}: {error.message}" in message
+
+
+def test_messages_name_the_broken_limit(actions: dict[str, Action], validator: DataActionValidator) -> None:
+    user = actions["Get User External ID - Exported 2021-03-03 @ 22:05"]
+    by_validator = {e.validator: e for e in validator.check_input(user.id, {"USER_ID": "abc"})}
+    assert by_validator["minLength"].message == "'abc' is shorter than the minimum length 36 (length 3)"
+    assert "does not match pattern '^[a-fA-F0-9]{8}-" in by_validator["pattern"].message
+    assert by_validator["pattern"].value == "abc"
+
+    rows = actions["Update Data Table Row"]
+    (error,) = validator.check_input(rows.id, {"Key": "k", "IntFieldValue1": 2.5})
+    assert "whole number" in error.message
+    metrics = actions["Get Queue Metrics oWaiting And oInteracting - Exported 2021-03-03 @ 22:05"]
+    (error,) = validator.check_input(metrics.id, {"queueId": "q", "mediaType": "fax"})
+    assert error.message == "'fax' is not one of ['message', 'chat', 'email', 'voice', 'callback']"
+
+
+def test_required_error_sits_on_the_missing_field(actions: dict[str, Action],
+                                                  validator: DataActionValidator) -> None:
+    action = actions["Get Events"]
+    errors = validator.check_input(action.id, {"ownerId": "x", "maxResults": 1})
+    assert errors == [
+        FieldError(path="$.endDate", message="'endDate' is a required property", validator="required"),
+        FieldError(path="$.startDate", message="'startDate' is a required property", validator="required"),
+    ]
+
+
+def test_secure_action_values_never_appear(actions: dict[str, Action], validator: DataActionValidator) -> None:
+    action = actions["LBP - AuthentifierClient"]
+    assert action.secure
+    secret = "S3cr3t-" * 30
+    inputs = {**VALID_INPUTS["LBP - AuthentifierClient"], "motDePasse": secret, "idBEL": 12}
+    errors = validator.check_input(action.id, inputs)
+    assert [(e.path, e.validator) for e in errors] == [("$.idBEL", "type"), ("$.motDePasse", "maxLength")]
+    assert all(e.value == REDACTED for e in errors)
+    with pytest.raises(InputValidationError) as caught:
+        validator.validate_input(action.id, inputs)
+    assert "S3cr3t" not in str(caught.value) and "S3cr3t" not in repr(caught.value.errors)
+    assert "longer than the maximum length 128 (length 210)" in str(caught.value)
+
+
+def test_output_checked_against_success_schema(actions: dict[str, Action],
+                                               validator: DataActionValidator) -> None:
+    action = actions["Get Events"]
+    good = {"totalSize": 1, "done": True,
+            "records": [{"attributes": {"type": "Event", "url": "/e/1"}, "Id": "00U1"}]}
+    assert validator.check_output(action.id, good) == []
+    bad = copy.deepcopy(good)
+    bad["records"][0]["attributes"]["type"] = 5
+    bad["totalSize"] = "1"
+    errors = validator.check_output(action.id, bad)
+    assert [(e.path, e.validator) for e in errors] == [
+        ("$.records[0].attributes.type", "type"), ("$.totalSize", "type")]
+
+
+def _flat_scalar(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values a flat scalar property accepts (real input contracts use only these keywords)."""
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    kind = schema.get("type")
+    if kind == "integer":
+        return st.integers(min_value=-(2**53), max_value=2**53)
+    if kind == "number":
+        return st.floats(allow_nan=False, allow_infinity=False)
+    if kind == "boolean":
+        return st.booleans()
+    low, high = schema.get("minLength", 0), schema.get("maxLength")
+    if "pattern" in schema:
+        return st.from_regex(schema["pattern"], fullmatch=True).filter(
+            lambda text: low <= len(text) <= (high if high is not None else len(text)))
+    return st.text(min_size=low, max_size=high if high is not None else 40)
+
+
+def _valid_inputs(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    required = set(schema.get("required", []))
+    properties = schema.get("properties", {})
+    return st.fixed_dictionaries(
+        {name: _flat_scalar(prop) for name, prop in properties.items() if name in required},
+        optional={name: _flat_scalar(prop) for name, prop in properties.items() if name not in required},
+    )
+
+
+@given(data=st.data())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_generated_valid_inputs_pass_every_real_contract(data: st.DataObject,
+                                                         real_actions: list[dict[str, Any]]) -> None:
+    checker = DataActionValidator()
+    for export in real_actions:
+        action = checker.prime(Action.from_export(export))
+        assert action.input_schema is not None
+        inputs = data.draw(_valid_inputs(action.input_schema), label=export["name"])
+        assert checker.check_input(action.id, inputs) == []
+
+
+# ---- caching ---------------------------------------------------------------------------------
+
+
+def _action(schema: dict[str, Any], *, version: int = 1, action_id: str = "custom_-_synthetic",
+            success: dict[str, Any] | None = None, secure: bool = False) -> Action:
+    """A synthetic action (hand-made contract, not from a real export)."""
+    contract: dict[str, Any] = {"input": {"inputSchema": schema}}
+    if success is not None:
+        contract["output"] = {"successSchema": success}
+    return Action.from_export({"name": "Synthetic", "contract": contract, "secure": secure},
+                              action_id=action_id, version=version)
+
+
+def test_validators_compiled_once_per_id_and_version(actions: dict[str, Action]) -> None:
+    checker = DataActionValidator()
+    action = checker.prime(actions["Get Events"])
+    first = checker.input_validator(action.id)
+    for _ in range(3):
+        checker.check_input(action.id, VALID_INPUTS["Get Events"])
+    assert checker.input_validator(action.id) is first
+    assert checker.compile_count == 1
+
+    checker.prime(Action.from_dict(action.to_dict()))  # same id, version and contract: kept
+    assert checker.input_validator(action.id) is first
+    assert checker.compile_count == 1
+
+    bumped = action.to_dict()
+    bumped["version"] = 2
+    bumped["contract"]["input"]["inputSchema"]["required"] = ["ownerId"]
+    checker.prime(Action.from_dict(bumped))
+    second = checker.input_validator(action.id)
+    assert second is not first
+    assert checker.compile_count == 2
+    assert checker.check_input(action.id, {"ownerId": "x"}) == []
+
+
+def test_changed_contract_with_same_version_recompiles() -> None:
+    checker = DataActionValidator()
+    checker.prime(_action({"type": "object", "required": ["a"]}))
+    assert [e.path for e in checker.check_input("custom_-_synthetic", {})] == ["$.a"]
+    checker.prime(_action({"type": "object", "required": ["b"]}))
+    assert [e.path for e in checker.check_input("custom_-_synthetic", {})] == ["$.b"]
+    assert checker.compile_count == 2
+
+
+def test_unknown_action_without_client_says_how_to_fix() -> None:
+    with pytest.raises(ValueError, match=r"prime\(action\)"):
+        DataActionValidator().check_input("custom_-_missing", {})
+
+
+def test_prime_requires_an_id() -> None:
+    action = _action({"type": "object"})
+    action.id = ""
+    with pytest.raises(ValueError, match="needs an Action with an id"):
+        DataActionValidator().prime(action)
+
+
+def test_action_without_contract_checks_nothing() -> None:
+    checker = DataActionValidator()
+    checker.prime(Action.from_dict({"id": "custom_-_bare", "name": "Bare", "version": 1}))
+    assert checker.check_input("custom_-_bare", {"anything": 1}) == []
+    assert checker.check_output("custom_-_bare", [1, 2]) == []
+
+
+# ---- drafts, formats, broken schemas ---------------------------------------------------------
+
+DRAFT4 = "http://json-schema.org/draft-04/schema#"
+DRAFT7 = "http://json-schema.org/draft-07/schema#"
+
+
+@pytest.mark.parametrize(("schema", "value", "ok"), [
+    ({"type": "number", "maximum": 5, "exclusiveMaximum": True}, 5, False),
+    ({"type": "number", "maximum": 5, "exclusiveMaximum": True}, 4.99, True),
+    ({"type": "number", "maximum": 5, "exclusiveMaximum": False}, 5, True),
+    ({"type": "number", "minimum": 0, "exclusiveMinimum": True}, 0, False),
+    ({"type": "integer"}, 1.0, False),  # draft-04: 1.0 is not an integer
+    ({"type": "integer"}, 1, True),
+    ({"type": "string", "format": "ipv4"}, "10.0.0.300", False),
+    ({"type": "string", "format": "ipv4"}, "10.0.0.3", True),
+])
+@pytest.mark.parametrize("declared", [None, DRAFT4], ids=["no-$schema", "draft-04"])
+def test_draft04_semantics(schema: dict[str, Any], value: Any, ok: bool, declared: str | None) -> None:
+    root: dict[str, Any] = {"type": "object", "properties": {"n": schema}}
+    if declared:
+        root["$schema"] = declared
+    errors = field_errors(compile_schema(root), {"n": value})
+    assert (errors == []) is ok
+    if not ok:
+        assert errors[0].path == "$.n"
+
+
+def test_exclusive_bound_message_says_exclusive() -> None:
+    validator = compile_schema({"properties": {"n": {"maximum": 5, "exclusiveMaximum": True}}})
+    (error,) = field_errors(validator, {"n": 5})
+    assert error.validator == "maximum"
+    assert error.message == "5 is greater than or equal to the exclusive maximum 5"
+
+
+def test_declared_draft07_is_honoured() -> None:
+    validator = compile_schema({"$schema": DRAFT7, "properties": {"n": {"type": "integer", "exclusiveMaximum": 5}}})
+    assert field_errors(validator, {"n": 1.0}) == []  # draft-06+: 1.0 is an integer
+    (error,) = field_errors(validator, {"n": 5})
+    assert (error.path, error.validator) == ("$.n", "exclusiveMaximum")
+
+
+@pytest.mark.parametrize(("schema", "fragment"), [
+    ({"type": "object", "properties": {"a": {"type": "strin"}}}, "$.properties.a.type"),
+    ({"type": "object", "properties": {"a": {"type": "string", "pattern": "(["}}}, "$.properties.a.pattern"),
+    ({"$schema": DRAFT4, "properties": {"n": {"maximum": 5, "exclusiveMaximum": 3}}},
+     "$.properties.n.exclusiveMaximum"),
+    ({"type": "object", "required": "a"}, "$.required"),
+])
+def test_invalid_contract_gives_clear_error_naming_the_action(schema: dict[str, Any], fragment: str) -> None:
+    checker = DataActionValidator()
+    checker.prime(_action(schema))
+    with pytest.raises(ContractSchemaError) as caught:
+        checker.check_input("custom_-_synthetic", {"a": "x"})
+    message = str(caught.value)
+    assert isinstance(caught.value, ValueError)
+    assert "'Synthetic' (custom_-_synthetic)" in message and "input contract" in message
+    assert fragment in message
+
+
+def test_empty_required_list_is_accepted() -> None:
+    # Draft-04's metaschema asks for minItems 1, but exports carry "required": [] and the platform accepts it.
+    assert field_errors(compile_schema({"$schema": DRAFT4, "type": "object", "required": []}), {}) == []
+
+
+def test_non_object_schema_is_refused() -> None:
+    with pytest.raises(ContractSchemaError, match="not a JSON Schema object"):
+        compile_schema(["type", "object"], label="action 'X'")
+
+
+def test_remote_ref_is_never_fetched() -> None:
+    validator = compile_schema({"properties": {"a": {"$ref": "http://example.invalid/defs.json#/a"}}})
+    with pytest.raises(ContractSchemaError, match=r"\$ref that cannot be resolved"):
+        field_errors(validator, {"a": 1}, label="action 'X'")
+
+
+def test_local_ref_works() -> None:
+    schema = {"definitions": {"id": {"type": "string", "minLength": 2}},
+              "properties": {"a": {"$ref": "#/definitions/id"}}}
+    (error,) = field_errors(compile_schema(schema), {"a": "x"})
+    assert (error.path, error.validator) == ("$.a", "minLength")
+
+
+# ---- nested paths (synthetic contracts: real inputs are flat) --------------------------------
+
+NESTED = {
+    "type": "object",
+    "required": ["address"],
+    "additionalProperties": False,
+    "properties": {
+        "address": {"type": "object", "required": ["zip"],
+                    "properties": {"zip": {"type": "string", "pattern": "^[0-9]{5}$"}}},
+        "items": {"type": "array", "items": {"type": "integer"}},
+        "Phone Number": {"type": "string", "maxLength": 3},
+    },
+}
+
+
+def test_nested_paths_and_odd_keys() -> None:
+    errors = field_errors(compile_schema(NESTED),
+                          {"address": {"city": "x"}, "items": [1, "2"], "Phone Number": "12345", "extra": 1})
+    assert [(e.path, e.validator) for e in errors] == [
+        ("$.address.zip", "required"),
+        ("$.extra", "additionalProperties"),
+        ("$.items[1]", "type"),
+        ("$['Phone Number']", "maxLength"),
+    ]
+    assert errors[1].value == 1
+
+
+def test_field_errors_can_redact() -> None:
+    errors = field_errors(compile_schema(NESTED), {"address": {"zip": "abc"}}, redact=True)
+    assert [(e.path, e.value) for e in errors] == [("$.address.zip", REDACTED)]
+    assert "abc" not in errors[0].message
+
+
+@pytest.mark.parametrize(("parts", "path"), [
+    ([], "$"),
+    (["a"], "$.a"),
+    (["a", 0, "b_c"], "$.a[0].b_c"),
+    (["Phone Number"], "$['Phone Number']"),
+    (["it's"], "$['it\\'s']"),
+    (["1st"], "$['1st']"),
+])
+def test_json_path(parts: list[str | int], path: str) -> None:
+    assert json_path(parts) == path
