@@ -1,0 +1,265 @@
+"""OAuth client-credentials auth for httpx: cached token, early refresh, single flight, one re-send on 401.
+
+The token request is yielded from the auth flow, so it travels through the client's own transport
+(a MockTransport or the emulator's in-process transport serves it like any other request).
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import threading
+import time
+import weakref
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import Any
+
+import httpx
+
+from genesys_nb.config import Settings
+from genesys_nb.errors import AuthenticationError
+
+__all__ = ["DEFAULT_REFRESH_MARGIN_S", "TOKEN_PATH", "ClientCredentialsAuth"]
+
+TOKEN_PATH = "/oauth/token"
+DEFAULT_REFRESH_MARGIN_S = 60.0
+# Used when a token response omits expires_in; the platform's usual client lifetime.
+DEFAULT_EXPIRES_IN_S = 86400.0
+
+_CHECK_BOTH = "check GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET (an OAuth client with the Client Credentials grant)"
+_OAUTH_HINTS: dict[str, str] = {
+    "invalid_client": "the client id or secret is wrong: " + _CHECK_BOTH,
+    "unauthorized_client": (
+        "this OAuth client may not use the client-credentials grant: check GENESYS_CLIENT_ID names a "
+        "Client Credentials client"
+    ),
+    "invalid_grant": "the grant was refused: " + _CHECK_BOTH,
+    "unsupported_grant_type": "the login host refused grant_type=client_credentials: check the region/login host",
+    "invalid_request": "the login request was refused: " + _CHECK_BOTH,
+}
+
+
+class ClientCredentialsAuth(httpx.Auth):
+    """Bearer-token auth using the client-credentials grant against ``{login_url}/oauth/token``.
+
+    - The token is cached and refreshed ``refresh_margin_s`` (60 s) before ``expires_in`` runs out
+      (at most half the lifetime early, so very short tokens are still reused).
+    - One token request at a time: a threading.Lock for sync clients, an asyncio.Lock per event
+      loop for async clients; waiters reuse the token the first caller fetched.
+    - On a 401 from the API: refresh once (unless another caller already did) and re-send once.
+      A second 401 is returned to the caller, never looped.
+    - ``token_requests`` counts token requests sent (for tests and diagnostics).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        refresh_margin_s: float = DEFAULT_REFRESH_MARGIN_S,
+        user_agent: str | None = None,
+    ) -> None:
+        if refresh_margin_s < 0:
+            raise ValueError(f"refresh_margin_s must be >= 0 (got {refresh_margin_s}).")
+        self._settings = settings
+        self._clock = clock
+        self._refresh_margin_s = float(refresh_margin_s)
+        self._user_agent = user_agent
+        self._state_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._token: str | None = None
+        self._refresh_at: float = 0.0
+        self._generation = 0
+        self.token_requests = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"ClientCredentialsAuth(client_id={self._settings.client_id!r}, login_url={self.token_url!r}, "
+            f"token_requests={self.token_requests})"
+        )
+
+    @property
+    def token_url(self) -> str:
+        return f"{self._settings.login_url}{TOKEN_PATH}"
+
+    @property
+    def has_valid_token(self) -> bool:
+        """True when a cached token exists and is not yet due for refresh."""
+        return self._current()[0] is not None
+
+    def invalidate(self) -> None:
+        """Forget the cached token; the next request fetches a new one."""
+        with self._state_lock:
+            self._token = None
+            self._refresh_at = 0.0
+
+    # -- state (pure apart from the small state lock) ------------------------------------------
+
+    def _current(self) -> tuple[str | None, int]:
+        """The usable token (None when missing or due for refresh) and its generation."""
+        with self._state_lock:
+            if self._token is not None and self._clock() < self._refresh_at:
+                return self._token, self._generation
+            return None, self._generation
+
+    def _drop_if_generation(self, generation: int) -> None:
+        with self._state_lock:
+            if self._generation == generation:
+                self._token = None
+                self._refresh_at = 0.0
+
+    def _store(self, token: str, expires_in_s: float) -> tuple[str, int]:
+        margin = min(self._refresh_margin_s, expires_in_s / 2.0)
+        with self._state_lock:
+            self._token = token
+            self._refresh_at = self._clock() + expires_in_s - margin
+            self._generation += 1
+            return token, self._generation
+
+    def _async_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        with self._state_lock:
+            lock = self._async_locks.get(loop)
+            if lock is None:
+                lock = asyncio.Lock()
+                self._async_locks[loop] = lock
+            return lock
+
+    # -- the token request and its answer -------------------------------------------------------
+
+    def build_token_request(self, api_request: httpx.Request | None = None) -> httpx.Request:
+        """``POST {login}/oauth/token`` with Basic credentials and ``grant_type=client_credentials``."""
+        pair = f"{self._settings.client_id}:{self._settings.client_secret}".encode()
+        headers = {
+            "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
+            "Accept": "application/json",
+        }
+        if self._user_agent:
+            headers["User-Agent"] = self._user_agent
+        request = httpx.Request(
+            "POST", self.token_url, headers=headers, data={"grant_type": "client_credentials"}
+        )
+        if api_request is not None and "timeout" in api_request.extensions:
+            # The login shares the deadline of the call that needed it.
+            request.extensions["timeout"] = api_request.extensions["timeout"]
+        with self._state_lock:
+            self.token_requests += 1
+        return request
+
+    def _login_error(self, response: httpx.Response) -> AuthenticationError:
+        status = response.status_code
+        host = self._settings.login_url
+        oauth_error: str | None = None
+        description: str | None = None
+        try:
+            body: Any = json.loads(response.content)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            if isinstance(body.get("error"), str):
+                oauth_error = body["error"]
+            if isinstance(body.get("error_description"), str):
+                description = body["error_description"]
+            elif isinstance(body.get("message"), str):
+                description = body["message"]
+        if oauth_error in _OAUTH_HINTS:
+            hint = _OAUTH_HINTS[oauth_error]
+        elif status in (400, 401, 403):
+            hint = "the credentials were refused: " + _CHECK_BOTH
+        elif status == 404:
+            hint = (
+                f"{host} has no {TOKEN_PATH}: check GENESYS_REGION (or GENESYS_ENV / GENESYS_LOGIN_BASE_URL) "
+                "points at the org's region/login host"
+            )
+        elif status == 429 or status >= 500:
+            hint = "the login host is busy or failing; try again shortly"
+        elif 200 <= status < 300:
+            hint = f"the answer had no access_token: check GENESYS_LOGIN_BASE_URL / the region login host ({host})"
+        else:
+            hint = "check GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET and the region/login host"
+        what = f" ({oauth_error})" if oauth_error else ""
+        extra = f" {description}." if description else ""
+        message = (
+            f"Login to {host}{TOKEN_PATH} failed with HTTP {status}{what} for client id "
+            f"{self._settings.client_id!r}.{extra} Fix: {hint}."
+        )
+        secret = self._settings.client_secret
+        if secret and secret in message:  # never echo the secret, even if a server reflected it
+            message = message.replace(secret, "***")
+        return AuthenticationError(message, status_code=status, oauth_error=oauth_error)
+
+    def _accept(self, response: httpx.Response) -> tuple[str, int]:
+        """Store the token from a token response, or raise AuthenticationError naming what to check."""
+        if not 200 <= response.status_code < 300:
+            raise self._login_error(response)
+        try:
+            body: Any = json.loads(response.content)
+        except ValueError:
+            body = None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise self._login_error(response)
+        expires_in = body.get("expires_in")
+        if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or expires_in <= 0:
+            expires_in = DEFAULT_EXPIRES_IN_S
+        return self._store(token, float(expires_in))
+
+    @staticmethod
+    def _authorize(request: httpx.Request, token: str) -> None:
+        request.headers["Authorization"] = f"Bearer {token}"
+
+    # -- flows ------------------------------------------------------------------------------------
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.read()  # the body must be replayable for the re-send after a 401
+        token, generation = self._current()
+        if token is None:
+            with self._refresh_lock:
+                token, generation = self._current()
+                if token is None:
+                    token_response = yield self.build_token_request(request)
+                    token_response.read()
+                    token, generation = self._accept(token_response)
+        self._authorize(request, token)
+        response = yield request
+        if response.status_code != 401:
+            return
+        response.read()
+        with self._refresh_lock:
+            token, current = self._current()
+            if token is None or current == generation:
+                # The token this request carried was refused: fetch a new one (once).
+                self._drop_if_generation(generation)
+                token_response = yield self.build_token_request(request)
+                token_response.read()
+                token, _ = self._accept(token_response)
+        self._authorize(request, token)
+        yield request
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await request.aread()
+        token, generation = self._current()
+        if token is None:
+            async with self._async_lock():
+                token, generation = self._current()
+                if token is None:
+                    token_response = yield self.build_token_request(request)
+                    await token_response.aread()
+                    token, generation = self._accept(token_response)
+        self._authorize(request, token)
+        response = yield request
+        if response.status_code != 401:
+            return
+        await response.aread()
+        async with self._async_lock():
+            token, current = self._current()
+            if token is None or current == generation:
+                self._drop_if_generation(generation)
+                token_response = yield self.build_token_request(request)
+                await token_response.aread()
+                token, _ = self._accept(token_response)
+        self._authorize(request, token)
+        yield request
