@@ -30,12 +30,14 @@ __all__ = [
     "FieldSpec",
     "constraint_hint",
     "convert_inputs",
+    "field_path_of",
     "field_specs",
     "initial_inputs",
     "inputs_from_value",
     "item_initial_input",
     "iter_specs",
     "looks_secret",
+    "spec_at",
     "value_from_inputs",
 ]
 
@@ -439,7 +441,7 @@ def _convert(spec: FieldSpec, raw: Any, path: str, problems: dict[str, str]) -> 
     if spec.kind == "object":
         if not isinstance(raw, Mapping):
             return NOT_SET
-        children = [_at(child, f"{path}.{child.name}") for child in spec.children]
+        children = [spec_at(child, f"{path}.{child.name}") for child in spec.children]
         value = _convert_object(children, raw, problems)
         return value if value or spec.required else NOT_SET
     if spec.kind == "array":
@@ -447,9 +449,9 @@ def _convert(spec: FieldSpec, raw: Any, path: str, problems: dict[str, str]) -> 
             return NOT_SET
         items = []
         for index, item_raw in enumerate(raw):
-            item_spec = _at(spec.item, f"{path}[{index}]")
+            item_spec = spec_at(spec.item, f"{path}[{index}]")
             item = _convert(item_spec, item_raw, item_spec.path, problems)
-            # An empty item stays in the list as null-free "missing": skip it rather than send None.
+            # An item left empty is dropped rather than sent as null.
             if item is not NOT_SET:
                 items.append(item)
         return items if items or spec.required else NOT_SET
@@ -486,11 +488,11 @@ def _parse_number(text: str) -> Any:
     return text  # the validator then says which type it expected
 
 
-def _at(spec: FieldSpec, path: str) -> FieldSpec:
-    """The spec re-rooted at a concrete path (array items get their index)."""
+def spec_at(spec: FieldSpec, path: str) -> FieldSpec:
+    """The spec re-rooted at a concrete path (an array item template gets its index: ``tags[0]``)."""
     if spec.path == path:
         return spec
-    children = tuple(_at(child, f"{path}.{child.name}") for child in spec.children)
+    children = tuple(spec_at(child, f"{path}.{child.name}") for child in spec.children)
     return _replace(spec, path=path, children=children)
 
 
@@ -529,3 +531,29 @@ def _raw_for(spec: FieldSpec, value: Any, path: str) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         return json.dumps(value)
     return repr(value) if isinstance(value, float) else str(value)
+
+
+_JSON_PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
+
+
+def field_path_of(json_path: str) -> str:
+    """A validator's JSON path (``$.items[0].sku``, ``$['odd key']``) as a form path (``items[0].sku``).
+
+    The root ``$`` gives "". Text that is not a JSON path is returned unchanged.
+    """
+    if not json_path.startswith("$"):
+        return json_path
+    out = ""
+    position = 1
+    while position < len(json_path):
+        match = _JSON_PATH_PART.match(json_path, position)
+        if match is None:
+            return json_path
+        name, index, quoted = match.groups()
+        if index is not None:
+            out += f"[{index}]"
+        else:
+            key = name if name is not None else re.sub(r"\\(.)", r"\1", quoted)
+            out = f"{out}.{key}" if out else key
+        position = match.end()
+    return out

@@ -1,0 +1,194 @@
+"""Pure HTML and table rendering for the widgets: action summaries, execution results, /test operations.
+
+Widgets only put these strings on screen, so what a user reads is tested without a kernel. Values of
+secure actions are never rendered (a saved notebook keeps its outputs).
+"""
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..errors import fix_hint
+from ..models import Action, ErrorBody, ExecutionResult, FieldError, TestExecutionResult
+
+__all__ = [
+    "SECURE_HIDDEN",
+    "action_label",
+    "action_summary",
+    "categories",
+    "error_html",
+    "filter_actions",
+    "result_html",
+    "result_rows",
+    "table_html",
+    "test_html",
+    "test_rows",
+]
+
+SECURE_HIDDEN = "hidden (secure action)"
+_PREVIEW_CHARS = 2000
+_OK_COLOR = "#1b7f3b"
+_ERROR_COLOR = "#b00020"
+
+
+def action_label(action: Action) -> str:
+    """How an action is listed in a picker: ``name · category``."""
+    name = action.name or action.id
+    return f"{name} · {action.category}" if action.category else name
+
+
+def categories(actions: Iterable[Action]) -> list[str]:
+    """The distinct categories, sorted (actions without one are left out)."""
+    return sorted({action.category for action in actions if action.category})
+
+
+def filter_actions(actions: Sequence[Action], text: str = "", category: str | None = None) -> list[Action]:
+    """Actions whose name, id or category contains ``text`` (case-insensitive), in ``category`` if given."""
+    needle = text.strip().lower()
+    out = []
+    for action in actions:
+        if category and action.category != category:
+            continue
+        haystack = " ".join(filter(None, (action.name, action.id, action.category))).lower()
+        if needle and needle not in haystack:
+            continue
+        out.append(action)
+    return sorted(out, key=lambda action: ((action.name or "").lower(), action.id))
+
+
+def action_summary(action: Action) -> list[tuple[str, str]]:
+    """Contract and config summary rows. Header values are never shown (they may carry credentials)."""
+    rows: list[tuple[str, str]] = [("id", action.id), ("name", action.name or "")]
+    rows.append(("category", action.category or "—"))
+    rows.append(("version", "—" if action.version is None else str(action.version)))
+    rows.append(("secure", "yes: inputs and outputs are not shown or logged" if action.secure else "no"))
+    rows.append(("input fields", _fields_line(action.input_schema)))
+    rows.append(("output fields", _fields_line(action.success_schema)))
+    config = action.config or {}
+    request = config.get("request") if isinstance(config.get("request"), dict) else {}
+    if request:
+        method = request.get("requestType") or "?"
+        rows.append(("request", f"{method} {request.get('requestUrlTemplate') or ''}".strip()))
+        headers = request.get("headers")
+        if isinstance(headers, dict) and headers:
+            rows.append(("request headers", ", ".join(sorted(str(name) for name in headers))))
+    response = config.get("response") if isinstance(config.get("response"), dict) else {}
+    translation = response.get("translationMap") if response else None
+    if isinstance(translation, dict) and translation:
+        rows.append(("translation map", ", ".join(str(key) for key in translation)))
+    if action.timeout_seconds is not None:
+        rows.append(("timeout", f"{action.timeout_seconds} s (config.timeoutSeconds)"))
+    return rows
+
+
+def _fields_line(schema: Any) -> str:
+    if not isinstance(schema, dict):
+        return "— (no contract)"
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return "— (none declared)"
+    required = set(schema.get("required") or [])
+    names = [f"{name}*" if name in required else str(name) for name in properties]
+    return f"{len(names)}: " + ", ".join(names) + (" (* required)" if required else "")
+
+
+def table_html(rows: Iterable[tuple[str, Any]], *, title: str | None = None) -> str:
+    """A two-column key/value table (values escaped; multi-line values in <pre>)."""
+    body = []
+    for key, value in rows:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        cell = (f"<pre style='margin:0;white-space:pre-wrap'>{html.escape(text)}</pre>" if "\n" in text
+                else html.escape(text))
+        body.append(f"<tr><th style='text-align:left;padding-right:12px;vertical-align:top'>"
+                    f"{html.escape(key)}</th><td style='text-align:left'>{cell}</td></tr>")
+    heading = f"<b>{html.escape(title)}</b>" if title else ""
+    return f"{heading}<table>{''.join(body)}</table>"
+
+
+def _json_preview(value: Any) -> str:
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return text if len(text) <= _PREVIEW_CHARS else text[:_PREVIEW_CHARS] + "\n… (truncated)"
+
+
+def _error_text(error: Any) -> str:
+    if isinstance(error, FieldError):
+        return f"{error.path}: {error.message}"
+    if isinstance(error, ErrorBody):
+        return error.message or error.code or "error"
+    return str(error)
+
+
+def result_rows(result: ExecutionResult, *, secure: bool = False) -> list[tuple[str, Any]]:
+    """What a user needs from one execution: outcome, timing, attempts, ids, and output or the fix."""
+    rows: list[tuple[str, Any]] = [("outcome", "ok" if result.ok else f"failed: {result.error_class}")]
+    if result.status_code is not None:
+        rows.append(("status", str(result.status_code)))
+    rows.append(("latency", f"{result.latency_ms:.1f} ms (last attempt); total {result.total_ms:.1f} ms"))
+    rows.append(("attempts", str(result.attempts)))
+    if result.retry_wait_ms:
+        rows.append(("retry wait", f"{result.retry_wait_ms:.0f} ms"))
+    rows.append(("correlation id", result.correlation_id or "—"))
+    if result.ok:
+        rows.append(("output", SECURE_HIDDEN if secure else _json_preview(result.output)))
+        return rows
+    if result.error_code:
+        rows.append(("error code", result.error_code))
+    if result.error_message:
+        rows.append(("message", result.error_message))
+    details = [_error_text(error) for error in result.errors]
+    if details:
+        rows.append(("errors", "\n".join(details)))
+    if result.error_class:
+        rows.append(("fix", fix_hint(result.error_class, action_id=result.action_id,
+                                     retry_after_s=result.retry_after_s, timeout_ms=result.timeout_ms,
+                                     status_code=result.status_code)))
+    return rows
+
+
+def result_html(result: ExecutionResult, *, secure: bool = False) -> str:
+    color = _OK_COLOR if result.ok else _ERROR_COLOR
+    title = "Execution succeeded" if result.ok else f"Execution failed ({result.error_class})"
+    badge = f"<div class='gnb-result' style='color:{color};font-weight:bold'>{html.escape(title)}</div>"
+    return badge + table_html(result_rows(result, secure=secure))
+
+
+def test_rows(test_result: TestExecutionResult, *, secure: bool = False) -> list[dict[str, Any]]:
+    """One row per /test operation: step, name, success, and the error message or a result preview."""
+    rows = []
+    for operation in test_result.operations:
+        if operation.error is not None:
+            detail = operation.error.message or operation.error.code or "failed"
+        elif secure:
+            detail = SECURE_HIDDEN
+        else:
+            detail = json.dumps(operation.result, ensure_ascii=False, default=str)
+            detail = detail if len(detail) <= 300 else detail[:300] + "…"
+        rows.append({"step": operation.step, "name": operation.name or "", "success": operation.success,
+                     "detail": detail})
+    return rows
+
+
+def test_html(test_result: TestExecutionResult, *, secure: bool = False) -> str:
+    color = _OK_COLOR if test_result.success else _ERROR_COLOR
+    verdict = "all operations succeeded" if test_result.success else "an operation failed"
+    cells = []
+    for row in test_rows(test_result, secure=secure):
+        mark = "✔" if row["success"] else "✘"
+        cells.append(
+            f"<tr><td>{html.escape(str(row['step']))}</td><td>{html.escape(row['name'])}</td>"
+            f"<td style='color:{_OK_COLOR if row['success'] else _ERROR_COLOR}'>{mark}</td>"
+            f"<td style='text-align:left'><code>{html.escape(row['detail'])}</code></td></tr>")
+    extra = ""
+    if test_result.error is not None:
+        extra = f"<div style='color:{_ERROR_COLOR}'>{html.escape(test_result.error.message or '')}</div>"
+    return (f"<div class='gnb-test-result' style='color:{color};font-weight:bold'>Test: {verdict}</div>"
+            f"<table><tr><th>step</th><th>operation</th><th>ok</th><th>detail</th></tr>{''.join(cells)}</table>"
+            f"{extra}")
+
+
+def error_html(error: BaseException) -> str:
+    """An exception raised by a non-execute call (list, get, test), with its class and message."""
+    return (f"<div class='gnb-result' style='color:{_ERROR_COLOR};font-weight:bold'>"
+            f"{html.escape(type(error).__name__)}</div><div>{html.escape(str(error))}</div>")

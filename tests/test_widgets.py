@@ -1,0 +1,192 @@
+"""Widgets driven as a user would, without a frontend: set `.value`, call `.click()`, read what shows."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from genesys_nb.models import Action  # noqa: E402
+from genesys_nb.widgets.form import ActionForm, css_class_for  # noqa: E402
+from genesys_nb.widgets.spec import NOT_SET  # noqa: E402
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "genesys_nb" / "emulator" / "actions"
+SAMPLE_FILES = sorted(SAMPLE_DIR.glob("*.json"))
+
+NESTED_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "type": "object",
+    "required": ["customer", "items"],
+    "properties": {
+        "customer": {"type": "object", "required": ["id"], "properties": {
+            "id": {"type": "string", "pattern": "^C[0-9]+$"},
+            "address": {"type": "object", "properties": {"zip": {"type": "string", "maxLength": 5}}}}},
+        "items": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["sku"],
+            "properties": {"sku": {"type": "string"}, "qty": {"type": "integer", "minimum": 1}}}},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "extra": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        "apiKey": {"type": "string"},
+    },
+}
+
+
+def _action(schema: Any, *, secure: bool = False, name: str = "Synthetic") -> Action:
+    export = {"name": name, "secure": secure,
+              "contract": {"input": {"inputSchema": schema}, "output": {"successSchema": {"type": "object"}}}}
+    return Action.from_export(export)
+
+
+def _messages(form: ActionForm) -> dict[str, list[str]]:
+    return form.error_messages
+
+
+# ------------------------------------------------------------------ ActionForm
+
+
+def test_flat_form_shows_live_messages_as_the_user_types(real_actions: list[dict[str, Any]]) -> None:
+    [export] = [e for e in real_actions if e["name"].startswith("Get User External ID")]
+    form = ActionForm(Action.from_export(export))
+    assert _messages(form) == {"USER_ID": ["'USER_ID' is a required property"]}
+    assert "'USER_ID' is a required property" in form.error_labels["USER_ID"].value
+
+    form.fields["USER_ID"].value = "not-a-uuid"
+    shown = " ".join(_messages(form)["USER_ID"])
+    assert "not-a-uuid" in shown and ("pattern" in shown or "short" in shown)
+    assert "not-a-uuid" in form.error_labels["USER_ID"].value
+
+    form.fields["USER_ID"].value = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    assert form.is_valid and _messages(form) == {} and form.error_labels["USER_ID"].value == ""
+    assert form.value == {"USER_ID": "0f8fad5b-d9cb-469f-a165-70867728950e"}
+
+
+def test_defaults_enums_and_required_marks(real_actions: list[dict[str, Any]]) -> None:
+    [export] = [e for e in real_actions if e["name"].startswith("Get Queue Metrics")]
+    form = ActionForm(Action.from_export(export))
+    media = form.fields["mediaType"]
+    assert media.value == "voice"  # the schema default
+    assert [label for label, _value in media.options][0] == "— not set —"
+    assert form.value == {"mediaType": "voice"}
+    media.value = NOT_SET
+    assert "mediaType" in _messages(form)
+    assert "*" in form.children[2].children[0].value  # the required mark on queueId's label
+
+
+def test_value_round_trip_on_the_widest_real_action(real_actions: list[dict[str, Any]]) -> None:
+    [export] = [e for e in real_actions if e["name"].startswith("Update Data Table Row")]
+    form = ActionForm(Action.from_export(export))
+    value = {"Key": "row-1", "DatatableId": "dt", "IntFieldValue1": 7, "BoolFieldValue1": False,
+             "BoolFieldValue2": True, "StringFieldValue1": "hello"}
+    form.value = value
+    assert form.value == value
+    assert form.fields["IntFieldValue1"].value == "7"
+    assert form.fields["BoolFieldValue1"].value is False
+    assert form.is_valid
+    form.fields["IntFieldValue2"].value = "seven"
+    assert "integer" in " ".join(_messages(form)["IntFieldValue2"])
+    form.reset()
+    assert form.value == {}
+
+
+def test_nested_form_groups_objects_and_edits_arrays() -> None:
+    form = ActionForm(_action(NESTED_SCHEMA))
+    assert set(form.fields) >= {"customer.id", "customer.address.zip", "items[0].sku", "items[0].qty", "extra"}
+    assert form.value == {"customer": {}, "items": [{}]}
+    assert _messages(form)["items[0].sku"] == ["'sku' is a required property"]
+
+    form.fields["customer.id"].value = "C42"
+    form.fields["items[0].sku"].value = "ABC"
+    form.fields["items[0].qty"].value = "0"
+    assert list(_messages(form)) == ["items[0].qty"]
+    assert "minimum" in _messages(form)["items[0].qty"][0]
+
+    form.add_buttons["tags"].click()
+    form.add_buttons["tags"].click()
+    form.fields["tags[0]"].value = "a"
+    form.fields["tags[1]"].value = "b"
+    form.remove_buttons["tags[0]"].click()
+    assert form.value["tags"] == ["b"]
+    assert "tags[1]" not in form.fields
+
+    value = {"customer": {"id": "C1", "address": {"zip": "75001"}}, "items": [{"sku": "A", "qty": 2}],
+             "tags": ["x"], "extra": 5, "apiKey": "k"}
+    form.value = value
+    assert form.value == value and form.is_valid
+
+
+def test_unbuildable_field_is_raw_json_with_its_reason() -> None:
+    form = ActionForm(_action(NESTED_SCHEMA))
+    extra = form.fields["extra"]
+    assert type(extra).__name__ == "Textarea"
+    assert "anyOf" in form.children[2 + 3].children[0].value  # the label of "extra" says why
+    extra.value = "{not json"
+    assert _messages(form)["extra"][0].startswith("not valid JSON")
+    extra.value = '"free text"'
+    assert "extra" not in _messages(form)
+
+
+def test_secrets_use_password_inputs() -> None:
+    form = ActionForm(_action(NESTED_SCHEMA))
+    assert type(form.fields["apiKey"]).__name__ == "Password"
+    assert type(form.fields["customer.id"]).__name__ == "Text"
+    secure = ActionForm(_action({"type": "object", "properties": {"account": {"type": "string"},
+                                                                   "kind": {"enum": ["a", "b"]}}}, secure=True))
+    assert type(secure.fields["account"]).__name__ == "Password"
+    assert type(secure.fields["kind"]).__name__ == "Dropdown"
+
+
+def test_secure_action_messages_do_not_echo_the_value() -> None:
+    schema = {"type": "object", "properties": {"pin": {"type": "string", "pattern": "^[0-9]{4}$"}}}
+    form = ActionForm(_action(schema, secure=True))
+    form.fields["pin"].value = "98765-secret"
+    shown = " ".join(_messages(form)["pin"]) + form.error_labels["pin"].value
+    assert "98765-secret" not in shown and shown
+
+
+def test_on_change_callbacks_and_unknown_keys() -> None:
+    form = ActionForm(_action({"type": "object", "properties": {"a": {"type": "string"}}}))
+    seen: list[dict[str, Any]] = []
+    form.on_change(seen.append)
+    form.fields["a"].value = "x"
+    assert seen == [{"a": "x"}]
+    with pytest.raises(ValueError, match="unknown field"):
+        form.value = {"b": 1}
+
+
+def test_a_contract_without_properties_gets_a_json_box() -> None:
+    form = ActionForm(_action(None))
+    assert list(form.fields) == [""]
+    form.fields[""].value = '{"anything": [1, 2]}'
+    assert form.value == {"anything": [1, 2]} and form.is_valid
+    form.fields[""].value = "[1]"
+    assert "JSON object" in _messages(form)[""][0]
+
+
+def test_css_classes_are_stable() -> None:
+    form = ActionForm(_action({"type": "object", "properties": {"phone Number": {"type": "string"}}}))
+    assert css_class_for("phone Number") in form.fields["phone Number"]._dom_classes
+    assert css_class_for("items[0].sku") == "gnb-field-items-0--sku"
+
+
+def test_every_real_action_builds(real_actions: list[dict[str, Any]]) -> None:
+    for export in real_actions:
+        action = Action.from_export(export)
+        form = ActionForm(action)
+        properties = (action.input_schema or {}).get("properties") or {}
+        assert set(form.fields) == set(properties), action.name
+        required = set((action.input_schema or {}).get("required") or [])
+        # An empty form reports exactly the required fields that have no default.
+        defaults = {name for name, prop in properties.items() if "default" in prop}
+        assert set(_messages(form)) == required - defaults, action.name
+
+
+@pytest.mark.skipif(not SAMPLE_FILES, reason="no sample actions packaged yet")
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=[p.stem for p in SAMPLE_FILES])
+def test_every_sample_action_builds(path: Path) -> None:
+    action = Action.from_export(json.loads(path.read_text(encoding="utf-8")))
+    form = ActionForm(action)
+    assert form.fields
+    assert all(message for messages in _messages(form).values() for message in messages)
