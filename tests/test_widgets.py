@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from genesys_nb.models import Action  # noqa: E402
-from genesys_nb.widgets.form import ActionForm, css_class_for  # noqa: E402
-from genesys_nb.widgets.spec import NOT_SET  # noqa: E402
+from genesys_nb.models import Action
+from genesys_nb.widgets.form import ActionForm, css_class_for
+from genesys_nb.widgets.spec import NOT_SET
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "genesys_nb" / "emulator" / "actions"
 SAMPLE_FILES = sorted(SAMPLE_DIR.glob("*.json"))
@@ -68,7 +68,7 @@ def test_defaults_enums_and_required_marks(real_actions: list[dict[str, Any]]) -
     form = ActionForm(Action.from_export(export))
     media = form.fields["mediaType"]
     assert media.value == "voice"  # the schema default
-    assert [label for label, _value in media.options][0] == "— not set —"
+    assert next(label for label, _value in media.options) == "— not set —"
     assert form.value == {"mediaType": "voice"}
     media.value = NOT_SET
     assert "mediaType" in _messages(form)
