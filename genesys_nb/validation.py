@@ -34,11 +34,11 @@ from jsonschema.validators import validator_for
 from jsonschema_specifications import REGISTRY as _METASCHEMA_REGISTRY
 from referencing.exceptions import Unresolvable
 
-from .errors import GenesysNBError, InputValidationError, fix_hint
-from .models import Action, FieldError
+from genesys_nb.errors import GenesysNBError, InputValidationError, fix_hint
+from genesys_nb.models import Action, FieldError
 
 if TYPE_CHECKING:
-    from .client import AsyncDataActionsClient, DataActionsClient
+    from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
 
 __all__ = [
     "REDACTED",

@@ -1,0 +1,271 @@
+"""Run one data action safely: timeout directive, input contract, retries, output contract.
+
+`DataActionExecutor` (sync) and `AsyncDataActionExecutor` share every decision through
+`_ExecutorCore`; each repeats only its short send-and-wait loop. The order of one execution:
+
+1. `timeout_ms` is checked (int 1..60000, else ValueError) before anything else.
+2. With `validate=True` the action is fetched once (or taken from the validator's cache) and the
+   inputs are checked against its input contract. A violation gives an ExecutionResult with
+   `error_class="validation"`, `attempts=0` and no request sent. A log warning (logger
+   `genesys_nb`) says when `timeout_ms` is shorter than the action's `config.timeoutSeconds`.
+3. `client.execute` is called (one attempt each) and retried per `retry.should_retry`: 429
+   waits Retry-After (capped at `max_retry_after_s`), 502/503/504 and connect failures back off
+   and retry, 500 and read timeouts only when `idempotent=True`, 400/401/403/404 never.
+4. A 2xx output that fails the success schema becomes `error_class="contract"` (`ok=False`, the
+   output kept). With `flatten=True` the output is in Architect's flattened form, which the
+   success schema does not describe, so it is not checked.
+
+Platform and network failures never raise: the result says what happened. Fetching the action
+for validation counts as part of the execution: if that fails (404, 403, network...), the result
+carries that error class with `attempts=0` and no execute request sent. A contract that is not
+a valid JSON Schema is a definition problem, not a failure of one execution: its input side raises
+ContractSchemaError; a broken success schema turns a 2xx into `error_class="contract"`. A refused
+login (wrong credentials) raises AuthenticationError, as the client does: every execution would
+fail the same way, and the message says which credential to check.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from genesys_nb.client import validate_timeout_ms
+from genesys_nb.errors import APIError, fix_hint
+from genesys_nb.models import Action, ExecutionResult, FieldError
+from genesys_nb.retry import RetryPolicy, retry_delay_s, should_retry
+from genesys_nb.validation import ContractSchemaError, DataActionValidator, action_label, format_violations
+
+if TYPE_CHECKING:
+    from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
+
+__all__ = ["AsyncDataActionExecutor", "DataActionExecutor"]
+
+logger = logging.getLogger("genesys_nb")
+
+
+class _ExecutorCore:
+    """Everything both executors decide without I/O: results for early exits, retry waits, contracts."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        retry: RetryPolicy,
+        validate: bool,
+        rng: random.Random | None,
+        validator: DataActionValidator | None,
+    ) -> None:
+        if not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy (got {type(retry).__name__}).")
+        self.client = client
+        self.retry = retry
+        self.validate = validate
+        self.validator = validator if validator is not None else DataActionValidator(client)
+        self._rng = rng
+        self._warned: set[tuple[str, int | None, int]] = set()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(retry={self.retry!r}, validate={self.validate})"
+
+    # ---- before sending ------------------------------------------------------------------
+    def _warn_short_timeout(self, action: Action | None, timeout_ms: int) -> None:
+        if action is None or action.timeout_seconds is None:
+            return
+        action_ms = action.timeout_seconds * 1000
+        key = (action.id, action.version, timeout_ms)
+        if timeout_ms < action_ms and key not in self._warned:
+            self._warned.add(key)
+            logger.warning(
+                "timeout_ms=%d is shorter than the %d s timeoutSeconds of %s: the client may give up "
+                "while the action still runs (outcome unknown). Raise timeout_ms to at least %d.",
+                timeout_ms, action.timeout_seconds, action_label(action), action_ms,
+            )
+
+    @staticmethod
+    def _early_result(
+        action_id: str, *, timeout_ms: int, timestamp: datetime, started: float, error_class: str,
+        message: str, errors: list[Any] | None = None, status_code: int | None = None,
+        correlation_id: str | None = None, retry_after_s: float | None = None,
+    ) -> ExecutionResult:
+        """A result for an execution that ended before any execute request was sent."""
+        return ExecutionResult(
+            action_id=action_id, ok=False, output=None, errors=list(errors or []),
+            status_code=status_code, error_class=error_class, error_code=None,
+            error_message=message, correlation_id=correlation_id, latency_ms=0.0,
+            total_ms=(time.perf_counter() - started) * 1000.0, attempts=0, retry_wait_ms=0.0,
+            timeout_ms=timeout_ms, timestamp=timestamp, retry_after_s=retry_after_s, request_sent=False,
+        )
+
+    def _fetch_failure(self, action_id: str, err: Exception, **context: Any) -> ExecutionResult:
+        """The result when the action could not be fetched to check its input contract."""
+        prefix = f"could not fetch {action_label(None, action_id)} to check its input contract"
+        if isinstance(err, APIError):
+            return self._early_result(
+                action_id, error_class=err.error_class, message=f"{prefix}: {err}",
+                errors=[err.error_body] if err.error_body is not None else [],
+                status_code=err.status_code, correlation_id=err.correlation_id,
+                retry_after_s=err.retry_after_s, **context,
+            )
+        error_class = "timeout" if isinstance(err, httpx.TimeoutException) else "network"
+        if isinstance(err, httpx.ConnectTimeout):
+            error_class = "network"
+        detail = str(err) or type(err).__name__
+        return self._early_result(action_id, error_class=error_class,
+                                  message=f"{prefix} ({type(err).__name__}): {detail}", **context)
+
+    def _input_failure(self, action: Action, inputs: Any, **context: Any) -> ExecutionResult | None:
+        """A "validation" result when the inputs break the contract, else None."""
+        errors = self.validator.check_input(action.id, inputs)
+        if not errors:
+            return None
+        label = action_label(action)
+        message = f"{format_violations(label, errors)}. Fix: {fix_hint('validation', action_id=action.id)}"
+        return self._early_result(action.id, error_class="validation", message=message,
+                                  errors=list(errors), **context)
+
+    # ---- retry decisions -----------------------------------------------------------------
+    def _retry_wait_s(self, result: ExecutionResult, retry_number: int, idempotent: bool) -> float | None:
+        """Seconds to wait before retry `retry_number` (1-based), or None when no retry is allowed."""
+        if result.ok or not should_retry(
+            result.error_class, status_code=result.status_code, idempotent=idempotent,
+            request_sent=result.request_sent, retry_number=retry_number, policy=self.retry,
+        ):
+            return None
+        return retry_delay_s(result, self.retry, retry_number=retry_number, rng=self._rng)
+
+    # ---- after the last attempt ----------------------------------------------------------
+    def _finish(
+        self, result: ExecutionResult, *, action: Action | None, flatten: bool, attempts: int,
+        waited_s: float, started: float, timestamp: datetime, timeout_ms: int,
+    ) -> ExecutionResult:
+        final = dataclasses.replace(
+            result, attempts=attempts, retry_wait_ms=waited_s * 1000.0, timeout_ms=timeout_ms,
+            timestamp=timestamp, total_ms=(time.perf_counter() - started) * 1000.0,
+        )
+        if not final.ok or action is None or flatten:
+            return final
+        label = action_label(action)
+        try:
+            errors: list[FieldError] = self.validator.check_output(action.id, final.output)
+        except ContractSchemaError as err:
+            return dataclasses.replace(final, ok=False, error_class="contract",
+                                       error_message=f"the output could not be checked: {err}")
+        if not errors:
+            return final
+        message = (f"{format_violations(label, errors, what='Output')}. "
+                   f"Fix: {fix_hint('contract', action_id=action.id)}")
+        return dataclasses.replace(final, ok=False, error_class="contract", error_message=message,
+                                   errors=list(errors))
+
+
+def _start() -> tuple[datetime, float]:
+    return datetime.now(timezone.utc), time.perf_counter()
+
+
+class DataActionExecutor(_ExecutorCore):
+    """Validates, executes with retries and checks the output of data actions (sync).
+
+    `sleep` is how the executor waits between attempts (tests pass a recorder); `rng` feeds the
+    backoff jitter; `validator` may be shared (a runner primes it once for many rows).
+    """
+
+    def __init__(
+        self,
+        client: DataActionsClient,
+        *,
+        retry: RetryPolicy | None = None,
+        validate: bool = True,
+        sleep: Callable[[float], object] = time.sleep,
+        rng: random.Random | None = None,
+        validator: DataActionValidator | None = None,
+    ) -> None:
+        super().__init__(client, retry=retry if retry is not None else RetryPolicy(), validate=validate,
+                         rng=rng, validator=validator)
+        self._sleep = sleep
+
+    def execute(
+        self, action_id: str, inputs: Any, *, timeout_ms: int = 30000, idempotent: bool = False,
+        flatten: bool = False,
+    ) -> ExecutionResult:
+        """Execute once or more (per the retry rules) and return what happened; never raises for failures."""
+        timeout_ms = validate_timeout_ms(timeout_ms)
+        timestamp, started = _start()
+        context: dict[str, Any] = {"timeout_ms": timeout_ms, "timestamp": timestamp, "started": started}
+        action = self.validator.cached_action(action_id)
+        if self.validate:
+            try:
+                action = self.validator.get_action(action_id)
+            except (APIError, httpx.HTTPError) as err:
+                return self._fetch_failure(action_id, err, **context)
+        self._warn_short_timeout(action, timeout_ms)
+        if self.validate and action is not None:
+            failure = self._input_failure(action, inputs, **context)
+            if failure is not None:
+                return failure
+        attempts, waited_s = 0, 0.0
+        while True:
+            result = self.client.execute(action_id, inputs, flatten=flatten, timeout_ms=timeout_ms)
+            attempts += 1
+            wait_s = self._retry_wait_s(result, attempts, idempotent)
+            if wait_s is None:
+                break
+            self._sleep(wait_s)
+            waited_s += wait_s
+        return self._finish(result, action=action if self.validate else None, flatten=flatten,
+                            attempts=attempts, waited_s=waited_s, **context)
+
+
+class AsyncDataActionExecutor(_ExecutorCore):
+    """The async twin of DataActionExecutor: same rules, same results, `await execute(...)`."""
+
+    def __init__(
+        self,
+        client: AsyncDataActionsClient,
+        *,
+        retry: RetryPolicy | None = None,
+        validate: bool = True,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        validator: DataActionValidator | None = None,
+    ) -> None:
+        super().__init__(client, retry=retry if retry is not None else RetryPolicy(), validate=validate,
+                         rng=rng, validator=validator)
+        self._sleep = sleep
+
+    async def execute(
+        self, action_id: str, inputs: Any, *, timeout_ms: int = 30000, idempotent: bool = False,
+        flatten: bool = False,
+    ) -> ExecutionResult:
+        """Execute once or more (per the retry rules) and return what happened; never raises for failures."""
+        timeout_ms = validate_timeout_ms(timeout_ms)
+        timestamp, started = _start()
+        context: dict[str, Any] = {"timeout_ms": timeout_ms, "timestamp": timestamp, "started": started}
+        action = self.validator.cached_action(action_id)
+        if self.validate:
+            try:
+                action = await self.validator.aget_action(action_id)
+            except (APIError, httpx.HTTPError) as err:
+                return self._fetch_failure(action_id, err, **context)
+        self._warn_short_timeout(action, timeout_ms)
+        if self.validate and action is not None:
+            failure = self._input_failure(action, inputs, **context)
+            if failure is not None:
+                return failure
+        attempts, waited_s = 0, 0.0
+        while True:
+            result = await self.client.execute(action_id, inputs, flatten=flatten, timeout_ms=timeout_ms)
+            attempts += 1
+            wait_s = self._retry_wait_s(result, attempts, idempotent)
+            if wait_s is None:
+                break
+            await self._sleep(wait_s)
+            waited_s += wait_s
+        return self._finish(result, action=action if self.validate else None, flatten=flatten,
+                            attempts=attempts, waited_s=waited_s, **context)

@@ -1,0 +1,403 @@
+"""DataActionExecutor / AsyncDataActionExecutor: validation first, retry rules, contracts, sync/async parity.
+
+Every test talks HTTP through httpx.MockTransport playing a scripted platform; sleeps are recorded,
+never slept.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import timezone
+from typing import Any
+
+import httpx
+import pytest
+
+from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
+from genesys_nb.config import Settings
+from genesys_nb.errors import InputValidationError
+from genesys_nb.executor import AsyncDataActionExecutor, DataActionExecutor
+from genesys_nb.models import Action, ExecutionResult, FieldError
+from genesys_nb.retry import RetryPolicy
+from genesys_nb.validation import DataActionValidator
+
+API_URL = "https://api.example.test"
+LOGIN_URL = "https://login.example.test"
+USER_ID = "3f0c2c1e-8a51-4c61-9d7e-2a4f1f6b9e10"
+GOOD_INPUT = {"USER_ID": USER_ID}
+OUTPUT = {"externalId": "jdoe"}
+NO_JITTER = RetryPolicy(jitter=0.0)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer to an execute request."""
+
+    status: int = 200
+    body: Any = field(default_factory=lambda: dict(OUTPUT))
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Step = Reply | type[httpx.TransportError]
+
+
+def error_body(status: int, code: str, message: str, details: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"message": message, "code": code, "status": status, "contextId": f"ctx-{status}",
+            "details": details or [], "errors": []}
+
+
+def reply(status: int, headers: dict[str, str] | None = None, **kwargs: Any) -> Reply:
+    codes = {400: "bad.request", 401: "authentication.required", 403: "not.authorized", 404: "not.found",
+             429: "too.many.requests.retry.after", 500: "internal.server.error", 502: "bad.gateway",
+             503: "service.unavailable", 504: "gateway.timeout"}
+    return Reply(status, error_body(status, codes.get(status, "error"), f"HTTP {status}", **kwargs), headers or {})
+
+
+class Platform:
+    """A scripted Genesys Cloud org: token, get action, and execute answers played in order."""
+
+    def __init__(self, action: Action, steps: list[Step], *, get_status: int = 200) -> None:
+        self.action = action
+        self.steps = list(steps)
+        self.get_status = get_status
+        self.execute_requests: list[httpx.Request] = []
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        if path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "token-abc", "expires_in": 86400, "token_type": "bearer"})
+        if request.method == "GET" and path == f"/api/v2/integrations/actions/{self.action.id}":
+            if self.get_status != 200:
+                return httpx.Response(self.get_status, json=error_body(self.get_status, "not.found", "no such action"))
+            return httpx.Response(200, json=self.action.to_dict())
+        if path == f"/api/v2/integrations/actions/{self.action.id}/execute":
+            self.execute_requests.append(request)
+            if not self.steps:
+                raise AssertionError("the script ran out of execute answers")
+            step = self.steps.pop(0)
+            if isinstance(step, type):
+                raise step("scripted failure", request=request)
+            headers = {"inin-correlation-id": f"corr-{len(self.execute_requests)}", **step.headers}
+            return httpx.Response(step.status, content=json.dumps(step.body).encode(),
+                                  headers={"content-type": "application/json", **headers})
+        return httpx.Response(404, json=error_body(404, "not.found", f"no route {path}"))
+
+
+@pytest.fixture()
+def user_action(real_actions: list[dict[str, Any]]) -> Action:
+    """The real 'Get User External ID' export (UUID pattern, 36..36 length) with a config timeout."""
+    export = next(a for a in real_actions if a["name"].startswith("Get User External ID"))
+    action = Action.from_export(export, action_id="custom_-_a1b2c3d4-0000-4000-8000-000000000001", version=3)
+    raw = action.to_dict()
+    raw["config"]["timeoutSeconds"] = 45
+    return Action.from_dict(raw)
+
+
+def settings() -> Settings:
+    return Settings("client-id", "client-secret", api_base_url=API_URL, login_base_url=LOGIN_URL)
+
+
+def run(platform: Platform, *, mode: str, retry: RetryPolicy = NO_JITTER, inputs: Any = GOOD_INPUT,
+        waits: list[float] | None = None, rng: random.Random | None = None, prime: bool = False,
+        validate: bool = True, **kwargs: Any) -> ExecutionResult:
+    """Execute once through the sync or async executor against the scripted platform."""
+    recorded = waits if waits is not None else []
+    if mode == "sync":
+        with DataActionsClient(settings(), transport=httpx.MockTransport(platform)) as client:
+            executor = DataActionExecutor(client, retry=retry, sleep=recorded.append, rng=rng, validate=validate)
+            if prime:
+                executor.validator.prime(platform.action)
+            return executor.execute(platform.action.id, inputs, **kwargs)
+
+    async def main() -> ExecutionResult:
+        async def sleep(seconds: float) -> None:
+            recorded.append(seconds)
+
+        async with AsyncDataActionsClient(settings(), transport=httpx.MockTransport(platform)) as client:
+            executor = AsyncDataActionExecutor(client, retry=retry, sleep=sleep, rng=rng, validate=validate)
+            if prime:
+                executor.validator.prime(platform.action)
+            return await executor.execute(platform.action.id, inputs, **kwargs)
+
+    return asyncio.run(main())
+
+
+MODES = ["sync", "async"]
+
+# (case id, script, idempotent, policy, attempts, ok, error_class, waits in seconds)
+RETRY_CASES: list[tuple[str, list[Step], bool, RetryPolicy, int, bool, str | None, list[float]]] = [
+    ("200", [Reply()], False, NO_JITTER, 1, True, None, []),
+    ("429-retry-after-then-200", [reply(429, {"Retry-After": "2"}), Reply()], False, NO_JITTER,
+     2, True, None, [2.0]),
+    ("429-retry-after-capped-default-60", [reply(429, {"Retry-After": "120"}), Reply()], False, NO_JITTER,
+     2, True, None, [60.0]),
+    ("429-retry-after-capped-policy", [reply(429, {"Retry-After": "120"}), reply(429, {"Retry-After": "1"}), Reply()],
+     False, RetryPolicy(jitter=0.0, max_retry_after_s=5.0), 3, True, None, [5.0, 1.0]),
+    ("429-past-http-date", [reply(429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), Reply()], False,
+     NO_JITTER, 2, True, None, [0.0]),
+    ("429-garbage-retry-after-backs-off", [reply(429, {"Retry-After": "soon"}), Reply()], False, NO_JITTER,
+     2, True, None, [0.5]),
+    ("429-until-max-retries", [reply(429, {"Retry-After": "1"})] * 4, False, NO_JITTER,
+     4, False, "rate_limited", [1.0, 1.0, 1.0]),
+    ("503-503-200", [reply(503), reply(503), Reply()], False, NO_JITTER, 3, True, None, [0.5, 1.0]),
+    ("502-504-200", [reply(502), reply(504), Reply()], False, NO_JITTER, 3, True, None, [0.5, 1.0]),
+    ("503-max-retries-2", [reply(503)] * 3, False, RetryPolicy(jitter=0.0, max_retries=2),
+     3, False, "server", [0.5, 1.0]),
+    ("503-max-retries-0", [reply(503)], True, RetryPolicy(jitter=0.0, max_retries=0), 1, False, "server", []),
+    ("503-backoff-capped", [reply(503)] * 5, False,
+     RetryPolicy(jitter=0.0, max_retries=4, backoff_initial_s=1.0, backoff_max_s=3.0), 5, False, "server",
+     [1.0, 2.0, 3.0, 3.0]),
+    ("500-not-idempotent", [reply(500)], False, NO_JITTER, 1, False, "server", []),
+    ("500-idempotent", [reply(500), Reply()], True, NO_JITTER, 2, True, None, [0.5]),
+    ("500-remote-endpoint-idempotent", [reply(500, details=[{"errorCode": "ACTION.REMOTE_ENDPOINT"}])], True,
+     NO_JITTER, 1, False, "remote_endpoint", []),
+    ("read-timeout-not-idempotent", [httpx.ReadTimeout], False, NO_JITTER, 1, False, "timeout", []),
+    ("read-timeout-idempotent", [httpx.ReadTimeout, Reply()], True, NO_JITTER, 2, True, None, [0.5]),
+    ("connect-error", [httpx.ConnectError, Reply()], False, NO_JITTER, 2, True, None, [0.5]),
+    ("connect-error-until-max-retries", [httpx.ConnectError] * 4, False, NO_JITTER,
+     4, False, "network", [0.5, 1.0, 2.0]),
+    ("read-error-after-send-not-idempotent", [httpx.ReadError], False, NO_JITTER, 1, False, "network", []),
+    ("400", [reply(400)], True, NO_JITTER, 1, False, "bad_request", []),
+    ("403", [reply(403)], True, NO_JITTER, 1, False, "permission", []),
+    ("404", [reply(404)], True, NO_JITTER, 1, False, "not_found", []),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("case", "script", "idempotent", "policy", "attempts", "ok", "error_class", "waits"),
+                         RETRY_CASES, ids=[c[0] for c in RETRY_CASES])
+def test_retry_rules(mode: str, case: str, script: list[Step], idempotent: bool, policy: RetryPolicy,
+                     attempts: int, ok: bool, error_class: str | None, waits: list[float],
+                     user_action: Action) -> None:
+    platform = Platform(user_action, script)
+    recorded: list[float] = []
+    result = run(platform, mode=mode, retry=policy, waits=recorded, idempotent=idempotent)
+    assert (result.ok, result.error_class, result.attempts) == (ok, error_class, attempts)
+    assert recorded == waits
+    assert result.retry_wait_ms == pytest.approx(sum(waits) * 1000.0)
+    assert len(platform.execute_requests) == attempts
+    assert platform.steps == []  # every scripted answer was used, none more
+    assert result.correlation_id == (f"corr-{attempts}" if not isinstance(script[-1], type) else None)
+    assert 0.0 <= result.latency_ms <= result.total_ms
+    assert result.timestamp.tzinfo == timezone.utc
+    if ok:
+        assert result.output == OUTPUT and result.status_code == 200
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_401_is_not_retried_by_the_executor(mode: str, user_action: Action) -> None:
+    # The auth layer refreshes the token and re-sends once; the executor adds no retry of its own.
+    platform = Platform(user_action, [reply(401), reply(401)])
+    recorded: list[float] = []
+    result = run(platform, mode=mode, waits=recorded, idempotent=True)
+    assert (result.ok, result.error_class, result.status_code, result.attempts) == (False, "auth", 401, 1)
+    assert recorded == []
+    assert len(platform.execute_requests) == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_rate_limited_result_carries_retry_after(mode: str, user_action: Action) -> None:
+    platform = Platform(user_action, [reply(429, {"Retry-After": "7"})])
+    result = run(platform, mode=mode, retry=RetryPolicy(max_retries=0))
+    assert (result.error_class, result.retry_after_s, result.attempts) == ("rate_limited", 7.0, 1)
+    assert result.error_code == "too.many.requests.retry.after"
+
+
+def _comparable(result: ExecutionResult) -> dict[str, Any]:
+    data = result.to_dict()
+    for timing in ("latency_ms", "total_ms", "timestamp"):
+        data.pop(timing)
+    return data
+
+
+@pytest.mark.parametrize(("script", "idempotent"), [
+    ([reply(429, {"Retry-After": "3"}), reply(503), httpx.ConnectError, Reply()], False),
+    ([reply(500), httpx.ReadTimeout, reply(502), reply(500)], True),
+    ([reply(403)], True),
+    ([Reply(200, {"externalId": 42})], False),
+])
+def test_sync_and_async_give_identical_results(script: list[Step], idempotent: bool, user_action: Action) -> None:
+    outcomes = []
+    for mode in MODES:
+        waits: list[float] = []
+        result = run(Platform(user_action, list(script)), mode=mode, retry=RetryPolicy(jitter=0.5),
+                     rng=random.Random(42), waits=waits, idempotent=idempotent)
+        outcomes.append((_comparable(result), waits))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_jitter_stays_within_its_band(user_action: Action) -> None:
+    waits: list[float] = []
+    run(Platform(user_action, [reply(503)] * 4), mode="sync", retry=RetryPolicy(jitter=0.25),
+        rng=random.Random(1), waits=waits)
+    for wait, base in zip(waits, [0.5, 1.0, 2.0]):
+        assert base * 0.75 <= wait <= base
+
+
+# ---- validation before sending ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("prime", [False, True], ids=["fetched", "primed"])
+def test_invalid_input_sends_no_execute_request(mode: str, prime: bool, user_action: Action) -> None:
+    platform = Platform(user_action, [Reply()])
+    result = run(platform, mode=mode, inputs={"USER_ID": "not-a-uuid"}, prime=prime)
+    assert platform.execute_requests == []
+    assert (result.ok, result.error_class, result.attempts, result.request_sent) == (False, "validation", 0, False)
+    assert result.status_code is None and result.retry_wait_ms == 0.0
+    assert [(e.path, e.validator) for e in result.errors if isinstance(e, FieldError)] == [
+        ("$.USER_ID", "minLength"), ("$.USER_ID", "pattern")]
+    assert "Get User External ID" in (result.error_message or "")
+    assert "$.USER_ID: 'not-a-uuid' is shorter than the minimum length 36" in (result.error_message or "")
+    gets = [r for r in platform.requests if r.method == "GET"]
+    assert len(gets) == (0 if prime else 1)
+    if prime:
+        assert platform.requests == []  # not even a token request
+    with pytest.raises(InputValidationError):
+        result.raise_for_error()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_action_fetched_once_for_many_executions(mode: str, user_action: Action) -> None:
+    platform = Platform(user_action, [Reply(), Reply(), Reply()])
+
+    if mode == "sync":
+        with DataActionsClient(settings(), transport=httpx.MockTransport(platform)) as client:
+            executor = DataActionExecutor(client, retry=NO_JITTER, sleep=lambda s: None)
+            results = [executor.execute(user_action.id, GOOD_INPUT, timeout_ms=50000) for _ in range(3)]
+    else:
+        async def main() -> list[ExecutionResult]:
+            async def sleep(seconds: float) -> None:
+                return None
+
+            async with AsyncDataActionsClient(settings(), transport=httpx.MockTransport(platform)) as client:
+                executor = AsyncDataActionExecutor(client, retry=NO_JITTER, sleep=sleep)
+                return [await executor.execute(user_action.id, GOOD_INPUT, timeout_ms=50000) for _ in range(3)]
+
+        results = asyncio.run(main())
+    assert all(r.ok for r in results)
+    gets = [r for r in platform.requests if r.method == "GET"]
+    assert len(gets) == 1
+    assert gets[0].url.params["expand"] == "contract"
+    assert len(platform.execute_requests) == 3
+    assert json.loads(platform.execute_requests[0].content) == GOOD_INPUT  # the bare input, no wrapper
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_validate_false_skips_fetch_and_contracts(mode: str, user_action: Action) -> None:
+    platform = Platform(user_action, [Reply(200, {"externalId": 42})])
+    result = run(platform, mode=mode, inputs={"USER_ID": "x"}, validate=False)
+    assert result.ok and result.output == {"externalId": 42}
+    assert [r.method for r in platform.requests if r.url.path.startswith("/api")] == ["POST"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_unknown_action_gives_not_found_result(mode: str, user_action: Action) -> None:
+    platform = Platform(user_action, [], get_status=404)
+    result = run(platform, mode=mode)
+    assert (result.ok, result.error_class, result.status_code, result.attempts) == (False, "not_found", 404, 0)
+    assert result.request_sent is False and platform.execute_requests == []
+    assert user_action.id in (result.error_message or "")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_unreachable_platform_while_fetching_gives_network_result(mode: str, user_action: Action) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    platform = Platform(user_action, [])
+    if mode == "sync":
+        with DataActionsClient(settings(), transport=httpx.MockTransport(refuse)) as client:
+            result = DataActionExecutor(client).execute(platform.action.id, GOOD_INPUT)
+    else:
+        async def main() -> ExecutionResult:
+            async with AsyncDataActionsClient(settings(), transport=httpx.MockTransport(refuse)) as client:
+                return await AsyncDataActionExecutor(client).execute(platform.action.id, GOOD_INPUT)
+
+        result = asyncio.run(main())
+    assert (result.ok, result.error_class, result.attempts, result.request_sent) == (False, "network", 0, False)
+
+
+# ---- the timeout directive -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("timeout_ms", [0, -5, 60001, 1.5, "30000", True, None])
+def test_bad_timeout_raises_before_any_request(mode: str, timeout_ms: Any, user_action: Action) -> None:
+    platform = Platform(user_action, [Reply()])
+    with pytest.raises(ValueError, match=r"1\.\.60000"):
+        run(platform, mode=mode, timeout_ms=timeout_ms)
+    assert platform.requests == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_timeout_bounds_accepted(mode: str, user_action: Action) -> None:
+    for timeout_ms in (1, 60000):
+        result = run(Platform(user_action, [Reply()]), mode=mode, timeout_ms=timeout_ms)
+        assert result.ok and result.timeout_ms == timeout_ms
+
+
+def test_short_timeout_warns_once_per_action(user_action: Action, caplog: pytest.LogCaptureFixture) -> None:
+    platform = Platform(user_action, [Reply(), Reply(), Reply()])
+    with caplog.at_level(logging.WARNING, logger="genesys_nb"), \
+            DataActionsClient(settings(), transport=httpx.MockTransport(platform)) as client:
+        executor = DataActionExecutor(client, sleep=lambda s: None)
+        executor.execute(user_action.id, GOOD_INPUT, timeout_ms=30000)
+        executor.execute(user_action.id, GOOD_INPUT, timeout_ms=30000)
+        executor.execute(user_action.id, GOOD_INPUT, timeout_ms=45000)
+    warnings = [r for r in caplog.records if r.name == "genesys_nb" and r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    text = warnings[0].getMessage()
+    assert "timeout_ms=30000" in text and "45 s timeoutSeconds" in text and "45000" in text
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_no_warning_when_timeout_covers_the_action(mode: str, user_action: Action,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="genesys_nb"):
+        run(Platform(user_action, [Reply()]), mode=mode, timeout_ms=50000)
+    assert not [r for r in caplog.records if r.name == "genesys_nb"]
+
+
+# ---- the output contract ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_output_failing_success_schema_is_a_contract_error(mode: str, user_action: Action) -> None:
+    platform = Platform(user_action, [Reply(200, {"externalId": 42})])
+    result = run(platform, mode=mode)
+    assert (result.ok, result.error_class, result.status_code, result.attempts) == (False, "contract", 200, 1)
+    assert result.output == {"externalId": 42}  # kept for inspection
+    assert [(e.path, e.validator) for e in result.errors if isinstance(e, FieldError)] == [("$.externalId", "type")]
+    assert "Output for action 'Get User External ID" in (result.error_message or "")
+    assert "$.externalId: 42 is not of type 'string'" in (result.error_message or "")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_flattened_output_is_not_checked_against_the_nested_schema(mode: str, user_action: Action) -> None:
+    platform = Platform(user_action, [Reply(200, {"externalId": 42})])
+    result = run(platform, mode=mode, flatten=True)
+    assert result.ok
+    assert platform.execute_requests[0].url.params["flatten"] == "true"
+
+
+def test_executor_shares_a_primed_validator(user_action: Action) -> None:
+    platform = Platform(user_action, [Reply()])
+    validator = DataActionValidator()
+    validator.prime(user_action)
+    with DataActionsClient(settings(), transport=httpx.MockTransport(platform)) as client:
+        executor = DataActionExecutor(client, validator=validator, sleep=lambda s: None)
+        assert executor.execute(user_action.id, GOOD_INPUT, timeout_ms=50000).ok
+    assert executor.validator is validator
+    assert [r.method for r in platform.requests if r.url.path.startswith("/api")] == ["POST"]
+
+
+def test_retry_must_be_a_policy(user_action: Action) -> None:
+    transport = httpx.MockTransport(Platform(user_action, []))
+    with DataActionsClient(settings(), transport=transport) as client, pytest.raises(TypeError, match="RetryPolicy"):
+        DataActionExecutor(client, retry=3)  # type: ignore[arg-type]
