@@ -1,13 +1,17 @@
 """DataActionValidator against the real exported contracts: messages, paths, drafts, caching."""
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
+from genesys_nb.config import Settings
 from genesys_nb.errors import InputValidationError
 from genesys_nb.models import Action, FieldError
 from genesys_nb.validation import (
@@ -396,3 +400,79 @@ def test_field_errors_can_redact() -> None:
 ])
 def test_json_path(parts: list[str | int], path: str) -> None:
     assert json_path(parts) == path
+
+
+# ---- fetching through a client (httpx.MockTransport playing the platform) --------------------
+
+API_URL = "https://api.example.test"
+ACTION_ID = "custom_-_0e5b6d1c-1111-4222-8333-444455556666"
+
+
+class Org:
+    """Answers token, get-action and schema requests for one action; counts what was asked."""
+
+    def __init__(self, action_json: dict[str, Any], schemas: dict[str, dict[str, Any]] | None = None) -> None:
+        self.action_json = action_json
+        self.schemas = schemas or {}
+        self.paths: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 86400})
+        self.paths.append(path)
+        if path == f"/api/v2/integrations/actions/{ACTION_ID}":
+            return httpx.Response(200, json=self.action_json)
+        name = path.rsplit("/", 1)[-1]
+        if name in self.schemas:
+            return httpx.Response(200, json=self.schemas[name])
+        return httpx.Response(404, json={"message": "not found", "code": "not.found", "status": 404})
+
+
+def _settings() -> Settings:
+    return Settings("id", "secret", api_base_url=API_URL)
+
+
+def _user_action_json(real_actions: list[dict[str, Any]]) -> dict[str, Any]:
+    export = next(a for a in real_actions if a["name"].startswith("Get User External ID"))
+    return Action.from_export(export, action_id=ACTION_ID, version=4).to_dict()
+
+
+def test_sync_client_fetches_the_action_once(real_actions: list[dict[str, Any]]) -> None:
+    org = Org(_user_action_json(real_actions))
+    with DataActionsClient(_settings(), transport=httpx.MockTransport(org)) as client:
+        checker = DataActionValidator(client)
+        assert [e.validator for e in checker.check_input(ACTION_ID, {"USER_ID": "x"})] == ["minLength", "pattern"]
+        assert checker.check_input(ACTION_ID, {"USER_ID": UUID}) == []
+        assert checker.check_output(ACTION_ID, {"externalId": 1})[0].path == "$.externalId"
+    assert org.paths == [f"/api/v2/integrations/actions/{ACTION_ID}"]
+    assert checker.compile_count == 2  # input and success schema, each once
+
+
+def test_schema_given_only_by_uri_is_fetched(real_actions: list[dict[str, Any]]) -> None:
+    action_json = _user_action_json(real_actions)
+    input_schema = action_json["contract"]["input"].pop("inputSchema")
+    org = Org(action_json, {"inputschema.json": input_schema})
+    with DataActionsClient(_settings(), transport=httpx.MockTransport(org)) as client:
+        checker = DataActionValidator(client)
+        assert [e.path for e in checker.check_input(ACTION_ID, {})] == ["$.USER_ID"]
+        assert checker.check_input(ACTION_ID, {"USER_ID": UUID}) == []
+    assert sum(p.endswith("/schemas/inputschema.json") for p in org.paths) == 1
+
+
+def test_async_client_needs_aget_action_first(real_actions: list[dict[str, Any]]) -> None:
+    org = Org(_user_action_json(real_actions))
+
+    async def main() -> list[FieldError]:
+        async with AsyncDataActionsClient(_settings(), transport=httpx.MockTransport(org)) as client:
+            checker = DataActionValidator(client)
+            with pytest.raises(ValueError, match=r"await validator\.aget_action"):
+                checker.check_input(ACTION_ID, {})
+            action = await checker.aget_action(ACTION_ID)
+            assert action.version == 4
+            assert await checker.aget_action(ACTION_ID) is action  # cached, no second request
+            return checker.check_input(ACTION_ID, {})
+
+    errors = asyncio.run(main())
+    assert [(e.path, e.validator) for e in errors] == [("$.USER_ID", "required")]
+    assert org.paths == [f"/api/v2/integrations/actions/{ACTION_ID}"]
