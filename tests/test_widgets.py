@@ -190,3 +190,65 @@ def test_every_sample_action_builds(path: Path) -> None:
     form = ActionForm(action)
     assert form.fields
     assert all(message for messages in _messages(form).values() for message in messages)
+
+
+# ------------------------------------------------------------------ ReportView
+
+
+def _audit_file(tmp_path: Path) -> Path:
+    from datetime import datetime, timedelta, timezone
+
+    from genesys_nb.audit import AuditLog
+    from genesys_nb.models import ExecutionResult
+
+    action = Action.from_export({"name": "Get Customer By Phone", "contract": {}})
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    path = tmp_path / "audit.ndjson"
+    with AuditLog(path) as audit:
+        for index in range(40):
+            ok = index % 8 != 0
+            result = ExecutionResult(
+                action_id=action.id, ok=ok, output={"name": "x"} if ok else None,
+                status_code=200 if ok else 429, error_class=None if ok else "rate_limited",
+                error_code=None if ok else "too.many.requests.retry.after",
+                error_message=None if ok else "Rate limit exceeded", correlation_id=f"c-{index}",
+                latency_ms=20.0 + index, total_ms=25.0 + index, attempts=1 if ok else 4,
+                timestamp=start + timedelta(milliseconds=100 * index))
+            audit.write_result(result, run_id="run-1", row_id=f"r{index}", action=action,
+                               params={"tier": "gold" if index % 2 else "silver"})
+    return path
+
+
+def test_report_view_tables_grouping_plots_and_export(tmp_path: Path) -> None:
+    from genesys_nb.report import LatencyReport
+    from genesys_nb.widgets.report_view import PLOTS, ReportView
+
+    view = ReportView(LatencyReport.from_audit(_audit_file(tmp_path)), export_path=tmp_path / "out" / "r.html")
+    assert "Get Customer By Phone" in view.summary_table.value
+    assert "rate_limited" in view.errors_table.value
+    assert view.plot.value.startswith("<img") and "base64," in view.plot.value
+
+    options = [value for _label, value in view.group_by.options]
+    assert "params.tier" in options and "" in options
+    view.group_by.value = "params.tier"
+    assert "gold" in view.summary_table.value and "silver" in view.summary_table.value
+    view.group_by.value = ""
+    assert view.by == ()
+
+    for plot in PLOTS:
+        view.plot_picker.value = plot
+        assert "base64," in view.plot.value, plot
+    view.plot_picker.value = "histogram"
+    linear = view.plot.value
+    view.log_axis.value = True
+    assert view.plot.value != linear
+
+    view.export_button.click()
+    assert view.last_export is not None and view.last_export.exists()
+    assert "<table" in view.last_export.read_text(encoding="utf-8")
+    assert str(view.last_export) in view.export_status.value
+
+    view.export_path.value = str(tmp_path / "missing-dir-is-a-file")
+    (tmp_path / "missing-dir-is-a-file").mkdir()
+    view.export_button.click()
+    assert "could not write" in view.export_status.value

@@ -19,7 +19,9 @@ __all__ = [
     "action_summary",
     "categories",
     "error_html",
+    "figure_html",
     "filter_actions",
+    "frame_html",
     "result_html",
     "result_rows",
     "table_html",
@@ -192,3 +194,27 @@ def error_html(error: BaseException) -> str:
     """An exception raised by a non-execute call (list, get, test), with its class and message."""
     return (f"<div class='gnb-result' style='color:{_ERROR_COLOR};font-weight:bold'>"
             f"{html.escape(type(error).__name__)}</div><div>{html.escape(str(error))}</div>")
+
+
+def frame_html(frame: Any, *, max_rows: int = 60, float_format: str = "{:,.1f}") -> str:
+    """A pandas DataFrame as an HTML table (values escaped, floats rounded, long tables cut)."""
+    if frame is None or len(frame) == 0:
+        return "<i>no rows</i>"
+    shown = frame.head(max_rows)
+    table = shown.to_html(border=0, escape=True, float_format=float_format.format, na_rep="—")
+    more = f"<div><i>{len(frame) - max_rows} more rows not shown</i></div>" if len(frame) > max_rows else ""
+    return f"<div style='overflow-x:auto'>{table}</div>{more}"
+
+
+def figure_html(figure: Any, *, dpi: int = 96) -> str:
+    """A matplotlib Figure as an inline PNG <img> (then closed, so figures do not pile up)."""
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)  # a no-op for a figure pyplot does not manage
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f"<img class='gnb-plot' alt='plot' src='data:image/png;base64,{encoded}'/>"

@@ -1,0 +1,111 @@
+"""ReportView: a LatencyReport's summary and error tables, its plots, a group-by selector and HTML export."""
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from .render import figure_html, frame_html
+
+__all__ = ["PLOTS", "ReportView", "group_by_options"]
+
+PLOTS = ("percentiles", "histogram", "cdf", "timeline", "errors")
+OVERALL = ""
+_PREFERRED = ("action_name", "error_class", "status_code", "error_code", "run_id", "action_version")
+
+
+def group_by_options(columns: Sequence[str]) -> list[tuple[str, str]]:
+    """Group-by choices for a report's columns: overall, the usual audit columns, then matrix parameters."""
+    present = [str(column) for column in columns]
+    options = [("(overall)", OVERALL)]
+    options += [(column, column) for column in _PREFERRED if column in present]
+    options += [(column, column) for column in sorted(c for c in present if c.startswith("params."))]
+    return options
+
+
+class ReportView(widgets.VBox):
+    """Tabs with the summary and error tables and the plots of a :class:`~genesys_nb.LatencyReport`.
+
+    Children a test (or a user) drives: ``group_by`` (Dropdown), ``plot_picker`` (ToggleButtons),
+    ``log_axis`` (Checkbox), ``export_path`` (Text), ``export_button``; shown in ``summary_table``,
+    ``errors_table``, ``plot`` and ``export_status`` (HTML).
+    """
+
+    def __init__(self, report: Any, *, export_path: str | Path = "report.html", **kwargs: Any) -> None:
+        self.report = report
+        options = group_by_options(list(report.frame.columns))
+        default = "action_name" if any(value == "action_name" for _label, value in options) else OVERALL
+        self.group_by = widgets.Dropdown(options=options, value=default, description="group by")
+        self.summary_table = widgets.HTML()
+        self.errors_table = widgets.HTML()
+        self.plot_picker = widgets.ToggleButtons(options=list(PLOTS), value=PLOTS[0])
+        self.log_axis = widgets.Checkbox(value=False, description="log latency axis (histogram)", indent=False)
+        self.plot = widgets.HTML()
+        self.export_path = widgets.Text(value=str(export_path), description="HTML file")
+        self.export_button = widgets.Button(description="Export HTML", icon="download")
+        self.export_status = widgets.HTML()
+        self.last_export: Path | None = None
+
+        self.group_by.observe(lambda _change: self.refresh(), names="value")
+        self.plot_picker.observe(lambda _change: self._draw(), names="value")
+        self.log_axis.observe(lambda _change: self._draw(), names="value")
+        self.export_button.on_click(lambda _button: self.export())
+
+        self.tabs = widgets.Tab(children=[
+            self.summary_table,
+            self.errors_table,
+            widgets.VBox([widgets.HBox([self.plot_picker, self.log_axis]), self.plot]),
+        ])
+        for index, title in enumerate(("Summary", "Errors", "Plots")):
+            self.tabs.set_title(index, title)
+        header = widgets.HTML(value=f"<b>{html.escape(repr(report))}</b>")
+        super().__init__([header, self.group_by, self.tabs,
+                          widgets.HBox([self.export_path, self.export_button]), self.export_status], **kwargs)
+        self.add_class("gnb-report-view")
+        self.refresh()
+
+    @property
+    def by(self) -> tuple[str, ...]:
+        """The current grouping as report methods take it (``()`` for the whole log)."""
+        return () if self.group_by.value == OVERALL else (self.group_by.value,)
+
+    def refresh(self) -> None:
+        """Recompute the tables and the plot for the current grouping."""
+        self.summary_table.value = frame_html(self.report.summary(by=self.by))
+        errors_by = self.by if self.by and self.by[0] != "error_class" else ()
+        self.errors_table.value = frame_html(
+            self.report.errors(by=("error_class", *errors_by, "status_code", "error_code")))
+        self._draw()
+
+    def _draw(self) -> None:
+        if len(self.report) == 0:
+            self.plot.value = "<i>no rows to plot</i>"
+            return
+        which = self.plot_picker.value
+        if which == "histogram":
+            figure = self.report.plot_histogram(log=self.log_axis.value)
+        elif which == "cdf":
+            figure = self.report.plot_cdf(by=self.by or None)
+        elif which == "percentiles":
+            figure = self.report.plot_percentiles(by=self.by)
+        elif which == "timeline":
+            figure = self.report.plot_timeline()
+        else:
+            figure = self.report.plot_errors()
+        self.plot.value = figure_html(figure)
+
+    def export(self) -> Path | None:
+        """Write the self-contained HTML report to ``export_path`` and say where it went."""
+        target = Path(self.export_path.value).expanduser()
+        try:
+            written = self.report.to_html(target, by=self.by or ("action_name",))
+        except (OSError, ValueError) as err:
+            self.export_status.value = f"<span style='color:#b00020'>could not write {html.escape(str(target))}: " \
+                                       f"{html.escape(str(err))}</span>"
+            return None
+        self.last_export = Path(written)
+        self.export_status.value = f"wrote <code>{html.escape(str(written))}</code>"
+        return self.last_export
