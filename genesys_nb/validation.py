@@ -21,6 +21,7 @@ Choices worth knowing:
 """
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 import threading
@@ -53,6 +54,7 @@ __all__ = [
 
 REDACTED = "<redacted>"
 Which = Literal["input", "success"]
+_SIDES: tuple[Which, ...] = ("input", "success")
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_VALUE_CHARS = 60
@@ -287,11 +289,13 @@ class DataActionValidator:
     """
 
     def __init__(self, client: DataActionsClient | AsyncDataActionsClient | None = None) -> None:
-        self._client = client
+        self._client: Any = client
         self._actions: dict[str, Action] = {}
         self._fetched_schemas: dict[tuple[str, int | None, Which], Any] = {}
         self._compiled: dict[tuple[str, int | None, Which], Validator | None] = {}
         self._lock = threading.Lock()
+        self._fetch_locks: dict[str, threading.Lock] = {}
+        self._inflight: dict[tuple[int, str], asyncio.Future[Action]] = {}
         self.compile_count = 0
         """How many schemas were compiled so far (each (action id, version, contract side) once)."""
 
@@ -337,24 +341,40 @@ class DataActionValidator:
         return self._actions.get(action_id)
 
     def get_action(self, action_id: str) -> Action:
-        """The known action, or fetch it (with its contract) through the sync client."""
+        """The known action, or fetch it (with its contract) through the sync client.
+
+        Threads asking for the same unknown action at once share one request.
+        """
         action = self._actions.get(action_id)
         if action is None:
             client = self._require_client(action_id, sync=True)
-            action = self.prime(client.get_action(action_id))
+            with self._lock:
+                fetch_lock = self._fetch_locks.setdefault(action_id, threading.Lock())
+            with fetch_lock:
+                action = self._actions.get(action_id) or self.prime(client.get_action(action_id))
         return action
 
     async def aget_action(self, action_id: str) -> Action:
-        """The known action, or fetch it through the async client, with any schema given only by URI."""
+        """The known action, or fetch it through the async client, with any schema given only by URI.
+
+        Tasks asking for the same unknown action at once share one request.
+        """
         action = self._actions.get(action_id)
         if action is None:
             client = self._require_client(action_id, sync=False)
-            action = self.prime(await client.get_action(action_id))
+            key = (id(asyncio.get_running_loop()), action_id)
+            pending = self._inflight.get(key)
+            if pending is None:
+                pending = asyncio.ensure_future(client.get_action(action_id))
+                self._inflight[key] = pending
+                pending.add_done_callback(lambda _: self._inflight.pop(key, None))
+            # shield: one caller being cancelled must not cancel the fetch the others wait for.
+            action = self.prime(await asyncio.shield(pending))
         if self._client is not None and self._client_is_async:
-            for which in ("input", "success"):
-                if self._needs_schema_fetch(action, which):  # type: ignore[arg-type]
-                    schema = await self._client.get_schema(action_id, which)  # type: ignore[misc]
-                    self._fetched_schemas[(action_id, action.version, which)] = schema  # type: ignore[index]
+            for which in _SIDES:
+                if self._needs_schema_fetch(action, which):
+                    schema = await self._client.get_schema(action_id, which)
+                    self._fetched_schemas[(action_id, action.version, which)] = schema
         return action
 
     def _require_client(self, action_id: str, *, sync: bool) -> Any:
@@ -400,7 +420,7 @@ class DataActionValidator:
                     f"The {side} of {action_label(action, action_id)} is only given by URI and was not "
                     f"fetched: call `await validator.aget_action({action_id!r})` first (async client)."
                 )
-            schema = self._client.get_schema(action_id, which)  # type: ignore[union-attr]
+            schema = self._client.get_schema(action_id, which)
             self._fetched_schemas[key] = schema
         compiled = None if schema is None else compile_schema(
             schema, label=f"{action_label(action, action_id)} ({side})"

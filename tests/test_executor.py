@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Any
@@ -401,3 +402,31 @@ def test_retry_must_be_a_policy(user_action: Action) -> None:
     transport = httpx.MockTransport(Platform(user_action, []))
     with DataActionsClient(settings(), transport=transport) as client, pytest.raises(TypeError, match="RetryPolicy"):
         DataActionExecutor(client, retry=3)  # type: ignore[arg-type]
+
+
+def test_concurrent_async_executions_fetch_the_action_once(user_action: Action) -> None:
+    platform = Platform(user_action, [Reply() for _ in range(20)])
+
+    async def main() -> list[ExecutionResult]:
+        async def sleep(seconds: float) -> None:
+            return None
+
+        async with AsyncDataActionsClient(settings(), transport=httpx.MockTransport(platform)) as client:
+            executor = AsyncDataActionExecutor(client, sleep=sleep)
+            return await asyncio.gather(*(executor.execute(user_action.id, GOOD_INPUT, timeout_ms=50000)
+                                          for _ in range(20)))
+
+    results = asyncio.run(main())
+    assert all(r.ok for r in results)
+    assert len([r for r in platform.requests if r.method == "GET"]) == 1
+    assert len(platform.execute_requests) == 20
+
+
+def test_threads_share_one_fetch(user_action: Action) -> None:
+    platform = Platform(user_action, [Reply() for _ in range(16)])
+    with DataActionsClient(settings(), transport=httpx.MockTransport(platform)) as client, \
+            ThreadPoolExecutor(max_workers=8) as pool:
+        executor = DataActionExecutor(client, sleep=lambda s: None)
+        results = list(pool.map(lambda _: executor.execute(user_action.id, GOOD_INPUT, timeout_ms=50000), range(16)))
+    assert all(r.ok for r in results)
+    assert len([r for r in platform.requests if r.method == "GET"]) == 1
