@@ -1,0 +1,405 @@
+"""LatencyReport: latency and error analysis of an audit log, as pandas tables, plots and HTML.
+
+>>> # report = LatencyReport.from_audit("demo-out/audit.ndjson")
+>>> # report.summary(by=("action_name", "params.priority"))
+>>> # report.check(p95_ms=800, error_rate=0.02).ok
+"""
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from genesys_nb import report_stats as stats
+from genesys_nb.report_load import SkippedLine, expand_sources, normalize, read_core
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+PathLike = str | os.PathLike
+AuditSource = PathLike | Iterable[PathLike] | pd.DataFrame
+
+__all__ = ["THRESHOLD_METRICS", "CheckResult", "LatencyReport", "ThresholdCheck", "parse_thresholds"]
+
+# threshold metric -> (operator that fails it, unit shown to users)
+THRESHOLD_METRICS: dict[str, tuple[str, str]] = {
+    "p50_ms": (">", "ms"), "p90_ms": (">", "ms"), "p95_ms": (">", "ms"), "p99_ms": (">", "ms"),
+    "mean_ms": (">", "ms"), "max_ms": (">", "ms"), "error_rate": (">", ""), "throughput_rps": ("<", "rows/s"),
+}
+_ALIASES = {
+    "p50": "p50_ms", "median": "p50_ms", "p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms", "mean": "mean_ms",
+    "avg": "mean_ms", "max": "max_ms", "errors": "error_rate", "error-rate": "error_rate",
+    "throughput": "throughput_rps", "rps": "throughput_rps",
+}
+_TERM_RE = re.compile(r"^\s*([A-Za-z_()\-0-9]+?)\s*(>=|<=|>|<|=)\s*([-+0-9.eE]+)\s*(ms|s|%)?\s*$")
+
+
+@dataclass(frozen=True)
+class ThresholdCheck:
+    """One threshold: it fails when ``actual <op> limit`` (e.g. p95_ms > 800)."""
+
+    metric: str
+    op: str
+    limit: float
+    actual: float | None
+    passed: bool
+    note: str = ""
+
+    def __str__(self) -> str:
+        status = "PASS" if self.passed else "FAIL"
+        actual = "n/a" if self.actual is None or np.isnan(self.actual) else f"{self.actual:.4g}"
+        if self.metric == "error_rate" and self.actual is not None and not np.isnan(self.actual):
+            actual += f" ({self.actual:.2%})"
+        unit = THRESHOLD_METRICS.get(self.metric, ("", ""))[1]
+        rule = f"{self.metric} must not be {'above' if self.op == '>' else 'below'} {self.limit:g}{unit}"
+        return f"{status}  {rule}: actual {actual}{unit}" + (f" ({self.note})" if self.note else "")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """All thresholds of one :meth:`LatencyReport.check`; ``ok`` is True only when every one passed."""
+
+    checks: tuple[ThresholdCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    @property
+    def passed(self) -> list[ThresholdCheck]:
+        return [check for check in self.checks if check.passed]
+
+    @property
+    def failed(self) -> list[ThresholdCheck]:
+        return [check for check in self.checks if not check.passed]
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [{"metric": c.metric, "fails_if": f"{c.op} {c.limit:g}", "actual": c.actual,
+              "passed": c.passed, "note": c.note} for c in self.checks],
+            columns=["metric", "fails_if", "actual", "passed", "note"],
+        )
+
+    def __str__(self) -> str:
+        lines = [str(check) for check in self.checks] or ["no thresholds given"]
+        verdict = "all thresholds passed" if self.ok else f"{len(self.failed)} of {len(self.checks)} failed"
+        return "\n".join([*lines, verdict])
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False)
+
+
+def parse_thresholds(text: str) -> dict[str, float]:
+    """Parse ``"p95>800,error_rate>0.02"`` (fail conditions) into keyword arguments for ``check``.
+
+    Latency limits are in ms (``800``, ``800ms`` or ``0.8s``); ``error_rate`` is a fraction or a
+    percentage (``0.02`` or ``2%``); ``throughput<50`` fails below 50 rows/s.
+    """
+    limits: dict[str, float] = {}
+    valid = ", ".join(sorted(THRESHOLD_METRICS))
+    for term in (t for t in text.split(",") if t.strip()):
+        match = _TERM_RE.match(term)
+        if not match:
+            raise ValueError(f"threshold {term.strip()!r} is not of the form METRIC>VALUE (e.g. p95>800)")
+        name, op, number, unit = match.groups()
+        name = name.lower().replace("p(", "p").replace(")", "")
+        metric = name if name in THRESHOLD_METRICS else _ALIASES.get(name, "")
+        if not metric:
+            raise ValueError(f"threshold {term.strip()!r}: unknown metric {name!r}; use one of {valid}")
+        fail_op, metric_unit = THRESHOLD_METRICS[metric]
+        if op.rstrip("=") != fail_op:
+            raise ValueError(
+                f"threshold {term.strip()!r}: {metric} fails when {'above' if fail_op == '>' else 'below'} "
+                f"a limit; write {name}{fail_op}{number}"
+            )
+        value = float(number)
+        if unit == "s" and metric_unit == "ms":
+            value *= 1000.0
+        elif unit == "%" and metric == "error_rate":
+            value /= 100.0
+        elif unit and not (unit == "ms" and metric_unit == "ms"):
+            raise ValueError(f"threshold {term.strip()!r}: unit {unit!r} does not apply to {metric}")
+        limits[metric] = value
+    if not limits:
+        raise ValueError("no threshold given; e.g. 'p95>800,error_rate>0.02'")
+    return limits
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def _utc(value: datetime | str | pd.Timestamp) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _filtered(frame: pd.DataFrame, run_id: str | None, since: datetime | str | None) -> pd.DataFrame:
+    if run_id is not None:
+        frame = frame.loc[(frame["run_id"].astype(object) == run_id).to_numpy(dtype=bool)]
+    if since is not None:
+        frame = frame.loc[(frame["timestamp"] >= _utc(since)).to_numpy(dtype=bool)]
+    return frame.reset_index(drop=True)
+
+
+class LatencyReport:
+    """Latency, throughput and error views of audit records; every table is a pandas DataFrame."""
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        sources: Sequence[PathLike] = (),
+        skipped: Sequence[SkippedLine] = (),
+        percentile_method: str = "linear",
+        full_loader: Callable[[], pd.DataFrame] | None = None,
+    ) -> None:
+        self._frame = normalize(frame)
+        self.sources: list[str] = [str(s) for s in sources]
+        self.skipped_lines: list[SkippedLine] = list(skipped)
+        self.percentile_method = percentile_method
+        np.percentile([1.0], 50, method=percentile_method)  # fail early on an unknown method name
+        self._full_loader = full_loader
+
+    # ------------------------------------------------------------------ construction and data
+    @classmethod
+    def from_audit(
+        cls,
+        source: AuditSource,
+        *,
+        run_id: str | None = None,
+        since: datetime | str | None = None,
+        percentile_method: str = "linear",
+    ) -> LatencyReport:
+        """Load audit records from a file, a list of files, a folder, or a DataFrame (e.g. ``read_audit``).
+
+        Only the columns a summary needs are parsed up front; ``params.<name>`` and the other fields
+        are read on first use (grouping by them, :attr:`frame`, :meth:`to_parquet`).
+        """
+        if isinstance(source, pd.DataFrame):
+            frame = _filtered(normalize(source), run_id, since)
+            return cls(frame, percentile_method=percentile_method)
+        files = expand_sources(source)
+        skipped: list[SkippedLine] = []
+        frame = _filtered(normalize(read_core(files, skipped)), run_id, since)
+
+        def load_everything() -> pd.DataFrame:
+            from genesys_nb.audit import read_audit
+
+            with warnings.catch_warnings():  # skipped lines are already on report.skipped_lines
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return _filtered(normalize(read_audit(files)), run_id, since)
+
+        return cls(frame, sources=files, skipped=skipped, percentile_method=percentile_method,
+                   full_loader=load_everything)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """Every audit field as a DataFrame (``params.<name>`` flattened); loaded on first access."""
+        if self._full_loader is not None:
+            self._frame = self._full_loader()
+            self._full_loader = None
+        return self._frame
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def _require(self, columns: Sequence[str]) -> pd.DataFrame:
+        missing = [c for c in columns if c not in self._frame.columns]
+        if missing and self._full_loader is not None:
+            from genesys_nb.audit import RECORD_KEYS
+
+            if all(c in RECORD_KEYS or c.startswith("params.") for c in missing):
+                missing = [c for c in columns if c not in self.frame.columns]
+        if missing:
+            names = set(map(str, self._frame.columns))
+            if self._full_loader is not None:
+                from genesys_nb.audit import RECORD_KEYS
+
+                names |= set(RECORD_KEYS) | {"params.<name>"}
+            available = ", ".join(sorted(names))
+            raise ValueError(f"unknown column(s) {', '.join(missing)}; available: {available}")
+        return self._frame
+
+    def filter(self, column: str, value: Any) -> LatencyReport:
+        """Rows whose ``column`` equals ``value`` (or is in it, for a list/tuple/set), as a new report."""
+        frame = self._require([column])
+        values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+
+        def select(data: pd.DataFrame) -> pd.DataFrame:
+            return data.loc[data[column].astype(object).isin(values).to_numpy(dtype=bool)]
+
+        parent = self
+        loader = (lambda: select(parent.frame)) if self._full_loader is not None else None
+        return LatencyReport(select(frame), sources=self.sources, skipped=self.skipped_lines,
+                             percentile_method=self.percentile_method, full_loader=loader)
+
+    # ------------------------------------------------------------------ tables
+    def summary(self, by: str | Sequence[str] | None = ("action_name",)) -> pd.DataFrame:
+        """Count, ok/error rate, throughput (rows/s over the group's first start to last finish),
+        latency mean/min/p50/p90/p95/p99/max in ms, retries (attempts - 1) and retry wait in s.
+
+        ``by`` takes any audit column or a matrix parameter (``"params.priority"``); ``()`` gives
+        one row for the whole log.
+        """
+        columns = _as_list(by)
+        return stats.summarize(self._require(columns), columns, self.percentile_method)
+
+    def errors(self, by: str | Sequence[str] | None = ("error_class", "status_code", "error_code")) -> pd.DataFrame:
+        """Failed rows grouped by ``by``, most frequent first, with an example message and correlation id."""
+        columns = _as_list(by)
+        return stats.error_table(self._require(columns), columns)
+
+    def timeline(self, freq: str = "1s", *, window: str | None = None) -> pd.DataFrame:
+        """Rows/s, ok/error and 429 counts, p95 per bucket of finish time, and p95 over a rolling
+        ``window`` (default: 10 buckets) ending at each bucket."""
+        return stats.timeline_table(self._frame, freq, window, self.percentile_method)
+
+    def info(self) -> dict[str, Any]:
+        """Run header: actions, rows, runs, time span, observed concurrency, sources, skipped lines."""
+        frame = self._frame
+        start, finish = stats.start_finish_ns(frame)
+        has_time = bool((~np.isnan(start)).any())
+        peak, mean = stats.concurrency(frame)
+        recorded = frame["concurrency"].max() if "concurrency" in frame.columns else None
+        return {
+            "rows": len(frame),
+            "actions": sorted(map(str, frame["action_name"].dropna().unique())),
+            "runs": sorted(map(str, frame["run_id"].dropna().unique())),
+            "start": frame["timestamp"].min() if has_time else None,
+            "end": pd.Timestamp(int(np.nanmax(finish)), tz="UTC") if has_time else None,
+            "span_s": float((np.nanmax(finish) - np.nanmin(start)) / 1e9) if has_time else None,
+            "concurrency": None if recorded is None or pd.isna(recorded) else int(recorded),
+            "peak_in_flight": peak,
+            "mean_in_flight": mean,
+            "sources": list(self.sources),
+            "skipped_lines": len(self.skipped_lines),
+            "percentile_method": self.percentile_method,
+        }
+
+    # ------------------------------------------------------------------ comparison and thresholds
+    def compare(
+        self,
+        other: LatencyReport,
+        *,
+        noise_pct: float = 10.0,
+        by: str | Sequence[str] | None = (),
+        error_rate_noise: float = 0.005,
+    ) -> pd.DataFrame:
+        """This run (baseline) against ``other`` (candidate): each metric side by side with its change.
+
+        ``verdict`` is ``regression`` when a metric got worse by more than ``noise_pct`` percent (latency
+        up, throughput down, error rate up by more than ``error_rate_noise`` as well), ``improvement``
+        for the mirror case, ``within noise`` otherwise and ``info`` for count and max.
+        """
+        if noise_pct < 0:
+            raise ValueError(f"noise_pct must be >= 0, got {noise_pct}")
+        columns = _as_list(by)
+        return stats.compare_summaries(
+            self.summary(columns), other.summary(columns), noise_pct=noise_pct, error_rate_noise=error_rate_noise
+        )
+
+    def compare_groups(self, column: str, baseline: Any, candidate: Any, *, noise_pct: float = 10.0) -> pd.DataFrame:
+        """Two groups of this report side by side, e.g. ``compare_groups("params.region", "eu", "us")``."""
+        return self.filter(column, baseline).compare(self.filter(column, candidate), noise_pct=noise_pct)
+
+    def check(
+        self,
+        p95_ms: float | None = None,
+        p99_ms: float | None = None,
+        error_rate: float | None = None,
+        *,
+        p50_ms: float | None = None,
+        p90_ms: float | None = None,
+        mean_ms: float | None = None,
+        max_ms: float | None = None,
+        throughput_rps: float | None = None,
+    ) -> CheckResult:
+        """k6-style thresholds on the whole log: latency limits in ms (pass at or below), error_rate as
+        a fraction (pass at or below), throughput_rps a minimum. An empty log fails every threshold."""
+        limits = {"p50_ms": p50_ms, "p90_ms": p90_ms, "p95_ms": p95_ms, "p99_ms": p99_ms, "mean_ms": mean_ms,
+                  "max_ms": max_ms, "error_rate": error_rate, "throughput_rps": throughput_rps}
+        overall = self.summary(())
+        checks = []
+        for metric, limit in limits.items():
+            if limit is None:
+                continue
+            op = THRESHOLD_METRICS[metric][0]
+            actual = float(overall[metric].iloc[0]) if len(overall) else float("nan")
+            if np.isnan(actual):
+                note = "no rows" if not len(overall) else "no latency recorded"
+                checks.append(ThresholdCheck(metric, op, float(limit), None, False, note))
+                continue
+            failed = actual > limit if op == ">" else actual < limit
+            checks.append(ThresholdCheck(metric, op, float(limit), actual, not failed))
+        return CheckResult(tuple(checks))
+
+    # ------------------------------------------------------------------ plots (matplotlib Figures)
+    def plot_histogram(self, *, log: bool = False, bins: int = 50) -> Figure:
+        from genesys_nb.report_plots import plot_histogram
+
+        return plot_histogram(self, log=log, bins=bins)
+
+    def plot_cdf(self, *, by: str | Sequence[str] | None = None, log: bool = False) -> Figure:
+        from genesys_nb.report_plots import plot_cdf
+
+        return plot_cdf(self, by=_as_list(by), log=log)
+
+    def plot_percentiles(self, by: str | Sequence[str] | None = ("action_name",)) -> Figure:
+        from genesys_nb.report_plots import plot_percentiles
+
+        return plot_percentiles(self, by=_as_list(by))
+
+    def plot_timeline(self, freq: str = "1s") -> Figure:
+        from genesys_nb.report_plots import plot_timeline
+
+        return plot_timeline(self, freq=freq)
+
+    def plot_errors(self) -> Figure:
+        from genesys_nb.report_plots import plot_errors
+
+        return plot_errors(self)
+
+    # ------------------------------------------------------------------ export
+    def to_html(
+        self,
+        path: PathLike,
+        *,
+        by: str | Sequence[str] | None = ("action_name",),
+        title: str = "Data Actions latency report",
+        checks: CheckResult | None = None,
+        comparison: pd.DataFrame | None = None,
+    ) -> Path:
+        """Write one self-contained HTML file (run header, tables, embedded PNG plots, and the
+        threshold results or a comparison when given); returns its path."""
+        from genesys_nb.report_html import write_html
+
+        return write_html(self, Path(path), by=_as_list(by), title=title, checks=checks, comparison=comparison)
+
+    def _repr_html_(self) -> str:
+        from genesys_nb.report_html import notebook_html
+
+        return notebook_html(self)
+
+    def to_parquet(self, path: PathLike) -> Path:
+        """Save every audit field to Parquet; ``LatencyReport.from_audit(path)`` reads it back."""
+        from genesys_nb.audit import to_parquet
+
+        return to_parquet(self.frame, path)
+
+    def __repr__(self) -> str:
+        info_runs = self._frame["run_id"].nunique()
+        return f"LatencyReport(rows={len(self._frame)}, runs={info_runs}, sources={len(self.sources)})"

@@ -1,0 +1,238 @@
+"""Fast audit loading for reports: only the columns a latency summary needs, parsed by pyarrow.
+
+The full reader (:func:`genesys_nb.audit.read_audit`) builds every column, ``params.<name>`` included.
+A latency summary needs a dozen scalar fields, so this module reads just those with pyarrow's
+multi-threaded JSON reader and an explicit schema (everything else in a line, such as ``params`` and
+``output``, is skipped without being materialised). On 1,000,000 records this is the difference
+between minutes-and-gigabytes and about a second (``bench/bench_report.py``).
+
+Robustness: a torn last line (a crash mid-append) is cut off before parsing; if pyarrow rejects a
+file anyway (a torn fragment mid-file, a value of an unexpected type), that file falls back to a
+line-by-line orjson parse that skips and reports each unparsable line.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+logger = logging.getLogger("genesys_nb")
+
+PathLike = str | os.PathLike
+
+# The scalar audit fields a summary, the error table and the timeline read (types fixed by the record spec).
+CORE_SCHEMA = pa.schema(
+    [
+        ("schema_version", pa.int64()),
+        ("timestamp", pa.timestamp("us", tz="UTC")),
+        ("run_id", pa.string()),
+        ("action_id", pa.string()),
+        ("action_name", pa.string()),
+        ("action_version", pa.int64()),
+        ("success", pa.bool_()),
+        ("status_code", pa.int64()),
+        ("error_class", pa.string()),
+        ("error_code", pa.string()),
+        ("error_message", pa.string()),
+        ("latency_ms", pa.float64()),
+        ("total_ms", pa.float64()),
+        ("attempts", pa.int64()),
+        ("retry_wait_ms", pa.float64()),
+        ("timeout_ms", pa.float64()),
+        ("correlation_id", pa.string()),
+        ("webhook", pa.string()),
+    ]
+)
+CORE_COLUMNS: tuple[str, ...] = tuple(CORE_SCHEMA.names)
+CATEGORY_COLUMNS = ("run_id", "action_id", "action_name", "error_class", "error_code", "webhook")
+AUDIT_SUFFIXES = (".ndjson", ".jsonl", ".json", ".parquet")
+_BLOCK_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class SkippedLine:
+    """A line of an audit file that could not be read (kept out of every figure)."""
+
+    path: str
+    line: int
+    torn_last_line: bool
+    error: str
+
+
+def expand_sources(source: PathLike | Iterable[PathLike]) -> list[Path]:
+    """A file, a folder (its ``*.ndjson``/``*.jsonl``/``*.json``/``*.parquet``) or a list of either."""
+    items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    files: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix in AUDIT_SUFFIXES))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"audit log not found: {path} (give an audit file, a folder or a list)")
+    return files
+
+
+def _cut_torn_tail(buffer: pa.Buffer, path: Path, skipped: list[SkippedLine]) -> pa.Buffer:
+    """Drop bytes after the last newline when they are not a complete JSON record."""
+    size = buffer.size
+    if size == 0:
+        return buffer
+    view = memoryview(buffer)
+    if view[size - 1] == 0x0A:
+        return buffer
+    tail_start = bytes(view[max(0, size - 1_048_576) :]).rfind(b"\n")
+    start = 0 if tail_start < 0 else max(0, size - 1_048_576) + tail_start + 1
+    tail = bytes(view[start:])
+    try:
+        if isinstance(orjson.loads(tail), dict):
+            return buffer  # a complete record that just lacks its newline
+    except orjson.JSONDecodeError as err:
+        line_number = bytes(view[:start]).count(b"\n") + 1
+        skipped.append(SkippedLine(str(path), line_number, True, str(err)))
+        logger.info("audit %s: skipped a torn last line (%d): %s", path, line_number, err)
+    return buffer.slice(0, start)
+
+
+def _coerce_value(value: Any, kind: pa.DataType) -> Any:
+    if value is None:
+        return None
+    if pa.types.is_string(kind):
+        return value if isinstance(value, str) else str(value)
+    if pa.types.is_boolean(kind):
+        return value if isinstance(value, bool) else None
+    if pa.types.is_integer(kind):
+        if isinstance(value, bool):
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+    if pa.types.is_floating(kind):
+        if isinstance(value, bool):
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+    return value  # timestamps stay strings here and are parsed by pandas afterwards
+
+
+def _read_lines_tolerant(data: bytes, path: Path, skipped: list[SkippedLine]) -> pd.DataFrame:
+    """Slow path: one orjson parse per line; bad lines are skipped and reported, values coerced."""
+    columns: dict[str, list[Any]] = {name: [] for name in CORE_COLUMNS}
+    lines = data.split(b"\n")
+    ends_with_newline = data.endswith(b"\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as err:
+            torn = number == len(lines) and not ends_with_newline
+            skipped.append(SkippedLine(str(path), number, torn, str(err)))
+            logger.info("audit %s: skipped unreadable line %d: %s", path, number, err)
+            continue
+        if not isinstance(record, dict):
+            skipped.append(SkippedLine(str(path), number, False, "not a JSON object"))
+            continue
+        for field in CORE_SCHEMA:
+            columns[field.name].append(_coerce_value(record.get(field.name), field.type))
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="ISO8601")
+    return frame
+
+
+def read_core_ndjson(path: Path, skipped: list[SkippedLine]) -> pd.DataFrame:
+    """Read the core columns of one NDJSON audit file (fast path, tolerant fallback)."""
+    with pa.memory_map(str(path), "r") as source:
+        buffer = _cut_torn_tail(source.read_buffer(), path, skipped)
+        if buffer.size == 0:
+            return pd.DataFrame({name: pd.Series(dtype=object) for name in CORE_COLUMNS})
+        try:
+            table = pa_json.read_json(
+                pa.BufferReader(buffer),
+                read_options=pa_json.ReadOptions(block_size=_BLOCK_BYTES),
+                parse_options=pa_json.ParseOptions(
+                    explicit_schema=CORE_SCHEMA, unexpected_field_behavior="ignore"
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+            logger.info("audit %s: fast reader declined (%s); reading line by line", path, err)
+            return _read_lines_tolerant(buffer.to_pybytes(), path, skipped)
+    for name in CATEGORY_COLUMNS:  # dictionary-encode in arrow: pandas gets categoricals cheaply
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, pc.dictionary_encode(table.column(name)))
+    return table.to_pandas()
+
+
+def read_core(files: list[Path], skipped: list[SkippedLine]) -> pd.DataFrame:
+    """Concatenate the core columns of several files (Parquet files are read whole)."""
+    frames = []
+    for path in files:
+        if path.suffix == ".parquet":
+            frames.append(pd.read_parquet(path))
+        else:
+            frames.append(read_core_ndjson(path, skipped))
+    frames = [f for f in frames if len(f.columns)]
+    if not frames:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in CORE_COLUMNS})
+    if len(frames) == 1:
+        return frames[0]
+    for frame in frames:  # categories differ per file; concat on plain values
+        for name in frame.columns:
+            if isinstance(frame[name].dtype, pd.CategoricalDtype):
+                frame[name] = frame[name].astype(object)
+    return pd.concat(frames, ignore_index=True, sort=False)
+
+
+def _to_float(series: pd.Series) -> np.ndarray:
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def normalize(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give any audit frame (fast path, full reader, Parquet, a user's DataFrame) the same dtypes.
+
+    Missing fields (older schema versions, hand-made frames) get neutral defaults: ``total_ms`` falls
+    back to ``latency_ms``, ``attempts`` to 1, ``retry_wait_ms`` to 0 and ``success`` to "no
+    error_class".
+    """
+    frame = frame.copy() if len(frame) else frame.reset_index(drop=True).copy()
+    frame = frame.reset_index(drop=True)
+    for name in CORE_COLUMNS:
+        if name not in frame.columns:
+            frame[name] = pd.Series([None] * len(frame), dtype=object)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="ISO8601")
+    frame["latency_ms"] = _to_float(frame["latency_ms"])
+    total = _to_float(frame["total_ms"])
+    frame["total_ms"] = np.where(np.isnan(total), frame["latency_ms"].to_numpy(), total)
+    frame["retry_wait_ms"] = np.nan_to_num(_to_float(frame["retry_wait_ms"]), nan=0.0)
+    frame["timeout_ms"] = _to_float(frame["timeout_ms"])
+    frame["attempts"] = np.nan_to_num(_to_float(frame["attempts"]), nan=1.0).astype("int64")
+    frame["status_code"] = pd.to_numeric(frame["status_code"], errors="coerce").astype("Int64")
+    frame["schema_version"] = pd.to_numeric(frame["schema_version"], errors="coerce").astype("Int64")
+    frame["action_version"] = pd.to_numeric(frame["action_version"], errors="coerce").astype("Int64")
+    error_class = frame["error_class"].astype(object)
+    no_error = error_class.isna().to_numpy()
+    success = frame["success"]
+    if success.dtype != bool:
+        known = success.notna().to_numpy()
+        values = success.to_numpy(dtype=object)
+        frame["success"] = np.where(known, values == True, no_error).astype(bool)
+    names = frame["action_name"].astype(object)
+    frame["action_name"] = names.where(names.notna(), frame["action_id"].astype(object))
+    for name in CATEGORY_COLUMNS:
+        if not isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype(object).astype("category")
+    return frame
