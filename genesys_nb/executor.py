@@ -92,12 +92,12 @@ class _ExecutorCore:
     def _early_result(
         action_id: str, *, timeout_ms: int, timestamp: datetime, started: float, error_class: str,
         message: str, errors: list[Any] | None = None, status_code: int | None = None,
-        correlation_id: str | None = None, retry_after_s: float | None = None,
+        correlation_id: str | None = None, retry_after_s: float | None = None, error_code: str | None = None,
     ) -> ExecutionResult:
         """A result for an execution that ended before any execute request was sent."""
         return ExecutionResult(
             action_id=action_id, ok=False, output=None, errors=list(errors or []),
-            status_code=status_code, error_class=error_class, error_code=None,
+            status_code=status_code, error_class=error_class, error_code=error_code,
             error_message=message, correlation_id=correlation_id, latency_ms=0.0,
             total_ms=(time.perf_counter() - started) * 1000.0, attempts=0, retry_wait_ms=0.0,
             timeout_ms=timeout_ms, timestamp=timestamp, retry_after_s=retry_after_s, request_sent=False,
@@ -127,8 +127,9 @@ class _ExecutorCore:
             return None
         label = action_label(action)
         message = f"{format_violations(label, errors)}. Fix: {fix_hint('validation', action_id=action.id)}"
+        # error_code: the JSON Schema keyword of the first violation ("required", "pattern", ...).
         return self._early_result(action.id, error_class="validation", message=message,
-                                  errors=list(errors), **context)
+                                  errors=list(errors), error_code=errors[0].validator, **context)
 
     # ---- retry decisions -----------------------------------------------------------------
     def _retry_wait_s(self, result: ExecutionResult, retry_number: int, idempotent: bool) -> float | None:
@@ -155,14 +156,14 @@ class _ExecutorCore:
         try:
             errors: list[FieldError] = self.validator.check_output(action.id, final.output)
         except ContractSchemaError as err:
-            return dataclasses.replace(final, ok=False, error_class="contract",
+            return dataclasses.replace(final, ok=False, error_class="contract", error_code="invalid_schema",
                                        error_message=f"the output could not be checked: {err}")
         if not errors:
             return final
         message = (f"{format_violations(label, errors, what='Output')}. "
                    f"Fix: {fix_hint('contract', action_id=action.id)}")
         return dataclasses.replace(final, ok=False, error_class="contract", error_message=message,
-                                   errors=list(errors))
+                                   error_code=errors[0].validator, errors=list(errors))
 
 
 def _start() -> tuple[datetime, float]:

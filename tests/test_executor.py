@@ -23,7 +23,7 @@ from genesys_nb.errors import InputValidationError
 from genesys_nb.executor import AsyncDataActionExecutor, DataActionExecutor
 from genesys_nb.models import Action, ExecutionResult, FieldError
 from genesys_nb.retry import RetryPolicy
-from genesys_nb.validation import DataActionValidator
+from genesys_nb.validation import ContractSchemaError, DataActionValidator
 
 API_URL = "https://api.example.test"
 LOGIN_URL = "https://login.example.test"
@@ -251,6 +251,7 @@ def test_invalid_input_sends_no_execute_request(mode: str, prime: bool, user_act
     assert platform.execute_requests == []
     assert (result.ok, result.error_class, result.attempts, result.request_sent) == (False, "validation", 0, False)
     assert result.status_code is None and result.retry_wait_ms == 0.0
+    assert result.error_code == "minLength"  # the keyword of the first violation
     assert [(e.path, e.validator) for e in result.errors if isinstance(e, FieldError)] == [
         ("$.USER_ID", "minLength"), ("$.USER_ID", "pattern")]
     assert "Get User External ID" in (result.error_message or "")
@@ -374,6 +375,7 @@ def test_output_failing_success_schema_is_a_contract_error(mode: str, user_actio
     result = run(platform, mode=mode)
     assert (result.ok, result.error_class, result.status_code, result.attempts) == (False, "contract", 200, 1)
     assert result.output == {"externalId": 42}  # kept for inspection
+    assert result.error_code == "type"
     assert [(e.path, e.validator) for e in result.errors if isinstance(e, FieldError)] == [("$.externalId", "type")]
     assert "Output for action 'Get User External ID" in (result.error_message or "")
     assert "$.externalId: 42 is not of type 'string'" in (result.error_message or "")
@@ -430,3 +432,28 @@ def test_threads_share_one_fetch(user_action: Action) -> None:
         results = list(pool.map(lambda _: executor.execute(user_action.id, GOOD_INPUT, timeout_ms=50000), range(16)))
     assert all(r.ok for r in results)
     assert len([r for r in platform.requests if r.method == "GET"]) == 1
+
+
+def _synthetic(input_schema: dict[str, Any], success_schema: dict[str, Any]) -> Action:
+    """A hand-made contract (not a real export) for definition errors."""
+    return Action.from_export({"name": "Synthetic broken", "contract": {
+        "input": {"inputSchema": input_schema}, "output": {"successSchema": success_schema}}},
+        action_id="custom_-_synthetic-broken")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_broken_input_contract_raises_naming_the_action(mode: str) -> None:
+    platform = Platform(_synthetic({"type": "strng"}, {"type": "object"}), [Reply()])
+    with pytest.raises(ContractSchemaError, match=r"'Synthetic broken' \(custom_-_synthetic-broken\)"):
+        run(platform, mode=mode, inputs={})
+    assert platform.execute_requests == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_broken_success_schema_marks_the_output_unchecked(mode: str) -> None:
+    platform = Platform(_synthetic({"type": "object"}, {"properties": {"a": {"pattern": "(["}}}), [Reply()])
+    result = run(platform, mode=mode, inputs={})
+    assert (result.ok, result.error_class, result.error_code, result.attempts) == (
+        False, "contract", "invalid_schema", 1)
+    assert result.output == OUTPUT
+    assert "success schema" in (result.error_message or "")
