@@ -416,6 +416,23 @@ def _typed(kind: str, values: Sequence[Any]) -> Any:
     return pd.Series(list(values), dtype=object)
 
 
+def _struct_columns(struct: Any, prefix: str) -> dict[str, Any]:
+    """A pyarrow struct array -> one pandas column per field (nested structs: dotted names)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if not pa.types.is_struct(struct.type):
+        return {}
+    nullable = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
+    columns: dict[str, Any] = {}
+    for field, child in zip(struct.type, struct.flatten()):
+        if pa.types.is_struct(field.type):
+            columns.update(_struct_columns(child, prefix=f"{prefix}{field.name}."))
+        else:
+            columns[prefix + field.name] = child.to_pandas(types_mapper=nullable)
+    return columns
+
+
 def _param_columns(params: Sequence[Any], prefix: str = "params.") -> dict[str, Any]:
     """Flatten the ``params`` objects into ``params.<name>`` columns (nested objects: dotted names)."""
     import pandas as pd
@@ -423,17 +440,7 @@ def _param_columns(params: Sequence[Any], prefix: str = "params.") -> dict[str, 
 
     objects = [p if type(p) is dict and p else None for p in params]
     try:  # fast path: one C++ pass infers a struct of every key (fails when a key changes type)
-        struct = pa.array(objects)
-        if not pa.types.is_struct(struct.type):
-            return {}
-        nullable = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
-        columns: dict[str, Any] = {}
-        for field, child in zip(struct.type, struct.flatten()):
-            if pa.types.is_struct(field.type):
-                columns.update(_param_columns(child.to_pylist(), prefix=f"{prefix}{field.name}."))
-            else:
-                columns[prefix + field.name] = child.to_pandas(types_mapper=nullable)
-        return columns
+        return _struct_columns(pa.array(objects), prefix)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         pass
     keys: dict[str, None] = {}
@@ -491,6 +498,149 @@ def _frame_from_records(records: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def _arrow_type(kind: str) -> Any:
+    import pyarrow as pa
+
+    return {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "time": pa.string(),
+            "cat": pa.string(), "str": pa.string()}.get(kind)
+
+
+def _arrow_column(kind: str, column: Any) -> Any:
+    """A pyarrow column of scalar values -> the same dtype :func:`_typed` gives."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if kind == "time":
+        try:
+            return pd.Series(column.cast(pa.timestamp("ns", tz="UTC")).to_pandas(), copy=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return _typed("time", column.to_pylist())
+    if kind == "cat":
+        return pd.Series(column.dictionary_encode().to_pandas(), copy=False)
+    if kind == "int" and column.null_count:
+        return column.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    if kind == "bool" and column.null_count:
+        return column.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+    return column.to_pandas()
+
+
+_PARAMS_RE = re.compile(rb'"params":(\{[^{}\n]*\}|"<redacted>"|null)')
+
+
+def _objects_by_line(data: bytes, end: int) -> tuple[list[Any], list[Any], dict[str, list[Any]]]:
+    """params, output and any unknown top-level fields of every non-blank line (orjson per line)."""
+    import io
+
+    params: list[Any] = []
+    outputs: list[Any] = []
+    extras: dict[str, list[Any]] = {}
+    width = len(_COLUMN_KINDS)
+    known = _COLUMN_KINDS.keys()
+    loads = orjson.loads
+    position = 0
+    with io.BytesIO(data) as stream:
+        for line in stream:
+            position += len(line)
+            if position > end:
+                break
+            if not line.strip():
+                continue
+            record = loads(line)
+            params.append(record.get("params"))
+            outputs.append(record.get("output"))
+            if len(record) != width or extras:
+                for key in record.keys() - known:
+                    if key not in extras:
+                        extras[key] = [None] * (len(params) - 1)
+                for key, values in extras.items():
+                    values.append(record.get(key))
+    return params, outputs, extras
+
+
+def _lean_param_columns(data: bytes, end: int, rows: int) -> dict[str, Any] | None:
+    """``params.<name>`` columns without parsing whole lines: flat params objects cut out by a regex
+    and read by pyarrow. None (use the full parse) unless there is exactly one match per row and
+    pyarrow agrees on one type per parameter."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    found = _PARAMS_RE.findall(data, 0, end)
+    if len(found) != rows:
+        return None
+    if not rows:
+        return {}
+    body = b"\n".join(item if item[:1] == b"{" else b"{}" for item in found)
+    del found
+    try:
+        table = pj.read_json(pa.BufferReader(body))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != rows:
+        return None
+    columns = table.combine_chunks().to_struct_array().combine_chunks()
+    return _struct_columns(columns, "params.")
+
+
+def _read_ndjson_fast(path: Path, skipped: list[dict[str, Any]], lean: bool = False) -> pd.DataFrame | None:
+    """Scalar columns through pyarrow's multi-threaded JSON reader; only params/output through orjson.
+
+    Returns None when pyarrow refuses the file (a bad line in the middle, a value of the wrong
+    type); the caller then takes the tolerant orjson path, which reports each bad line.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    data = path.read_bytes()
+    end = len(data)
+    if data and not data.endswith(b"\n"):
+        start = data.rfind(b"\n") + 1
+        try:
+            orjson.loads(data[start:])
+        except orjson.JSONDecodeError as err:
+            if data[start:].strip():
+                skipped.append({"path": str(path), "line": data.count(b"\n", 0, start) + 1,
+                                "torn_last_line": True, "error": str(err)})
+            end = start
+    scalar_kinds = {k: v for k, v in _COLUMN_KINDS.items() if _arrow_type(v) is not None}
+    schema = pa.schema([(name, _arrow_type(kind)) for name, kind in scalar_kinds.items()]
+                       + [("output_keys", pa.list_(pa.string()))])
+    try:
+        table = pj.read_json(
+            pa.BufferReader(pa.py_buffer(data).slice(0, end)),
+            read_options=pj.ReadOptions(block_size=16 << 20),
+            parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        if skipped and skipped[-1]["path"] == str(path):
+            skipped.pop()  # the tolerant path reports it again
+        return None
+    lean_params = _lean_param_columns(data, end, table.num_rows) if lean else None
+    params: list[Any] = []
+    outputs: list[Any] = []
+    extras: dict[str, list[Any]] = {}
+    if lean_params is None:
+        params, outputs, extras = _objects_by_line(data, end)
+        if len(params) != table.num_rows:
+            return None
+    del data
+    columns: dict[str, Any] = {}
+    for name, kind in _COLUMN_KINDS.items():
+        if name == "params":
+            columns[name] = pd.Series(params or [None] * table.num_rows, dtype=object)
+            columns.update(_param_columns(params) if lean_params is None else lean_params)
+        elif name == "output":
+            columns[name] = pd.Series(outputs or [None] * table.num_rows, dtype=object)
+        elif name == "output_keys":
+            columns[name] = pd.Series(table.column(name).to_pylist(), dtype=object)
+        else:
+            columns[name] = _arrow_column(kind, table.column(name))
+    del table
+    for name, values in extras.items():
+        columns[name] = pd.Series(values, dtype=object)
+    return pd.DataFrame(columns, copy=False)
+
+
 def _from_parquet(path: Path) -> pd.DataFrame:
     import pandas as pd
 
@@ -524,6 +674,7 @@ def read_audit(
     *,
     run_id: str | None = None,
     since: datetime | str | None = None,
+    lean: bool = False,
 ) -> pd.DataFrame:
     """Read audit logs (files, folders, ``.parquet`` too) into one typed DataFrame.
 
@@ -533,6 +684,9 @@ def read_audit(
     ``params``). Unparsable lines (a torn last line after a crash) are skipped with a warning and
     listed in ``df.attrs["skipped_lines"]``; records of older schema versions get missing columns
     filled with nulls.
+
+    ``lean=True`` skips the raw ``params``/``output`` objects (those columns stay null; the
+    ``params.<name>`` columns are still there): about twice as fast on large logs, for reports.
     """
     import pandas as pd
 
@@ -547,6 +701,12 @@ def read_audit(
             frames.append(frame)
             continue
         with _gc_paused():
+            fast_frame = _read_ndjson_fast(file, skipped, lean=lean)
+            if fast_frame is not None:
+                if run_id is not None:
+                    fast_frame = fast_frame[fast_frame["run_id"] == run_id]
+                frames.append(fast_frame)
+                continue
             records: list[dict[str, Any]] = []
             for chunk in iter_lines(file, skipped):
                 if run_id is not None:

@@ -320,3 +320,56 @@ def test_read_via_class(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(AuditLog.read(path)) == 2
+
+
+def _assert_same_frames(left: pd.DataFrame, right: pd.DataFrame) -> None:
+    assert list(left.columns) == list(right.columns)
+    for name in left.columns:
+        assert str(left[name].dtype) == str(right[name].dtype), name
+        assert left[name].astype(object).where(left[name].notna(), None).tolist() == \
+            right[name].astype(object).where(right[name].notna(), None).tolist(), name
+
+
+def test_lean_read_has_the_same_param_columns(tmp_path: Path) -> None:
+    path = tmp_path / "a.ndjson"
+    _write_rows(path, 10)
+    _write_rows(path, 2, run_id="s", action=_action(secure=True, name="Secure"))
+    full = read_audit(path)
+    lean = read_audit(path, lean=True)
+    assert lean["params"].isna().all() and lean["output"].isna().all()
+    _assert_same_frames(full.drop(columns=["params", "output"]), lean.drop(columns=["params", "output"]))
+
+
+def test_tolerant_path_matches_the_fast_path(tmp_path: Path) -> None:
+    path = tmp_path / "a.ndjson"
+    _write_rows(path, 6)
+    fast = read_audit(path)
+    broken = tmp_path / "b.ndjson"
+    lines = path.read_bytes().splitlines(keepends=True)
+    broken.write_bytes(b"".join(lines[:3]) + b'{"torn": \n' + b"".join(lines[3:]))  # bad line mid-file
+    with pytest.warns(RuntimeWarning, match="b.ndjson:4"):
+        tolerant = read_audit(broken)
+    assert tolerant.attrs["skipped_lines"][0]["torn_last_line"] is False
+    _assert_same_frames(fast, tolerant)
+
+
+def test_params_that_change_type_or_hold_braces_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "a.ndjson"
+    with AuditLog(path) as audit:
+        for row_id, params in enumerate([{"priority": 1, "note": "a{b}"}, {"priority": "high"}, {}]):
+            audit.write_result(_result(), run_id="r", row_id=str(row_id), params=params)
+    for lean in (False, True):
+        frame = read_audit(path, lean=lean)
+        assert frame["params.priority"].tolist()[:2] == [1, "high"]
+        assert frame["params.note"].tolist()[0] == "a{b}"
+
+
+def test_wrongly_typed_scalar_becomes_null_not_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.ndjson"
+    _write_rows(path, 2)
+    record = build_record(_result(), run_id="r1", row_id="odd")
+    record["status_code"] = "two hundred"
+    with open(path, "ab") as handle:
+        handle.write(orjson.dumps(record) + b"\n")
+    frame = read_audit(path)
+    assert len(frame) == 3 and pd.isna(frame["status_code"].iloc[2])
