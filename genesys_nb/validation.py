@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from jsonschema import Draft4Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from jsonschema_specifications import REGISTRY as _METASCHEMA_REGISTRY
@@ -98,7 +98,7 @@ def _metaschema_errors(cls: type[Validator], schema: Mapping[str, Any]) -> list[
     meta = meta_cls(cls.META_SCHEMA, format_checker=meta_cls.FORMAT_CHECKER)
     problems = []
     for error in meta.iter_errors(schema):
-        # Draft-04's metaschema wants at least one name in `required`; exported contracts often
+        # Draft-04's metaschema wants at least one name in `required`; exported contracts may
         # carry `"required": []`, which validates nothing and is accepted by the platform.
         if error.validator == "minItems" and error.instance == [] and list(error.path)[-1:] == ["required"]:
             continue
@@ -106,7 +106,7 @@ def _metaschema_errors(cls: type[Validator], schema: Mapping[str, Any]) -> list[
     return problems
 
 
-def compile_schema(schema: Any, *, label: str = "the schema") -> Validator:
+def compile_schema(schema: Any, *, label: str = "schema") -> Validator:
     """Check `schema` against its draft's metaschema and build a reusable validator for it.
 
     The draft is taken from `$schema` (draft-04 when absent or unknown); format checking is on.
@@ -116,24 +116,25 @@ def compile_schema(schema: Any, *, label: str = "the schema") -> Validator:
         return Draft4Validator(schema, registry=_METASCHEMA_REGISTRY)
     if not isinstance(schema, Mapping):
         raise ContractSchemaError(
-            f"The contract of {label} is not a JSON Schema object (got {type(schema).__name__}); "
+            f"Invalid contract ({label}): not a JSON Schema object (got {type(schema).__name__}); "
             "fix the action's contract in Genesys Cloud."
         )
     declared = schema.get("$schema")
     if declared is not None and not isinstance(declared, str):
         raise ContractSchemaError(
-            f"The contract of {label} has a non-string '$schema' ({declared!r}); "
+            f"Invalid contract ({label}): '$schema' is not a string ({declared!r}); "
             "use 'http://json-schema.org/draft-04/schema#'."
         )
     cls = validator_for(schema, default=Draft4Validator)
     problems = _metaschema_errors(cls, schema)
     if problems:
-        details = "; ".join(
-            f"at {json_path(error.path)}: {error.message}" for error in problems[:5]
-        )
+        # anyOf/oneOf failures say little ("not valid under any of the given schemas"); the best
+        # sub-error says what was expected ("'strin' is not one of ['array', 'boolean', ...]").
+        shown = [best_match(error.context) if error.context else error for error in problems[:5]]
+        details = "; ".join(f"at {json_path(error.absolute_path)}: {error.message}" for error in shown)
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise ContractSchemaError(
-            f"The contract of {label} is not a valid {cls.__name__.removesuffix('Validator')} "
+            f"Invalid contract ({label}): not a valid {cls.__name__.removesuffix('Validator')} "
             f"JSON Schema: {details}{more}. Fix the schema in the action's contract."
         )
     return cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_METASCHEMA_REGISTRY)
@@ -250,7 +251,7 @@ def _expand(errors: Iterable[ValidationError], redact: bool) -> Iterator[FieldEr
         )
 
 
-def field_errors(validator: Validator, instance: Any, *, redact: bool = False, label: str = "the schema"
+def field_errors(validator: Validator, instance: Any, *, redact: bool = False, label: str = "schema"
                  ) -> list[FieldError]:
     """Every violation of `instance` against a compiled `validator`, ordered by JSON path.
 
@@ -261,7 +262,7 @@ def field_errors(validator: Validator, instance: Any, *, redact: bool = False, l
         raw = list(validator.iter_errors(instance))
     except Unresolvable as err:
         raise ContractSchemaError(
-            f"The contract of {label} has a $ref that cannot be resolved ({err}); "
+            f"Invalid contract ({label}): a $ref cannot be resolved ({err}); "
             "inline the referenced definition in the schema."
         ) from err
     found = list(_expand(raw, redact))
@@ -423,7 +424,7 @@ class DataActionValidator:
             schema = self._client.get_schema(action_id, which)
             self._fetched_schemas[key] = schema
         compiled = None if schema is None else compile_schema(
-            schema, label=f"{action_label(action, action_id)} ({side})"
+            schema, label=f"{action_label(action, action_id)}, {side}"
         )
         with self._lock:
             # Another thread may have compiled meanwhile; keep the first so callers share one object.
