@@ -762,3 +762,13 @@ def test_custom_user_agent_and_default_timeout() -> None:
         client.get_action(ACTION_ID)
     assert api.requests[0].headers["user-agent"] == "nb-test/1"
     assert api.requests[0].extensions["timeout"]["read"] == 7.0
+
+
+
+def test_latency_is_within_total() -> None:
+    client, _ = client_for(reply(200, {}))
+    with client:
+        first = client.execute(ACTION_ID, {})  # includes the login in total_ms
+        second = client.execute(ACTION_ID, {})
+    for result in (first, second):
+        assert 0 <= result.latency_ms <= result.total_ms
