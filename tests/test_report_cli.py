@@ -1,0 +1,130 @@
+"""`genesys-nb report` end to end on generated audit logs: tables, HTML, compare, thresholds, exit codes."""
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from genesys_nb.cli import main
+from genesys_nb.cli.report_cmd import print_summary, text_table
+from genesys_nb.report import LatencyReport
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def write_log(path: Path, latencies: list[float], *, failures: int = 0, run_id: str = "run-1") -> Path:
+    """Audit records alternating two actions and two priorities; the first ``failures`` rows are 503s."""
+    lines = []
+    for row, latency in enumerate(latencies):
+        failed = row < failures
+        record: dict[str, Any] = {
+            "schema_version": 1,
+            "timestamp": (T0 + timedelta(milliseconds=100 * row)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "run_id": run_id, "row_id": str(row), "action_id": f"custom_-_{row % 2}",
+            "action_name": ("Get user", "Create callback")[row % 2], "action_version": 1,
+            "success": not failed, "status_code": 503 if failed else 200,
+            "error_class": "server" if failed else None, "error_code": "service.unavailable" if failed else None,
+            "error_message": "The service is unavailable" if failed else None,
+            "latency_ms": latency, "total_ms": latency, "attempts": 1, "retry_wait_ms": 0.0,
+            "timeout_ms": 30000, "correlation_id": f"corr-{row}",
+            "params": {"priority": ("low", "high")[(row // 2) % 2]}, "output_keys": [], "error_count": int(failed),
+            "webhook": "none", "expected_invalid": False, "output": None,
+        }
+        lines.append(orjson.dumps(record))
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+@pytest.fixture()
+def log(tmp_path: Path) -> Path:
+    return write_log(tmp_path / "audit.ndjson", [float(10 * (i % 20) + 5) for i in range(200)], failures=4)
+
+
+def test_report_prints_aligned_summary_and_error_tables(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert "Rows:" in out and "200" in out
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("action_name"))
+    assert "p95_ms" in header and "error_rate" in header
+    rows = [line for line in lines if line.startswith(("Get user", "Create callback"))]
+    assert len(rows) == 2
+    # right-aligned numbers: every row ends exactly where the header does
+    assert {len(row) for row in rows} == {len(header)}
+    assert "server" in out and "503" in out and "service.unavailable" in out and "corr-0" in out
+
+
+def test_report_groups_by_parameter_and_filters_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_log(tmp_path / "a.ndjson", [50.0] * 10, run_id="run-a")
+    write_log(tmp_path / "b.ndjson", [70.0] * 6, run_id="run-b")
+    assert main(["report", str(tmp_path), "--by", "params.priority", "--run-id", "run-b"]) == 0
+    out = capsys.readouterr().out
+    table = out[out.index("params.priority") :]
+    assert "high" in table and "low" in table
+    assert "Rows:          6" in out
+    assert main(["report", str(tmp_path), "--by", "action_name,params.priority"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.startswith("action_name"))
+    assert header.split()[:3] == ["action_name", "params.priority", "count"]
+
+
+def test_fail_if_exit_codes(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(log), "--fail-if", "p95>1000,error_rate>0.05"]) == 0
+    assert "all thresholds passed" in capsys.readouterr().out
+    assert main(["report", str(log), "--fail-if", "p95>100,error_rate>5%"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  p95_ms" in out and "PASS  error_rate" in out
+
+
+def test_could_not_run_exit_codes_name_the_cause(log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nowhere.ndjson"
+    assert main(["report", str(missing)]) == 2
+    assert str(missing) in capsys.readouterr().err
+    assert main(["report", str(log), "--fail-if", "p95>800,latency>3"]) == 2
+    assert "'latency>3'" in capsys.readouterr().err
+    assert main(["report", str(log), "--by", "colour"]) == 2
+    assert "colour" in capsys.readouterr().err
+    assert main(["report", str(log), "--compare", str(missing)]) == 2
+
+
+def test_html_and_compare(log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    slower = write_log(tmp_path / "slower.ndjson", [float(20 * (i % 20) + 10) for i in range(200)], failures=4)
+    html = tmp_path / "out" / "report.html"
+    code = main(["report", str(log), "--compare", str(slower), "--html", str(html)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Comparison" in out and "regression" in out
+    text = html.read_text(encoding="utf-8")
+    assert "data:image/png;base64," in text and "Comparison" in text
+    assert main(["report", str(log), "--compare", str(slower), "--fail-on-regression"]) == 1
+    assert main(["report", str(log), "--compare", str(log), "--fail-on-regression"]) == 0
+
+
+def test_print_summary_and_text_table(log: Path) -> None:
+    out = io.StringIO()
+    print_summary(LatencyReport.from_audit(log), file=out, by=("params.priority",))
+    text = out.getvalue()
+    assert "Latency by params.priority" in text and "Overall" in text and "Errors (4 of 200 rows)" in text
+    import pandas as pd
+
+    table = text_table(pd.DataFrame({"name": ["a", "bbbb"], "p95_ms": [1.0, 1234.5]}), index=False)
+    assert table.splitlines() == ["name   p95_ms", "----  -------", "a         1.0", "bbbb  1,234.5"]
+
+
+def test_installed_console_script(log: Path, tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "genesys-nb"
+    if not script.exists():
+        script = REPO_ROOT / ".venv" / "bin" / "genesys-nb"
+    html = tmp_path / "r.html"
+    done = subprocess.run([str(script), "report", str(log), "--html", str(html), "--fail-if", "p99>1"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "FAIL  p99_ms" in done.stdout and "Get user" in done.stdout
+    assert html.exists()
