@@ -125,12 +125,18 @@ class ErrorBody:
     @property
     def full_message(self) -> str:
         """The top-level message followed by the nested ones (the nested one often says what really failed)."""
-        parts = [self.message] if self.message else []
-        for nested in self.errors:
-            text = nested.full_message
-            if text and text not in parts:
+        parts: list[str] = []
+        for text in self._messages():
+            # Nested errors often repeat (part of) the top-level text: keep only what adds something.
+            if not any(text in part for part in parts):
                 parts.append(text)
         return " | ".join(parts)
+
+    def _messages(self) -> list[str]:
+        found = [self.message] if self.message else []
+        for nested in self.errors:
+            found.extend(nested._messages())
+        return found
 
     def to_dict(self) -> JSON:
         if self.raw:

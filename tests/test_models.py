@@ -104,6 +104,17 @@ def test_error_body_parses_the_real_shape() -> None:
     assert error_body.full_message.startswith("The server encountered")
 
 
+def test_full_message_skips_repeated_nested_text() -> None:
+    error_body = ErrorBody.from_dict({
+        "message": "The input does not match: Required field 'sku' is missing",
+        "errors": [{"message": "Required field 'sku' is missing"},
+                   {"message": "Other cause", "errors": [{"message": "Deep cause"}]}],
+    })
+    assert error_body.full_message == (
+        "The input does not match: Required field 'sku' is missing | Other cause | Deep cause"
+    )
+
+
 def test_error_body_round_trips_exactly() -> None:
     original = copy.deepcopy(CONNECTION_RESET)
     error_body = ErrorBody.from_dict(original)
