@@ -346,7 +346,7 @@ def format_error_message(
     if message:
         parts[0] += f": {message}"
     if correlation_id:
-        parts.append(f"correlation id {correlation_id}")
+        parts.append(f"Correlation id {correlation_id}")
     hint = fix_hint(
         error_class,
         action_id=action_id,
