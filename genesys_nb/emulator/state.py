@@ -1,0 +1,494 @@
+"""The emulated org: its state (actions, clients, tokens, limits, faults, log) and the request handler.
+
+``Emulator.handle(request) -> Decision`` is the whole HTTP surface, free of sockets: the ASGI app
+and the httpx transports only apply the decision (delay, reset, truncated body). Randomness comes
+from one ``random.Random(seed)``, so a sequential run is reproducible.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from genesys_nb.emulator import catalog, control, execution
+from genesys_nb.emulator.actions import (
+    ACTIONS_PATH,
+    EmulatedAction,
+    default_actions,
+    index_actions,
+    load_actions_dir,
+    parse_action,
+)
+from genesys_nb.emulator.behaviours import BEHAVIOURS, BehaviourContext, RemoteFailure
+from genesys_nb.emulator.faults import FaultOutcome, FaultPlan
+from genesys_nb.emulator.flatten import flatten_output
+from genesys_nb.emulator.limits import CONCURRENCY_LIMIT_KEY, RATE_LIMIT_KEY, Limits, RateLimiter, RateState
+from genesys_nb.emulator.log import RequestLog, RequestLogEntry
+from genesys_nb.emulator.tokens import (
+    ALL_PERMISSIONS,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    EXECUTE_PERMISSION,
+    VIEW_PERMISSION,
+    IssuedToken,
+    OAuthClient,
+    TokenStore,
+    client_credentials_from,
+    oauth_error,
+    token_response,
+)
+from genesys_nb.emulator.wire import (
+    Decision,
+    EmulatorRequest,
+    error_body,
+    json_decision,
+    render_body_fault,
+)
+
+GLOBAL_SCOPE = "*"
+
+
+class Emulator:
+    """A Genesys Cloud org's Data Actions surface, in memory."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        actions_dir: str | Path | Sequence[str | Path] | None = None,
+        actions: Iterable[EmulatedAction | Mapping[str, Any]] = (),
+        include_real_actions: bool = True,
+        include_sample_actions: bool = True,
+        time_scale: float = 1.0,
+        token_lifetime_s: float = 86400.0,
+        rate_per_minute: int = 300,
+        max_in_flight: int = 50,
+        client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str = DEFAULT_CLIENT_SECRET,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        max_log_entries: int = 200_000,
+    ) -> None:
+        self.seed = seed
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._lock = threading.RLock()
+        loaded = default_actions(include_samples=include_sample_actions, include_real=include_real_actions)
+        dirs = [] if actions_dir is None else [actions_dir] if isinstance(actions_dir, (str, Path)) else actions_dir
+        for directory in dirs:
+            loaded.extend(load_actions_dir(directory))
+        loaded.extend(a if isinstance(a, EmulatedAction) else parse_action(a) for a in actions)
+        self._actions = index_actions(loaded)
+        self._initial_limits = Limits(rate_per_minute, max_in_flight, time_scale, token_lifetime_s)
+        self._limits = self._initial_limits
+        self._tokens = TokenStore()
+        self._tokens.add_client(OAuthClient(client_id, client_secret))
+        self.client_id = client_id
+        self._log = RequestLog(max_log_entries)
+        self._rate = RateLimiter()
+        self._faults: dict[str, FaultPlan] = {}
+        self._positions: dict[str, dict[int, int]] = {}
+        self._validators: dict[tuple[str, int], Any] = {}
+        self._records: dict[str, dict[str, Any]] = {}
+        self._in_flight = 0
+        self._rng = random.Random(seed)
+        self._id_rng = random.Random(f"ids:{seed}")
+
+    def __repr__(self) -> str:
+        return f"Emulator(actions={len(self._actions)}, seed={self.seed}, limits={self._limits})"
+
+    # ------------------------------------------------------------------ control API (Python)
+    @property
+    def actions(self) -> dict[str, EmulatedAction]:
+        return dict(self._actions)
+
+    def action_named(self, name: str) -> EmulatedAction:
+        for action in self._actions.values():
+            if action.name == name:
+                return action
+        raise KeyError(f"no emulated action named {name!r}; names: {', '.join(sorted(a.name for a in self._actions.values()))}")
+
+    def add_action(self, action: EmulatedAction | Mapping[str, Any]) -> EmulatedAction:
+        parsed = action if isinstance(action, EmulatedAction) else parse_action(action)
+        with self._lock:
+            self._actions = index_actions([*self._actions.values(), parsed])
+        return parsed
+
+    def add_client(self, client_id: str, client_secret: str, permissions: Iterable[str] | None = None) -> None:
+        """Register another OAuth client, e.g. one with only ``integrations:action:view``."""
+        granted = ALL_PERMISSIONS if permissions is None else frozenset(permissions)
+        with self._lock:
+            self._tokens.add_client(OAuthClient(client_id, client_secret, granted))
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
+    def set_limits(self, **changes: Any) -> Limits:
+        """Change rate_per_minute, max_in_flight, time_scale or token_lifetime_s (others unchanged)."""
+        with self._lock:
+            self._limits = self._limits.updated(**changes)
+            return self._limits
+
+    @property
+    def faults(self) -> dict[str | None, FaultPlan]:
+        return {None if scope == GLOBAL_SCOPE else scope: plan for scope, plan in self._faults.items()}
+
+    def set_faults(self, action_id: str | None, plan: FaultPlan | Mapping[str, Any] | list[Any] | None) -> None:
+        """Replace the fault plan of one action (or the global plan with ``None``); None/empty clears."""
+        parsed = plan if isinstance(plan, FaultPlan) or plan is None else FaultPlan.from_dict(plan)
+        if action_id is not None and action_id not in self._actions:
+            raise KeyError(f"no emulated action with id {action_id!r}")
+        scope = GLOBAL_SCOPE if action_id is None else action_id
+        with self._lock:
+            if parsed is None or not parsed.rules:
+                self._faults.pop(scope, None)
+            else:
+                self._faults[scope] = parsed
+            self._positions.pop(scope, None)
+
+    def reset(self, *, tokens: bool = False) -> None:
+        """Back to the start: no faults, initial limits, empty log and records, reseeded randomness.
+
+        Issued tokens stay valid unless ``tokens=True``.
+        """
+        with self._lock:
+            self._faults.clear()
+            self._positions.clear()
+            self._limits = self._initial_limits
+            self._log.clear()
+            self._rate.clear()
+            self._records.clear()
+            self._rng = random.Random(self.seed)
+            self._id_rng = random.Random(f"ids:{self.seed}")
+            if tokens:
+                self._tokens.clear()
+
+    def expire_tokens(self) -> None:
+        """Make every issued token expired now (the next API call with one gets 401)."""
+        with self._lock:
+            self._tokens.expire_all(self._clock())
+
+    def issued_tokens(self) -> list[str]:
+        """Every access token issued so far; for tests that scan output for leaked tokens."""
+        with self._lock:
+            return self._tokens.issued_values()
+
+    @property
+    def request_log(self) -> list[RequestLogEntry]:
+        with self._lock:
+            return self._log.entries()
+
+    def requests_since(self, seq: int) -> list[RequestLogEntry]:
+        with self._lock:
+            return self._log.entries(seq)
+
+    @property
+    def records(self) -> dict[str, dict[str, Any]]:
+        """The record store the update action writes to (a copy)."""
+        with self._lock:
+            return {key: {"fields": dict(value["fields"]), "revision": value["revision"]}
+                    for key, value in self._records.items()}
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    # ------------------------------------------------------------------ HTTP surface
+    def handle(self, request: EmulatorRequest) -> Decision:
+        if request.path.startswith(control.PREFIX):
+            return control.handle(self, request)
+        with self._lock:
+            return self._handle(request)
+
+    def _handle(self, request: EmulatorRequest) -> Decision:
+        now = self._clock()
+        context_id = self._context_id(request)
+        call = _Call(self, request, context_id, now)
+        if request.path == "/oauth/token":
+            return self._oauth(call)
+        if not request.path.startswith("/api/"):
+            return call.error(error_body(404, "not.found", "The requested resource was not found.", context_id))
+        token = self._authenticate(call)
+        if isinstance(token, Decision):
+            return token
+        call.token_id = token.token_id
+        call.rate = self._rate.hit(token.token_id, now, self._limits)
+        if call.rate.limited:
+            body, retry_after = execution.rate_limited_error(
+                call.rate.reset_s, context_id, limit_key=RATE_LIMIT_KEY, limit_value=self._limits.rate_per_minute)
+            return call.error(body, [("retry-after", retry_after)], fault="rate_limit")
+        return self._route(call, self._tokens.clients[token.client_id])
+
+    def _route(self, call: _Call, client: OAuthClient) -> Decision:
+        request, context_id = call.request, call.context_id
+        path = request.path.rstrip("/")
+        parts = path[len(ACTIONS_PATH):].strip("/").split("/") if path.startswith(ACTIONS_PATH) else None
+        if parts == [""]:
+            parts = []
+        if parts is None or len(parts) > 3 or (len(parts) == 3 and parts[1] != "schemas") or (
+            len(parts) == 2 and parts[1] not in ("execute", "test")
+        ):
+            return call.error(error_body(404, "not.found", "The requested resource was not found.", context_id))
+        if not parts or parts == ["categories"]:
+            call.operation = "list" if not parts else "categories"
+            expected = "GET"
+        elif len(parts) == 1 or len(parts) == 3:
+            call.operation = "get" if len(parts) == 1 else "schema"
+            expected = "GET"
+        else:
+            call.operation = parts[1]
+            expected = "POST"
+        if request.method != expected:
+            return call.error(error_body(405, "method.not.allowed", f"HTTP {request.method} is not supported by "
+                                         f"{request.path}; use {expected}.", context_id))
+        needed = EXECUTE_PERMISSION if call.operation in ("execute", "test") else VIEW_PERMISSION
+        if needed not in client.permissions:
+            return call.error(error_body(403, "not.authorized", "You are not authorized to perform the requested "
+                                         f"action. Missing permission: {needed}", context_id,
+                                         message_params={"permission": needed}))
+        action = None
+        if parts and parts != ["categories"]:
+            action = self._actions.get(parts[0])
+            call.action_id = parts[0]
+            if action is None:
+                return call.error(error_body(404, "not.found", f"Unable to find an action with id {parts[0]}.",
+                                             context_id, details=[{"errorCode": "ACTION.NOT_FOUND",
+                                                                   "entityId": parts[0]}]))
+        try:
+            if call.operation in ("execute", "test"):
+                assert action is not None
+                return self._execute(call, action)
+            return self._read(call, action, parts)
+        except catalog.BadQuery as err:
+            return call.error(error_body(400, "bad.request", str(err), context_id,
+                                         details=[{"errorCode": "INVALID_QUERY", "fieldName": err.field_name}]))
+
+    def _read(self, call: _Call, action: EmulatedAction | None, parts: list[str]) -> Decision:
+        request = call.request
+        outcome = self._faults_for(call.operation, call.action_id)
+        if outcome.reset or outcome.status:
+            return self._fault_without_execution(call, outcome, action)
+        if call.operation == "list":
+            payload: Any = catalog.list_actions(request, self._actions.values())
+        elif call.operation == "categories":
+            payload = catalog.list_categories(request, self._actions.values())
+        elif call.operation == "get":
+            assert action is not None
+            payload = catalog.action_json(
+                action,
+                expand_contract=request.param("expand") == "contract",
+                flatten=catalog.flag(request, "flatten"),
+                include_config=catalog.flag(request, "includeConfig"),
+            )
+        else:
+            assert action is not None
+            payload = catalog.schema_document(action, parts[2], catalog.flag(request, "flatten"))
+            if payload is None:
+                return call.error(error_body(404, "not.found", f"Action {action.id} has no schema file '{parts[2]}'; "
+                                             "use the inputSchemaUri/successSchemaUri the action gives.",
+                                             call.context_id))
+        return call.answer(200, payload, outcome)
+
+    def _execute(self, call: _Call, action: EmulatedAction) -> Decision:
+        request, context_id, is_test = call.request, call.context_id, call.operation == "test"
+        call.body_sha256 = hashlib.sha256(request.body).hexdigest()
+        inputs, problem = execution.parse_input(request.body)
+        if inputs is None:
+            return call.error(execution.body_error(str(problem), context_id))
+        if self._in_flight >= self._limits.max_in_flight:
+            body, retry_after = execution.rate_limited_error(
+                1.0, context_id, limit_key=CONCURRENCY_LIMIT_KEY, limit_value=self._limits.max_in_flight,
+                concurrency=True)
+            return call.error(body, [("retry-after", retry_after)], fault="concurrency_limit")
+        problems = execution.field_problems(self._validator(action), inputs)
+        if problems:
+            error = execution.validation_error(problems, context_id)
+            if is_test:
+                return call.answer(200, execution.test_result(action, inputs, failed_step=1, error=error))
+            return call.error(error)
+        outcome = self._faults_for(call.operation, action.id)
+        flatten = catalog.flag(request, "flatten")
+        if outcome.reset == "before" or (outcome.status is not None and outcome.status not in execution.EXECUTED_STATUSES):
+            return self._fault_without_execution(call, outcome, action)
+        # The remote endpoint is reached from here on: the action's effect happens.
+        call.executed = True
+        latency_ms = action.latency.sample_ms(self._rng) if action.latency else 0.0
+        outcome_delay = FaultOutcome(outcome.delay_ms + latency_ms, outcome.status, outcome.retry_after_s,
+                                     outcome.reset, outcome.body_kind, outcome.body_status, outcome.labels)
+        self._acquire_slot(call)
+        try:
+            output = BEHAVIOURS[action.behaviour](inputs, BehaviourContext(action.success_schema, self._records))
+        except RemoteFailure as failure:
+            error = execution.remote_failure_error(failure.status, failure.message, context_id)
+            if is_test:
+                return call.answer(200, execution.test_result(action, inputs, failed_step=3, error=error), outcome_delay)
+            return call.error(error, delay_ms=outcome_delay.delay_ms, fault=outcome.label)
+        if outcome.status is not None:
+            error = execution.injected_error(outcome.status, action, context_id)
+            if is_test:
+                return call.answer(200, execution.test_result(action, inputs, failed_step=3, error=error), outcome_delay)
+            return call.error(error, delay_ms=outcome_delay.delay_ms, fault=outcome.label)
+        final = flatten_output(output) if flatten else output
+        payload = execution.test_result(action, inputs, output=output, final=final) if is_test else final
+        return call.answer(200, payload, outcome_delay)
+
+    # ------------------------------------------------------------------ helpers
+    def _oauth(self, call: _Call) -> Decision:
+        call.operation = "token"
+        request = call.request
+        if request.method != "POST":
+            return call.finish(oauth_error(405, "invalid_request", "Use POST for /oauth/token"))
+        client_id, client_secret, form = client_credentials_from(request)
+        if form.get("grant_type") != "client_credentials":
+            return call.finish(oauth_error(400, "unsupported_grant_type",
+                                           "grant_type must be client_credentials for this client"))
+        client = self._tokens.clients.get(client_id or "")
+        if client is None:
+            return call.finish(oauth_error(401, "invalid_client", "client not found; check the client id"))
+        if client.client_secret != client_secret:
+            return call.finish(oauth_error(401, "invalid_client", "authentication failed; check the client secret"))
+        outcome = self._faults_for("token", None)
+        if outcome.reset or outcome.status:
+            return self._fault_without_execution(call, outcome, None)
+        token, record = self._tokens.issue(client.client_id, call.now, self._limits.token_lifetime_s)
+        call.token_id = record.token_id
+        decision = token_response(token, self._limits.token_lifetime_s)
+        decision.delay_s = self._scaled_s(outcome.delay_ms)
+        return call.finish(decision, fault=outcome.label, delay_ms=outcome.delay_ms)
+
+    def _authenticate(self, call: _Call) -> IssuedToken | Decision:
+        authorization = call.request.header("authorization") or ""
+        if authorization[:7].lower() != "bearer " or not authorization[7:].strip():
+            return call.error(error_body(401, "authentication.required", "No authentication bearer token specified "
+                                         "in authorization header.", call.context_id))
+        record = self._tokens.lookup(authorization[7:].strip())
+        if record is None or record.expires_at <= call.now:
+            return call.error(error_body(401, "bad.credentials", "Invalid login credentials.", call.context_id,
+                                         message_params={"reason": "expired" if record else "unknown token"}))
+        return record
+
+    def _fault_without_execution(self, call: _Call, outcome: FaultOutcome, action: EmulatedAction | None) -> Decision:
+        if outcome.reset:
+            reset = Decision(0, [], b"", delay_s=self._scaled_s(outcome.delay_ms), reset_connection=True)
+            return call.finish(reset, fault=outcome.label, delay_ms=outcome.delay_ms)
+        assert outcome.status is not None
+        if outcome.status == 429:
+            body, retry_after = execution.rate_limited_error(
+                outcome.retry_after_s, call.context_id, limit_key=RATE_LIMIT_KEY,
+                limit_value=self._limits.rate_per_minute)
+            return call.error(body, [("retry-after", retry_after)], delay_ms=outcome.delay_ms, fault=outcome.label)
+        if call.operation == "token":
+            return call.finish(oauth_error(outcome.status, "temporarily_unavailable", "login service unavailable"),
+                               fault=outcome.label, delay_ms=outcome.delay_ms)
+        stand_in = action or next(iter(self._actions.values()))
+        return call.error(execution.injected_error(outcome.status, stand_in, call.context_id),
+                          delay_ms=outcome.delay_ms, fault=outcome.label)
+
+    def _faults_for(self, operation: str, action_id: str | None) -> FaultOutcome:
+        scopes: list[tuple[str, FaultPlan]] = []
+        if action_id is not None and action_id in self._faults:
+            scopes.append((action_id, self._faults[action_id]))
+        if GLOBAL_SCOPE in self._faults:
+            scopes.append((GLOBAL_SCOPE, self._faults[GLOBAL_SCOPE]))
+        action = self._actions.get(action_id) if action_id else None
+        if action is not None and action.faults.rules:
+            scopes.append((f"builtin:{action_id}", action.faults))
+        delay_ms, labels = 0.0, []
+        for scope, plan in scopes:
+            outcome = plan.evaluate(operation, self._rng, self._positions.setdefault(scope, {}))
+            delay_ms += outcome.delay_ms
+            labels.extend(outcome.labels)
+            if outcome.status or outcome.reset or outcome.body_kind:
+                return FaultOutcome(delay_ms, outcome.status, outcome.retry_after_s, outcome.reset,
+                                    outcome.body_kind, outcome.body_status, tuple(labels))
+        return FaultOutcome(delay_ms, labels=tuple(labels))
+
+    def _validator(self, action: EmulatedAction) -> Any:
+        key = (action.id, action.version)
+        validator = self._validators.get(key)
+        if validator is None:
+            validator = self._validators[key] = execution.compile_input_validator(action.input_schema)
+        return validator
+
+    def _acquire_slot(self, call: _Call) -> None:
+        self._in_flight += 1
+        call.release = self._release_slot
+
+    def _release_slot(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def _context_id(self, request: EmulatorRequest) -> str:
+        supplied = request.header("inin-correlation-id")
+        if supplied and len(supplied) <= 128 and supplied.isprintable():
+            return supplied
+        return str(uuid.UUID(int=self._id_rng.getrandbits(128), version=4))
+
+    def _scaled_s(self, delay_ms: float) -> float:
+        return delay_ms / 1000.0 / self._limits.time_scale
+
+
+class _Call:
+    """Per-request bookkeeping: builds the final Decision with common headers and logs it."""
+
+    def __init__(self, emulator: Emulator, request: EmulatorRequest, context_id: str, now: float) -> None:
+        self.emulator = emulator
+        self.request = request
+        self.context_id = context_id
+        self.now = now
+        self.operation = "unknown"
+        self.action_id: str | None = None
+        self.token_id: str | None = None
+        self.rate: RateState | None = None
+        self.body_sha256: str | None = None
+        self.executed = False
+        self.release: Callable[[], None] | None = None
+
+    def error(self, body: dict[str, Any], headers: list[tuple[str, str]] | None = None, *,
+              delay_ms: float = 0.0, fault: str | None = None) -> Decision:
+        decision = json_decision(int(body["status"]), body, headers)
+        decision.delay_s = self.emulator._scaled_s(delay_ms)
+        return self.finish(decision, fault=fault, delay_ms=delay_ms)
+
+    def answer(self, status: int, payload: Any, outcome: FaultOutcome | None = None) -> Decision:
+        decision = json_decision(status, payload)
+        delay_ms = outcome.delay_ms if outcome else 0.0
+        decision.delay_s = self.emulator._scaled_s(delay_ms)
+        if outcome is not None and outcome.body_kind:
+            decision.status = outcome.body_status
+            body, content_type, incomplete = render_body_fault(outcome.body_kind, decision.body, decision.status)
+            decision.body, decision.incomplete_body = body, incomplete
+            decision.headers = [("content-type", content_type)]
+        if outcome is not None and outcome.reset == "after":
+            decision = Decision(0, [], b"", delay_s=decision.delay_s, reset_connection=True)
+            return self.finish(decision, fault=outcome.label, delay_ms=delay_ms)
+        return self.finish(decision, fault=outcome.label if outcome else None, delay_ms=delay_ms)
+
+    def finish(self, decision: Decision, *, fault: str | None = None, delay_ms: float = 0.0) -> Decision:
+        emulator = self.emulator
+        rate = self.rate or emulator._rate.peek(self.token_id, self.now, emulator._limits)
+        if not decision.reset_connection:
+            decision.headers.append(("inin-correlation-id", self.context_id))
+            decision.headers.extend(rate.headers())
+        decision.on_complete = self.release
+        emulator._log.append(
+            time=emulator._wall_clock(),
+            method=self.request.method,
+            path=self.request.path,
+            operation=self.operation,
+            action_id=self.action_id,
+            token_id=self.token_id,
+            status=None if decision.reset_connection else decision.status,
+            fault=fault,
+            body_sha256=self.body_sha256,
+            executed=self.executed,
+            correlation_id=self.context_id,
+            delay_ms=round(delay_ms, 3),
+        )
+        return decision
