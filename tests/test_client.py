@@ -772,3 +772,12 @@ def test_latency_is_within_total() -> None:
         second = client.execute(ACTION_ID, {})
     for result in (first, second):
         assert 0 <= result.latency_ms <= result.total_ms
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import genesys_nb.client
+
+    outcome = doctest.testmod(genesys_nb.client)
+    assert outcome.attempted > 0 and outcome.failed == 0

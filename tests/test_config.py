@@ -229,3 +229,12 @@ def test_config_error_from_env_never_contains_the_secret() -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env(env_file=None, environ=environ)
     assert SECRET not in str(info.value)
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import genesys_nb.config
+
+    outcome = doctest.testmod(genesys_nb.config)
+    assert outcome.attempted > 0 and outcome.failed == 0

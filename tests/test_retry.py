@@ -203,3 +203,12 @@ def test_zero_retries_never_retries() -> None:
         "server", status_code=503, idempotent=True, request_sent=True, retry_number=1,
         policy=RetryPolicy(max_retries=0),
     )
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import genesys_nb.retry
+
+    outcome = doctest.testmod(genesys_nb.retry)
+    assert outcome.attempted > 0 and outcome.failed == 0
