@@ -20,6 +20,7 @@ from genesys_nb.errors import (
 )
 
 __all__ = [
+    "ACTION_ID_NAMESPACE",
     "Action",
     "ActionContract",
     "ErrorBody",
@@ -58,9 +59,13 @@ def _require_mapping(data: Any, model: str) -> JSON:
     return copy.deepcopy(dict(data))
 
 
+# Namespace of the ids given to exported actions; the emulator serves the same ids.
+ACTION_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/genesys_nb/emulator")
+
+
 def stable_action_id(name: str) -> str:
     """The id an exported action (which carries none) gets: ``custom_-_<uuid5(name)>``, stable across runs."""
-    return f"custom_-_{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+    return f"custom_-_{uuid.uuid5(ACTION_ID_NAMESPACE, name)}"
 
 
 @dataclass(frozen=True)

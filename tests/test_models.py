@@ -222,6 +222,11 @@ def test_stable_action_id_is_stable_and_distinct() -> None:
     assert stable_action_id("A").startswith("custom_-_")
 
 
+def test_stable_ids_match_the_emulator() -> None:
+    emulator_actions = pytest.importorskip("genesys_nb.emulator.actions")
+    assert stable_action_id("Echo") == emulator_actions.action_id_for("Echo")
+
+
 def test_test_execution_result_round_trip_and_steps() -> None:
     result = TestExecutionResult.from_dict(TEST_RESULT)
     assert result.to_dict() == TEST_RESULT
