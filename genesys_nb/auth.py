@@ -39,6 +39,18 @@ _OAUTH_HINTS: dict[str, str] = {
 }
 
 
+class _Hidden:
+    """Holds the access token so that vars()/debugger dumps of the auth object show '***'."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
 class ClientCredentialsAuth(httpx.Auth):
     """Bearer-token auth using the client-credentials grant against ``{login_url}/oauth/token``.
 
@@ -70,7 +82,7 @@ class ClientCredentialsAuth(httpx.Auth):
         self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
-        self._token: str | None = None
+        self._token: _Hidden | None = None
         self._refresh_at: float = 0.0
         self._generation = 0
         self.token_requests = 0
@@ -102,7 +114,7 @@ class ClientCredentialsAuth(httpx.Auth):
         """The usable token (None when missing or due for refresh) and its generation."""
         with self._state_lock:
             if self._token is not None and self._clock() < self._refresh_at:
-                return self._token, self._generation
+                return self._token.value, self._generation
             return None, self._generation
 
     def _drop_if_generation(self, generation: int) -> None:
@@ -114,7 +126,7 @@ class ClientCredentialsAuth(httpx.Auth):
     def _store(self, token: str, expires_in_s: float) -> tuple[str, int]:
         margin = min(self._refresh_margin_s, expires_in_s / 2.0)
         with self._state_lock:
-            self._token = token
+            self._token = _Hidden(token)
             self._refresh_at = self._clock() + expires_in_s - margin
             self._generation += 1
             return token, self._generation

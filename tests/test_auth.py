@@ -397,7 +397,7 @@ def test_repr_shows_neither_secret_nor_token() -> None:
     org = Org()
     with sync_client(org) as client:
         client.get_action("custom_-_1")
-        text = repr(client.auth) + repr(client)
+        text = repr(client.auth) + repr(client) + repr(vars(client.auth)) + repr(vars(client))
     assert SECRET not in text and "token-1" not in text
     assert "client-abc" in text
 
