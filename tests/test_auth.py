@@ -287,6 +287,52 @@ def test_async_a_401_refreshes_once_and_resends_once() -> None:
     assert len(org.api_requests) == 5
 
 
+def test_concurrent_401s_share_one_refresh_asyncio() -> None:
+    org = Org()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        for _ in range(5):  # interleave the tasks between send and answer
+            await asyncio.sleep(0)
+        return org(request)
+
+    async def main() -> None:
+        async with async_client(handler) as client:
+            await client.get_action("custom_-_1")
+            org.valid_tokens.clear()  # token-1 revoked while 20 calls are about to use it
+            results = await asyncio.gather(*(client.get_action("custom_-_1") for _ in range(20)))
+            assert len(results) == 20
+            assert client.auth.token_requests == 2
+
+    asyncio.run(main())
+    assert org.api_authorization.count("Bearer token-1") == 21
+    assert org.api_authorization.count("Bearer token-2") == 20
+
+
+def test_concurrent_401s_share_one_refresh_threads() -> None:
+    org = Org()
+    threads_count = 10
+    barrier = threading.Barrier(threads_count)
+    failures: list[Exception] = []
+    with sync_client(org) as client:
+        client.get_action("custom_-_1")
+        org.valid_tokens.clear()
+
+        def work() -> None:
+            try:
+                barrier.wait()
+                client.get_action("custom_-_1")
+            except Exception as err:  # noqa: BLE001 - a worker thread must hand any failure to the test
+                failures.append(err)
+
+        threads = [threading.Thread(target=work) for _ in range(threads_count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not failures
+        assert client.auth.token_requests == 2
+
+
 def test_a_401_for_an_older_token_resends_with_the_current_one() -> None:
     """Request A carried token-1; meanwhile B refreshed to token-2. A's 401 must not fetch token-3."""
     auth = ClientCredentialsAuth(SETTINGS)
