@@ -8,7 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
-from genesys_nb.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Emulator, EmulatorRequest, EmulatorTransport
+from genesys_nb.emulator import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    Emulator,
+    EmulatorRequest,
+    EmulatorTransport,
+)
 
 ACTIONS = "/api/v2/integrations/actions"
 
