@@ -28,8 +28,9 @@ from typing import Any
 import httpx
 
 ACTION_PATH = "/api/v2/integrations/actions/custom_-_bench/execute"
-REQUEST_BODY = {"customerId": "C-1001", "priority": 3}
+REQUEST_BODY = {"message": "C-1001", "sequence": 3}
 RESPONSE_BODY = b'{"name":"Ada","tier":"gold","open":true}'
+Target = tuple[str, str, dict[str, str]]  # base URL, execute path, headers
 
 
 # ---------------------------------------------------------------------------- the loopback server
@@ -68,10 +69,24 @@ def _serve(port_queue: Any) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         server = await loop.create_server(_EchoProtocol, "127.0.0.1", 0, backlog=1024)
-        port_queue.put(server.sockets[0].getsockname()[1])
+        port_queue.put((f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", ACTION_PATH, {}))
         await server.serve_forever()
 
     asyncio.run(main())
+
+
+def _serve_emulator(port_queue: Any) -> None:
+    """The emulator (uvicorn) with limits out of the way, its zero-latency Echo action as the target."""
+    import threading
+
+    from genesys_nb.emulator import EmulatorServer, action_id_for
+
+    with EmulatorServer(seed=0, rate_per_minute=10**9, max_in_flight=10**6) as server:
+        token = httpx.post(f"{server.url}/oauth/token", data={"grant_type": "client_credentials"},
+                           auth=(server.client_id, server.client_secret)).json()["access_token"]
+        path = f"/api/v2/integrations/actions/{action_id_for('Echo')}/execute"
+        port_queue.put((server.url, path, {"Authorization": f"Bearer {token}"}))
+        threading.Event().wait()
 
 
 # ---------------------------------------------------------------------------- the clients
@@ -90,11 +105,14 @@ async def _drive(requests: int, in_flight: int, one: Callable[[], Awaitable[None
     return requests / (time.perf_counter() - started)
 
 
-async def bench_httpx(url: str, requests: int, in_flight: int, transport: httpx.AsyncBaseTransport | None) -> float:
+async def bench_httpx(target: Target, requests: int, in_flight: int,
+                      transport: httpx.AsyncBaseTransport | None) -> float:
+    url, path, headers = target
     limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-    async with httpx.AsyncClient(base_url=url, transport=transport, limits=limits, timeout=30.0) as client:
+    async with httpx.AsyncClient(base_url=url, transport=transport, limits=limits, timeout=30.0,
+                                 headers=headers) as client:
         async def one() -> None:
-            response = await client.post(ACTION_PATH, json=REQUEST_BODY)
+            response = await client.post(path, json=REQUEST_BODY)
             response.raise_for_status()
             response.json()
 
@@ -102,13 +120,14 @@ async def bench_httpx(url: str, requests: int, in_flight: int, transport: httpx.
         return await _drive(requests, in_flight, one)
 
 
-async def bench_aiohttp(url: str, requests: int, in_flight: int) -> float:
+async def bench_aiohttp(target: Target, requests: int, in_flight: int) -> float:
     import aiohttp
 
+    url, path, headers = target
     connector = aiohttp.TCPConnector(limit=in_flight)
-    async with aiohttp.ClientSession(base_url=url, connector=connector) as session:
+    async with aiohttp.ClientSession(base_url=url, connector=connector, headers=headers) as session:
         async def one() -> None:
-            async with session.post(ACTION_PATH, json=REQUEST_BODY) as response:
+            async with session.post(path, json=REQUEST_BODY) as response:
                 response.raise_for_status()
                 await response.json()
 
@@ -116,13 +135,15 @@ async def bench_aiohttp(url: str, requests: int, in_flight: int) -> float:
         return await _drive(requests, in_flight, one)
 
 
-async def bench_raw(url: str, requests: int, in_flight: int) -> float:
+async def bench_raw(target: Target, requests: int, in_flight: int) -> float:
     """Hand-written HTTP/1.1 over asyncio streams: one kept-alive connection per worker."""
+    url, path, headers = target
     host_port = url.split("://", 1)[1].rstrip("/")
     host, _, port = host_port.partition(":")
     body = json.dumps(REQUEST_BODY).encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     request = (
-        f"POST {ACTION_PATH} HTTP/1.1\r\nHost: {host_port}\r\ncontent-type: application/json\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: {host_port}\r\ncontent-type: application/json\r\n{extra}"
         f"content-length: {len(body)}\r\n\r\n"
     ).encode() + body
     remaining = requests
@@ -146,29 +167,22 @@ async def bench_raw(url: str, requests: int, in_flight: int) -> float:
     return requests / (time.perf_counter() - started)
 
 
-def _stacks(url: str, requests: int, in_flight: int) -> dict[str, Callable[[], Awaitable[float]]]:
+def _stacks(target: Target, requests: int, in_flight: int) -> dict[str, Callable[[], Awaitable[float]]]:
     from httpx_aiohttp import AiohttpTransport as ThirdPartyAiohttpTransport
 
     from genesys_nb.transport import default_async_transport
 
     return {
-        "raw_asyncio_sockets": lambda: bench_raw(url, requests, in_flight),
-        "aiohttp": lambda: bench_aiohttp(url, requests, in_flight),
-        "httpx_default_transport": lambda: bench_httpx(url, requests, in_flight, None),
+        "raw_asyncio_sockets": lambda: bench_raw(target, requests, in_flight),
+        "aiohttp": lambda: bench_aiohttp(target, requests, in_flight),
+        "httpx_default_transport": lambda: bench_httpx(target, requests, in_flight, None),
         "httpx_httpx_aiohttp_transport": lambda: bench_httpx(
-            url, requests, in_flight, ThirdPartyAiohttpTransport()
+            target, requests, in_flight, ThirdPartyAiohttpTransport()
         ),
         "httpx_genesys_nb_default_transport": lambda: bench_httpx(
-            url, requests, in_flight, default_async_transport()
+            target, requests, in_flight, default_async_transport()
         ),
     }
-
-
-def _emulator_url(stack: Any) -> str:
-    from genesys_nb.emulator import EmulatorServer
-
-    server = stack.enter_context(EmulatorServer(seed=0, rate_per_minute=10**9, max_in_flight=10**6))
-    return str(server.url)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,16 +197,15 @@ def main(argv: list[str] | None = None) -> int:
     from contextlib import ExitStack
 
     with ExitStack() as stack:
-        if args.server == "emulator":
-            url = _emulator_url(stack)
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            port_queue = ctx.Queue()
-            process = ctx.Process(target=_serve, args=(port_queue,), daemon=True)
-            process.start()
-            stack.callback(process.terminate)
-            url = f"http://127.0.0.1:{port_queue.get(timeout=30)}"
-        stacks = _stacks(url, args.requests, args.in_flight)
+        # The server runs in its own process, so it never shares a GIL with the clients measured.
+        ctx = multiprocessing.get_context("spawn")
+        port_queue = ctx.Queue()
+        serve = _serve_emulator if args.server == "emulator" else _serve
+        process = ctx.Process(target=serve, args=(port_queue,), daemon=True)
+        process.start()
+        stack.callback(process.terminate)
+        target: Target = port_queue.get(timeout=60)
+        stacks = _stacks(target, args.requests, args.in_flight)
         rounds: dict[str, list[float]] = {name: [] for name in stacks}
         for _ in range(args.repeat):
             for name, run in stacks.items():  # interleaved, so drift hits every stack alike

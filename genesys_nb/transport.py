@@ -28,16 +28,18 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
 import httpx
+import yarl
 
 __all__ = ["AiohttpTransport", "default_async_transport", "map_aiohttp_error"]
 
-_CHUNK_BYTES = 64 * 1024
+# httpx always sets these itself; aiohttp must not add its own (it would add a Content-Type).
+_SKIP_AUTO_HEADERS = ("User-Agent", "Accept-Encoding", "Accept", "Content-Type")
 # Above the platform's 50 concurrent executions, so the pool never becomes the limit.
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
 
@@ -71,20 +73,6 @@ def _mapped(request: httpx.Request) -> Iterator[None]:
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
         error_type = map_aiohttp_error(exc)
         raise error_type(f"{type(exc).__name__}: {exc}", request=request) from exc
-
-
-class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
-        self._response = response
-        self._request = request
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _mapped(self._request):
-            async for chunk in self._response.content.iter_chunked(_CHUNK_BYTES):
-                yield chunk
-
-    async def aclose(self) -> None:
-        self._response.release()
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -142,21 +130,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         with _mapped(request):
             response = await session.request(
                 request.method,
-                str(request.url),
+                yarl.URL(str(request.url), encoded=True),
                 headers=headers,
                 data=body or None,
                 allow_redirects=False,
                 compress=None,
                 timeout=client_timeout,
-                skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept", "Content-Type"),
+                skip_auto_headers=_SKIP_AUTO_HEADERS,
             )
+            try:
+                # API answers are small JSON documents: reading the body here, in one go, saves a
+                # round of async iteration per request (httpx still decodes Content-Encoding).
+                content = await response.read()
+            finally:
+                response.release()
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("ascii", "replace")
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_ResponseStream(response, request),
+            content=content,
             request=request,
             extensions=extensions,
         )
