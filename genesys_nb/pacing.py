@@ -248,11 +248,17 @@ class AsyncPacer:
         self._max_nap_s = max_nap_s
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> int:
-        """Wait for this caller's slot and record the send; returns its sequence number."""
+    async def acquire(self, abort: Callable[[], bool] | None = None) -> int | None:
+        """Wait for this caller's slot and record the send; returns its sequence number.
+
+        ``abort`` is checked after every nap: when it returns True the wait ends without a send
+        and None is returned (a stopped run drops rows that were only waiting).
+        """
         async with self._lock:
             due_at: float | None = None
             while True:
+                if abort is not None and abort():
+                    return None
                 now = self._clock()
                 delay = self.pacer.delay_s(now)
                 if delay <= 0:

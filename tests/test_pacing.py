@@ -278,3 +278,16 @@ def test_async_gate_applies_a_429_to_the_next_send_at_once() -> None:
         return clock.now
 
     assert asyncio.run(main()) == pytest.approx(10.0)
+
+
+def test_async_gate_wait_can_be_aborted_without_a_send() -> None:
+    clock = FakeClock()
+    gate = AsyncPacer(exact(60), clock=clock, sleep=clock.sleep)
+
+    async def main() -> tuple[int | None, int | None]:
+        first = await gate.acquire()
+        second = await gate.acquire(abort=lambda: clock.now >= 0.5)
+        return first, second
+
+    assert asyncio.run(main()) == (0, None)
+    assert gate.pacer.stats.sends == 1
