@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -24,8 +24,8 @@ from genesys_nb.report_load import SkippedLine, expand_sources, normalize, read_
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-PathLike = str | os.PathLike
-AuditSource = PathLike | Iterable[PathLike] | pd.DataFrame
+PathLike: TypeAlias = "str | os.PathLike[str]"
+AuditSource: TypeAlias = "PathLike | Iterable[PathLike] | pd.DataFrame"
 
 __all__ = ["THRESHOLD_METRICS", "CheckResult", "LatencyReport", "ThresholdCheck", "parse_thresholds"]
 
@@ -171,7 +171,7 @@ class LatencyReport:
         self.sources: list[str] = [str(s) for s in sources]
         self.skipped_lines: list[SkippedLine] = list(skipped)
         self.percentile_method = percentile_method
-        np.percentile([1.0], 50, method=percentile_method)  # fail early on an unknown method name
+        stats.percentile([1.0], 50, percentile_method)  # fail early on an unknown method name
         self._full_loader = full_loader
 
     # ------------------------------------------------------------------ construction and data

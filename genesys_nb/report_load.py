@@ -228,10 +228,11 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     success = frame["success"]
     if success.dtype != bool:
         known = success.notna().to_numpy()
-        values = success.to_numpy(dtype=object)
-        frame["success"] = np.where(known, values == True, no_error).astype(bool)
-    names = frame["action_name"].astype(object)
-    frame["action_name"] = names.where(names.notna(), frame["action_id"].astype(object))
+        values = np.array([value is True or value is np.True_ for value in success.astype(object)], dtype=bool)
+        frame["success"] = np.where(known, values, no_error)
+    if frame["action_name"].isna().any():  # records without a name are grouped by their action id
+        names = frame["action_name"].astype(object)
+        frame["action_name"] = names.where(names.notna(), frame["action_id"].astype(object))
     for name in CATEGORY_COLUMNS:
         if not isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype(object).astype("category")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from genesys_nb.report_stats import sent_mask
+from genesys_nb.report_stats import percentile, sent_mask
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -68,7 +68,7 @@ def plot_histogram(report: LatencyReport, *, log: bool = False, bins: int = 50) 
         edges = bins
     axes.hist(values, bins=edges, color="#4C72B0", alpha=0.85)
     for name, pct, style in (("p50", 50, "-"), ("p95", 95, "--"), ("p99", 99, ":")):
-        value = float(np.percentile(values, pct, method=report.percentile_method))
+        value = float(percentile(values, pct, report.percentile_method))
         axes.axvline(value, color="#C44E52", linestyle=style, label=f"{name} {value:,.1f} ms")
     axes.legend(loc="upper right")
     axes.grid(axis="y", alpha=0.3)

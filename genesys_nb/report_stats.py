@@ -10,7 +10,7 @@ validation have no latency but still count in ``count`` and ``error_rate``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,11 @@ COMPARE_METRICS: dict[str, str] = {
     "count": "", "error_rate": "up", "throughput_rps": "down", "mean_ms": "up", "p50_ms": "up",
     "p90_ms": "up", "p95_ms": "up", "p99_ms": "up", "max_ms": "",
 }
+
+
+def percentile(values: Any, percentiles: Any, method: str = "linear") -> Any:
+    """``numpy.percentile`` with the method given by name (validated by numpy)."""
+    return np.percentile(values, percentiles, method=cast(Any, method))
 
 
 def sent_mask(frame: pd.DataFrame) -> np.ndarray:
@@ -70,7 +75,7 @@ def grouped_percentiles(
         return out
     for group in present:
         chunk = ordered[starts[group] : starts[group] + counts[group]]
-        out[group] = np.percentile(chunk, list(percentiles), method=method)
+        out[group] = percentile(chunk, list(percentiles), method)
     return out
 
 
@@ -193,7 +198,7 @@ def timeline_table(frame: pd.DataFrame, freq: str, window: str | None, method: s
     lo = np.searchsorted(times, ends - span.value, side="left")
     rolling = np.full(nbuckets, np.nan)
     for position in np.flatnonzero(hi > lo):
-        rolling[position] = np.percentile(ordered[lo[position] : hi[position]], 95.0, method=method)
+        rolling[position] = percentile(ordered[lo[position] : hi[position]], 95.0, method)
     index = pd.DatetimeIndex(pd.to_datetime(first + np.arange(nbuckets) * step_ns, utc=True), name="time")
     return pd.DataFrame(
         {

@@ -494,3 +494,17 @@ def test_filter_keeps_parameter_columns_reachable(mixed_log: Path) -> None:
     assert len(lookups) == 100
     assert lookups.summary(by="params.priority")["count"].sum() == 100
     assert len(report.filter("params.priority", ["low", "high"])) == 301
+
+
+def test_hand_made_dataframe_with_missing_values() -> None:
+    frame = pd.DataFrame({
+        "timestamp": ["2026-03-01T12:00:00Z", "2026-03-01T12:00:01Z", "2026-03-01T12:00:02Z"],
+        "latency_ms": [10.0, 20.0, 30.0],
+        "success": pd.array([True, None, False], dtype="boolean"),
+        "error_class": [None, "server", None],
+        "params.region": pd.Series(["eu", 3, None], dtype=object),
+    })
+    report = LatencyReport.from_audit(frame)
+    overall = report.summary(()).iloc[0]
+    assert (overall["count"], overall["ok"], overall["errors"]) == (3, 1, 2)
+    assert report.summary(by="params.region")["count"].sum() == 3
