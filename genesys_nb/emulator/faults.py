@@ -1,7 +1,7 @@
 """Fault plans: small composable, seeded rules that add latency, errors, resets or bad bodies.
 
-A plan is an ordered list of rules. Latency rules add up; among the other rules the first one
-that fires decides the outcome. Rules apply to the operations they name (default: execute and
+A plan is an ordered list of rules. Latency rules (latency, slow) all add up; among the other
+rules the first one that fires decides the outcome. Rules apply to the operations they name (default: execute and
 test). Every rule round-trips through ``to_dict`` / ``FaultPlan.from_dict`` (the control plane
 speaks those dicts), e.g.::
 
@@ -200,21 +200,31 @@ class FaultPlan:
             raise FaultPlanError("fault plan 'rules' must be a list of rule objects")
         return cls(tuple(rule_from_dict(item, index) for index, item in enumerate(raw_rules)))
 
-    def evaluate(self, operation: str, rng: random.Random, positions: dict[int, int]) -> FaultOutcome:
-        """Decide the faults for one request; ``positions`` holds sequence positions by rule index."""
+    def evaluate(
+        self, operation: str, rng: random.Random, positions: dict[int, int], *, decide: bool = True
+    ) -> FaultOutcome:
+        """Decide the faults for one request; ``positions`` holds sequence positions by rule index.
+
+        Every latency rule adds its delay; then the first outcome rule that fires decides (with
+        ``decide=False`` only latencies are drawn: another plan already decided).
+        """
         delay_ms = 0.0
         labels: list[str] = []
+        for rule in self.rules:
+            if operation not in rule.operations or not isinstance(rule, (Latency, SlowResponse)):
+                continue
+            if rule.rate >= 1.0 or rng.random() < rule.rate:
+                if isinstance(rule, Latency):
+                    delay_ms += rule.model.sample_ms(rng)
+                else:
+                    delay_ms += rule.delay_ms
+                    labels.append("slow")
+        if not decide:
+            return FaultOutcome(delay_ms, labels=tuple(labels))
         for index, rule in enumerate(self.rules):
             if operation not in rule.operations:
                 continue
-            if isinstance(rule, Latency):
-                if rule.rate >= 1.0 or rng.random() < rule.rate:
-                    delay_ms += rule.model.sample_ms(rng)
-            elif isinstance(rule, SlowResponse):
-                if rule.rate >= 1.0 or rng.random() < rule.rate:
-                    delay_ms += rule.delay_ms
-                    labels.append("slow")
-            elif isinstance(rule, StatusSequence):
+            if isinstance(rule, StatusSequence):
                 position = positions.get(index, 0)
                 if position >= len(rule.statuses):
                     continue
@@ -227,7 +237,7 @@ class FaultPlan:
                     return FaultOutcome(delay_ms, reset=when, labels=(*labels, f"reset_{when}"))
                 return FaultOutcome(delay_ms, status=int(step), retry_after_s=rule.retry_after_s,
                                     labels=(*labels, f"status_{step}"))
-            elif isinstance(rule, ErrorRates):
+            if isinstance(rule, ErrorRates):
                 draw = rng.random()
                 cumulative = 0.0
                 for status, rate in sorted(rule.rates.items()):

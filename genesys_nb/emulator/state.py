@@ -400,14 +400,18 @@ class Emulator:
         if action is not None and action.faults.rules:
             scopes.append((f"builtin:{action_id}", action.faults))
         delay_ms, labels = 0.0, []
-        for scope, plan in scopes:
-            outcome = plan.evaluate(operation, self._rng, self._positions.setdefault(scope, {}))
+        decided: FaultOutcome | None = None
+        for scope, plan in scopes:  # the first plan that decides wins; every plan's latency adds up
+            outcome = plan.evaluate(operation, self._rng, self._positions.setdefault(scope, {}),
+                                    decide=decided is None)
             delay_ms += outcome.delay_ms
             labels.extend(outcome.labels)
-            if outcome.status or outcome.reset or outcome.body_kind:
-                return FaultOutcome(delay_ms, outcome.status, outcome.retry_after_s, outcome.reset,
-                                    outcome.body_kind, outcome.body_status, tuple(labels))
-        return FaultOutcome(delay_ms, labels=tuple(labels))
+            if decided is None and (outcome.status or outcome.reset or outcome.body_kind):
+                decided = outcome
+        if decided is None:
+            return FaultOutcome(delay_ms, labels=tuple(labels))
+        return FaultOutcome(delay_ms, decided.status, decided.retry_after_s, decided.reset,
+                            decided.body_kind, decided.body_status, tuple(labels))
 
     def _validator(self, action: EmulatedAction) -> Any:
         key = (action.id, action.version)
