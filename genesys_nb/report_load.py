@@ -236,4 +236,8 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     for name in CATEGORY_COLUMNS:
         if not isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype(object).astype("category")
+        categories = list(frame[name].cat.categories)
+        ordered = sorted(categories, key=str)
+        if categories != ordered:  # groups come out in alphabetical order, whatever the reader did
+            frame[name] = frame[name].cat.reorder_categories(ordered)
     return frame
