@@ -25,7 +25,7 @@ body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-se
 h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; } th { background: #f4f4f4; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.dataframe td { text-align: right; font-variant-numeric: tabular-nums; }
 .header td:first-child { font-weight: 600; background: #fafafa; }
 .fail { color: #b00020; font-weight: 600; } .pass { color: #1b7f3b; font-weight: 600; }
 img { max-width: 100%; height: auto; display: block; margin: 0.5em 0 1.2em; }

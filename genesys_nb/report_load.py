@@ -55,7 +55,7 @@ CORE_SCHEMA = pa.schema(
 )
 CORE_COLUMNS: tuple[str, ...] = tuple(CORE_SCHEMA.names)
 CATEGORY_COLUMNS = ("run_id", "action_id", "action_name", "error_class", "error_code", "webhook")
-AUDIT_SUFFIXES = (".ndjson", ".jsonl", ".json", ".parquet")
+AUDIT_SUFFIXES = (".ndjson", ".jsonl", ".parquet")
 _BLOCK_BYTES = 16 << 20
 
 
@@ -70,7 +70,7 @@ class SkippedLine:
 
 
 def expand_sources(source: PathLike | Iterable[PathLike]) -> list[Path]:
-    """A file, a folder (its ``*.ndjson``/``*.jsonl``/``*.json``/``*.parquet``) or a list of either."""
+    """A file, a folder (its ``*.ndjson``/``*.jsonl``/``*.parquet``) or a list of either."""
     items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     files: list[Path] = []
     for item in items:
