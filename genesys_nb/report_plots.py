@@ -1,8 +1,9 @@
 """Latency report plots: each function returns a matplotlib Figure, titled, with labelled axes and units.
 
-Figures are built with the object-oriented API (``matplotlib.figure.Figure``), never through pyplot:
-nothing global is touched, no window opens, nothing leaks between calls, and the same figure renders
-inline in a notebook, in a saved PNG and in the HTML report (Agg renders it headless).
+Each figure is created through pyplot (so a notebook's inline backend is set up and shows it when it
+is the last expression of a cell) and closed at once: pyplot keeps no reference, nothing leaks
+between calls, ``plt.show`` is never called and no window opens. Without a display matplotlib uses
+its Agg backend, which is also what renders the PNGs of the HTML report.
 """
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from genesys_nb.report_stats import percentile, sent_mask
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from genesys_nb.report import LatencyReport
 
@@ -26,7 +27,10 @@ PERCENTILE_COLORS = {"p50_ms": "#4C72B0", "p90_ms": "#55A868", "p95_ms": "#DD845
 
 
 def _figure(title: str, *, rows: int = 1, height: float = FIGSIZE[1]) -> tuple[Figure, Any]:
-    figure = Figure(figsize=(FIGSIZE[0], height), layout="constrained")
+    import matplotlib.pyplot as plt
+
+    figure = plt.figure(figsize=(FIGSIZE[0], height), layout="constrained")
+    plt.close(figure)  # the caller owns it; pyplot must not show it again or keep it alive
     axes = figure.subplots(rows, 1, sharex=rows > 1)
     figure.suptitle(title)
     return figure, axes
