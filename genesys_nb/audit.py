@@ -84,10 +84,11 @@ def flatten_output(output: Any, prefix: str = "") -> Any:
     return flat
 
 
-def _scrub_mapping(value: Any) -> Any:
+def scrub_mapping(value: Any) -> Any:
+    """Mask values whose key looks like a credential (authorization, token, secret, ...), recursively."""
     if isinstance(value, Mapping):
         return {
-            k: (REDACTED if isinstance(k, str) and _SECRET_KEY_RE.search(k) else _scrub_mapping(v))
+            k: (REDACTED if isinstance(k, str) and _SECRET_KEY_RE.search(k) else scrub_mapping(v))
             for k, v in value.items()
         }
     return value
@@ -96,7 +97,7 @@ def _scrub_mapping(value: Any) -> Any:
 def scrub_secrets(record: dict[str, Any]) -> dict[str, Any]:
     """Last-line defence: mask credential-like keys in params/output and bearer strings in messages."""
     for key in ("params", "output"):
-        record[key] = _scrub_mapping(record.get(key))
+        record[key] = scrub_mapping(record.get(key))
     message = record.get("error_message")
     if isinstance(message, str):
         record["error_message"] = _BEARER_RE.sub(r"\1 " + REDACTED, message)
@@ -765,6 +766,7 @@ __all__ = [
     "flatten_output",
     "iter_lines",
     "read_audit",
+    "scrub_mapping",
     "scrub_secrets",
     "terminal_row_ids",
     "to_parquet",
