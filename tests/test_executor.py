@@ -457,3 +457,87 @@ def test_broken_success_schema_marks_the_output_unchecked(mode: str) -> None:
         False, "contract", "invalid_schema", 1)
     assert result.output == OUTPUT
     assert "success schema" in (result.error_message or "")
+
+
+# ---- over real loopback HTTP against the emulator ----------------------------------------------
+
+
+def _emulated(server: Any, mode: str, script: list[Any], action_name: str, inputs: dict[str, Any], *,
+              idempotent: bool = False, waits: list[float] | None = None, retry: RetryPolicy = NO_JITTER,
+              timeout_ms: int = 30000, rules: list[dict[str, Any]] | None = None) -> ExecutionResult:
+    """Execute through a real HTTP client on loopback against the session's emulator server."""
+    emulator = server.emulator
+    action_id = emulator.action_named(action_name).id
+    plan = list(rules or [])
+    if script:
+        plan.append({"type": "sequence", "statuses": script, "retry_after_s": 1})
+    emulator.set_faults(action_id, {"rules": plan} if plan else None)
+    recorded = waits if waits is not None else []
+    if mode == "sync":
+        with DataActionsClient(server.settings()) as client:
+            executor = DataActionExecutor(client, retry=retry, sleep=recorded.append)
+            return executor.execute(action_id, inputs, idempotent=idempotent, timeout_ms=timeout_ms)
+
+    async def main() -> ExecutionResult:
+        async def sleep(seconds: float) -> None:
+            recorded.append(seconds)
+
+        async with AsyncDataActionsClient(server.settings()) as client:
+            executor = AsyncDataActionExecutor(client, retry=retry, sleep=sleep)
+            return await executor.execute(action_id, inputs, idempotent=idempotent, timeout_ms=timeout_ms)
+
+    return asyncio.run(main())
+
+
+def _executes(server: Any) -> list[Any]:
+    return [entry for entry in server.emulator.request_log if entry.operation == "execute"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_loopback_retries_429_and_503_then_succeeds(mode: str, emulator_server: Any) -> None:
+    waits: list[float] = []
+    result = _emulated(emulator_server, mode, [429, 503, 200], "Echo", {"message": "hi", "sequence": 7}, waits=waits)
+    assert (result.ok, result.attempts, result.output) == (True, 3, {"message": "hi", "sequence": 7})
+    assert waits == [1.0, 1.0]  # Retry-After 1 s, then the second backoff step (0.5 * 2)
+    assert [entry.status for entry in _executes(emulator_server)] == [429, 503, 200]
+    assert result.correlation_id == _executes(emulator_server)[-1].correlation_id
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_loopback_dropped_connection_after_send_is_not_retried(mode: str, emulator_server: Any) -> None:
+    # The update bumps a revision each time it runs: a blind retry would apply it twice.
+    result = _emulated(emulator_server, mode, ["reset_after"], "Update Customer Record",
+                       {"recordId": "R-1001", "tier": "gold"})
+    assert (result.ok, result.error_class, result.attempts, result.request_sent) == (False, "network", 1, True)
+    executes = _executes(emulator_server)
+    assert len(executes) == 1 and executes[0].executed
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("idempotent", [False, True])
+def test_loopback_remote_endpoint_500_is_never_retried(mode: str, idempotent: bool, emulator_server: Any) -> None:
+    # The emulator's 500 says the remote endpoint failed (ACTION.REMOTE_ENDPOINT), as the platform does.
+    result = _emulated(emulator_server, mode, [500, 200], "Echo", {"message": "x"}, idempotent=idempotent)
+    assert (result.ok, result.error_class, result.status_code, result.attempts) == (False, "remote_endpoint", 500, 1)
+    assert len(_executes(emulator_server)) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("idempotent", "attempts"), [(False, 1), (True, 2)])
+def test_loopback_read_timeout_retried_only_when_idempotent(mode: str, idempotent: bool, attempts: int,
+                                                           emulator_server: Any) -> None:
+    result = _emulated(emulator_server, mode, [], "Echo", {"message": "x"}, idempotent=idempotent,
+                       retry=RetryPolicy(jitter=0.0, max_retries=1), timeout_ms=100,
+                       rules=[{"type": "slow", "delay_ms": 3000, "rate": 1.0}])
+    assert (result.ok, result.error_class, result.attempts, result.timeout_ms) == (False, "timeout", attempts, 100)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_loopback_invalid_input_never_reaches_the_org(mode: str, emulator_server: Any) -> None:
+    result = _emulated(emulator_server, mode, [], "Update Customer Record", {"recordId": "bad", "creditLimit": -1,
+                                                                              "nickname": "x"})
+    assert (result.error_class, result.attempts) == ("validation", 0)
+    assert [(e.path, e.validator) for e in result.errors if isinstance(e, FieldError)] == [
+        ("$.creditLimit", "minimum"), ("$.nickname", "additionalProperties"), ("$.recordId", "pattern")]
+    assert _executes(emulator_server) == []
+    assert [entry.operation for entry in emulator_server.emulator.request_log if entry.operation != "token"] == ["get"]
