@@ -308,3 +308,115 @@ def test_real_action_details(real_actions: list[dict[str, Any]]) -> None:
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=[p.stem for p in SAMPLE_FILES])
 def test_every_sample_action_maps(path: Path) -> None:
     _check_action_specs(json.loads(path.read_text(encoding="utf-8")))
+
+
+# ------------------------------------------------------------------ matrix builder decisions
+
+from genesys_nb.widgets.matrix_spec import (
+    AxisChoice,
+    axis_values,
+    build_matrix,
+    default_choice,
+    derived_values,
+    matrix_fields,
+    modes_for,
+)
+
+MATRIX_SCHEMA = {
+    "type": "object",
+    "required": ["id", "count", "mode", "flag"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^C-[0-9]{3}$"},
+        "count": {"type": "integer", "minimum": 1, "maximum": 9},
+        "ratio": {"type": "number", "minimum": 0, "exclusiveMaximum": True, "maximum": 1},
+        "mode": {"enum": ["a", "b", "c"]},
+        "flag": {"type": "boolean"},
+        "note": {"type": "string", "default": "hi"},
+        "address": {"type": "object", "properties": {"zip": {"type": "string", "minLength": 5}}},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _matrix_specs() -> dict[str, FieldSpec]:
+    return {spec.path: spec for spec in matrix_fields(field_specs(MATRIX_SCHEMA))}
+
+
+def test_matrix_fields_and_modes() -> None:
+    specs = _matrix_specs()
+    assert list(specs) == ["id", "count", "ratio", "mode", "flag", "note", "address.zip", "tags"]
+    assert modes_for(specs["count"]) == ("omit", "fixed", "list", "range", "derive")
+    assert "range" not in modes_for(specs["id"])
+    assert modes_for(specs["tags"]) == ("omit", "fixed")
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("id", ["C-000"]), ("count", [1, 5, 9]), ("ratio", [0, 0.5]), ("mode", ["a", "b", "c"]),
+     ("flag", [True, False]), ("note", ["hi"]), ("address.zip", ["examp"])],
+)
+def test_derived_values(path: str, expected: list[Any]) -> None:
+    assert derived_values(_matrix_specs()[path]) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "choice", "expected"),
+    [
+        ("count", AxisChoice("fixed", "4"), [4]),
+        ("count", AxisChoice("list", "1, 2,3"), [1, 2, 3]),
+        ("count", AxisChoice("range", start="1", stop="9", step="4"), [1, 5, 9]),
+        ("ratio", AxisChoice("range", start="0", stop="0.3", step="0.1"), [0.0, 0.1, 0.2, 0.3]),
+        ("mode", AxisChoice("list", 'a,"b,c"'), ["a", "b,c"]),
+        ("mode", AxisChoice("fixed", "z"), ["z"]),  # outside the enum on purpose: it probes the platform
+        ("flag", AxisChoice("list", "true, no"), [True, False]),
+        ("tags", AxisChoice("fixed", '["x", "y"]'), [["x", "y"]]),
+        ("note", AxisChoice("omit"), []),
+    ],
+)
+def test_axis_values(path: str, choice: AxisChoice, expected: list[Any]) -> None:
+    assert axis_values(_matrix_specs()[path], choice) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "choice", "message"),
+    [
+        ("count", AxisChoice("fixed", "four"), "field 'count': cannot read 'four' as integer"),
+        ("count", AxisChoice("range", start="1", stop="x"), "needs numbers"),
+        ("count", AxisChoice("range", start="1", stop="5", step="0"), "step must be > 0"),
+        ("count", AxisChoice("range", start="5", stop="1"), "below its start"),
+        ("count", AxisChoice("range", start="0", stop="1", step="0.5"), "whole start and step"),
+        ("count", AxisChoice("range", start="0", stop="1e9"), "limit"),
+        ("id", AxisChoice("range", start="0", stop="1"), "does not apply"),
+        ("mode", AxisChoice("list", " , "), "the list is empty"),
+        ("tags", AxisChoice("fixed", "[x"), "not valid JSON"),
+    ],
+)
+def test_axis_value_errors_name_the_field(path: str, choice: AxisChoice, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        axis_values(_matrix_specs()[path], choice)
+
+
+def test_default_choices_give_one_valid_row() -> None:
+    from genesys_nb.validation import compile_schema, field_errors
+
+    specs = field_specs(MATRIX_SCHEMA)
+    choices = {spec.path: default_choice(spec) for spec in matrix_fields(specs)}
+    assert choices["note"] == AxisChoice("fixed", "hi") and choices["ratio"] == AxisChoice("omit")
+    matrix = build_matrix(specs, choices)
+    assert len(matrix) == 3 * 2  # mode and flag derived, the rest fixed
+    validator = compile_schema(MATRIX_SCHEMA)
+    assert all(field_errors(validator, row.params) == [] for row in matrix)
+
+
+def test_build_matrix_products_axes_fixes_singles_and_reports_every_problem() -> None:
+    specs = field_specs(MATRIX_SCHEMA)
+    choices = {"id": AxisChoice("fixed", "C-001"), "count": AxisChoice("list", "1,2"),
+               "mode": AxisChoice("list", "a,b,c"), "address.zip": AxisChoice("fixed", "75001")}
+    matrix = build_matrix(specs, choices)
+    assert len(matrix) == 6
+    assert all(row.params["address"] == {"zip": "75001"} and row.params["id"] == "C-001" for row in matrix)
+    with pytest.raises(ValueError, match="field 'id'.*field 'count'|field 'count'.*field 'id'"):
+        build_matrix(specs, {"id": AxisChoice("range", start="1", stop="2"), "count": AxisChoice("fixed", "x")})
+    big = {"count": AxisChoice("range", start="1", stop="9000"), "mode": AxisChoice("list", "a,b")}
+    with pytest.raises(ValueError, match="18000 rows"):
+        build_matrix(specs, big)

@@ -252,3 +252,187 @@ def test_report_view_tables_grouping_plots_and_export(tmp_path: Path) -> None:
     (tmp_path / "missing-dir-is-a-file").mkdir()
     view.export_button.click()
     assert "could not write" in view.export_status.value
+
+
+# ------------------------------------------------------------------ against the emulator over loopback
+
+
+@pytest.fixture()
+def session(settings: Any) -> Any:
+    from genesys_nb.session import Session
+
+    with Session(settings) as opened:
+        yield opened
+
+
+def test_explorer_searches_executes_and_tests(session: Any) -> None:
+    from genesys_nb.widgets.explorer import ActionExplorer
+
+    explorer = ActionExplorer(session, action="Get Customer By Phone")
+    assert explorer.action is not None and explorer.action.name == "Get Customer By Phone"
+    assert "phoneNumber*" in explorer.summary.value and "CRM Lookups" in explorer.summary.value
+    assert explorer.form is not None and "phoneNumber" in explorer.form.fields
+
+    explorer.form.fields["phoneNumber"].value = "+13175550123"
+    explorer.execute_button.click()
+    result = explorer.last_result
+    assert result is not None and result.ok and result.attempts == 1
+    shown = explorer.output.value
+    assert "Execution succeeded" in shown and result.correlation_id in shown
+    assert result.output["customerId"] in shown and "latency" in shown
+
+    explorer.test_button.click()
+    assert explorer.last_test is not None and explorer.last_test.success
+    assert "Test: all operations succeeded" in explorer.output.value
+    assert explorer.last_test.operations[0].name in explorer.output.value
+
+    # Numbers ending in 0000 have no customer: the remote endpoint's 404 is classified, with its fix.
+    explorer.form.fields["phoneNumber"].value = "+13175550000"
+    explorer.execute_button.click()
+    assert explorer.last_result.error_class == "remote_endpoint"
+    assert "Execution failed (remote_endpoint)" in explorer.output.value and "fix" in explorer.output.value
+    explorer.test_button.click()
+    assert "an operation failed" in explorer.output.value and "✘" in explorer.output.value
+
+    # Invalid input never leaves the machine: the validator's message and no request.
+    explorer.form.fields["phoneNumber"].value = "12"
+    explorer.execute_button.click()
+    assert explorer.last_result.error_class == "validation" and explorer.last_result.attempts == 0
+    assert "$.phoneNumber" in explorer.output.value
+
+
+def test_explorer_search_and_category_filter(session: Any) -> None:
+    from genesys_nb.widgets.explorer import ActionExplorer
+
+    explorer = ActionExplorer(session)
+    everything = len(explorer.action_picker.options)
+    assert everything >= 8 + 8  # samples + real actions
+    explorer.search_box.value = "credit score"
+    assert [label for label, _id in explorer.action_picker.options] == ["Get Credit Score · Risk"]
+    assert explorer.action is not None and explorer.action.name == "Get Credit Score"
+    explorer.search_box.value = ""
+    explorer.category_dropdown.value = "Security"
+    assert [label.split(" · ")[0] for label, _id in explorer.action_picker.options] == ["Verify Customer PIN"]
+    assert explorer.form is not None and type(explorer.form.fields["pin"]).__name__ == "Password"
+    explorer.search_box.value = "no such action"
+    assert explorer.action is None and "no action matches" in explorer.summary.value
+    with pytest.raises(ValueError, match="no action with id or name"):
+        explorer.select("Nope")
+
+
+def test_explorer_hides_secure_outputs(session: Any) -> None:
+    from genesys_nb.widgets.explorer import ActionExplorer
+    from genesys_nb.widgets.render import SECURE_HIDDEN
+
+    explorer = ActionExplorer(session, action="Verify Customer PIN")
+    explorer.form.value = {"customerId": "C-000042", "pin": "4321"}
+    explorer.execute_button.click()
+    assert explorer.last_result is not None and explorer.last_result.ok
+    assert SECURE_HIDDEN in explorer.output.value and "4321" not in explorer.output.value
+
+
+def test_matrix_builder_modes_preview_and_imports(session: Any, tmp_path: Path) -> None:
+    import pandas as pd
+
+    from genesys_nb.widgets.matrix_builder import MatrixBuilder
+
+    action = next(a for a in session.client.list_actions() if a.name == "List Customer Orders")
+    builder = MatrixBuilder(session.client.get_action(action.id))
+    assert builder.row_count.value == "<b>rows:</b> 1"  # required field fixed, default fixed
+    builder.modes["maxResults"].value = "range"
+    builder.range_step["maxResults"].value = "5"
+    builder.modes["customerId"].value = "list"
+    builder.values["customerId"].value = "C-000001, C-000002"
+    assert builder.row_count.value == "<b>rows:</b> 8"
+    frame = builder.matrix.to_dataframe()
+    assert sorted(frame["maxResults"].unique()) == [1, 6, 11, 16]
+    assert "C-000002" in builder.preview.value
+
+    builder.range_step["maxResults"].value = "zero"
+    assert "maxResults" in builder.problems.value and builder.row_count.value == "<b>rows:</b> —"
+    with pytest.raises(ValueError, match="maxResults"):
+        _ = builder.matrix
+    builder.modes["maxResults"].value = "derive"
+    assert builder.problems.value == "" and len(builder.matrix) == 2 * 3  # min, middle, max
+
+    builder.derive_button.click()
+    derived = builder.matrix.to_dataframe()
+    assert derived["expected_invalid"].any() and "imported from the contract" in builder.row_count.value
+
+    csv_file = tmp_path / "m.csv"
+    csv_file.write_text("customerId,maxResults\nC-000001,3\nC-000002,oops\n", encoding="utf-8")
+    builder.csv_path.value = str(csv_file)
+    builder.import_button.click()
+    assert "row 2" in builder.problems.value and "maxResults" in builder.problems.value
+    csv_file.write_text("customerId,maxResults\nC-000001,3\nC-000002,4\n", encoding="utf-8")
+    builder.import_button.click()
+    assert len(builder.matrix) == 2 and [row.params["maxResults"] for row in builder.matrix] == [3, 4]
+
+    builder.import_dataframe(pd.DataFrame({"customerId": ["C-000009"]}))
+    assert len(builder.matrix) == 1
+    builder.clear_button.click()
+    assert builder.imported is None and len(builder.matrix) == 2 * 3
+
+
+def _wait_for(condition: Any, what: str, timeout_s: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+def test_run_panel_runs_in_the_background_and_shows_results(session: Any, tmp_path: Path) -> None:
+    from genesys_nb.matrix import ParameterMatrix
+    from genesys_nb.report import LatencyReport
+    from genesys_nb.widgets.run_panel import RunPanel
+
+    action = next(a for a in session.client.list_actions() if a.name == "Get Customer By Phone")
+    phones = [f"+1317555{index:04d}" for index in range(1, 11)] + ["+13175550000"]  # the last one fails
+    panel = RunPanel(session, action, ParameterMatrix.product(phoneNumber=phones),
+                     audit_path=tmp_path / "audit.ndjson")
+    panel.pacing.value = False
+    panel.concurrency.value = 4
+    panel.run_button.click()
+    assert panel.wait(120)
+    assert panel.error is None, panel.error
+    assert panel.results is not None and len(panel.results) == 11
+    assert panel.progress.value == panel.progress.max == 11
+    assert "finished" in panel.status.value and "ok 10" in panel.status.value
+    assert "remote_endpoint 1" in panel.status.value
+    assert "row_id" in panel.results_view.value
+    assert not panel.run_button.disabled and panel.stop_button.disabled
+    report = LatencyReport.from_audit(tmp_path / "audit.ndjson")
+    assert len(report) == 11
+
+
+def test_run_panel_stop_keeps_what_finished(session: Any, tmp_path: Path) -> None:
+    from genesys_nb.matrix import ParameterMatrix
+    from genesys_nb.widgets.run_panel import RunPanel
+
+    action = next(a for a in session.client.list_actions() if a.name == "Get Credit Score")
+    matrix = ParameterMatrix.product(customerId=[f"C-{index:06d}" for index in range(60)]).with_fixed(
+        bureau="experian")
+    panel = RunPanel(session, action, matrix, audit_path=tmp_path / "audit.ndjson", poll_s=0.02)
+    panel.concurrency.value = 2
+    assert panel.run()
+    assert not panel.run()  # one run at a time
+    _wait_for(lambda: panel.progress.value >= 1, "the first finished row")
+    panel.stop_button.click()
+    assert panel.wait(120)
+    assert panel.summary is not None and panel.summary.stopped
+    assert 1 <= len(panel.results) < 60
+    assert "stopped" in panel.status.value
+
+
+def test_run_panel_shows_a_run_that_could_not_start(session: Any) -> None:
+    from genesys_nb.matrix import ParameterMatrix
+    from genesys_nb.widgets.run_panel import RunPanel
+
+    panel = RunPanel(session, "custom_-_missing", ParameterMatrix.product(a=[1]))
+    panel.run_button.click()
+    assert panel.wait(60)
+    assert panel.error is not None and "failed" in panel.status.value
+    assert "custom_-_missing" in panel.status.value  # the 404 names the action id

@@ -23,7 +23,7 @@ SUMMARY_COLUMNS = (
 )
 ERROR_COLUMNS = ("error_class", "status_code", "error_code", "count", "share", "example_message",
                  "example_correlation_id")
-MAX_CELL = 48
+MAX_CELL = 60
 
 
 def text_table(

@@ -1,0 +1,237 @@
+"""RunPanel: run a matrix with MatrixRunner from a notebook, in a background thread, with live counts.
+
+The run happens in a worker thread (the kernel stays free for other cells and for the Stop button).
+Live ok/error counts come from the audit log the run writes: the panel reads the new complete lines
+of this run (its own ``run_id``) every ``poll_s`` seconds, so what it shows is what was recorded.
+"""
+from __future__ import annotations
+
+import html
+import tempfile
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import orjson
+
+from ..runner import MAX_CONCURRENCY, MatrixRunner
+from .render import frame_html
+
+__all__ = ["AuditTail", "RunPanel", "progress_html"]
+
+_ERROR_COLOR = "#b00020"
+
+
+@dataclass
+class AuditTail:
+    """Counts the records of one run as they are appended to an audit log (complete lines only)."""
+
+    path: Path
+    run_id: str
+    offset: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    _partial: bytes = b""
+
+    def poll(self) -> Counter[str]:
+        """Read what was appended since the last poll; returns the counts so far (``ok`` or error class)."""
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return self.counts
+        self.offset += len(chunk)
+        data = self._partial + chunk
+        lines = data.split(b"\n")
+        self._partial = lines.pop()  # an incomplete last line waits for its newline
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(record, dict) or record.get("run_id") != self.run_id:
+                continue
+            self.counts["ok" if record.get("success") else str(record.get("error_class") or "unknown")] += 1
+        return self.counts
+
+    @property
+    def done(self) -> int:
+        return sum(self.counts.values())
+
+
+def progress_html(counts: Counter[str], total: int, *, state: str) -> str:
+    """``running: 120/500 rows · ok 110 · errors 10 (rate_limited 6, server 4)``."""
+    done = sum(counts.values())
+    errors = done - counts.get("ok", 0)
+    classes = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()) if name != "ok")
+    error_text = f"errors {errors}" + (f" ({classes})" if classes else "")
+    color = _ERROR_COLOR if errors else "inherit"
+    return (f"<span class='gnb-progress'><b>{html.escape(state)}</b>: {done}/{total} rows · ok {counts.get('ok', 0)}"
+            f" · <span style='color:{color}'>{html.escape(error_text)}</span></span>")
+
+
+class RunPanel(widgets.VBox):
+    """Controls for one run of ``matrix`` (a ParameterMatrix, or a MatrixBuilder read at Run time).
+
+    Children: ``concurrency``, ``rate_per_minute``, ``pacing`` (checkbox), ``timeout_ms``,
+    ``idempotent``, ``webhook_url``, ``audit_path``, ``run_button``, ``stop_button``, ``progress``
+    (IntProgress), ``status`` and ``results_view`` (HTML). After a run: ``results`` (DataFrame),
+    ``summary`` (RunSummary) or ``error``. ``wait()`` blocks until the run thread ends.
+    """
+
+    def __init__(self, session: Any, action: Any, matrix: Any, *, audit_path: str | Path | None = None,
+                 poll_s: float = 0.25, **kwargs: Any) -> None:
+        self.session = session
+        self.action_id: str = getattr(action, "id", action)
+        self.action_name: str = getattr(action, "name", None) or self.action_id
+        self.matrix_source = matrix
+        self.poll_s = poll_s
+        self.runner: MatrixRunner | None = None
+        self.results: Any = None
+        self.summary: Any = None
+        self.error: BaseException | None = None
+        self.run_id: str | None = None
+        self._thread: threading.Thread | None = None
+        self._finished = threading.Event()
+        self._finished.set()
+
+        default_audit = audit_path or Path(tempfile.mkdtemp(prefix="genesys-nb-panel-")) / "audit.ndjson"
+        self.concurrency = widgets.BoundedIntText(value=8, min=1, max=MAX_CONCURRENCY, description="concurrency")
+        self.rate_per_minute = widgets.BoundedFloatText(value=300, min=1, max=1_000_000, description="rate/min")
+        self.pacing = widgets.Checkbox(value=True, description="pace under the rate", indent=False)
+        self.timeout_ms = widgets.BoundedIntText(value=30000, min=1, max=60000, step=1000, description="timeout ms")
+        self.idempotent = widgets.Checkbox(value=False, indent=False,
+                                           description="idempotent (allow retries after 500 / read timeout)")
+        self.webhook_url = widgets.Text(placeholder="https://... (optional)", description="webhook")
+        self.audit_path = widgets.Text(value=str(default_audit), description="audit log",
+                                       layout=widgets.Layout(width="auto", min_width="40em"))
+        self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
+        self.run_button.add_class("gnb-run-button")
+        self.stop_button = widgets.Button(description="Stop", button_style="warning", icon="stop", disabled=True)
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
+        self.status = widgets.HTML(value="")
+        self.results_view = widgets.HTML(value="")
+        self.run_button.on_click(lambda _button: self.run())
+        self.stop_button.on_click(lambda _button: self.stop())
+
+        title = widgets.HTML(value=f"<h4 style='margin:4px 0'>Run {html.escape(self.action_name)}</h4>")
+        super().__init__([
+            title,
+            widgets.HBox([self.concurrency, self.rate_per_minute, self.pacing]),
+            widgets.HBox([self.timeout_ms, self.idempotent]),
+            self.webhook_url, self.audit_path,
+            widgets.HBox([self.run_button, self.stop_button]),
+            self.progress, self.status, self.results_view,
+        ], **kwargs)
+        self.add_class("gnb-run-panel")
+
+    @property
+    def running(self) -> bool:
+        return not self._finished.is_set()
+
+    def _matrix(self) -> Any:
+        from .matrix_builder import MatrixBuilder
+
+        source = self.matrix_source
+        return source.matrix if isinstance(source, MatrixBuilder) else source
+
+    def run(self) -> bool:
+        """Start a run in a background thread; returns False (and says why) if it cannot start."""
+        if self.running:
+            self.status.value = "<i>a run is already going; Stop it first</i>"
+            return False
+        try:
+            matrix = self._matrix()
+            webhook = self._webhook()
+            runner = MatrixRunner(
+                self.session, concurrency=self.concurrency.value,
+                rate_per_minute=self.rate_per_minute.value if self.pacing.value else None,
+                audit=Path(self.audit_path.value).expanduser(), webhook=webhook, progress=False,
+            )
+        except (ValueError, TypeError) as err:
+            self.status.value = f"<span style='color:{_ERROR_COLOR}'>cannot run: {html.escape(str(err))}</span>"
+            return False
+        self.runner = runner
+        self.results = self.summary = self.error = None
+        self.run_id = f"panel-{uuid.uuid4().hex[:12]}"
+        total = len(matrix)
+        self.progress.max = max(total, 1)
+        self.progress.value = 0
+        self.results_view.value = ""
+        tail = AuditTail(Path(self.audit_path.value).expanduser(), self.run_id)
+        self._finished.clear()
+        self.run_button.disabled = True
+        self.stop_button.disabled = False
+        self.status.value = progress_html(Counter(), total, state="starting")
+        self._thread = threading.Thread(target=self._work, args=(runner, matrix, tail, total),
+                                        name="genesys-nb-run-panel", daemon=True)
+        self._thread.start()
+        return True
+
+    def stop(self) -> None:
+        """Ask the runner to stop: rows in flight finish and are recorded, the rest are not sent."""
+        if self.runner is not None and self.running:
+            self.runner.stop()
+            self.status.value += " <i>stopping…</i>"
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until the run thread ends (True) or ``timeout_s`` passes (False)."""
+        return self._finished.wait(timeout_s)
+
+    def _webhook(self) -> Any:
+        url = self.webhook_url.value.strip()
+        if not url:
+            return None
+        from ..webhook import WebhookDispatcher
+
+        return WebhookDispatcher(url)
+
+    def _work(self, runner: MatrixRunner, matrix: Any, tail: AuditTail, total: int) -> None:
+        ticker = threading.Event()
+
+        def watch() -> None:
+            while not ticker.wait(self.poll_s):
+                self._show(tail.poll(), total, "running")
+
+        watcher = threading.Thread(target=watch, name="genesys-nb-run-panel-progress", daemon=True)
+        watcher.start()
+        try:
+            self.results = runner.run(self.action_id, matrix, timeout_ms=self.timeout_ms.value,
+                                      idempotent=self.idempotent.value, run_id=self.run_id)
+        except Exception as err:  # noqa: BLE001 - shown in the panel; the thread must not die silently
+            self.error = err
+        finally:
+            ticker.set()
+            watcher.join()
+            self.summary = runner.last_summary
+            self._finish(tail, total)
+
+    def _show(self, counts: Counter[str], total: int, state: str) -> None:
+        self.progress.value = min(sum(counts.values()), self.progress.max)
+        self.status.value = progress_html(counts, total, state=state)
+
+    def _finish(self, tail: AuditTail, total: int) -> None:
+        counts = tail.poll()
+        if self.error is not None:
+            state = "failed"
+        elif self.summary is not None and self.summary.stopped:
+            state = "stopped"
+        else:
+            state = "finished"
+        self._show(counts, total, state)
+        if self.error is not None:
+            self.status.value += (f"<div style='color:{_ERROR_COLOR}'>{html.escape(type(self.error).__name__)}: "
+                                  f"{html.escape(str(self.error))}</div>")
+        if self.summary is not None:
+            self.status.value += f"<div>{html.escape(str(self.summary))}</div>"
+        if self.results is not None:
+            self.results_view.value = frame_html(self.results, max_rows=50)
+        self.run_button.disabled = False
+        self.stop_button.disabled = True
+        self._finished.set()
