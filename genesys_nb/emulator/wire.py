@@ -131,8 +131,8 @@ def nested_error(status: int, code: str, message: str) -> dict[str, Any]:
 
 
 def retry_after_header(seconds: float) -> str:
-    """Whole seconds, at least 1: the platform (and urllib3's parser) only speaks integers."""
-    return str(max(1, math.ceil(seconds - 1e-9)))
+    """Whole seconds rounded up (the platform, and urllib3's parser, only speak integers)."""
+    return str(max(0, math.ceil(seconds - 1e-9)))
 
 
 def rate_limit_message(retry_after: str) -> str:

@@ -1,0 +1,182 @@
+"""The official Genesys Cloud Python SDK against the emulator server: every answer fits its models.
+
+Each response is deserialized into the SDK's model, serialized back with the SDK's own
+``sanitize_for_serialization`` (attribute_map names, None dropped) and compared with the JSON the
+emulator sent: an unknown or misspelt field, or a wrong type, makes the comparison fail.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import urllib3
+
+PureCloudPlatformClientV2 = pytest.importorskip("PureCloudPlatformClientV2")
+from PureCloudPlatformClientV2.default_http_client import DefaultHttpClient
+from PureCloudPlatformClientV2.rest import ApiException
+
+
+class RecordingHttpClient(DefaultHttpClient):
+    """The SDK's own HTTP client (its documented seam), keeping each successful response body."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bodies: list[Any] = []
+
+    def request(self, http_request_options: Any) -> Any:
+        response = super().request(http_request_options)
+        self.bodies.append(json.loads(response.data) if response.data else None)
+        return response
+
+
+class _RawResponse:
+    def __init__(self, text: str) -> None:
+        self.data = text
+
+    def getheader(self, name: str) -> str:
+        return "application/json"
+
+
+@pytest.fixture()
+def sdk(emulator_server: Any) -> tuple[Any, RecordingHttpClient]:
+    api_client = PureCloudPlatformClientV2.ApiClient(host=emulator_server.url)
+    recorder = RecordingHttpClient()
+    api_client.set_http_client(recorder)
+    api_client.get_client_credentials_token(emulator_server.client_id, emulator_server.client_secret)
+    assert api_client.access_token
+    return api_client, recorder
+
+
+def integrations(api_client: Any) -> Any:
+    return PureCloudPlatformClientV2.IntegrationsApi(api_client)
+
+
+def assert_round_trip(api_client: Any, model: Any, raw: Any) -> None:
+    assert api_client.sanitize_for_serialization(model) == raw
+
+
+def assert_error_round_trip(api_client: Any, error: ApiException, status: int) -> dict[str, Any]:
+    assert error.status == status
+    raw = json.loads(error.body)
+    model = api_client.deserialize(_RawResponse(error.body), "ErrorBody")
+    assert api_client.sanitize_for_serialization(model) == raw
+    assert model.status == status and model.context_id == error.headers["inin-correlation-id"]
+    return raw
+
+
+def test_login_and_bad_secret(emulator_server: Any) -> None:
+    api_client = PureCloudPlatformClientV2.ApiClient(host=emulator_server.url)
+    with pytest.raises(ApiException) as info:
+        api_client.get_client_credentials_token(emulator_server.client_id, "wrong-secret")
+    assert info.value.status == 401 and json.loads(info.value.body)["error"] == "invalid_client"
+
+
+def test_list_every_page(sdk: tuple[Any, RecordingHttpClient], emulator_server: Any) -> None:
+    api_client, recorder = sdk
+    api = integrations(api_client)
+    first = api.get_integrations_actions(page_size=4, page_number=1)
+    assert_round_trip(api_client, first, recorder.bodies[-1])
+    seen = [action.id for action in first.entities]
+    for number in range(2, first.page_count + 1):
+        page = api.get_integrations_actions(page_size=4, page_number=number, include_config=True)
+        assert_round_trip(api_client, page, recorder.bodies[-1])
+        seen.extend(action.id for action in page.entities)
+    assert sorted(seen) == sorted(emulator_server.emulator.actions)
+    filtered = api.get_integrations_actions(name="customer", secure=True, sort_order="DESC")
+    assert_round_trip(api_client, filtered, recorder.bodies[-1])
+    assert [action.name for action in filtered.entities] == ["Verify Customer PIN"]
+
+
+def test_get_every_action_with_its_contract(sdk: tuple[Any, RecordingHttpClient], emulator_server: Any) -> None:
+    api_client, recorder = sdk
+    api = integrations(api_client)
+    for action_id in emulator_server.emulator.actions:
+        action = api.get_integrations_action(action_id, expand="contract", include_config=True)
+        assert_round_trip(api_client, action, recorder.bodies[-1])
+        assert action.contract.input.input_schema is not None and action.config is not None
+        flat = api.get_integrations_action(action_id, expand="contract", flatten=True)
+        assert_round_trip(api_client, flat, recorder.bodies[-1])
+        assert flat.contract.output.success_schema_flattened is not None
+        for file_name in ("inputschema.json", "successschema.json"):
+            schema = api.get_integrations_action_schema(action_id, file_name)
+            assert_round_trip(api_client, schema, recorder.bodies[-1])
+
+
+def test_categories(sdk: tuple[Any, RecordingHttpClient]) -> None:
+    api_client, recorder = sdk
+    listing = integrations(api_client).get_integrations_actions_categories(page_size=5)
+    assert_round_trip(api_client, listing, recorder.bodies[-1])
+    assert len(listing.entities) == 5
+
+
+@pytest.mark.parametrize("flatten", [False, True])
+def test_execute_and_test(sdk: tuple[Any, RecordingHttpClient], emulator_server: Any, flatten: bool) -> None:
+    api_client, recorder = sdk
+    api = integrations(api_client)
+    orders = emulator_server.emulator.action_named("List Customer Orders").id
+    output = api.post_integrations_action_execute(orders, {"customerId": "C-000007"}, flatten=flatten)
+    assert output == recorder.bodies[-1]
+    assert ("orders.orderId" in output) is flatten
+    result = api.post_integrations_action_test(orders, {"customerId": "C-000007"}, flatten=flatten)
+    assert_round_trip(api_client, result, recorder.bodies[-1])
+    assert result.success and [op.step for op in result.operations] == [1, 2, 3, 4, 5, 6]
+    failed = api.post_integrations_action_test(orders, {"customerId": "nope"})
+    assert_round_trip(api_client, failed, recorder.bodies[-1])
+    assert failed.success is False and failed.error.details[0].field_name == "customerId"
+
+
+def test_400_401_404(sdk: tuple[Any, RecordingHttpClient], emulator_server: Any) -> None:
+    api_client, _ = sdk
+    api = integrations(api_client)
+    phone = emulator_server.emulator.action_named("Get Customer By Phone").id
+    with pytest.raises(ApiException) as info:
+        api.post_integrations_action_execute(phone, {"phoneNumber": "12"})
+    raw = assert_error_round_trip(api_client, info.value, 400)
+    assert raw["details"] == [{"errorCode": "ACTION.INPUT_VALIDATION", "fieldName": "phoneNumber"}]
+    with pytest.raises(ApiException) as info:
+        api.get_integrations_action("custom_-_00000000-0000-0000-0000-000000000000")
+    assert_error_round_trip(api_client, info.value, 404)
+    with pytest.raises(ApiException) as info:
+        api.post_integrations_action_execute(phone, {"phoneNumber": "+13175550000"})
+    assert_error_round_trip(api_client, info.value, 404)
+    api_client.access_token = "not-a-token"
+    with pytest.raises(ApiException) as info:
+        api.get_integrations_actions()
+    assert_error_round_trip(api_client, info.value, 401)
+
+
+def test_500_with_remote_endpoint_detail(sdk: tuple[Any, RecordingHttpClient], emulator_server: Any) -> None:
+    api_client, _ = sdk
+    echo = emulator_server.emulator.action_named("Echo").id
+    emulator_server.emulator.set_faults(echo, {"rules": [{"type": "sequence", "statuses": [500]}]})
+    with pytest.raises(ApiException) as info:
+        integrations(api_client).post_integrations_action_execute(echo, {"message": "m"})
+    raw = assert_error_round_trip(api_client, info.value, 500)
+    assert raw["details"] == [{"errorCode": "ACTION.REMOTE_ENDPOINT"}]
+
+
+def test_429_is_retried_by_the_stock_sdk_after_retry_after(sdk: tuple[Any, RecordingHttpClient],
+                                                           emulator_server: Any) -> None:
+    api_client, _ = sdk
+    echo = emulator_server.emulator.action_named("Echo").id
+    emulator_server.emulator.set_faults(echo, {"rules": [{"type": "sequence", "statuses": [429], "retry_after_s": 0}]})
+    assert integrations(api_client).post_integrations_action_execute(echo, {"message": "m"}) == {"message": "m"}
+    statuses = [e.status for e in emulator_server.emulator.request_log if e.operation == "execute"]
+    assert statuses == [429, 200]  # urllib3 parsed our Retry-After and re-sent
+
+
+def test_429_surfaces_as_api_exception_without_urllib3_retries(sdk: tuple[Any, RecordingHttpClient],
+                                                               emulator_server: Any) -> None:
+    api_client, recorder = sdk
+    # The SDK's pool honours Retry-After on its own; switch that off to see the 429 itself.
+    recorder.rest_client.pool_manager = urllib3.PoolManager(retries=urllib3.util.Retry(
+        total=0, respect_retry_after_header=False, raise_on_status=False))
+    emulator_server.emulator.set_limits(rate_per_minute=1)
+    api = integrations(api_client)
+    api.get_integrations_actions()
+    with pytest.raises(ApiException) as info:
+        api.get_integrations_actions()
+    raw = assert_error_round_trip(api_client, info.value, 429)
+    assert raw["code"] == "too.many.requests.retry.after"
+    assert raw["message"] == f"Rate limit exceeded the maximum. Retry the request in [{info.value.headers['Retry-After']}] seconds"
