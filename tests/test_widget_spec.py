@@ -7,6 +7,15 @@ from typing import Any
 
 import pytest
 
+from genesys_nb.widgets.matrix_spec import (
+    AxisChoice,
+    axis_values,
+    build_matrix,
+    default_choice,
+    derived_values,
+    matrix_fields,
+    modes_for,
+)
 from genesys_nb.widgets.spec import (
     NOT_SET,
     FieldSpec,
@@ -312,15 +321,6 @@ def test_every_sample_action_maps(path: Path) -> None:
 
 # ------------------------------------------------------------------ matrix builder decisions
 
-from genesys_nb.widgets.matrix_spec import (
-    AxisChoice,
-    axis_values,
-    build_matrix,
-    default_choice,
-    derived_values,
-    matrix_fields,
-    modes_for,
-)
 
 MATRIX_SCHEMA = {
     "type": "object",
