@@ -23,6 +23,7 @@ from genesys_nb.errors import InputValidationError
 from genesys_nb.executor import AsyncDataActionExecutor, DataActionExecutor
 from genesys_nb.models import Action, ExecutionResult, FieldError
 from genesys_nb.retry import RetryPolicy
+from genesys_nb.transport import AiohttpTransport
 from genesys_nb.validation import ContractSchemaError, DataActionValidator
 
 API_URL = "https://api.example.test"
@@ -461,6 +462,9 @@ def test_broken_success_schema_marks_the_output_unchecked(mode: str) -> None:
 
 # ---- over real loopback HTTP against the emulator ----------------------------------------------
 
+# "async-aiohttp": the async client over the aiohttp-backed transport the SDK chooses by default.
+LOOPBACK_MODES = [*MODES, "async-aiohttp"]
+
 
 def _emulated(server: Any, mode: str, script: list[Any], action_name: str, inputs: dict[str, Any], *,
               idempotent: bool = False, waits: list[float] | None = None, retry: RetryPolicy = NO_JITTER,
@@ -482,7 +486,8 @@ def _emulated(server: Any, mode: str, script: list[Any], action_name: str, input
         async def sleep(seconds: float) -> None:
             recorded.append(seconds)
 
-        async with AsyncDataActionsClient(server.settings()) as client:
+        transport = AiohttpTransport() if mode == "async-aiohttp" else None
+        async with AsyncDataActionsClient(server.settings(), transport=transport) as client:
             executor = AsyncDataActionExecutor(client, retry=retry, sleep=sleep)
             return await executor.execute(action_id, inputs, idempotent=idempotent, timeout_ms=timeout_ms)
 
@@ -493,7 +498,7 @@ def _executes(server: Any) -> list[Any]:
     return [entry for entry in server.emulator.request_log if entry.operation == "execute"]
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", LOOPBACK_MODES)
 def test_loopback_retries_429_and_503_then_succeeds(mode: str, emulator_server: Any) -> None:
     waits: list[float] = []
     result = _emulated(emulator_server, mode, [429, 503, 200], "Echo", {"message": "hi", "sequence": 7}, waits=waits)
@@ -503,7 +508,7 @@ def test_loopback_retries_429_and_503_then_succeeds(mode: str, emulator_server: 
     assert result.correlation_id == _executes(emulator_server)[-1].correlation_id
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", LOOPBACK_MODES)
 def test_loopback_dropped_connection_after_send_is_not_retried(mode: str, emulator_server: Any) -> None:
     # The update bumps a revision each time it runs: a blind retry would apply it twice.
     result = _emulated(emulator_server, mode, ["reset_after"], "Update Customer Record",
@@ -522,13 +527,13 @@ def test_loopback_remote_endpoint_500_is_never_retried(mode: str, idempotent: bo
     assert len(_executes(emulator_server)) == 1
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", LOOPBACK_MODES)
 @pytest.mark.parametrize(("idempotent", "attempts"), [(False, 1), (True, 2)])
 def test_loopback_read_timeout_retried_only_when_idempotent(mode: str, idempotent: bool, attempts: int,
                                                            emulator_server: Any) -> None:
     result = _emulated(emulator_server, mode, [], "Echo", {"message": "x"}, idempotent=idempotent,
                        retry=RetryPolicy(jitter=0.0, max_retries=1), timeout_ms=100,
-                       rules=[{"type": "slow", "delay_ms": 3000, "rate": 1.0}])
+                       rules=[{"type": "slow", "delay_ms": 1000, "rate": 1.0}])
     assert (result.ok, result.error_class, result.attempts, result.timeout_ms) == (False, "timeout", attempts, 100)
 
 
