@@ -6,6 +6,7 @@ never slept.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import random
@@ -546,3 +547,13 @@ def test_loopback_invalid_input_never_reaches_the_org(mode: str, emulator_server
         ("$.creditLimit", "minimum"), ("$.nickname", "additionalProperties"), ("$.recordId", "pattern")]
     assert _executes(emulator_server) == []
     assert [entry.operation for entry in emulator_server.emulator.request_log if entry.operation != "token"] == ["get"]
+
+
+def test_sync_and_async_executors_have_the_same_surface() -> None:
+    def public(cls: type) -> set[str]:
+        return {name for name in dir(cls) if not name.startswith("_")}
+
+    assert public(DataActionExecutor) == public(AsyncDataActionExecutor)
+    assert inspect.signature(DataActionExecutor.execute) == inspect.signature(AsyncDataActionExecutor.execute)
+    assert inspect.iscoroutinefunction(AsyncDataActionExecutor.execute)
+    assert not inspect.iscoroutinefunction(DataActionExecutor.execute)
