@@ -113,9 +113,9 @@ class _ExecutorCore:
                 status_code=err.status_code, correlation_id=err.correlation_id,
                 retry_after_s=err.retry_after_s, **context,
             )
-        error_class = "timeout" if isinstance(err, httpx.TimeoutException) else "network"
-        if isinstance(err, httpx.ConnectTimeout):
-            error_class = "network"
+        # A connect timeout never reached the server: "network", like a refused connection.
+        timed_out = isinstance(err, httpx.TimeoutException) and not isinstance(err, httpx.ConnectTimeout)
+        error_class = "timeout" if timed_out else "network"
         detail = str(err) or type(err).__name__
         return self._early_result(action_id, error_class=error_class,
                                   message=f"{prefix} ({type(err).__name__}): {detail}", **context)
