@@ -6,14 +6,17 @@
 1. `timeout_ms` is checked (int 1..60000, else ValueError) before anything else.
 2. With `validate=True` the action is fetched once (or taken from the validator's cache) and the
    inputs are checked against its input contract. A violation gives an ExecutionResult with
-   `error_class="validation"`, `attempts=0` and no request sent. A log warning (logger
-   `genesys_nb`) says when `timeout_ms` is shorter than the action's `config.timeoutSeconds`.
+   `error_class="validation"`, `attempts=0` and no request sent. With `validate=False` nothing is
+   fetched and the inputs go out unchecked (to see what the platform says about invalid input).
+   A log warning (logger `genesys_nb`) says when `timeout_ms` is shorter than the action's
+   `config.timeoutSeconds`.
 3. `client.execute` is called (one attempt each) and retried per `retry.should_retry`: 429
    waits Retry-After (capped at `max_retry_after_s`), 502/503/504 and connect failures back off
    and retry, 500 and read timeouts only when `idempotent=True`, 400/401/403/404 never.
-4. A 2xx output that fails the success schema becomes `error_class="contract"` (`ok=False`, the
-   output kept). With `flatten=True` the output is in Architect's flattened form, which the
-   success schema does not describe, so it is not checked.
+4. When the action is known (fetched, or primed into the validator), a 2xx output that fails the
+   success schema becomes `error_class="contract"` (`ok=False`, the output kept). With
+   `flatten=True` the output is in Architect's flattened form, which the success schema does not
+   describe, so it is not checked.
 
 Platform and network failures never raise: the result says what happened. Fetching the action
 for validation counts as part of the execution: if that fails (404, 403, network...), the result
@@ -219,7 +222,7 @@ class DataActionExecutor(_ExecutorCore):
                 break
             self._sleep(wait_s)
             waited_s += wait_s
-        return self._finish(result, action=action if self.validate else None, flatten=flatten,
+        return self._finish(result, action=action, flatten=flatten,
                             attempts=attempts, waited_s=waited_s, **context)
 
 
@@ -268,5 +271,5 @@ class AsyncDataActionExecutor(_ExecutorCore):
                 break
             await self._sleep(wait_s)
             waited_s += wait_s
-        return self._finish(result, action=action if self.validate else None, flatten=flatten,
+        return self._finish(result, action=action, flatten=flatten,
                             attempts=attempts, waited_s=waited_s, **context)

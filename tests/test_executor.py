@@ -301,6 +301,16 @@ def test_validate_false_skips_fetch_and_contracts(mode: str, user_action: Action
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_validate_false_with_known_action_sends_invalid_input_and_checks_output(mode: str,
+                                                                               user_action: Action) -> None:
+    platform = Platform(user_action, [Reply(200, {"externalId": 42})])
+    result = run(platform, mode=mode, inputs={"USER_ID": "x"}, validate=False, prime=True)
+    assert json.loads(platform.execute_requests[0].content) == {"USER_ID": "x"}
+    assert (result.ok, result.error_class, result.attempts) == (False, "contract", 1)
+    assert [r.method for r in platform.requests if r.url.path.startswith("/api")] == ["POST"]
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_unknown_action_gives_not_found_result(mode: str, user_action: Action) -> None:
     platform = Platform(user_action, [], get_status=404)
     result = run(platform, mode=mode)
