@@ -16,8 +16,9 @@ every rule is table-tested without sleeping):
    requests in flight, not once per 429 of the same burst), pauses every send for the
    Retry-After, then the rate climbs back linearly to the configured one over ``recovery_s``.
 
-``rate_per_minute=None`` turns rules 1-3's rate off (as fast as the concurrency allows); a
-Retry-After is still honoured by everyone, since every request would be refused until then.
+``rate_per_minute=None`` turns pacing off: no bucket, no window guard, no rate cut (as fast as
+the concurrency allows). A Retry-After is still honoured by every sender, since every request
+would be refused until then.
 
 :class:`AsyncPacer` is the thin async shell: one task at a time waits for its slot, so a change
 of rate (a 429) applies to the very next send.
@@ -194,7 +195,7 @@ class Pacer:
                 self._next_at = max(self._next_at, now)
             pause_s = retry_after_s if retry_after_s is not None else self.base_interval_s or 0.0
             self._pause_until = max(self._pause_until, now + min(max(0.0, pause_s), self.max_pause_s))
-        if rate_limit is not None and seq > self._header_seq:
+        if rate_limit is not None and seq > self._header_seq and self.rate_per_minute is not None:
             self._learn_window(now, seq, rate_limit)
 
     def _learn_window(self, now: float, seq: int, rate_limit: RateLimitLike) -> None:

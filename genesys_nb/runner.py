@@ -371,12 +371,12 @@ class MatrixRunner:
             self.last_run_id = run_id
             audit, owns_audit = self._open_audit()
             try:
-                await self._run(action_id, matrix, audit, timeout_ms=timeout_ms, idempotent=idempotent,
-                                run_id=run_id, resume=resume)
+                action = await self._run(action_id, matrix, audit, timeout_ms=timeout_ms, idempotent=idempotent,
+                                         run_id=run_id, resume=resume)
             finally:
                 if owns_audit:
                     audit.close()
-            return self._frame(matrix, run_id)
+            return self._frame(matrix, run_id, secure=bool(getattr(action, "secure", False)))
         finally:
             self._hard_stop = None
             self._running.release()
@@ -395,7 +395,7 @@ class MatrixRunner:
     async def _run(
         self, action_id: str, matrix: Any, audit: AuditLog, *, timeout_ms: int, idempotent: bool,
         run_id: str, resume: bool,
-    ) -> None:
+    ) -> Action:
         from .audit import terminal_row_ids
         from .executor import AsyncDataActionExecutor
         from .validation import DataActionValidator
@@ -470,6 +470,7 @@ class MatrixRunner:
             )
             if self.last_summary.stopped:
                 logger.warning("%s", self.last_summary)
+        return action
 
     def _dispatch_webhook(self, action_id: str, run_id: str, row: _Row, result: ExecutionResult) -> str:
         """Hand the row's completion event to the dispatcher (never waits for delivery)."""
@@ -506,8 +507,12 @@ class MatrixRunner:
         )
 
     # ---- the result table -------------------------------------------------------------------
-    def _frame(self, matrix: Any, run_id: str) -> pd.DataFrame:
-        """One row per matrix row that has a record, in matrix order, read back from the audit log."""
+    def _frame(self, matrix: Any, run_id: str, *, secure: bool) -> pd.DataFrame:
+        """One row per matrix row that has a record, in matrix order, read back from the audit log.
+
+        Inputs come from the matrix (the caller's own data), except for secure actions, whose
+        inputs are shown redacted like in the audit log (a notebook output is a file too).
+        """
         import pandas as pd
 
         from .audit import read_audit
@@ -520,7 +525,7 @@ class MatrixRunner:
         records = records.drop_duplicates("row_id", keep="last")
         records = records.assign(_order=records["row_id"].map(order)).sort_values("_order", kind="stable")
         records = records.reset_index(drop=True)
-        params = _params_frame(matrix, records["row_id"])
+        params = _params_frame(matrix, records["row_id"], secure=secure)
         frame = pd.DataFrame({"row_id": records["row_id"].astype(str)})
         frame = pd.concat([frame, params], axis=1)
         for name in _RESULT_COLUMNS:
@@ -539,15 +544,18 @@ class MatrixRunner:
         return frame
 
 
-def _params_frame(matrix: Any, row_ids: Any) -> pd.DataFrame:
+def _params_frame(matrix: Any, row_ids: Any, *, secure: bool) -> pd.DataFrame:
     """params.* columns for the given row ids, taken from the matrix (inputs are the caller's own)."""
     import pandas as pd
+
+    from .audit import REDACTED
 
     wanted = set(row_ids)
     found: dict[str, dict[str, Any]] = {}
     for row in _iter_rows(matrix):
         if row.row_id in wanted:
-            found[row.row_id] = _flatten_params(row.params)
+            flat = _flatten_params(row.params)
+            found[row.row_id] = dict.fromkeys(flat, REDACTED) if secure else flat
     frame = pd.DataFrame.from_records([found.get(row_id, {}) for row_id in row_ids])
     frame.columns = [f"params.{name}" for name in frame.columns]
     return frame.reset_index(drop=True)

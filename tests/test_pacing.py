@@ -291,3 +291,10 @@ def test_async_gate_wait_can_be_aborted_without_a_send() -> None:
 
     assert asyncio.run(main()) == (0, None)
     assert gate.pacer.stats.sends == 1
+
+
+def test_window_guard_is_off_when_pacing_is_off() -> None:
+    pacer = exact(None)
+    seq = pacer.on_send(0.0)
+    pacer.on_response(0.0, seq=seq, status_code=200, rate_limit=Headers(count=300, allowed=300, reset_s=5.0))
+    assert pacer.delay_s(0.1) == 0.0

@@ -1,0 +1,418 @@
+"""MatrixRunner against the emulator over loopback: pacing, retries, classes, resume, stop, audit completeness."""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from genesys_nb.emulator import action_id_for
+from genesys_nb.matrix import ParameterMatrix
+from genesys_nb.retry import RetryPolicy
+from genesys_nb.runner import MAX_CONCURRENCY, MatrixRunner, RunSummary, _emulator_time_scale
+
+ECHO = action_id_for("Echo")
+UPDATE = action_id_for("Update Customer Record")
+PIN = action_id_for("Verify Customer PIN")
+
+# A compressed clock: one platform minute lasts one real second, so 300/min means 300 per second.
+TIME_SCALE = 60
+
+
+def echo_matrix(rows: int) -> ParameterMatrix:
+    return ParameterMatrix.product(sequence=list(range(rows))).with_fixed(message="hello")
+
+
+def audit_records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def execute_log(emulator_server: Any) -> list[Any]:
+    return [entry for entry in emulator_server.emulator.request_log if entry.operation == "execute"]
+
+
+def fast_runner(settings: Any, tmp_path: Path, **kwargs: Any) -> MatrixRunner:
+    """A runner paced for the compressed clock (the emulator's default 300 per platform minute)."""
+    options: dict[str, Any] = {"concurrency": 8, "rate_per_minute": 300 * TIME_SCALE, "progress": False,
+                               "audit": tmp_path / "audit.ndjson", "retry": RetryPolicy(backoff_initial_s=0.01,
+                                                                                         backoff_max_s=0.05)}
+    options.update(kwargs)
+    return MatrixRunner(settings, **options)
+
+
+@pytest.fixture()
+def compressed(emulator_server: Any) -> Any:
+    emulator_server.emulator.set_limits(time_scale=TIME_SCALE)
+    return emulator_server
+
+
+# ---- the basics -----------------------------------------------------------------------------------
+def test_run_returns_one_row_per_matrix_row_in_matrix_order(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    matrix = echo_matrix(40)
+    runner = fast_runner(settings, tmp_path)
+    frame = runner.run(ECHO, matrix, run_id="basic")
+
+    assert list(frame["row_id"]) == [row.row_id for row in matrix]
+    assert frame["ok"].all()
+    assert list(frame["params.sequence"]) == list(range(40))
+    assert list(frame["output.sequence"]) == list(range(40))
+    assert (frame["output.message"] == "hello").all()
+    for column in ("error_class", "status_code", "latency_ms", "total_ms", "attempts", "retry_wait_ms",
+                   "correlation_id", "expected_invalid"):
+        assert column in frame.columns
+    assert (frame["status_code"] == 200).all()
+    assert frame["correlation_id"].notna().all()
+
+    records = audit_records(tmp_path / "audit.ndjson")
+    assert len(records) == 40
+    assert sorted(r["row_id"] for r in records) == sorted(row.row_id for row in matrix)
+    assert {r["run_id"] for r in records} == {"basic"}
+    assert len(execute_log(compressed)) == 40
+
+    summary = runner.last_summary
+    assert isinstance(summary, RunSummary)
+    assert (summary.finished_rows, summary.ok_rows, summary.failed_rows, summary.stopped) == (40, 40, 0, False)
+    assert summary.requests == 40
+    assert summary.rate_limited == 0
+    assert "40 rows" in str(summary)
+
+
+def test_the_action_is_fetched_once_per_run(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    fast_runner(settings, tmp_path).run(ECHO, echo_matrix(20))
+    gets = [entry for entry in compressed.emulator.request_log if entry.operation == "get"]
+    assert len(gets) == 1
+
+
+def test_accepts_a_list_of_dicts_and_a_dataframe(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    records = [{"message": "a", "sequence": 1}, {"message": "b", "sequence": 2}]
+    frame = fast_runner(settings, tmp_path).run(ECHO, records)
+    assert list(frame["output.message"]) == ["a", "b"]
+    again = fast_runner(settings, tmp_path / "2").run(ECHO, frame[["params.message", "params.sequence"]]
+                                                      .rename(columns=lambda c: c.removeprefix("params.")))
+    assert list(again["output.sequence"]) == [1, 2]
+
+
+def test_unknown_action_raises_before_any_row(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    from genesys_nb.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        fast_runner(settings, tmp_path).run("custom_-_00000000-0000-0000-0000-000000000000", echo_matrix(3))
+    assert execute_log(compressed) == []
+
+
+# ---- pacing ---------------------------------------------------------------------------------------
+def max_per_window(times: list[float], window_s: float) -> int:
+    best, first = 0, 0
+    for last, t in enumerate(times):
+        while t - times[first] >= window_s:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def test_pacing_holds_the_rate_with_no_429_on_a_compressed_minute(emulator_server: Any, settings: Any,
+                                                                  tmp_path: Path) -> None:
+    # 120 per platform minute, a platform minute lasting 2 s: 240 rows need two full windows.
+    emulator_server.emulator.set_limits(rate_per_minute=120, time_scale=30)
+    runner = fast_runner(settings, tmp_path, concurrency=16, rate_per_minute=120 * 30)
+    frame = runner.run(ECHO, echo_matrix(240))
+
+    statuses = Counter(entry.status for entry in emulator_server.emulator.request_log)
+    assert statuses[429] == 0
+    assert frame["ok"].all()
+    assert runner.last_summary is not None and runner.last_summary.rate_limited == 0
+    times = sorted(entry.time for entry in execute_log(emulator_server))
+    assert max_per_window(times, 2.0) <= 120
+
+
+def test_without_pacing_the_same_run_is_rate_limited(emulator_server: Any, settings: Any, tmp_path: Path) -> None:
+    # The control for the test above: it would fail if the emulator did not enforce its limit.
+    emulator_server.emulator.set_limits(rate_per_minute=120, time_scale=30)
+    runner = fast_runner(settings, tmp_path, concurrency=16, rate_per_minute=None, retry=RetryPolicy(max_retries=0))
+    frame = runner.run(ECHO, echo_matrix(240))
+    assert runner.last_summary is not None and runner.last_summary.rate_limited > 0
+    assert (frame["error_class"] == "rate_limited").sum() == runner.last_summary.rate_limited
+
+
+def test_a_429_is_retried_after_retry_after_and_counted(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    compressed.emulator.set_faults(ECHO, {"rules": [{"type": "sequence", "statuses": [429], "retry_after_s": 0}]})
+    runner = fast_runner(settings, tmp_path, concurrency=1)
+    frame = runner.run(ECHO, echo_matrix(3))
+    assert frame["ok"].all()
+    assert list(frame["attempts"]) == [2, 1, 1]
+    assert runner.last_summary is not None
+    assert (runner.last_summary.rate_limited, runner.last_summary.slowdowns, runner.last_summary.requests) == (1, 1, 4)
+
+
+def test_pace_follows_the_emulator_clock_of_a_session() -> None:
+    class Limits:
+        time_scale = 20.0
+
+    class Emulator:
+        limits = Limits()
+
+    class SessionLike:
+        emulator = Emulator()
+
+    class RealOrgSession:
+        emulator = None
+
+    assert _emulator_time_scale(SessionLike()) == 20.0
+    assert _emulator_time_scale(RealOrgSession()) == 1.0
+
+
+# ---- retries and error classes --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("statuses", "idempotent", "error_class", "status_code", "attempts", "sent"),
+    [
+        ([503, 200], False, None, 200, 2, 2),          # 503: retried, then fine
+        ([502, 504, 200], False, None, 200, 3, 3),
+        ([500], False, "remote_endpoint", 500, 1, 1),  # 500 on a non-idempotent action: never re-sent
+        ([400], False, "remote_endpoint", 400, 1, 1),  # the remote endpoint's 400: never retried
+        ([503, 503, 503, 503], False, "server", 503, 4, 4),  # 1 + 3 retries, then the failure stands
+        (["reset_after"], False, "network", None, 1, 1),     # dropped after it ran: not re-sent
+        (["reset_after"], True, None, 200, 2, 2),
+    ],
+)
+def test_retries_and_classes_per_fault(compressed: Any, settings: Any, tmp_path: Path, statuses: list[Any],
+                                      idempotent: bool, error_class: str | None, status_code: int | None,
+                                      attempts: int, sent: int) -> None:
+    compressed.emulator.set_faults(UPDATE, {"rules": [{"type": "sequence", "statuses": statuses, "retry_after_s": 0}]})
+    runner = fast_runner(settings, tmp_path, concurrency=1)
+    frame = runner.run(UPDATE, [{"recordId": "R-10042", "tier": "gold"}], idempotent=idempotent)
+    row = frame.iloc[0]
+    assert bool(row["ok"]) is (error_class is None)
+    assert (None if pd.isna(row["error_class"]) else row["error_class"]) == error_class
+    assert (None if pd.isna(row["status_code"]) else row["status_code"]) == status_code
+    assert row["attempts"] == attempts
+    assert len(execute_log(compressed)) == sent
+
+
+@pytest.mark.parametrize(("idempotent", "attempts"), [(False, 1), (True, 3)])
+def test_a_response_slower_than_the_deadline_is_a_timeout_retried_only_when_idempotent(
+    compressed: Any, settings: Any, tmp_path: Path, idempotent: bool, attempts: int
+) -> None:
+    compressed.emulator.set_faults(UPDATE, {"rules": [{"type": "slow", "delay_ms": 1500 * TIME_SCALE}]})
+    runner = fast_runner(settings, tmp_path, concurrency=1, retry=RetryPolicy(max_retries=2, backoff_initial_s=0.01))
+    frame = runner.run(UPDATE, [{"recordId": "R-10042"}], timeout_ms=150, idempotent=idempotent)
+    row = frame.iloc[0]
+    assert (bool(row["ok"]), row["error_class"], row["attempts"]) == (False, "timeout", attempts)
+    assert len(execute_log(compressed)) == attempts
+
+
+def test_invalid_input_is_classified_without_sending(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    frame = fast_runner(settings, tmp_path).run(UPDATE, [{"recordId": "not-a-record", "tier": "gold"}])
+    row = frame.iloc[0]
+    assert not row["ok"] and row["error_class"] == "validation" and row["attempts"] == 0
+    assert execute_log(compressed) == []
+
+
+def test_expected_invalid_rows_are_sent_so_the_platform_answers(compressed: Any, settings: Any,
+                                                                tmp_path: Path) -> None:
+    from genesys_nb.models import Action
+
+    runner = fast_runner(settings, tmp_path)
+    action: Action = compressed.emulator.actions[ECHO].to_action() if hasattr(
+        compressed.emulator.actions[ECHO], "to_action") else None
+    if action is None:
+        from genesys_nb.client import DataActionsClient
+
+        with DataActionsClient(settings) as client:
+            action = client.get_action(ECHO)
+    matrix = ParameterMatrix.from_schema(action)
+    frame = runner.run(ECHO, matrix)
+    invalid = frame[frame["expected_invalid"]]
+    assert len(invalid) >= 1
+    assert (invalid["error_class"] != "validation").all()  # the platform's answer, not a local check
+    assert (invalid["status_code"] == 400).all()
+    assert len(execute_log(compressed)) == len(matrix)
+
+
+def test_exactly_one_audit_record_per_row_under_faults(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    compressed.emulator.set_faults(ECHO, {"rules": [
+        {"type": "errors", "rates": {"429": 0.05, "503": 0.1, "500": 0.05}, "retry_after_s": 0},
+        {"type": "reset", "rate": 0.03, "when": "before"},
+        {"type": "reset", "rate": 0.03, "when": "after"},
+    ]})
+    matrix = echo_matrix(300)
+    runner = fast_runner(settings, tmp_path, concurrency=16)
+    frame = runner.run(ECHO, matrix)
+    records = audit_records(tmp_path / "audit.ndjson")
+    assert len(records) == len(matrix) == len(frame)
+    assert Counter(r["row_id"] for r in records).most_common(1)[0][1] == 1
+    assert set(frame["error_class"].dropna()) <= {"server", "remote_endpoint", "network", "rate_limited"}
+    # Never sent again once the action may have run (a 500 from the endpoint, or a reset after it ran).
+    attempts_by_body: dict[str, list[Any]] = {}
+    for entry in execute_log(compressed):
+        attempts_by_body.setdefault(entry.body_sha256, []).append(entry)
+    for attempts in attempts_by_body.values():
+        for earlier in attempts[:-1]:
+            assert not (earlier.executed and (earlier.status is None or earlier.status == 500)), attempts
+    assert runner.last_summary is not None
+    assert runner.last_summary.finished_rows == 300
+    assert runner.last_summary.requests == len(execute_log(compressed))
+
+
+# ---- resume and stop ------------------------------------------------------------------------------
+def test_resume_runs_only_rows_without_a_record(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    matrix = echo_matrix(60)
+    first_half = ParameterMatrix.from_records([row.params for row in list(matrix)[:25]])
+    assert [row.row_id for row in first_half] == [row.row_id for row in list(matrix)[:25]]  # ids are stable
+    fast_runner(settings, tmp_path).run(ECHO, first_half, run_id="nightly")
+    compressed.emulator.reset()
+    compressed.emulator.set_limits(time_scale=TIME_SCALE)
+
+    runner = fast_runner(settings, tmp_path)
+    frame = runner.run(ECHO, matrix, run_id="nightly", resume=True)
+    assert len(execute_log(compressed)) == 35
+    assert len(frame) == 60 and frame["ok"].all()
+    records = audit_records(tmp_path / "audit.ndjson")
+    assert sorted(r["row_id"] for r in records) == sorted(row.row_id for row in matrix)
+    assert runner.last_summary is not None
+    assert (runner.last_summary.skipped_rows, runner.last_summary.finished_rows) == (25, 35)
+
+
+def test_reusing_a_run_id_without_resume_is_refused(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    fast_runner(settings, tmp_path).run(ECHO, echo_matrix(3), run_id="once")
+    with pytest.raises(ValueError, match="resume=True"):
+        fast_runner(settings, tmp_path).run(ECHO, echo_matrix(3), run_id="once")
+    with pytest.raises(ValueError, match="run_id"):
+        fast_runner(settings, tmp_path).run(ECHO, echo_matrix(3), resume=True)
+
+
+def test_stop_records_finished_rows_only_and_resume_completes(compressed: Any, settings: Any,
+                                                              tmp_path: Path) -> None:
+    compressed.emulator.set_faults(ECHO, {"rules": [{"type": "latency", "fixed_ms": 40 * TIME_SCALE}]})
+    matrix = echo_matrix(200)
+    audit_path = tmp_path / "audit.ndjson"
+    runner = fast_runner(settings, tmp_path, concurrency=2)
+    outcome: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: outcome.setdefault("frame", runner.run(ECHO, matrix, run_id="r")))
+    thread.start()
+    while not audit_path.exists() or len(audit_records(audit_path)) < 6:
+        thread.join(0.01)
+        assert thread.is_alive(), "the run ended before it could be stopped"
+    runner.stop()
+    thread.join(30)
+    assert not thread.is_alive()
+
+    summary = runner.last_summary
+    assert summary is not None and summary.stopped
+    frame = outcome["frame"]
+    records = audit_records(audit_path)
+    assert len(frame) == len(records) == summary.finished_rows < 200
+    assert frame["ok"].all()  # nothing half-done was recorded as a failure
+    sent = len(execute_log(compressed))
+    assert sent == len(records)  # rows waiting for their turn were dropped, not sent
+
+    compressed.emulator.set_faults(ECHO, None)
+    resumed = fast_runner(settings, tmp_path, concurrency=8).run(ECHO, matrix, run_id="r", resume=True)
+    assert len(resumed) == 200 and resumed["ok"].all()
+    assert Counter(r["row_id"] for r in audit_records(audit_path)).most_common(1)[0][1] == 1
+    assert len(execute_log(compressed)) == 200
+
+
+def test_cancelling_the_task_records_only_finished_rows(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    compressed.emulator.set_faults(ECHO, {"rules": [{"type": "latency", "fixed_ms": 30 * TIME_SCALE}]})
+    audit_path = tmp_path / "audit.ndjson"
+    runner = fast_runner(settings, tmp_path, concurrency=4)
+
+    async def main() -> None:
+        task = asyncio.create_task(runner.arun(ECHO, echo_matrix(400), run_id="c"))
+        while not audit_path.exists() or len(audit_records(audit_path)) < 8:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    records = audit_records(audit_path)
+    assert 8 <= len(records) < 400
+    assert all(r["success"] for r in records)
+    assert runner.last_summary is not None and runner.last_summary.stopped
+    assert not runner.running
+
+
+# ---- event loops ----------------------------------------------------------------------------------
+def test_run_works_inside_a_running_event_loop(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    runner = fast_runner(settings, tmp_path)
+
+    async def notebook_cell() -> Any:
+        return runner.run(ECHO, echo_matrix(10))  # what a notebook cell does: no await
+
+    frame = asyncio.run(notebook_cell())
+    assert len(frame) == 10 and frame["ok"].all()
+
+
+def test_arun_inside_a_loop_and_an_async_client(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    from genesys_nb.client import AsyncDataActionsClient
+    from genesys_nb.transport import default_async_transport
+
+    async def main() -> Any:
+        async with AsyncDataActionsClient(settings, transport=default_async_transport()) as client:
+            runner = fast_runner(client, tmp_path)
+            return await runner.arun(ECHO, echo_matrix(12))
+
+    frame = asyncio.run(main())
+    assert len(frame) == 12 and frame["ok"].all()
+
+
+def test_a_session_and_a_sync_client_are_accepted(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    from genesys_nb.client import DataActionsClient
+
+    with DataActionsClient(settings) as client:
+        frame = fast_runner(client, tmp_path).run(ECHO, echo_matrix(5))
+    assert frame["ok"].all()
+
+
+# ---- secure actions, arguments --------------------------------------------------------------------
+def test_secure_action_inputs_and_outputs_are_redacted(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    frame = fast_runner(settings, tmp_path).run(PIN, [{"customerId": "C-000123", "pin": "482913"}])
+    assert (frame["params.pin"] == "<redacted>").all()
+    text = (tmp_path / "audit.ndjson").read_text(encoding="utf-8")
+    assert "482913" not in text
+    assert "482913" not in frame.to_string()
+
+
+def test_concurrency_above_the_platform_limit_is_capped_with_a_warning(settings: Any) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runner = MatrixRunner(settings, concurrency=80, progress=False)
+    assert runner.concurrency == MAX_CONCURRENCY
+    assert any("50" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"concurrency": 0}, ValueError, "concurrency"),
+        ({"concurrency": 2.5}, ValueError, "concurrency"),
+        ({"rate_per_minute": 0}, ValueError, "rate_per_minute"),
+        ({"rate_per_minute": "fast"}, TypeError, "rate_per_minute"),
+        ({"retry": 3}, TypeError, "RetryPolicy"),
+    ],
+)
+def test_bad_arguments_are_refused(settings: Any, kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        MatrixRunner(settings, **kwargs)
+
+
+def test_a_source_that_is_not_a_session_or_client_is_refused() -> None:
+    with pytest.raises(TypeError, match="connect"):
+        MatrixRunner("https://api.mypurecloud.com")
+
+
+def test_bad_run_arguments_are_refused(settings: Any, tmp_path: Path) -> None:
+    runner = fast_runner(settings, tmp_path)
+    with pytest.raises(ValueError, match="timeout_ms"):
+        runner.run(ECHO, echo_matrix(1), timeout_ms=0)
+    with pytest.raises(ValueError, match="action_id"):
+        runner.run("", echo_matrix(1))
+    with pytest.raises(TypeError, match="matrix"):
+        runner.run(ECHO, 42)
