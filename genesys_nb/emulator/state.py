@@ -53,6 +53,28 @@ from genesys_nb.emulator.wire import (
 GLOBAL_SCOPE = "*"
 
 
+def parse_route(path: str) -> tuple[str, list[str], str] | None:
+    """(operation, path parts after the actions path, expected method) for a Data Actions path, else None."""
+    path = path.rstrip("/")
+    if not path.startswith(ACTIONS_PATH):
+        return None
+    rest = path[len(ACTIONS_PATH):]
+    if rest and not rest.startswith("/"):
+        return None
+    parts = [part for part in rest.split("/") if part] if rest else []
+    if not parts:
+        return "list", parts, "GET"
+    if parts == ["categories"]:
+        return "categories", parts, "GET"
+    if len(parts) == 1:
+        return "get", parts, "GET"
+    if len(parts) == 2 and parts[1] in ("execute", "test"):
+        return parts[1], parts, "POST"
+    if len(parts) == 3 and parts[1] == "schemas":
+        return "schema", parts, "GET"
+    return None
+
+
 class Emulator:
     """A Genesys Cloud org's Data Actions surface, in memory."""
 
@@ -214,6 +236,13 @@ class Emulator:
             return self._oauth(call)
         if not request.path.startswith("/api/"):
             return call.error(error_body(404, "not.found", "The requested resource was not found.", context_id))
+        route = parse_route(request.path)
+        if route is not None:  # known before auth, so even a 401 or 429 is logged against its action
+            call.operation, parts, _ = route
+            if parts and parts != ["categories"]:
+                call.action_id = parts[0]
+            if call.operation in ("execute", "test"):
+                call.body_sha256 = hashlib.sha256(request.body).hexdigest()
         token = self._authenticate(call)
         if isinstance(token, Decision):
             return token
@@ -223,27 +252,13 @@ class Emulator:
             body, retry_after = execution.rate_limited_error(
                 call.rate.reset_s, context_id, limit_key=RATE_LIMIT_KEY, limit_value=self._limits.rate_per_minute)
             return call.error(body, [("retry-after", retry_after)], fault="rate_limit")
-        return self._route(call, self._tokens.clients[token.client_id])
-
-    def _route(self, call: _Call, client: OAuthClient) -> Decision:
-        request, context_id = call.request, call.context_id
-        path = request.path.rstrip("/")
-        parts = path[len(ACTIONS_PATH):].strip("/").split("/") if path.startswith(ACTIONS_PATH) else None
-        if parts == [""]:
-            parts = []
-        if parts is None or len(parts) > 3 or (len(parts) == 3 and parts[1] != "schemas") or (
-            len(parts) == 2 and parts[1] not in ("execute", "test")
-        ):
+        if route is None:
             return call.error(error_body(404, "not.found", "The requested resource was not found.", context_id))
-        if not parts or parts == ["categories"]:
-            call.operation = "list" if not parts else "categories"
-            expected = "GET"
-        elif len(parts) == 1 or len(parts) == 3:
-            call.operation = "get" if len(parts) == 1 else "schema"
-            expected = "GET"
-        else:
-            call.operation = parts[1]
-            expected = "POST"
+        return self._route(call, self._tokens.clients[token.client_id], route)
+
+    def _route(self, call: _Call, client: OAuthClient, route: tuple[str, list[str], str]) -> Decision:
+        request, context_id = call.request, call.context_id
+        _, parts, expected = route
         if request.method != expected:
             return call.error(error_body(405, "method.not.allowed", f"HTTP {request.method} is not supported by "
                                          f"{request.path}; use {expected}.", context_id))
@@ -297,7 +312,6 @@ class Emulator:
 
     def _execute(self, call: _Call, action: EmulatedAction) -> Decision:
         request, context_id, is_test = call.request, call.context_id, call.operation == "test"
-        call.body_sha256 = hashlib.sha256(request.body).hexdigest()
         inputs, problem = execution.parse_input(request.body)
         if inputs is None:
             return call.error(execution.body_error(str(problem), context_id))
