@@ -94,6 +94,39 @@ def scrub_mapping(value: Any) -> Any:
     return value
 
 
+def secret_strings(params: Any) -> list[str]:
+    """The string values of a secure action's inputs worth masking (longest first; very short ones
+    would mangle messages and reveal little)."""
+    found: list[str] = []
+    stack = [params]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+        elif isinstance(value, str) and len(value) >= 3:
+            found.append(value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and len(str(value)) >= 3:
+            found.append(str(value))
+    return sorted(set(found), key=len, reverse=True)
+
+
+def mask_values(value: Any, secrets: Sequence[str]) -> Any:
+    """Replace every occurrence of each secret string inside ``value`` (strings, dicts, lists)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, Mapping):
+        return {k: mask_values(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_values(v, secrets) for v in value]
+    return value
+
+
 def scrub_secrets(record: dict[str, Any]) -> dict[str, Any]:
     """Last-line defence: mask credential-like keys in params/output and bearer strings in messages."""
     for key in ("params", "output"):
@@ -183,6 +216,8 @@ def build_record(
         "expected_invalid": bool(expected_invalid),
         "output": REDACTED if (secure and output is not None) else output,
     }
+    if secure:  # platform messages may quote the input that failed ("'1234' does not match ...")
+        record["error_message"] = mask_values(record["error_message"], secret_strings(params))
     return record
 
 
@@ -765,9 +800,11 @@ __all__ = [
     "build_record",
     "flatten_output",
     "iter_lines",
+    "mask_values",
     "read_audit",
     "scrub_mapping",
     "scrub_secrets",
+    "secret_strings",
     "terminal_row_ids",
     "to_parquet",
 ]

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import orjson
 
-from genesys_nb.audit import REDACTED, scrub_mapping
+from genesys_nb.audit import REDACTED, mask_values, scrub_mapping, secret_strings
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
@@ -102,14 +102,20 @@ def _strip_values(value: Any) -> Any:
 
 
 def build_row_payload(result: ExecutionResult, *, run_id: str, row_id: str | None,
-                      action: Action | None = None) -> dict[str, Any]:
-    """The per-row body: ``{actionId, runId, rowId, success, result}`` with nothing secret in it."""
+                      action: Action | None = None, action_id: str | None = None,
+                      params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The per-row body: ``{actionId, runId, rowId, success, result}`` with nothing secret in it.
+
+    For a secure action the output is redacted, field errors lose their values and, when the
+    row's ``params`` are given, any input value quoted in a message is masked.
+    """
     public = result.to_dict()
     if getattr(action, "secure", False):
         public["output"] = REDACTED if public.get("output") is not None else None
         public["errors"] = _strip_values(public.get("errors") or [])  # field errors can echo inputs
+        public = mask_values(public, secret_strings(params))
     public = scrub_mapping(public)
-    return {"actionId": getattr(action, "id", None) or result.action_id, "runId": run_id, "rowId": row_id,
+    return {"actionId": getattr(action, "id", None) or action_id or result.action_id, "runId": run_id, "rowId": row_id,
             "success": bool(result.ok), "result": public}
 
 
@@ -334,6 +340,9 @@ class WebhookDispatcher:
         if self._closed:
             self._fail(ticket, "dispatcher closed before delivery")
             return ticket
+        if self._circuit_open():  # receiver known to be down: settle now, so the row's record says so
+            self._fail(ticket, "not attempted: receiver failing recently (circuit open)")
+            return ticket
         try:
             self._queue.put_nowait(ticket)
         except queue.Full:
@@ -341,11 +350,15 @@ class WebhookDispatcher:
         return ticket
 
     def submit(self, result: ExecutionResult, *, run_id: str, row_id: str | None,
-               action: Action | None = None) -> WebhookTicket | None:
-        """Queue the row's event (mode="row"); in mode="run" count it for the summary and return None."""
+               action: Action | None = None, action_id: str | None = None,
+               params: Mapping[str, Any] | None = None) -> WebhookTicket | None:
+        """Queue the row's event (mode="row") and return its ticket at once: ``ticket.state`` is
+        ``"pending"``, or already ``"failed"`` while the receiver is known to be down. In mode="run"
+        the row is counted for the run's summary and None is returned (the row's state is "none")."""
+        action_id = getattr(action, "id", None) or action_id or result.action_id
         if self.mode == "run":
             with self._lock:
-                run = self._runs.setdefault(run_id, {"actionId": getattr(action, "id", None) or result.action_id,
+                run = self._runs.setdefault(run_id, {"actionId": action_id,
                                                      "rows": 0, "succeeded": 0, "failed": 0,
                                                      "errorClasses": Counter(), "startedAt": _now_iso()})
                 run["rows"] += 1
@@ -353,20 +366,25 @@ class WebhookDispatcher:
                 if result.error_class:
                     run["errorClasses"][result.error_class] += 1
             return None
-        return self.submit_payload(build_row_payload(result, run_id=run_id, row_id=row_id, action=action),
-                                   run_id=run_id, row_id=row_id)
+        payload = build_row_payload(result, run_id=run_id, row_id=row_id, action=action, action_id=action_id,
+                                    params=params)
+        return self.submit_payload(payload, run_id=run_id, row_id=row_id)
 
     def deliver(self, result: ExecutionResult, *, run_id: str, row_id: str | None,
-                action: Action | None = None, wait_s: float | None = None) -> str:
+                action: Action | None = None, action_id: str | None = None,
+                params: Mapping[str, Any] | None = None, wait_s: float | None = None) -> str:
         """Submit and wait (at most ``wait_s``) for the outcome: "delivered", "failed", "pending" or
         "none" (mode="run": the run's summary is sent by :meth:`finish_run`)."""
-        ticket = self.submit(result, run_id=run_id, row_id=row_id, action=action)
+        ticket = self.submit(result, run_id=run_id, row_id=row_id, action=action, action_id=action_id,
+                             params=params)
         return "none" if ticket is None else ticket.wait(wait_s)
 
     async def deliver_async(self, result: ExecutionResult, *, run_id: str, row_id: str | None,
-                            action: Action | None = None, wait_s: float | None = None) -> str:
+                            action: Action | None = None, action_id: str | None = None,
+                            params: Mapping[str, Any] | None = None, wait_s: float | None = None) -> str:
         """Like :meth:`deliver` without blocking the event loop (the POST runs on a worker thread)."""
-        ticket = self.submit(result, run_id=run_id, row_id=row_id, action=action)
+        ticket = self.submit(result, run_id=run_id, row_id=row_id, action=action, action_id=action_id,
+                             params=params)
         if ticket is None:
             return "none"
         return await self.wait_async(ticket, wait_s=wait_s)
@@ -401,6 +419,10 @@ class WebhookDispatcher:
         return self.submit_payload(payload, run_id=run_id, row_id=None)
 
     # ---- delivering
+    def _circuit_open(self) -> bool:
+        with self._lock:
+            return self._tripped and time.monotonic() < self._open_until
+
     def _admit(self) -> tuple[bool, bool]:
         """(may attempt, is a probe). After the breaker trips, one probe at a time after the cool-down."""
         with self._lock:

@@ -373,3 +373,69 @@ def test_wrongly_typed_scalar_becomes_null_not_an_error(tmp_path: Path) -> None:
         handle.write(orjson.dumps(record) + b"\n")
     frame = read_audit(path)
     assert len(frame) == 3 and pd.isna(frame["status_code"].iloc[2])
+
+
+def test_audit_of_real_executions_over_loopback(emulator_server: Any, settings: Any, tmp_path: Path) -> None:
+    from genesys_nb.client import DataActionsClient
+    from genesys_nb.matrix import ParameterMatrix
+
+    path = tmp_path / "audit.ndjson"
+    with DataActionsClient(settings) as client, AuditLog(path) as audit:
+        actions = {a.name: a for a in client.list_actions()}
+        lookup = client.get_action(next(a.id for n, a in actions.items() if n.startswith("Get User External ID")))
+        secure = client.get_action(actions["Verify Customer PIN"].id)
+        secure_matrix = ParameterMatrix.from_schema(secure).with_fixed(customerId="C-424242", pin="73195286")
+        plan = [(lookup, ParameterMatrix.from_schema(lookup)), (secure, secure_matrix)]
+        secure_values: list[str] = []
+        for action, matrix in plan:
+            for row in matrix:
+                result = client.execute(action.id, row.params)
+                audit.write_result(result, run_id="loop", row_id=row.row_id, action=action, params=row.params,
+                                   expected_invalid=row.expected_invalid)
+                if action.secure:
+                    secure_values += [v for v in row.params.values() if v in ("C-424242", "73195286")]
+    frame = read_audit(path)
+    expected_rows = sum(len(matrix) for _, matrix in plan)
+    assert len(frame) == expected_rows and frame["row_id"].is_unique
+    assert terminal_row_ids(path, "loop") == {row.row_id for _, matrix in plan for row in matrix}
+    valid = frame[(frame["action_id"] == lookup.id) & ~frame["expected_invalid"]]
+    assert valid["success"].all() and valid["correlation_id"].notna().all()
+    assert (frame.loc[frame["action_id"] == secure.id, "params"] == REDACTED).all()
+    text = path.read_text(encoding="utf-8")
+    assert secure_values and all(value not in text for value in secure_values)
+    assert frame.loc[frame["action_id"] == secure.id, "error_message"].str.contains(REDACTED).any()
+
+
+def test_kill_9_mid_run_leaves_only_whole_records(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "audit.ndjson"
+    script = (
+        "import sys\n"
+        "from genesys_nb.audit import AuditLog, build_record\n"
+        "from genesys_nb.models import ExecutionResult\n"
+        "log = AuditLog(sys.argv[1])\n"
+        "n = 0\n"
+        "while True:\n"
+        "    r = ExecutionResult(action_id='a', ok=True, output={'blob': 'x' * 3000})\n"
+        "    log.write_record(build_record(r, run_id='crash', row_id=str(n), params={'n': n}))\n"
+        "    n += 1\n"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script, str(path)])
+    try:
+        while not path.exists() or path.stat().st_size < 2_000_000:  # pytest-timeout bounds this
+            if writer.poll() is not None:
+                raise AssertionError(f"writer exited early with {writer.returncode}")
+            threading.Event().wait(0.01)
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a torn line would warn
+        frame = read_audit(path)
+    assert frame.attrs["skipped_lines"] == []
+    count = len(frame)
+    assert count > 100 and frame["row_id"].tolist() == [str(n) for n in range(count)]
+    assert terminal_row_ids(path, "crash") == {str(n) for n in range(count)}

@@ -183,6 +183,9 @@ def test_secure_action_output_and_input_values_stay_out_of_the_body() -> None:
     payload = build_row_payload(result, run_id="r", row_id="1", action=action)
     text = json.dumps(payload)
     assert "hunter2-pw" not in text
+    quoted = _result(ok=False, error_class="bad_request", error_message="Field 'pin': '98765' does not match")
+    masked = build_row_payload(quoted, run_id="r", row_id="1", action=action, params={"pin": "98765"})
+    assert masked["result"]["error_message"] == "Field 'pin': '<redacted>' does not match"
     assert payload["result"]["output"] == "<redacted>"
     assert payload["result"]["errors"][0]["path"] == "$.motDePasse"
     plain = build_row_payload(_result(output={"authorization": "Bearer abc", "n": 1}), run_id="r", row_id="1")
@@ -350,3 +353,20 @@ def test_cli_replay_reports_failures(tmp_path: Path) -> None:
     failed = _cli(str(tmp_path / "outbox.ndjson"), "--max-retries", "0")
     assert failed.returncode == 1 and "0 of 1 event(s) delivered" in failed.stdout
     assert len(_outbox(tmp_path)) == 1
+
+
+def test_known_dead_receiver_fails_rows_at_submit(tmp_path: Path) -> None:
+    server = Receiver()
+    url = server.url
+    server.close()
+    with _dispatcher(url, tmp_path, breaker_threshold=1, breaker_cooldown_s=3600, max_retries=0) as hooks:
+        first = hooks.submit(_result(), run_id="r", row_id="0", action_id="custom_-_named")
+        assert first is not None and first.wait(30) == "failed"
+        later = [hooks.submit(result=_result(), run_id="r", row_id=str(n), action_id="custom_-_named")
+                 for n in range(1, 20)]
+        # settled before submit returned: the row's audit record can say "failed" right away
+        assert [t.state for t in later if t is not None] == ["failed"] * 19
+        assert all(t.attempts == 0 for t in later if t is not None)
+    entries = _outbox(tmp_path)
+    assert len(entries) == 20
+    assert {json.loads(e["body"])["actionId"] for e in entries} == {"custom_-_named"}
