@@ -519,7 +519,7 @@ def _frame_from_records(records: list[dict[str, Any]]) -> pd.DataFrame:
         for record in records:
             if record.keys() != known:
                 extras.update(dict.fromkeys(k for k in record if k not in known))
-        raw_columns = {name: [r.get(name) for r in records] for name in (*names, *extras)}
+        raw_columns = {name: tuple(r.get(name) for r in records) for name in (*names, *extras)}
     columns: dict[str, Any] = {}
     for name in names:
         columns[name] = _typed(_COLUMN_KINDS[name], raw_columns.pop(name, ()) or [None] * len(records))

@@ -404,20 +404,20 @@ def _generated(prop: Mapping[str, Any]) -> Any:
     types = _types(prop) or ["string"]
     kind = types[0]
     if kind == "string":
-        low, high = int(prop.get("minLength", 0)), prop.get("maxLength")
+        min_length, max_length = int(prop.get("minLength", 0)), prop.get("maxLength")
         pattern = prop.get("pattern")
         if isinstance(pattern, str):
-            example = example_for_pattern(pattern, min_length=low, max_length=high)
+            example = example_for_pattern(pattern, min_length=min_length, max_length=max_length)
             if example is not None:
                 return example
         text = _FORMAT_EXAMPLES.get(str(prop.get("format")), "sample")
-        if len(text) < low:
-            text += "x" * (low - len(text))
-        return text[:high] if isinstance(high, int) else text
+        if len(text) < min_length:
+            text += "x" * (min_length - len(text))
+        return text[:max_length] if isinstance(max_length, int) else text
     if kind in ("integer", "number"):
         integer = kind == "integer"
         low, high = _number_bounds(prop, integer)
-        value: float = low if low is not None else (high if high is not None else (1 if integer else 1.5))
+        value: float = float(low if low is not None else (high if high is not None else (1 if integer else 1.5)))
         multiple = prop.get("multipleOf")
         if isinstance(multiple, (int, float)) and multiple > 0:
             value = math.ceil(value / multiple) * multiple
@@ -429,13 +429,19 @@ def _generated(prop: Mapping[str, Any]) -> Any:
     if kind == "object":
         return _object_sample(prop, everything=False)
     if kind == "array":
-        items = prop.get("items") if isinstance(prop.get("items"), Mapping) else {}
-        return [_generated(items) for _ in range(int(prop.get("minItems", 0)))]
+        items = prop.get("items")
+        item_schema: Mapping[str, Any] = items if isinstance(items, Mapping) else {}
+        return [_generated(item_schema) for _ in range(int(prop.get("minItems", 0)))]
     return "sample"
 
 
+def _properties(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    props = schema.get("properties")
+    return props if isinstance(props, Mapping) else {}
+
+
 def _object_sample(schema: Mapping[str, Any], *, everything: bool) -> dict[str, Any]:
-    props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+    props = _properties(schema)
     required = set(schema.get("required") or [])
     return {name: _sample(prop, everything=everything) for name, prop in props.items()
             if isinstance(prop, Mapping) and (everything or name in required)}
@@ -508,7 +514,7 @@ def _field_cases(path: str, prop: Mapping[str, Any], required: bool) -> Iterator
 
 
 def _walk_fields(schema: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Mapping[str, Any], bool]]:
-    props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+    props = _properties(schema)
     required = set(schema.get("required") or [])
     for name, prop in props.items():
         if not isinstance(prop, Mapping):
