@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .audit import AuditLog
     from .client import AsyncDataActionsClient
     from .models import Action, ExecutionResult
+    from .webhook import WebhookDispatcher
 
 __all__ = ["MAX_CONCURRENCY", "MatrixRunner", "RunStopped", "RunSummary"]
 
@@ -203,7 +204,8 @@ class MatrixRunner:
     a DataActionsClient (its settings and token are reused) or Settings. ``rate_per_minute`` is in
     platform minutes (on an emulator with a compressed clock the pace is compressed alike);
     ``None`` turns pacing off. ``audit`` is an AuditLog, a path, or None (a temporary file, see
-    ``audit_path``).
+    ``audit_path``). ``webhook`` is a WebhookDispatcher, or a URL (the runner then owns a dispatcher
+    whose outbox is ``webhook-outbox.ndjson`` beside the audit log).
 
     >>> # runner = MatrixRunner(connect(), concurrency=16)
     >>> # frame = runner.run("custom_-_...", ParameterMatrix.product(priority=[1, 2, 3]))
@@ -216,7 +218,7 @@ class MatrixRunner:
         concurrency: int = 8,
         rate_per_minute: float | None = 300,
         audit: AuditLog | str | Path | None = None,
-        webhook: Any = None,
+        webhook: WebhookDispatcher | str | None = None,
         retry: RetryPolicy | None = None,
         progress: bool = True,
     ) -> None:
@@ -419,6 +421,7 @@ class MatrixRunner:
         paced = _PacedClient(client, gate, self._stopping)
         action: Action | None = None
         bar = None
+        dispatcher, owns_dispatcher = self._open_webhook()
         try:
             action = await client.get_action(action_id)  # raises APIError (404, 403...) as is
             validator = DataActionValidator(client)
@@ -441,7 +444,7 @@ class MatrixRunner:
                         return
                     finally:
                         _ROW_SENT.reset(token)
-                    webhook_state = self._dispatch_webhook(action_id, run_id, row, result)
+                    webhook_state = self._dispatch_webhook(dispatcher, action, run_id, row, result)
                     audit.write_result(result, run_id=run_id, row_id=row.row_id, action=action, params=row.params,
                                        expected_invalid=row.expected_invalid, webhook=webhook_state)
                     counts["ok" if result.ok else (result.error_class or "unknown")] += 1
@@ -464,6 +467,12 @@ class MatrixRunner:
                 bar.close()
             if owns_client:
                 await client.aclose()
+            if dispatcher is not None:
+                if getattr(dispatcher, "mode", "row") == "run":
+                    dispatcher.finish_run(run_id)
+                if owns_dispatcher:
+                    # Waits for deliveries in flight; what still fails goes to the outbox.
+                    await asyncio.to_thread(dispatcher.close)
             self.last_summary = self._summary(
                 run_id, action_id, action, total, len(done), counts, time.perf_counter() - started,
                 paced.requests, gate.pacer.stats, rate,
@@ -472,16 +481,27 @@ class MatrixRunner:
                 logger.warning("%s", self.last_summary)
         return action
 
-    def _dispatch_webhook(self, action_id: str, run_id: str, row: _Row, result: ExecutionResult) -> str:
+    def _dispatch_webhook(self, dispatcher: Any, action: Action, run_id: str, row: _Row,
+                          result: ExecutionResult) -> str:
         """Hand the row's completion event to the dispatcher (never waits for delivery)."""
-        if self.webhook is None:
+        if dispatcher is None:
             return "none"
         try:
-            state = self.webhook.submit(action_id=action_id, run_id=run_id, row_id=row.row_id, result=result)
+            ticket = dispatcher.submit(result, run_id=run_id, row_id=row.row_id, action=action, params=row.params)
         except Exception:  # a webhook never fails a row
             logger.warning("webhook for row %s could not be queued", row.row_id, exc_info=True)
             return "failed"
-        return state if isinstance(state, str) else "pending"
+        return "none" if ticket is None else str(ticket.state)
+
+    def _open_webhook(self) -> tuple[Any, bool]:
+        """The dispatcher for this run and whether the runner owns (and must close) it."""
+        if self.webhook is None or not isinstance(self.webhook, str):
+            return self.webhook, False
+        from .webhook import WebhookDispatcher
+
+        assert self.audit_path is not None
+        outbox = self.audit_path.with_name("webhook-outbox.ndjson")
+        return WebhookDispatcher(self.webhook, outbox=outbox), True
 
     def _progress_bar(self, total: int, already: int, action: Action) -> Any:
         if not self.progress:

@@ -416,3 +416,63 @@ def test_bad_run_arguments_are_refused(settings: Any, tmp_path: Path) -> None:
         runner.run("", echo_matrix(1))
     with pytest.raises(TypeError, match="matrix"):
         runner.run(ECHO, 42)
+
+
+# ---- webhooks ---------------------------------------------------------------------------------------
+class _Receiver:
+    """A webhook receiver on 127.0.0.1 that records every body it is sent."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        bodies = self.bodies = []  # type: list[dict[str, Any]]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_webhooks_are_delivered_per_row_without_blocking(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    from genesys_nb.webhook import WebhookDispatcher
+
+    receiver = _Receiver()
+    try:
+        with WebhookDispatcher(receiver.url, outbox=tmp_path / "outbox.ndjson") as hooks:
+            matrix = echo_matrix(20)
+            fast_runner(settings, tmp_path, webhook=hooks).run(ECHO, matrix, run_id="hooked")
+        assert sorted(body["rowId"] for body in receiver.bodies) == sorted(row.row_id for row in matrix)
+        assert {body["runId"] for body in receiver.bodies} == {"hooked"}
+        states = {record["webhook"] for record in audit_records(tmp_path / "audit.ndjson")}
+        assert states <= {"pending", "delivered"}
+    finally:
+        receiver.close()
+
+
+def test_a_webhook_receiver_that_is_down_never_fails_a_row(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    probe = __import__("socket").socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there
+    from genesys_nb.webhook import WebhookDispatcher
+
+    outbox = tmp_path / "webhook-outbox.ndjson"
+    with WebhookDispatcher(f"http://127.0.0.1:{port}/hook", outbox=outbox, max_retries=1, backoff_s=0.01) as hooks:
+        frame = fast_runner(settings, tmp_path, webhook=hooks).run(ECHO, echo_matrix(10))
+        assert frame["ok"].all()
+    assert len(outbox.read_text(encoding="utf-8").splitlines()) == 10
+    assert {record["webhook"] for record in audit_records(tmp_path / "audit.ndjson")} <= {"pending", "failed"}
