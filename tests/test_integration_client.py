@@ -172,3 +172,15 @@ def test_async_client_matches_the_sync_one(settings: Settings, emulator_server: 
     count, outputs, bad_class = asyncio.run(main())
     assert count == len(emulator_server.emulator.actions)
     assert outputs == [expected] * 20 and bad_class == "bad_request"
+
+
+def test_a_401_that_persists_is_refreshed_once_never_looped(client: DataActionsClient, emulator_server: Any) -> None:
+    echo = action_id(emulator_server, "Echo")
+    assert client.execute(echo, {"message": "warm-up"}).ok
+    before = client.auth.token_requests
+    emulator_server.emulator.set_faults(None, {"rules": [{"type": "errors", "rates": {"401": 1.0}}]})
+    result = client.execute(echo, {"message": "m"})
+    assert (result.status_code, result.error_class) == (401, "auth")
+    assert client.auth.token_requests == before + 1
+    tail = [(e.operation, e.status) for e in emulator_server.emulator.request_log][-3:]
+    assert tail == [("execute", 401), ("token", 200), ("execute", 401)]

@@ -30,8 +30,6 @@ STEP_NAMES = (
 )
 # Injected statuses for which the remote endpoint was reached (the action's effect may have happened).
 EXECUTED_STATUSES = frozenset({400, 500, 504})
-# Injected statuses the platform itself answers (a test run reports them as HTTP errors too).
-PLATFORM_STATUSES = frozenset({429, 503})
 
 _INPUT_VARIABLE = re.compile(r"\$!?\{(?:esc\.url\(\$)?input\.([A-Za-z0-9_]+)\)?\}")
 
@@ -116,9 +114,14 @@ def rate_limited_error(retry_after_s: float, context_id: str, *, limit_key: str,
     return body, retry_after
 
 
-def injected_error(status: int, action: EmulatedAction, context_id: str) -> dict[str, Any]:
+def injected_error(status: int, context_id: str, *, timeout_seconds: int = 60) -> dict[str, Any]:
     """ErrorBody for an injected failure (500 as in the help-center example; 502/504 wording is ours)."""
     remote = [{"errorCode": REMOTE_ENDPOINT}]
+    if status == 401:
+        return error_body(401, "bad.credentials", "Invalid login credentials.", context_id)
+    if status == 403:
+        return error_body(403, "not.authorized", "You are not authorized to perform the requested action.",
+                          context_id)
     prefix = "REST call for action execute failed. Message:"
     if status == 500:
         return error_body(500, "internal.server.error",
@@ -134,7 +137,7 @@ def injected_error(status: int, action: EmulatedAction, context_id: str) -> dict
                           "The service is currently unavailable. Please try again later.", context_id)
     if status == 504:
         return error_body(504, "gateway.timeout",
-                          f"The action did not complete within its timeout of {action.timeout_seconds} seconds.",
+                          f"The action did not complete within its timeout of {timeout_seconds} seconds.",
                           context_id, details=remote,
                           errors=[nested_error(504, "GATEWAY_TIMEOUT", f"{prefix} Request timed out [{context_id}]")])
     if status == 400:

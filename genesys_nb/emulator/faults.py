@@ -24,7 +24,7 @@ from genesys_nb.emulator.wire import BODY_KINDS
 
 OPERATIONS = ("execute", "test", "list", "get", "schema", "categories", "token")
 DEFAULT_OPERATIONS = ("execute", "test")
-ERROR_STATUSES = (400, 429, 500, 502, 503, 504)
+ERROR_STATUSES = (400, 401, 403, 429, 500, 502, 503, 504)
 SEQUENCE_WORDS = ("reset", "reset_after")
 
 

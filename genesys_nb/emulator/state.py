@@ -17,7 +17,6 @@ from typing import Any
 
 from genesys_nb.emulator import catalog, control, execution
 from genesys_nb.emulator.actions import (
-    ACTIONS_PATH,
     EmulatedAction,
     default_actions,
     index_actions,
@@ -25,6 +24,7 @@ from genesys_nb.emulator.actions import (
     parse_action,
 )
 from genesys_nb.emulator.behaviours import BEHAVIOURS, BehaviourContext, RemoteFailure
+from genesys_nb.emulator.call import Call, parse_route
 from genesys_nb.emulator.faults import FaultOutcome, FaultPlan
 from genesys_nb.emulator.flatten import flatten_output
 from genesys_nb.emulator.limits import CONCURRENCY_LIMIT_KEY, RATE_LIMIT_KEY, Limits, RateLimiter, RateState
@@ -46,33 +46,9 @@ from genesys_nb.emulator.wire import (
     Decision,
     EmulatorRequest,
     error_body,
-    json_decision,
-    render_body_fault,
 )
 
 GLOBAL_SCOPE = "*"
-
-
-def parse_route(path: str) -> tuple[str, list[str], str] | None:
-    """(operation, path parts after the actions path, expected method) for a Data Actions path, else None."""
-    path = path.rstrip("/")
-    if not path.startswith(ACTIONS_PATH):
-        return None
-    rest = path[len(ACTIONS_PATH):]
-    if rest and not rest.startswith("/"):
-        return None
-    parts = [part for part in rest.split("/") if part] if rest else []
-    if not parts:
-        return "list", parts, "GET"
-    if parts == ["categories"]:
-        return "categories", parts, "GET"
-    if len(parts) == 1:
-        return "get", parts, "GET"
-    if len(parts) == 2 and parts[1] in ("execute", "test"):
-        return parts[1], parts, "POST"
-    if len(parts) == 3 and parts[1] == "schemas":
-        return "schema", parts, "GET"
-    return None
 
 
 class Emulator:
@@ -231,7 +207,8 @@ class Emulator:
     def _handle(self, request: EmulatorRequest) -> Decision:
         now = self._clock()
         context_id = self._context_id(request)
-        call = _Call(self, request, context_id, now)
+        call = Call(request, context_id, now, time_scale=self._limits.time_scale,
+                    rate_peek=self._peek_rate, log=self._log, wall_clock=self._wall_clock)
         if request.path == "/oauth/token":
             return self._oauth(call)
         if not request.path.startswith("/api/"):
@@ -256,7 +233,7 @@ class Emulator:
             return call.error(error_body(404, "not.found", "The requested resource was not found.", context_id))
         return self._route(call, self._tokens.clients[token.client_id], route)
 
-    def _route(self, call: _Call, client: OAuthClient, route: tuple[str, list[str], str]) -> Decision:
+    def _route(self, call: Call, client: OAuthClient, route: tuple[str, list[str], str]) -> Decision:
         request, context_id = call.request, call.context_id
         _, parts, expected = route
         if request.method != expected:
@@ -284,7 +261,7 @@ class Emulator:
             return call.error(error_body(400, "bad.request", str(err), context_id,
                                          details=[{"errorCode": "INVALID_QUERY", "fieldName": err.field_name}]))
 
-    def _read(self, call: _Call, action: EmulatedAction | None, parts: list[str]) -> Decision:
+    def _read(self, call: Call, action: EmulatedAction | None, parts: list[str]) -> Decision:
         request = call.request
         outcome = self._faults_for(call.operation, call.action_id)
         if outcome.reset or outcome.status:
@@ -310,7 +287,7 @@ class Emulator:
                                              call.context_id))
         return call.answer(200, payload, outcome)
 
-    def _execute(self, call: _Call, action: EmulatedAction) -> Decision:
+    def _execute(self, call: Call, action: EmulatedAction) -> Decision:
         request, context_id, is_test = call.request, call.context_id, call.operation == "test"
         inputs, problem = execution.parse_input(request.body)
         if inputs is None:
@@ -344,7 +321,7 @@ class Emulator:
                 return call.answer(200, execution.test_result(action, inputs, failed_step=3, error=error), outcome_delay)
             return call.error(error, delay_ms=outcome_delay.delay_ms, fault=outcome.label)
         if outcome.status is not None:
-            error = execution.injected_error(outcome.status, action, context_id)
+            error = execution.injected_error(outcome.status, context_id, timeout_seconds=action.timeout_seconds)
             if is_test:
                 return call.answer(200, execution.test_result(action, inputs, failed_step=3, error=error), outcome_delay)
             return call.error(error, delay_ms=outcome_delay.delay_ms, fault=outcome.label)
@@ -353,7 +330,7 @@ class Emulator:
         return call.answer(200, payload, outcome_delay)
 
     # ------------------------------------------------------------------ helpers
-    def _oauth(self, call: _Call) -> Decision:
+    def _oauth(self, call: Call) -> Decision:
         call.operation = "token"
         request = call.request
         if request.method != "POST":
@@ -376,7 +353,7 @@ class Emulator:
         decision.delay_s = self._scaled_s(outcome.delay_ms)
         return call.finish(decision, fault=outcome.label, delay_ms=outcome.delay_ms)
 
-    def _authenticate(self, call: _Call) -> IssuedToken | Decision:
+    def _authenticate(self, call: Call) -> IssuedToken | Decision:
         authorization = call.request.header("authorization") or ""
         if authorization[:7].lower() != "bearer " or not authorization[7:].strip():
             return call.error(error_body(401, "authentication.required", "No authentication bearer token specified "
@@ -387,7 +364,7 @@ class Emulator:
                                          message_params={"reason": "expired" if record else "unknown token"}))
         return record
 
-    def _fault_without_execution(self, call: _Call, outcome: FaultOutcome, action: EmulatedAction | None) -> Decision:
+    def _fault_without_execution(self, call: Call, outcome: FaultOutcome, action: EmulatedAction | None) -> Decision:
         if outcome.reset:
             reset = Decision(0, [], b"", delay_s=self._scaled_s(outcome.delay_ms), reset_connection=True)
             return call.finish(reset, fault=outcome.label, delay_ms=outcome.delay_ms)
@@ -398,10 +375,11 @@ class Emulator:
                 limit_value=self._limits.rate_per_minute)
             return call.error(body, [("retry-after", retry_after)], delay_ms=outcome.delay_ms, fault=outcome.label)
         if call.operation == "token":
-            return call.finish(oauth_error(outcome.status, "temporarily_unavailable", "login service unavailable"),
+            error = "invalid_client" if outcome.status in (401, 403) else "temporarily_unavailable"
+            return call.finish(oauth_error(outcome.status, error, "login refused (injected fault)"),
                                fault=outcome.label, delay_ms=outcome.delay_ms)
-        stand_in = action or next(iter(self._actions.values()))
-        return call.error(execution.injected_error(outcome.status, stand_in, call.context_id),
+        timeout_seconds = action.timeout_seconds if action is not None else 60
+        return call.error(execution.injected_error(outcome.status, call.context_id, timeout_seconds=timeout_seconds),
                           delay_ms=outcome.delay_ms, fault=outcome.label)
 
     def _faults_for(self, operation: str, action_id: str | None) -> FaultOutcome:
@@ -434,7 +412,7 @@ class Emulator:
             validator = self._validators[key] = execution.compile_input_validator(action.input_schema)
         return validator
 
-    def _acquire_slot(self, call: _Call) -> None:
+    def _acquire_slot(self, call: Call) -> None:
         self._in_flight += 1
         call.release = self._release_slot
 
@@ -448,65 +426,8 @@ class Emulator:
             return supplied
         return str(uuid.UUID(int=self._id_rng.getrandbits(128), version=4))
 
+    def _peek_rate(self, token_id: str | None, now: float) -> RateState:
+        return self._rate.peek(token_id, now, self._limits)
+
     def _scaled_s(self, delay_ms: float) -> float:
         return delay_ms / 1000.0 / self._limits.time_scale
-
-
-class _Call:
-    """Per-request bookkeeping: builds the final Decision with common headers and logs it."""
-
-    def __init__(self, emulator: Emulator, request: EmulatorRequest, context_id: str, now: float) -> None:
-        self.emulator = emulator
-        self.request = request
-        self.context_id = context_id
-        self.now = now
-        self.operation = "unknown"
-        self.action_id: str | None = None
-        self.token_id: str | None = None
-        self.rate: RateState | None = None
-        self.body_sha256: str | None = None
-        self.executed = False
-        self.release: Callable[[], None] | None = None
-
-    def error(self, body: dict[str, Any], headers: list[tuple[str, str]] | None = None, *,
-              delay_ms: float = 0.0, fault: str | None = None) -> Decision:
-        decision = json_decision(int(body["status"]), body, headers)
-        decision.delay_s = self.emulator._scaled_s(delay_ms)
-        return self.finish(decision, fault=fault, delay_ms=delay_ms)
-
-    def answer(self, status: int, payload: Any, outcome: FaultOutcome | None = None) -> Decision:
-        decision = json_decision(status, payload)
-        delay_ms = outcome.delay_ms if outcome else 0.0
-        decision.delay_s = self.emulator._scaled_s(delay_ms)
-        if outcome is not None and outcome.body_kind:
-            decision.status = outcome.body_status
-            body, content_type, incomplete = render_body_fault(outcome.body_kind, decision.body, decision.status)
-            decision.body, decision.incomplete_body = body, incomplete
-            decision.headers = [("content-type", content_type)]
-        if outcome is not None and outcome.reset == "after":
-            decision = Decision(0, [], b"", delay_s=decision.delay_s, reset_connection=True)
-            return self.finish(decision, fault=outcome.label, delay_ms=delay_ms)
-        return self.finish(decision, fault=outcome.label if outcome else None, delay_ms=delay_ms)
-
-    def finish(self, decision: Decision, *, fault: str | None = None, delay_ms: float = 0.0) -> Decision:
-        emulator = self.emulator
-        rate = self.rate or emulator._rate.peek(self.token_id, self.now, emulator._limits)
-        if not decision.reset_connection:
-            decision.headers.append(("inin-correlation-id", self.context_id))
-            decision.headers.extend(rate.headers())
-        decision.on_complete = self.release
-        emulator._log.append(
-            time=emulator._wall_clock(),
-            method=self.request.method,
-            path=self.request.path,
-            operation=self.operation,
-            action_id=self.action_id,
-            token_id=self.token_id,
-            status=None if decision.reset_connection else decision.status,
-            fault=fault,
-            body_sha256=self.body_sha256,
-            executed=self.executed,
-            correlation_id=self.context_id,
-            delay_ms=round(delay_ms, 3),
-        )
-        return decision
