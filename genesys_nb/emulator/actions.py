@@ -112,6 +112,7 @@ def parse_action(data: Any, source: str = "<memory>") -> EmulatedAction:
         except SchemaError as err:
             path = "/".join(str(part) for part in err.path) or "(root)"
             raise fail(f"'{label}' is not a valid JSON Schema at {path}: {err.message}") from None
+    assert isinstance(input_schema, dict) and isinstance(success_schema, dict)  # checked just above
     if input_schema.get("type", "object") != "object":
         raise fail("'contract.input.inputSchema' must describe an object (type: object)")
     config = data.get("config", {})

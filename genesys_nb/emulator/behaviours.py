@@ -152,8 +152,8 @@ def synthesize_value(schema: Any, rng: random.Random, name: str, depth: int = 0)
         low = int(schema.get("minimum", 0))
         return rng.randint(low, int(schema.get("maximum", low + 1000)))
     if kind == "number":
-        low = float(schema.get("minimum", 0))
-        return round(rng.uniform(low, float(schema.get("maximum", low + 1000))), 2)
+        floor = float(schema.get("minimum", 0))
+        return round(rng.uniform(floor, float(schema.get("maximum", floor + 1000))), 2)
     if kind == "boolean":
         return rng.random() < 0.5
     if kind == "null":

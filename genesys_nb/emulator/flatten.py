@@ -67,7 +67,8 @@ def _flatten_schema_into(
             _flatten_schema_into(f"{prefix}.{name}", sub if isinstance(sub, dict) else {}, out, arrays, in_array)
         return
     if kind == "array":
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        raw_items = schema.get("items")
+        items: dict[str, Any] = raw_items if isinstance(raw_items, dict) else {}
         if items.get("type") in ("object", "array"):
             _flatten_schema_into(prefix, items, out, arrays, True)
             return

@@ -62,6 +62,7 @@ class EmulatorServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.port: int | None = None
+        self._socket: socket.socket | None = None
 
     @property
     def client_secret(self) -> str:
@@ -126,7 +127,7 @@ class EmulatorServer:
         if self._thread is not None:
             self._thread.join(timeout_s)
         self._server, self._thread = None, None
-        sock = getattr(self, "_socket", None)
+        sock = self._socket
         if sock is not None:
             sock.close()
             self._socket = None

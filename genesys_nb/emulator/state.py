@@ -391,7 +391,8 @@ class Emulator:
         action = self._actions.get(action_id) if action_id else None
         if action is not None and action.faults.rules:
             scopes.append((f"builtin:{action_id}", action.faults))
-        delay_ms, labels = 0.0, []
+        delay_ms = 0.0
+        labels: list[str] = []
         decided: FaultOutcome | None = None
         for scope, plan in scopes:  # the first plan that decides wins; every plan's latency adds up
             outcome = plan.evaluate(operation, self._rng, self._positions.setdefault(scope, {}),
