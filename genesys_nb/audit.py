@@ -399,10 +399,46 @@ def terminal_row_ids(path: PathLike | Iterable[PathLike], run_id: str) -> set[st
             frame = pd.read_parquet(file, columns=["run_id", "row_id"])
             done.update(frame.loc[frame["run_id"].astype(object) == run_id, "row_id"].astype(str))
             continue
+        fast = _row_ids_fast(file, run_id)
+        if fast is not None:
+            done.update(fast)
+            continue
         with _gc_paused():
             for records in iter_lines(file, skipped):
                 done.update(r["row_id"] for r in records if r.get("run_id") == run_id and r.get("row_id"))
     return done
+
+
+def _complete_end(data: bytes, path: Path, skipped: list[dict[str, Any]]) -> int:
+    """Length of ``data`` without a torn last line (a crash mid-append), which goes to ``skipped``."""
+    if not data or data.endswith(b"\n"):
+        return len(data)
+    start = data.rfind(b"\n") + 1
+    try:
+        orjson.loads(data[start:])
+        return len(data)
+    except orjson.JSONDecodeError as err:
+        if data[start:].strip():
+            skipped.append({"path": str(path), "line": data.count(b"\n", 0, start) + 1,
+                            "torn_last_line": True, "error": str(err)})
+        return start
+
+
+def _row_ids_fast(path: Path, run_id: str) -> list[str] | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    data = path.read_bytes()
+    end = _complete_end(data, path, [])
+    schema = pa.schema([("run_id", pa.string()), ("row_id", pa.string())])
+    try:
+        table = pj.read_json(pa.BufferReader(pa.py_buffer(data).slice(0, end)), parse_options=pj.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    matching = table.filter(pc.equal(table["run_id"], pa.scalar(run_id, pa.string())))
+    return [row_id for row_id in matching["row_id"].to_pylist() if row_id]
 
 
 
@@ -628,16 +664,7 @@ def _read_ndjson_fast(path: Path, skipped: list[dict[str, Any]], lean: bool = Fa
     import pyarrow.json as pj
 
     data = path.read_bytes()
-    end = len(data)
-    if data and not data.endswith(b"\n"):
-        start = data.rfind(b"\n") + 1
-        try:
-            orjson.loads(data[start:])
-        except orjson.JSONDecodeError as err:
-            if data[start:].strip():
-                skipped.append({"path": str(path), "line": data.count(b"\n", 0, start) + 1,
-                                "torn_last_line": True, "error": str(err)})
-            end = start
+    end = _complete_end(data, path, skipped)
     scalar_kinds = {k: v for k, v in _COLUMN_KINDS.items() if _arrow_type(v) is not None}
     schema = pa.schema([(name, _arrow_type(kind)) for name, kind in scalar_kinds.items()]
                        + [("output_keys", pa.list_(pa.string()))])

@@ -351,6 +351,7 @@ def test_tolerant_path_matches_the_fast_path(tmp_path: Path) -> None:
         tolerant = read_audit(broken)
     assert tolerant.attrs["skipped_lines"][0]["torn_last_line"] is False
     _assert_same_frames(fast, tolerant)
+    assert terminal_row_ids(broken, "r1") == terminal_row_ids(path, "r1") == set(fast["row_id"])
 
 
 def test_params_that_change_type_or_hold_braces_still_read(tmp_path: Path) -> None:
