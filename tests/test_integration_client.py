@@ -184,3 +184,20 @@ def test_a_401_that_persists_is_refreshed_once_never_looped(client: DataActionsC
     assert client.auth.token_requests == before + 1
     tail = [(e.operation, e.status) for e in emulator_server.emulator.request_log][-3:]
     assert tail == [("execute", 401), ("token", 200), ("execute", 401)]
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+def test_async_client_sees_a_dropped_connection_as_sent(settings: Settings, emulator_server: Any,
+                                                        transport: str) -> None:
+    echo = action_id(emulator_server, "Echo")
+    emulator_server.emulator.set_faults(None, {"rules": [{"type": "sequence", "statuses": [200, "reset_after"]}]})
+
+    async def main() -> Any:
+        chosen = default_async_transport() if transport == "aiohttp" else httpx.AsyncHTTPTransport()
+        async with AsyncDataActionsClient(settings, transport=chosen) as async_client:
+            assert (await async_client.execute(echo, {"message": "warm"})).ok  # the connection is now pooled
+            return await async_client.execute(echo, {"message": "m"})
+
+    result = asyncio.run(main())
+    assert (result.error_class, result.request_sent) == ("network", True)
+    assert emulator_server.emulator.request_log[-1].executed
