@@ -25,6 +25,8 @@ from genesys_nb.errors import (
     APIError,
     AuthenticationError,
     ContractError,
+    ExecutionTimeoutError,
+    NetworkError,
     classify_status,
     error_for_class,
     format_error_message,
@@ -341,6 +343,18 @@ class _ClientBase:
             retry_after_s=retry_after_s,
         )
 
+    @staticmethod
+    def _transport_error(exc: httpx.HTTPError, *, operation: str, action_id: str | None) -> APIError:
+        """A classified APIError for a list/get/schema/test call whose request never completed."""
+        error_class = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
+        cls = ExecutionTimeoutError if error_class == "timeout" else NetworkError
+        detail = str(exc) or type(exc).__name__
+        return cls(
+            format_error_message(error_class, f"{type(exc).__name__}: {detail}", action_id=action_id,
+                                 operation=operation),
+            action_id=action_id,
+        )
+
     def _json_or_raise(self, response: httpx.Response, *, operation: str, action_id: str | None) -> Any:
         self._raise_for_status(response, operation=operation, action_id=action_id)
         parsed, body = self._json(response)
@@ -543,6 +557,13 @@ class DataActionsClient(_ClientBase):
     def _send(self, request: _Request) -> httpx.Response:
         return self._http.request(request.method, request.url, **request.kwargs())
 
+    def _call(self, request: _Request, *, operation: str, action_id: str | None = None) -> httpx.Response:
+        """_send for the calls that raise: a transport failure becomes a NetworkError/ExecutionTimeoutError."""
+        try:
+            return self._send(request)
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, operation=operation, action_id=action_id) from exc
+
     def iter_actions(
         self, *, name: str | None = None, category: str | None = None, secure: bool | None = None,
         page_size: int = 100,
@@ -553,7 +574,7 @@ class DataActionsClient(_ClientBase):
         while True:
             request = self._list_request(page_number, name=name, category=category, secure=secure,
                                          page_size=page_size)
-            page = self._parse_page(self._send(request), page_number=page_number, page_size=page_size)
+            page = self._parse_page(self._call(request, operation="list"), page_number=page_number, page_size=page_size)
             yield from page.actions
             if not page.has_more:
                 return
@@ -568,7 +589,9 @@ class DataActionsClient(_ClientBase):
 
     def get_action(self, action_id: str) -> Action:
         """One action with its contract and config (``expand=contract&includeConfig=true``)."""
-        return self._parse_action(self._send(self._get_action_request(action_id)), action_id)
+        return self._parse_action(
+            self._call(self._get_action_request(action_id), operation="get", action_id=action_id), action_id
+        )
 
     def get_schema(self, action_id: str, which: SchemaKind = "input") -> dict[str, Any]:
         """The input or success JSON Schema, from the URI the contract names (else the inline one)."""
@@ -577,7 +600,7 @@ class DataActionsClient(_ClientBase):
         request = self._schema_request(action, which)
         if request is None:
             return self._inline_schema(action, which)
-        return self._parse_schema(self._send(request), action, which)
+        return self._parse_schema(self._call(request, operation="schema", action_id=action_id), action, which)
 
     def execute(
         self, action_id: str, inputs: Mapping[str, Any], *, flatten: bool = False, timeout_ms: int = DEFAULT_TIMEOUT_MS
@@ -592,7 +615,7 @@ class DataActionsClient(_ClientBase):
 
     def test(self, action_id: str, inputs: Mapping[str, Any], *, flatten: bool = False) -> TestExecutionResult:
         """Run the action in test mode: per-step operations. Raises APIError on a non-2xx answer."""
-        response = self._send(self._test_request(action_id, inputs, flatten=flatten))
+        response = self._call(self._test_request(action_id, inputs, flatten=flatten), operation="test", action_id=action_id)
         return self._parse_test(response, action_id)
 
 
@@ -625,6 +648,13 @@ class AsyncDataActionsClient(_ClientBase):
     async def _send(self, request: _Request) -> httpx.Response:
         return await self._http.request(request.method, request.url, **request.kwargs())
 
+    async def _call(self, request: _Request, *, operation: str, action_id: str | None = None) -> httpx.Response:
+        """_send for the calls that raise: a transport failure becomes a NetworkError/ExecutionTimeoutError."""
+        try:
+            return await self._send(request)
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, operation=operation, action_id=action_id) from exc
+
     async def iter_actions(
         self, *, name: str | None = None, category: str | None = None, secure: bool | None = None,
         page_size: int = 100,
@@ -635,7 +665,7 @@ class AsyncDataActionsClient(_ClientBase):
         while True:
             request = self._list_request(page_number, name=name, category=category, secure=secure,
                                          page_size=page_size)
-            page = self._parse_page(await self._send(request), page_number=page_number, page_size=page_size)
+            page = self._parse_page(await self._call(request, operation="list"), page_number=page_number, page_size=page_size)
             for action in page.actions:
                 yield action
             if not page.has_more:
@@ -651,7 +681,9 @@ class AsyncDataActionsClient(_ClientBase):
 
     async def get_action(self, action_id: str) -> Action:
         """One action with its contract and config (``expand=contract&includeConfig=true``)."""
-        return self._parse_action(await self._send(self._get_action_request(action_id)), action_id)
+        return self._parse_action(
+            await self._call(self._get_action_request(action_id), operation="get", action_id=action_id), action_id
+        )
 
     async def get_schema(self, action_id: str, which: SchemaKind = "input") -> dict[str, Any]:
         """The input or success JSON Schema, from the URI the contract names (else the inline one)."""
@@ -660,7 +692,7 @@ class AsyncDataActionsClient(_ClientBase):
         request = self._schema_request(action, which)
         if request is None:
             return self._inline_schema(action, which)
-        return self._parse_schema(await self._send(request), action, which)
+        return self._parse_schema(await self._call(request, operation="schema", action_id=action_id), action, which)
 
     async def execute(
         self, action_id: str, inputs: Mapping[str, Any], *, flatten: bool = False, timeout_ms: int = DEFAULT_TIMEOUT_MS
@@ -675,5 +707,7 @@ class AsyncDataActionsClient(_ClientBase):
 
     async def test(self, action_id: str, inputs: Mapping[str, Any], *, flatten: bool = False) -> TestExecutionResult:
         """Run the action in test mode: per-step operations. Raises APIError on a non-2xx answer."""
-        response = await self._send(self._test_request(action_id, inputs, flatten=flatten))
+        response = await self._call(
+            self._test_request(action_id, inputs, flatten=flatten), operation="test", action_id=action_id
+        )
         return self._parse_test(response, action_id)

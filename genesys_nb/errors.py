@@ -5,6 +5,7 @@
     GenesysNBError(Exception)
      +-- ConfigError(GenesysNBError, ValueError)          bad settings / environment
      +-- InputValidationError(GenesysNBError, ValueError)  "validation": inputs fail the contract
+ +-- ContractSchemaError(GenesysNBError, ValueError)   an action's contract is not a valid JSON Schema
      +-- AuthenticationError(GenesysNBError)             login failed; says which credential to check
      +-- APIError(GenesysNBError)       .status_code .error_class .error_body .correlation_id
           |                             .action_id .result .retry_after_s
@@ -35,6 +36,7 @@ __all__ = [
     "BadRequestError",
     "ConfigError",
     "ContractError",
+    "ContractSchemaError",
     "ExecutionTimeoutError",
     "GenesysNBError",
     "InputValidationError",
@@ -79,6 +81,10 @@ class GenesysNBError(Exception):
 
 class ConfigError(GenesysNBError, ValueError):
     """Settings or environment variables are missing or invalid; the message names the variable."""
+
+
+class ContractSchemaError(GenesysNBError, ValueError):
+    """An action's contract is not a valid JSON Schema, so nothing can be checked against it."""
 
 
 class InputValidationError(GenesysNBError, ValueError):

@@ -70,7 +70,11 @@ def stable_action_id(name: str) -> str:
 
 @dataclass(frozen=True)
 class FieldError:
-    """One contract violation: a JSON path (``$.priority``, ``$`` for the whole object) and a message."""
+    """One contract violation: a JSON path and a message.
+
+    ``$.priority`` for a field (a missing required field sits on its own path, ``$.<field>``, so a
+    form can show it beside the field); ``$`` for the whole object (e.g. not an object at all).
+    """
 
     path: str
     message: str
@@ -461,7 +465,8 @@ class ExecutionResult:
         if error_class == "validation":
             field_errors = [e for e in self.errors if isinstance(e, FieldError)]
             if field_errors:
-                raise InputValidationError(field_errors, action_id=self.action_id)
+                # the executor already wrote the message naming the action and every violation
+                raise InputValidationError(field_errors, action_id=self.action_id, message=self.error_message)
             raise InputValidationError(
                 [], action_id=self.action_id, message=self.error_message or "input failed the contract"
             )

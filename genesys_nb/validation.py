@@ -35,7 +35,7 @@ from jsonschema.validators import validator_for
 from jsonschema_specifications import REGISTRY as _METASCHEMA_REGISTRY
 from referencing.exceptions import Unresolvable
 
-from genesys_nb.errors import GenesysNBError, InputValidationError, fix_hint
+from genesys_nb.errors import ContractSchemaError, InputValidationError, fix_hint
 from genesys_nb.models import Action, FieldError
 
 if TYPE_CHECKING:
@@ -58,10 +58,6 @@ _SIDES: tuple[Which, ...] = ("input", "success")
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_VALUE_CHARS = 60
-
-
-class ContractSchemaError(GenesysNBError, ValueError):
-    """An action's contract is not a valid JSON Schema, so nothing can be checked against it."""
 
 
 # --------------------------------------------------------------------------------------------

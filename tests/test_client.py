@@ -781,3 +781,44 @@ def test_docstring_examples_run() -> None:
 
     outcome = doctest.testmod(genesys_nb.client)
     assert outcome.attempted > 0 and outcome.failed == 0
+
+
+# --- transport failures on the calls that raise ---------------------------------------------
+
+
+def _failing_transport(exc: Exception) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "t-1", "expires_in": 3600, "token_type": "bearer"})
+        raise exc
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (httpx.ConnectError("refused"), NetworkError),
+        (httpx.ReadError("reset by peer"), NetworkError),
+        (httpx.ReadTimeout("slow"), ExecutionTimeoutError),
+    ],
+)
+def test_non_execute_calls_raise_classified_errors_on_transport_failure(exc: Exception, expected: type) -> None:
+    settings = Settings("id", "s3cret", api_base_url="https://api.example.test")
+    with DataActionsClient(settings, transport=_failing_transport(exc)) as client, pytest.raises(expected) as info:
+        client.get_action("custom_-_abc")
+    assert "custom_-_abc" in str(info.value)
+    assert isinstance(info.value.__cause__, httpx.HTTPError)
+    with DataActionsClient(settings, transport=_failing_transport(exc)) as client, pytest.raises(expected):
+        client.list_actions()
+
+
+def test_async_non_execute_calls_raise_classified_errors_on_transport_failure() -> None:
+    settings = Settings("id", "s3cret", api_base_url="https://api.example.test")
+
+    async def main() -> None:
+        async with AsyncDataActionsClient(settings, transport=_failing_transport(httpx.ConnectError("refused"))) as client:
+            with pytest.raises(NetworkError):
+                await client.test("custom_-_abc", {})
+
+    asyncio.run(main())
