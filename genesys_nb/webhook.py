@@ -297,7 +297,7 @@ class WebhookDispatcher:
             raise ValueError(f"mode must be 'row' (one POST per row) or 'run' (one summary), got {mode!r}")
         if timeout_s <= 0 or max_retries < 0 or backoff_s < 0 or workers < 1:
             raise ValueError("timeout_s must be > 0, max_retries >= 0, backoff_s >= 0 and workers >= 1")
-        self.url = url
+        self._url = url  # may carry a token in its path or query: shown only via the safe form
         self.mode = mode
         self.timeout_s = timeout_s
         self.max_retries = max_retries
@@ -325,8 +325,13 @@ class WebhookDispatcher:
         for worker in self._workers:
             worker.start()
 
+    @property
+    def url(self) -> str:
+        """The receiver URL without credentials or query (safe to print)."""
+        return _safe_url(self._url)
+
     def __repr__(self) -> str:
-        return (f"WebhookDispatcher(url={_safe_url(self.url)!r}, mode={self.mode!r}, "
+        return (f"WebhookDispatcher(url={self.url!r}, mode={self.mode!r}, "
                 f"signed={self._secret is not None}, counts={dict(self.counts)})")
 
     # ---- submitting
@@ -445,7 +450,7 @@ class WebhookDispatcher:
             if probe or (self.breaker_threshold and self._consecutive_failures >= self.breaker_threshold):
                 if not self._tripped:
                     logger.warning("webhook receiver %s is failing; events go to the outbox, retrying "
-                                   "every %.0f s", _safe_url(self.url), self.breaker_cooldown_s)
+                                   "every %.0f s", self.url, self.breaker_cooldown_s)
                 self._tripped = True
                 self._open_until = time.monotonic() + self.breaker_cooldown_s
 
@@ -470,7 +475,7 @@ class WebhookDispatcher:
         if not admitted:
             self._fail(ticket, "not attempted: receiver failing recently (circuit open)")
             return
-        outcome = _deliver(self._client, self.url, ticket.body, ticket.event_id, self._secret,
+        outcome = _deliver(self._client, self._url, ticket.body, ticket.event_id, self._secret,
                            max_retries=0 if probe else self.max_retries, backoff_s=self.backoff_s,
                            backoff_max_s=self.backoff_max_s, wait=self._wait)
         ticket.attempts, ticket.status_code, ticket.last_error = outcome.attempts, outcome.status_code, outcome.error
@@ -482,7 +487,7 @@ class WebhookDispatcher:
 
     def _fail(self, ticket: WebhookTicket, reason: str) -> None:
         ticket.last_error = ticket.last_error or reason
-        entry = {"event_id": ticket.event_id, "created_at": _now_iso(), "url": _safe_url(self.url),
+        entry = {"event_id": ticket.event_id, "created_at": _now_iso(), "url": self.url,
                  "run_id": ticket.run_id, "row_id": ticket.row_id, "attempts": ticket.attempts,
                  "last_status": ticket.status_code, "last_error": ticket.last_error,
                  "body": ticket.body.decode("utf-8")}
@@ -534,13 +539,30 @@ class WebhookDispatcher:
             self._stopping.set()  # cut retries short: what is left goes to the outbox
             for worker in self._workers:
                 worker.join()
+        while True:  # anything queued behind the stop markers (a submit racing close)
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, WebhookTicket):
+                self._fail(item, "not attempted: dispatcher closed")
         self._client.close()
+
+    async def aclose(self, timeout_s: float | None = None) -> None:
+        """:meth:`close` without blocking the event loop."""
+        await asyncio.to_thread(self.close, timeout_s)
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 # --------------------------------------------------------------------------------------------

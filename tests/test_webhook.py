@@ -165,6 +165,7 @@ def test_client_error_is_not_retried_and_goes_to_outbox(tmp_path: Path) -> None:
         with _dispatcher(server.url + "?token=abc123query", tmp_path) as hooks:
             ticket = hooks.submit(_result(), run_id="r", row_id="1")
             assert ticket is not None and ticket.wait(30) == "failed"
+            assert "abc123query" not in repr(hooks) + hooks.url
         assert ticket.attempts == 1 and server.statuses == [200]
         [entry] = _outbox(tmp_path)
         assert entry["row_id"] == "1" and entry["last_status"] == 400 and entry["last_error"] == "HTTP 400"
@@ -259,7 +260,7 @@ def test_run_mode_sends_one_summary(receiver: Receiver, tmp_path: Path) -> None:
 
 def test_async_delivery_does_not_block_the_loop(receiver: Receiver, tmp_path: Path) -> None:
     async def main() -> list[str]:
-        with _dispatcher(receiver.url, tmp_path, workers=4) as hooks:
+        async with _dispatcher(receiver.url, tmp_path, workers=4) as hooks:
             ticks = 0
 
             async def ticker() -> None:
