@@ -664,10 +664,16 @@ class ParameterMatrix:
         return cls(records)
 
     @classmethod
-    def from_dataframe(cls, frame: pd.DataFrame) -> ParameterMatrix:
-        """One row per DataFrame row; NaN/NA cells are absent fields; dotted column names nest."""
+    def from_dataframe(cls, frame: pd.DataFrame, *, action: Action | Mapping[str, Any] | None = None
+                       ) -> ParameterMatrix:
+        """One row per DataFrame row; NaN/NA cells are absent fields; dotted column names nest.
+
+        With ``action``, cells are conformed to its input types (see :meth:`coerce`): pandas stores
+        an integer column with gaps as floats, and ``3.0`` is not an integer to a draft-04 contract.
+        """
         columns = [str(c) for c in frame.columns]
-        return cls(dict(zip(columns, values)) for values in frame.itertuples(index=False, name=None))
+        matrix = cls(dict(zip(columns, values)) for values in frame.itertuples(index=False, name=None))
+        return matrix.coerce(action) if action is not None else matrix
 
     @classmethod
     def from_csv(
@@ -740,17 +746,22 @@ class ParameterMatrix:
         return ParameterMatrix(self._rows, fixed=merged, schema=self._schema, label=self._label)
 
     def coerce(self, action: Action | Mapping[str, Any]) -> ParameterMatrix:
-        """String cells converted to the types the action's input schema declares (for CLI values)."""
+        """Cells converted to the types the action's input schema declares: text (CLI, CSV) read as
+        integer/number/boolean, and whole floats (``3.0``) made integers for integer fields."""
         schema, label = _input_schema(action)
         rows = []
         for index, row in enumerate(self._rows, start=1):
             flat = _flatten(row.params)
             for path, value in flat.items():
+                prop = _prop_at(schema, path)
                 if isinstance(value, str):
                     try:
-                        flat[path] = coerce_cell(value, _prop_at(schema, path))
+                        flat[path] = coerce_cell(value, prop)
                     except ValueError as err:
                         raise MatrixError(f"row {index}, field {path!r}: {err}") from None
+                elif isinstance(value, float) and value.is_integer() and prop is not None \
+                        and "integer" in _types(prop) and "number" not in _types(prop):
+                    flat[path] = int(value)
             rows.append(_Row(expand_dotted(flat), row.expected_invalid, row.case, row.own, row.derived))
         return ParameterMatrix(rows, fixed=self._fixed, schema=schema, label=label)
 

@@ -89,6 +89,9 @@ def test_from_dataframe_drops_missing_cells_and_unwraps_numpy() -> None:
     assert rows == [{"queueId": "q1", "priority": 1.0, "address": {"zip": "1"}}, {"queueId": "q2"}]
     ints = ParameterMatrix.from_dataframe(pd.DataFrame({"n": np.array([3], dtype=np.int64)}))
     assert type(ints[0].params["n"]) is int
+    conformed = ParameterMatrix.from_dataframe(frame, action=NESTED_SCHEMA)
+    assert [r.params.get("priority") for r in conformed] == [1, None]
+    assert type(conformed[0].params["priority"]) is int
 
 
 def test_to_dataframe_has_meta_and_field_columns() -> None:
