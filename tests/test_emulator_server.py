@@ -108,6 +108,26 @@ def test_control_plane_over_http(emulator_server: Any, client: httpx.Client) -> 
     assert len(client.get("/__emulator__/actions").json()) == len(emulator_server.emulator.actions)
 
 
+def test_actions_can_be_added_at_runtime(emulator_server: Any, client: httpx.Client) -> None:
+    export = {"name": "Runtime Added Action", "integrationType": "custom-rest-actions", "actionType": "custom",
+              "contract": {"input": {"inputSchema": {"type": "object", "properties": {"x": {"type": "integer"}}}},
+                           "output": {"successSchema": {"type": "object", "properties": {"y": {"type": "string"}}}}},
+              "emulator": {"behaviour": "synthesize"}}
+    count = len(emulator_server.emulator.actions)
+    created = client.post("/__emulator__/actions", json=export)
+    assert created.status_code == 201 and created.json()["id"].startswith("custom_-_")
+    again = client.post("/__emulator__/actions", json=export)
+    assert again.status_code == 400 and "already defined" in again.json()["message"]
+    broken = client.post("/__emulator__/actions", json={"name": "No Contract"})
+    assert broken.status_code == 400 and "contract" in broken.json()["message"]
+    auth = login(emulator_server, client)
+    action_id = emulator_server.emulator.action_named("Runtime Added Action").id
+    response = client.post(f"{ACTIONS}/{action_id}/execute", json={"x": 1}, headers=auth)
+    assert response.status_code == 200 and isinstance(response.json()["y"], str)
+    emulator_server.emulator.reset()
+    assert len(emulator_server.emulator.actions) == count  # reset forgets actions added at runtime
+
+
 def _wait_until_idle(emulator: Any) -> None:
     """Answers that clients gave up on (slow-response tests) still hold their slot until they finish."""
     for _ in range(500):

@@ -8,6 +8,7 @@
     GET  /__emulator__/requests?since=N -> {"entries": [...], "next": M}
     POST /__emulator__/tokens/expire    every issued token expires now
     GET  /__emulator__/actions          -> [{id, name, category, secure, behaviour, source}]
+    POST /__emulator__/actions          an exported action JSON (with an optional "emulator" block)
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from genesys_nb.emulator.actions import ActionDefinitionError
 from genesys_nb.emulator.faults import FaultPlan, FaultPlanError
 from genesys_nb.emulator.wire import Decision, EmulatorRequest, error_body, json_decision
 
@@ -65,13 +67,16 @@ def handle(emulator: Emulator, request: EmulatorRequest) -> Decision:
         if route == "tokens/expire" and method == "POST":
             emulator.expire_tokens()
             return json_decision(200, {"expired": True})
+        if route == "actions" and method == "POST":
+            action = emulator.add_action(_body(request))
+            return json_decision(201, {"id": action.id, "name": action.name})
         if route == "actions" and method == "GET":
             return json_decision(200, [
                 {"id": a.id, "name": a.name, "category": a.category, "secure": a.secure,
                  "behaviour": a.behaviour, "synthetic": a.synthetic, "source": a.source}
                 for a in emulator.actions.values()
             ])
-    except (FaultPlanError, ValueError, TypeError) as err:
+    except (FaultPlanError, ActionDefinitionError, ValueError, TypeError) as err:
         return _problem(400, f"{method} {request.path}: {err}")
     except KeyError as err:
         return _problem(404, f"{method} {request.path}: {err.args[0] if err.args else err}")

@@ -106,6 +106,7 @@ class EmulatorServer:
             access_log=False,
             timeout_keep_alive=30,
             backlog=4096,
+            timeout_graceful_shutdown=2,  # slow-response faults must not hold up stop()
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -82,6 +82,7 @@ class Emulator:
             loaded.extend(load_actions_dir(directory))
         loaded.extend(a if isinstance(a, EmulatedAction) else parse_action(a) for a in actions)
         self._actions = index_actions(loaded)
+        self._initial_actions = dict(self._actions)
         self._initial_limits = Limits(rate_per_minute, max_in_flight, time_scale, token_lifetime_s)
         self._limits = self._initial_limits
         self._tokens = TokenStore()
@@ -151,11 +152,12 @@ class Emulator:
             self._positions.pop(scope, None)
 
     def reset(self, *, tokens: bool = False) -> None:
-        """Back to the start: no faults, initial limits, empty log and records, reseeded randomness.
+        """Back to the start: no faults, initial limits and actions, empty log and records, reseeded randomness.
 
         Issued tokens stay valid unless ``tokens=True``.
         """
         with self._lock:
+            self._actions = dict(self._initial_actions)
             self._faults.clear()
             self._positions.clear()
             self._limits = self._initial_limits
