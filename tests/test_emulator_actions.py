@@ -143,3 +143,21 @@ def test_flatten_schema_marks_array_properties() -> None:
     assert "records.Id" in arrays and "totalSize" not in arrays
     output = BEHAVIOURS["synthesize"]({"q": 1}, BehaviourContext(events.success_schema, {}))
     assert list(Draft4Validator(schema).iter_errors(flatten_output(output))) == []
+
+
+def test_a_behaviour_that_does_not_fit_its_contract_answers_500(tmp_path: Path) -> None:
+    export = _export(name="Mismatched")
+    export["emulator"] = {"behaviour": "update_record"}  # needs recordId, which this contract lacks
+    emulator = Emulator(actions=[export], include_real_actions=False, include_sample_actions=False)
+    from genesys_nb.emulator import EmulatorRequest
+
+    login = emulator.handle(EmulatorRequest.build("POST", "/oauth/token", "", {}, (
+        f"grant_type=client_credentials&client_id={emulator.client_id}&client_secret=emulator-demo-secret").encode()))
+    auth = {"authorization": f"Bearer {login.json()['access_token']}"}
+    action = emulator.action_named("Mismatched")
+    decision = emulator.handle(EmulatorRequest.build(
+        "POST", f"/api/v2/integrations/actions/{action.id}/execute", "", auth,
+        b'{"USER_ID": "0f8fad5b-d9cb-469f-a165-70867728950e"}'))
+    body = decision.json()
+    assert decision.status == 500 and body["details"] == [{"errorCode": "ACTION.REMOTE_ENDPOINT"}]
+    assert "update_record" in body["errors"][0]["message"] and "KeyError" in body["errors"][0]["message"]

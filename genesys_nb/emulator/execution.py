@@ -150,7 +150,8 @@ def injected_error(status: int, context_id: str, *, timeout_seconds: int = 60) -
 
 
 def remote_failure_error(status: int, message: str, context_id: str) -> dict[str, Any]:
-    code = {404: "not.found", 401: "not.authorized", 403: "not.authorized"}.get(status, "bad.request")
+    code = {404: "not.found", 401: "not.authorized", 403: "not.authorized", 500: "internal.server.error"}.get(
+        status, "bad.request")
     return error_body(status, code, f"The remote endpoint answered {status}.", context_id,
                       details=[{"errorCode": REMOTE_ENDPOINT}],
                       errors=[nested_error(status, code.upper().replace(".", "_"),

@@ -317,7 +317,10 @@ class Emulator:
         self._acquire_slot(call)
         try:
             output = BEHAVIOURS[action.behaviour](inputs, BehaviourContext(action.success_schema, self._records))
-        except RemoteFailure as failure:
+        except Exception as err:  # noqa: BLE001 - a behaviour that does not fit its contract is the remote failing
+            failure = err if isinstance(err, RemoteFailure) else RemoteFailure(
+                500, f"The emulated behaviour '{action.behaviour}' failed on this input "
+                f"({type(err).__name__}: {err}); check the action's emulator block")
             error = execution.remote_failure_error(failure.status, failure.message, context_id)
             if is_test:
                 return call.answer(200, execution.test_result(action, inputs, failed_step=3, error=error), outcome_delay)
