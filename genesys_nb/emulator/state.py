@@ -7,6 +7,7 @@ from one ``random.Random(seed)``, so a sequential run is reproducible.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import threading
 import time
@@ -49,6 +50,7 @@ from genesys_nb.emulator.wire import (
 )
 
 GLOBAL_SCOPE = "*"
+_LOG = logging.getLogger("genesys_nb.emulator")
 
 
 class Emulator:
@@ -201,10 +203,18 @@ class Emulator:
 
     # ------------------------------------------------------------------ HTTP surface
     def handle(self, request: EmulatorRequest) -> Decision:
-        if request.path.startswith(control.PREFIX):
-            return control.handle(self, request)
-        with self._lock:
-            return self._handle(request)
+        """Answer one request (never raises: an emulator bug becomes a logged 500 ErrorBody)."""
+        try:
+            if request.path.startswith(control.PREFIX):
+                return control.handle(self, request)
+            with self._lock:
+                return self._handle(request)
+        except Exception as err:  # noqa: BLE001 - the shells must always get a decision
+            _LOG.exception("emulator failed on %s %s", request.method, request.path)
+            context_id = str(uuid.uuid4())
+            body = error_body(500, "internal.server.error", f"The emulator failed: {type(err).__name__}: {err}",
+                              context_id)
+            return json_decision(500, body, [("inin-correlation-id", context_id)])
 
     def _handle(self, request: EmulatorRequest) -> Decision:
         now = self._clock()
