@@ -422,3 +422,15 @@ def test_basic_header_that_is_not_base64_is_refused(client: httpx.Client) -> Non
     response = client.post("/oauth/token", headers={"Authorization": f"Basic {encoded}"},
                            data={"grant_type": "client_credentials"})
     assert response.status_code == 401
+
+
+def test_an_internal_failure_is_a_500_error_body(emulator: Emulator, auth: dict[str, str]) -> None:
+    class Exploding(dict):  # a header mapping that breaks mid-request
+        def get(self, *args: Any) -> Any:
+            raise RuntimeError("boom")
+
+    request = EmulatorRequest(method="GET", path=ACTIONS, headers=Exploding(authorization=auth["Authorization"]))
+    decision = emulator.handle(request)
+    body = decision.json()
+    assert decision.status == 500 and body["code"] == "internal.server.error" and "boom" in body["message"]
+    assert dict(decision.headers)["inin-correlation-id"] == body["contextId"]

@@ -43,11 +43,7 @@ from genesys_nb.emulator.tokens import (
     oauth_error,
     token_response,
 )
-from genesys_nb.emulator.wire import (
-    Decision,
-    EmulatorRequest,
-    error_body,
-)
+from genesys_nb.emulator.wire import Decision, EmulatorRequest, error_body, json_decision
 
 GLOBAL_SCOPE = "*"
 _LOG = logging.getLogger("genesys_nb.emulator")
