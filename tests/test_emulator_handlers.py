@@ -434,3 +434,13 @@ def test_an_internal_failure_is_a_500_error_body(emulator: Emulator, auth: dict[
     body = decision.json()
     assert decision.status == 500 and body["code"] == "internal.server.error" and "boom" in body["message"]
     assert dict(decision.headers)["inin-correlation-id"] == body["contextId"]
+
+
+def test_request_log_is_bounded() -> None:
+    emulator = Emulator(seed=1, include_real_actions=False, max_log_entries=2)
+    client = httpx.Client(transport=EmulatorTransport(emulator), base_url="http://emulator.test")
+    headers = login(client)
+    for _ in range(4):
+        client.get(ACTIONS, headers=headers)
+    assert [entry.seq for entry in emulator.request_log] == [3, 4]
+    assert [entry.seq for entry in emulator.requests_since(4)] == [4]

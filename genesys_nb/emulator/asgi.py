@@ -61,6 +61,7 @@ def create_app(emulator: Emulator) -> ASGIApp:
         try:
             if decision.delay_s > 0:
                 await asyncio.sleep(decision.delay_s)
+            decision.complete()  # the execution is over: free its in-flight slot before answering
             if decision.reset_connection:
                 await _drop(scope, receive)
                 return

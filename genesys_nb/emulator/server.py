@@ -26,6 +26,8 @@ class EmulatorServer:
 
     Listens on loopback only; ``port=0`` picks a free port. ``.emulator`` is the live state (set
     faults, limits, read the request log from Python while clients talk HTTP to ``.url``).
+    The request log keeps the last ``max_log_entries`` requests (0 keeps none: long benchmark runs
+    in one process then use constant memory).
     """
 
     def __init__(
@@ -41,6 +43,7 @@ class EmulatorServer:
         include_real_actions: bool = True,
         client_id: str = DEFAULT_CLIENT_ID,
         client_secret: str = DEFAULT_CLIENT_SECRET,
+        max_log_entries: int = 200_000,
         emulator: Emulator | None = None,
     ) -> None:
         if not isinstance(port, int) or not 0 <= port <= 65535:
@@ -55,6 +58,7 @@ class EmulatorServer:
             max_in_flight=max_in_flight,
             client_id=client_id,
             client_secret=client_secret,
+            max_log_entries=max_log_entries,
         )
         self.client_id = client_id
         self._client_secret = client_secret

@@ -55,6 +55,7 @@ class EmulatorTransport(httpx.BaseTransport):
                 raise httpx.ReadTimeout("timed out waiting for the emulated response", request=request)
             if decision.delay_s > 0:
                 self._sleep(decision.delay_s)
+            decision.complete()
             return _finish(decision, request)
         finally:
             decision.complete()
@@ -77,6 +78,7 @@ class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
                 raise httpx.ReadTimeout("timed out waiting for the emulated response", request=request)
             if decision.delay_s > 0:
                 await self._sleep(decision.delay_s)
+            decision.complete()
             return _finish(decision, request)
         finally:
             decision.complete()
