@@ -297,6 +297,7 @@ class Emulator:
 
     def _execute(self, call: Call, action: EmulatedAction) -> Decision:
         request, context_id, is_test = call.request, call.context_id, call.operation == "test"
+        flatten = catalog.flag(request, "flatten")
         inputs, problem = execution.parse_input(request.body)
         if inputs is None:
             return call.error(execution.body_error(str(problem), context_id))
@@ -312,7 +313,6 @@ class Emulator:
                 return call.answer(200, execution.test_result(action, inputs, failed_step=1, error=error))
             return call.error(error)
         outcome = self._faults_for(call.operation, action.id)
-        flatten = catalog.flag(request, "flatten")
         if outcome.reset == "before" or (outcome.status is not None and outcome.status not in execution.EXECUTED_STATUSES):
             return self._fault_without_execution(call, outcome, action)
         # The remote endpoint is reached from here on: the action's effect happens.
