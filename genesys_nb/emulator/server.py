@@ -108,6 +108,7 @@ class EmulatorServer:
             lifespan="off",
             log_level="warning",
             access_log=False,
+            server_header=False,  # the platform does not announce uvicorn
             timeout_keep_alive=30,
             backlog=4096,
             timeout_graceful_shutdown=2,  # slow-response faults must not hold up stop()
