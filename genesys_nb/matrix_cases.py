@@ -1,0 +1,450 @@
+"""Test cases derived from an input contract, and example strings for a regex pattern.
+
+Each derived row changes one thing from a valid base (an enum value, a numeric bound or just past
+it, a length, a pattern matched or broken, an optional field present, a required field missing, a
+wrong type, an unexpected field) and says whether the contract should reject it; a row whose
+validity the contract's own validator disagrees with is dropped.
+:class:`~genesys_nb.matrix.ParameterMatrix` builds on the row type and path helpers defined here.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from genesys_nb.errors import GenesysNBError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from jsonschema.protocols import Validator
+
+__all__ = ["FULL_PRODUCT_LIMIT", "STRATEGIES", "MatrixError", "example_for_pattern"]
+
+STRATEGIES = ("minimal", "boundary", "full")
+FULL_PRODUCT_LIMIT = 10_000
+
+_MISSING = object()  # an absent field (a case value, or a NaN/NA table cell)
+
+
+class MatrixError(GenesysNBError, ValueError):
+    """A matrix could not be built from the given axes, records or file (the message says where)."""
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A row before it gets its id: the inputs, and what a derived case is about."""
+
+    params: dict[str, Any]
+    expected_invalid: bool = False
+    case: str | None = None
+    own: frozenset[str] = field(default_factory=frozenset)  # dotted paths this row is about
+    derived: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# dotted paths and schema types shared with ParameterMatrix
+
+
+def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = target
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[parts[-1]] = value
+
+
+def _del_path(target: dict[str, Any], dotted: str) -> None:
+    parts = dotted.split(".")
+    node: Any = target
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(parts[-1], None)
+
+
+def _canonical(params: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(params, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+
+
+def _types(prop: Mapping[str, Any]) -> list[str]:
+    declared = prop.get("type")
+    if isinstance(declared, str):
+        return [declared]
+    if isinstance(declared, list):
+        return [t for t in declared if isinstance(t, str)]
+    if prop.get("enum"):
+        return [_json_type(prop["enum"][0])]
+    if "properties" in prop:
+        return ["object"]
+    return []
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+# --------------------------------------------------------------------------------------------
+# example strings for a pattern (a small generator over Python's own regex parser)
+
+try:  # Python >= 3.11
+    import re._parser as _sre_parse  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+_MAXREPEAT: int = _sre_parse.MAXREPEAT
+_CANDIDATE_CHARS = "a0Ax_- .@:/+1zZ9"
+_CATEGORY_CHARS = {"CATEGORY_DIGIT": "0", "CATEGORY_NOT_DIGIT": "a", "CATEGORY_WORD": "a",
+                   "CATEGORY_NOT_WORD": "-", "CATEGORY_SPACE": " ", "CATEGORY_NOT_SPACE": "a"}
+
+
+def _in_set(char: str, items: Sequence[Any]) -> bool:
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL" and chr(arg) == char:
+            return True
+        if name == "RANGE" and arg[0] <= ord(char) <= arg[1]:
+            return True
+        if name == "CATEGORY":
+            probe = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_WORD": r"\w",
+                     "CATEGORY_NOT_WORD": r"\W", "CATEGORY_SPACE": r"\s", "CATEGORY_NOT_SPACE": r"\S"}
+            if str(arg) in probe and re.fullmatch(probe[str(arg)], char):
+                return True
+    return False
+
+
+def _render(parsed: Any, stretch: int) -> str | None:
+    out: list[str] = []
+    for op, arg in parsed:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name == "NOT_LITERAL":
+            out.append("a" if chr(arg) != "a" else "b")
+        elif name == "ANY":
+            out.append("a")
+        elif name == "IN":
+            negate = any(str(o) == "NEGATE" for o, _ in arg)
+            items = [(o, a) for o, a in arg if str(o) != "NEGATE"]
+            pool = [chr(a) for o, a in items if str(o) == "LITERAL"] + \
+                [chr(a[0]) for o, a in items if str(o) == "RANGE"] + \
+                [_CATEGORY_CHARS.get(str(a), "a") for o, a in items if str(o) == "CATEGORY"]
+            choices = pool + list(_CANDIDATE_CHARS) if not negate else list(_CANDIDATE_CHARS)
+            char = next((c for c in choices if _in_set(c, items) != negate), None)
+            if char is None:
+                return None
+            out.append(char)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, sub = arg
+            count = low + stretch if high == _MAXREPEAT else min(high, low + stretch)
+            piece = _render(sub, stretch)
+            if piece is None:
+                return None
+            out.append(piece * count)
+        elif name == "SUBPATTERN":
+            piece = _render(arg[-1], stretch)
+            if piece is None:
+                return None
+            out.append(piece)
+        elif name == "BRANCH":
+            piece = _render(arg[1][0], stretch)
+            if piece is None:
+                return None
+            out.append(piece)
+        elif name in ("AT", "ASSERT", "ASSERT_NOT"):
+            continue
+        else:  # back-references, conditionals: give up, the caller has other candidates
+            return None
+    return "".join(out)
+
+
+def example_for_pattern(pattern: str, *, min_length: int = 0, max_length: int | None = None) -> str | None:
+    """A short string matching ``pattern`` (JSON Schema semantics: search) within the length bounds."""
+    try:
+        compiled = re.compile(pattern)
+        parsed = _sre_parse.parse(pattern)
+    except (re.error, RecursionError):
+        return None
+    for stretch in range(64):
+        text = _render(parsed, stretch)
+        if text is None:
+            return None
+        if max_length is not None and len(text) > max_length:
+            return None
+        if len(text) >= min_length and compiled.search(text):
+            return text
+    return None
+
+
+def _violate_pattern(pattern: str, valid: str, min_length: int, max_length: int | None) -> str | None:
+    compiled = re.compile(pattern)
+    length = max(min_length, len(valid), 1)
+    if max_length is not None:
+        length = min(length, max_length)
+    candidates = ["!" * length, "~" * length, " " * length]
+    for index in range(len(valid)):
+        candidates.append(valid[:index] + "!" + valid[index + 1:])
+    for text in candidates:
+        if min_length <= len(text) and (max_length is None or len(text) <= max_length) \
+                and not compiled.search(text):
+            return text
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# cases derived from a contract
+
+_FORMAT_EXAMPLES = {
+    "date-time": "2024-01-01T00:00:00Z", "date": "2024-01-01", "time": "00:00:00Z",
+    "email": "user@example.com", "uri": "https://example.com/", "hostname": "example.com",
+    "ipv4": "192.0.2.1", "ipv6": "2001:db8::1", "uuid": "00000000-0000-4000-8000-000000000000",
+}
+_WRONG_TYPE_VALUES: tuple[tuple[str, Any], ...] = (
+    ("integer", 12345), ("string", "not-a-number"), ("boolean", True), ("object", {"unexpected": 1}),
+)
+
+
+def _step(integer: bool) -> float | int:
+    return 1 if integer else 0.001
+
+
+def _number_bounds(prop: Mapping[str, Any], integer: bool) -> tuple[float | None, float | None]:
+    """Lowest and highest valid value (draft-04 boolean and draft-06 numeric exclusive forms)."""
+    step = _step(integer)
+    low = prop.get("minimum")
+    high = prop.get("maximum")
+    if isinstance(prop.get("exclusiveMinimum"), (int, float)) and not isinstance(prop["exclusiveMinimum"], bool):
+        low = prop["exclusiveMinimum"] + step
+    elif prop.get("exclusiveMinimum") is True and low is not None:
+        low = low + step
+    if isinstance(prop.get("exclusiveMaximum"), (int, float)) and not isinstance(prop["exclusiveMaximum"], bool):
+        high = prop["exclusiveMaximum"] - step
+    elif prop.get("exclusiveMaximum") is True and high is not None:
+        high = high - step
+    if integer:
+        low = math.ceil(low) if low is not None else None
+        high = math.floor(high) if high is not None else None
+    return low, high
+
+
+def _string_of_length(prop: Mapping[str, Any], length: int) -> str:
+    pattern = prop.get("pattern")
+    if isinstance(pattern, str):
+        example = example_for_pattern(pattern, min_length=length, max_length=length)
+        if example is not None:
+            return example
+    return ("sample" + "x" * length)[:length] if length else ""
+
+
+def _generated(prop: Mapping[str, Any]) -> Any:
+    types = _types(prop) or ["string"]
+    kind = types[0]
+    if kind == "string":
+        min_length, max_length = int(prop.get("minLength", 0)), prop.get("maxLength")
+        pattern = prop.get("pattern")
+        if isinstance(pattern, str):
+            example = example_for_pattern(pattern, min_length=min_length, max_length=max_length)
+            if example is not None:
+                return example
+        text = _FORMAT_EXAMPLES.get(str(prop.get("format")), "sample")
+        if len(text) < min_length:
+            text += "x" * (min_length - len(text))
+        return text[:max_length] if isinstance(max_length, int) else text
+    if kind in ("integer", "number"):
+        integer = kind == "integer"
+        low, high = _number_bounds(prop, integer)
+        value: float = float(low if low is not None else (high if high is not None else (1 if integer else 1.5)))
+        multiple = prop.get("multipleOf")
+        if isinstance(multiple, (int, float)) and multiple > 0:
+            value = math.ceil(value / multiple) * multiple
+        return int(value) if integer else value
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    if kind == "object":
+        return _object_sample(prop, everything=False)
+    if kind == "array":
+        items = prop.get("items")
+        item_schema: Mapping[str, Any] = items if isinstance(items, Mapping) else {}
+        return [_generated(item_schema) for _ in range(int(prop.get("minItems", 0)))]
+    return "sample"
+
+
+def _properties(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    props = schema.get("properties")
+    return props if isinstance(props, Mapping) else {}
+
+
+def _object_sample(schema: Mapping[str, Any], *, everything: bool) -> dict[str, Any]:
+    props = _properties(schema)
+    required = set(schema.get("required") or [])
+    return {name: _sample(prop, everything=everything) for name, prop in props.items()
+            if isinstance(prop, Mapping) and (everything or name in required)}
+
+
+def _sample(prop: Mapping[str, Any], *, everything: bool = False) -> Any:
+    """A valid value for a property: its default, else its first enum value, else a generated one."""
+    if "default" in prop:
+        return copy.deepcopy(prop["default"])
+    if "const" in prop:
+        return copy.deepcopy(prop["const"])
+    if isinstance(prop.get("enum"), list) and prop["enum"]:
+        return copy.deepcopy(prop["enum"][0])
+    if "object" in _types(prop):
+        return _object_sample(prop, everything=everything)
+    return _generated(prop)
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def _field_cases(path: str, prop: Mapping[str, Any], required: bool) -> Iterator[tuple[str, Any, bool]]:
+    """(case label, value or _MISSING, intended invalid) for one field."""
+    types = _types(prop)
+    sample = _sample(prop)
+    yield (f"{path} missing", _MISSING, True) if required else (f"{path} present", sample, False)
+    if isinstance(prop.get("enum"), list):
+        for value in prop["enum"]:
+            yield f"{path}={_show(value)}", value, False
+    if "boolean" in types:
+        yield f"{path}=true", True, False
+        yield f"{path}=false", False, False
+    kind = next((t for t in types if t in ("integer", "number")), None)
+    if kind:
+        integer = kind == "integer"
+        low, high = _number_bounds(prop, integer)
+        step = _step(integer)
+        past = "1" if integer else "0.001"
+        if low is not None:
+            yield f"{path}=min", low, False
+            yield f"{path}=min-{past}", low - step, True
+        if high is not None:
+            yield f"{path}=max", high, False
+            yield f"{path}=max+{past}", high + step, True
+        if isinstance(prop.get("multipleOf"), (int, float)) and prop["multipleOf"] > 0:
+            yield f"{path} not a multiple of {_show(prop['multipleOf'])}", sample + prop["multipleOf"] / 2, True
+    if "string" in types:
+        low_len, high_len = prop.get("minLength"), prop.get("maxLength")
+        if isinstance(low_len, int) and low_len > 0:
+            yield f"{path}.length=min", _string_of_length(prop, low_len), False
+            yield f"{path}.length=min-1", _string_of_length(prop, low_len - 1), True
+        if isinstance(high_len, int):
+            yield f"{path}.length=max", _string_of_length(prop, high_len), False
+            yield f"{path}.length=max+1", _string_of_length(prop, high_len + 1), True
+        pattern = prop.get("pattern")
+        if isinstance(pattern, str) and isinstance(sample, str):
+            yield f"{path} matches pattern", sample, False
+            try:
+                broken = _violate_pattern(pattern, sample, int(low_len or 0), high_len)
+            except re.error:
+                broken = None
+            if broken is not None:
+                yield f"{path} breaks pattern", broken, True
+    if types:
+        wrong = next(((k, v) for k, v in _WRONG_TYPE_VALUES
+                      if k not in types and not (k == "integer" and "number" in types)), None)
+        if wrong is not None:
+            yield f"{path} wrong type ({wrong[0]})", wrong[1], True
+
+
+def _walk_fields(schema: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Mapping[str, Any], bool]]:
+    props = _properties(schema)
+    required = set(schema.get("required") or [])
+    for name, prop in props.items():
+        if not isinstance(prop, Mapping):
+            continue
+        path = f"{prefix}{name}"
+        yield path, prop, name in required
+        if "object" in _types(prop):
+            yield from _walk_fields(prop, prefix=f"{path}.")
+
+
+def _with_path_present(base: dict[str, Any], schema: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """Copy of ``base`` where every ancestor object of ``path`` exists (with its required fields)."""
+    row = copy.deepcopy(base)
+    parts = path.split(".")
+    node, node_schema = row, schema
+    for part in parts[:-1]:
+        prop = (node_schema.get("properties") or {}).get(part, {})
+        if not isinstance(node.get(part), dict):
+            node[part] = _object_sample(prop, everything=False)
+        node, node_schema = node[part], prop
+    return row
+
+
+def _derive(schema: Mapping[str, Any], strategy: str) -> list[_Row]:
+    required_only = _object_sample(schema, everything=False)
+    everything = _object_sample(schema, everything=True)
+    rows = [_Row(required_only, False, "required only", derived=True),
+            _Row(everything, False, "all fields", derived=True)]
+    if strategy == "minimal":
+        return rows
+    fields = list(_walk_fields(schema))
+    for path, prop, required in fields:
+        for label, value, invalid in _field_cases(path, prop, required):
+            params = _with_path_present(required_only, schema, path)
+            if value is _MISSING:
+                _del_path(params, path)
+            else:
+                _set_path(params, path, copy.deepcopy(value))
+            rows.append(_Row(params, invalid, label, frozenset([path]), derived=True))
+    objects = [("", schema)] + [(p + ".", prop) for p, prop, _ in fields if "object" in _types(prop)]
+    for prefix, node in objects:
+        if node.get("additionalProperties") is False:
+            params = _with_path_present(required_only, schema, prefix + "x") if prefix else dict(required_only)
+            _set_path(params, prefix + "unexpectedField", "unexpected")
+            rows.append(_Row(params, True, f"{prefix}unexpectedField (additionalProperties: false)",
+                             frozenset([prefix + "unexpectedField"]), derived=True))
+    if strategy == "full":
+        axes = [(path, list(prop["enum"]) if isinstance(prop.get("enum"), list) else [True, False])
+                for path, prop, _ in fields
+                if isinstance(prop.get("enum"), list) or _types(prop) == ["boolean"]]
+        size = math.prod(len(values) for _, values in axes) if axes else 0
+        if size > FULL_PRODUCT_LIMIT:
+            raise MatrixError(f"strategy='full' would make {size} rows (product of every enum/boolean field: "
+                              f"{', '.join(f'{p}={len(v)}' for p, v in axes)}); the limit is "
+                              f"{FULL_PRODUCT_LIMIT}. Use strategy='boundary' or ParameterMatrix.product().")
+        for combo in itertools.product(*(values for _, values in axes)) if axes else ():
+            params = copy.deepcopy(everything)
+            for (path, _), value in zip(axes, combo):
+                _set_path(params, path, value)
+            label = ", ".join(f"{path}={_show(value)}" for (path, _), value in zip(axes, combo))
+            rows.append(_Row(params, False, f"combination: {label}", frozenset(p for p, _ in axes), derived=True))
+    return rows
+
+
+def _checked(rows: list[_Row], validator: Validator) -> list[_Row]:
+    """Keep rows whose validity is what they intend; identical rows merge (their labels joined)."""
+    kept: dict[bytes, _Row] = {}
+    for row in rows:
+        if validator.is_valid(row.params) != (not row.expected_invalid):
+            continue  # e.g. a length bound that the pattern makes unreachable on its own
+        key = _canonical(row.params)
+        first = kept.get(key)
+        if first is None:
+            kept[key] = row
+        else:
+            kept[key] = _Row(first.params, first.expected_invalid, f"{first.case}; {row.case}",
+                             first.own & row.own, derived=True)
+    return list(kept.values())
