@@ -528,68 +528,122 @@ class MatrixRunner:
 
     # ---- the result table -------------------------------------------------------------------
     def _frame(self, matrix: Any, run_id: str, *, secure: bool) -> pd.DataFrame:
-        """One row per matrix row that has a record, in matrix order, read back from the audit log.
-
-        Inputs come from the matrix (the caller's own data), except for secure actions, whose
-        inputs are shown redacted like in the audit log (a notebook output is a file too).
-        """
-        import pandas as pd
-
-        from .audit import read_audit
-
+        """One row per matrix row that has a record, in matrix order, read back from the audit log."""
         assert self.audit_path is not None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a torn line is reported by the reader's attrs
-            records = read_audit(self.audit_path, run_id=run_id)
-        order = {row.row_id: position for position, row in enumerate(_iter_rows(matrix))}
-        records = records.drop_duplicates("row_id", keep="last")
-        records = records.assign(_order=records["row_id"].map(order)).sort_values("_order", kind="stable")
-        records = records.reset_index(drop=True)
-        params = _params_frame(matrix, records["row_id"], secure=secure)
-        frame = pd.DataFrame({"row_id": records["row_id"].astype(str)})
-        frame = pd.concat([frame, params], axis=1)
-        for name in _RESULT_COLUMNS:
-            source = "success" if name == "ok" else name
-            if source in records.columns:
-                frame[name] = records[source].to_numpy()
-        outputs = pd.DataFrame.from_records(
-            [value if isinstance(value, dict) else {} for value in records["output"]], index=frame.index,
-        ) if "output" in records.columns else pd.DataFrame(index=frame.index)
-        outputs.columns = [f"output.{name}" for name in outputs.columns]
-        frame = pd.concat([frame, outputs], axis=1)
-        frame.attrs["run_id"] = run_id
+        frame = result_frame(self.audit_path, run_id, matrix, secure=secure)
         frame.attrs["audit_path"] = str(self.audit_path)
         if self.last_summary is not None:
             frame.attrs["summary"] = self.last_summary.to_dict()
         return frame
 
 
-def _params_frame(matrix: Any, row_ids: Any, *, secure: bool) -> pd.DataFrame:
-    """params.* columns for the given row ids, taken from the matrix (inputs are the caller's own)."""
+# ---- the result table, streamed from the audit log -------------------------------------------------
+_CHUNK_ROWS = 5_000
+_SCALARS = (  # (frame column, record key)
+    ("row_id", "row_id"), ("ok", "success"), ("error_class", "error_class"), ("status_code", "status_code"),
+    ("latency_ms", "latency_ms"), ("total_ms", "total_ms"), ("attempts", "attempts"),
+    ("retry_wait_ms", "retry_wait_ms"), ("correlation_id", "correlation_id"),
+    ("expected_invalid", "expected_invalid"), ("error_code", "error_code"), ("error_message", "error_message"),
+    ("timestamp", "timestamp"), ("webhook", "webhook"),
+)
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(item, Mapping) and item:
+                out.update(_flat(item, f"{prefix}{key}."))
+            else:
+                out[f"{prefix}{key}"] = item
+    return out
+
+
+def _chunk_frame(records: list[dict[str, Any]], positions: list[int], redacted_fields: list[str] | None
+                 ) -> pd.DataFrame:
     import pandas as pd
 
     from .audit import REDACTED
 
-    wanted = set(row_ids)
-    found: dict[str, dict[str, Any]] = {}
-    for row in _iter_rows(matrix):
-        if row.row_id in wanted:
-            flat = _flatten_params(row.params)
-            found[row.row_id] = dict.fromkeys(flat, REDACTED) if secure else flat
-    frame = pd.DataFrame.from_records([found.get(row_id, {}) for row_id in row_ids])
-    frame.columns = [f"params.{name}" for name in frame.columns]
-    return frame.reset_index(drop=True)
+    columns: dict[str, Any] = {"_position": positions}
+    columns["row_id"] = [r.get("row_id") for r in records]
+    if redacted_fields is not None:
+        params = pd.DataFrame({f"params.{name}": [REDACTED] * len(records) for name in redacted_fields})
+    else:
+        params = pd.DataFrame.from_records([_flat(r.get("params")) for r in records])
+        params.columns = [f"params.{name}" for name in params.columns]
+    for column, key in _SCALARS[1:]:
+        columns[column] = [r.get(key) for r in records]
+    outputs = pd.DataFrame.from_records([_flat(r.get("output")) for r in records])
+    outputs.columns = [f"output.{name}" for name in outputs.columns]
+    scalars = pd.DataFrame(columns)
+    return pd.concat([scalars[["_position", "row_id"]], params, scalars.drop(columns=["_position", "row_id"]),
+                      outputs], axis=1)
 
 
-def _flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_flatten_params(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
+def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = False) -> pd.DataFrame:
+    """The run's records as one typed DataFrame in matrix order (the last record of a row wins).
+
+    Streams the log in chunks, so building the table costs about the table's own size in memory,
+    not the log's. Inputs are the recorded (scrubbed) ``params``; for secure actions every input
+    column holds the redaction marker, as in the log.
+    """
+    import orjson
+    import pandas as pd
+
+    order: dict[str, int] = {}
+    fields: dict[str, None] = {}
+    for position, row in enumerate(matrix):
+        order[str(row.row_id)] = position
+        if secure:
+            fields.update(dict.fromkeys(_flat(row.params)))
+    redacted_fields = list(fields) if secure else None
+    needle = orjson.dumps(run_id)
+    chunks: list[pd.DataFrame] = []
+    records: list[dict[str, Any]] = []
+    positions: list[int] = []
+    with open(audit_path, "rb") as handle:
+        for line in handle:
+            if needle not in line:
+                continue  # another run's record: skip without parsing
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # a torn last line (the reader reports it); its row has no record
+            if not isinstance(record, dict) or record.get("run_id") != run_id:
+                continue
+            records.append(record)
+            positions.append(order.get(str(record.get("row_id")), len(order)))
+            if len(records) >= _CHUNK_ROWS:
+                chunks.append(_chunk_frame(records, positions, redacted_fields))
+                records, positions = [], []
+    if records or not chunks:
+        chunks.append(_chunk_frame(records, positions, redacted_fields))
+    frame = pd.concat(chunks, ignore_index=True, sort=False) if len(chunks) > 1 else chunks[0]
+    del chunks
+    frame = frame.drop_duplicates("row_id", keep="last").sort_values("_position", kind="stable")
+    frame = frame.drop(columns="_position").reset_index(drop=True)
+    return _typed_result(frame, run_id)
+
+
+def _typed_result(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
+    import pandas as pd
+
+    for name in _RESULT_COLUMNS:
+        if name not in frame.columns:
+            frame[name] = None
+    frame["row_id"] = frame["row_id"].astype(str)
+    frame["ok"] = frame["ok"].fillna(False).astype(bool)
+    frame["expected_invalid"] = frame["expected_invalid"].fillna(False).astype(bool)
+    frame["status_code"] = pd.array(frame["status_code"], dtype="Int64")
+    frame["attempts"] = pd.array(frame["attempts"], dtype="Int64")
+    for name in ("latency_ms", "total_ms", "retry_wait_ms"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601", errors="coerce").dt.as_unit("ns")
+    for name in ("error_class", "webhook"):
+        frame[name] = frame[name].astype("category")
+    frame.attrs["run_id"] = run_id
+    return frame
 
 
 def _new_run_id() -> str:

@@ -476,3 +476,35 @@ def test_a_webhook_receiver_that_is_down_never_fails_a_row(compressed: Any, sett
         assert frame["ok"].all()
     assert len(outbox.read_text(encoding="utf-8").splitlines()) == 10
     assert {record["webhook"] for record in audit_records(tmp_path / "audit.ndjson")} <= {"pending", "failed"}
+
+
+# ---- the result table -------------------------------------------------------------------------------
+def test_result_frame_reads_one_run_in_matrix_order_skipping_torn_lines(tmp_path: Path) -> None:
+    from genesys_nb.runner import result_frame
+
+    matrix = ParameterMatrix.from_records([{"n": 1}, {"n": 2}, {"n": 3}])
+    ids = [row.row_id for row in matrix]
+
+    def record(run_id: str, row_id: str, ok: bool, n: int) -> str:
+        return json.dumps({"schema_version": 1, "run_id": run_id, "row_id": row_id, "success": ok,
+                           "status_code": 200 if ok else None, "error_class": None if ok else "network",
+                           "latency_ms": 1.5, "total_ms": 2.0, "attempts": 1, "retry_wait_ms": 0.0,
+                           "timestamp": "2026-01-01T00:00:00Z", "params": {"n": n}, "output": {"doubled": 2 * n},
+                           "webhook": "none", "expected_invalid": False, "correlation_id": "c"})
+
+    lines = [record("mine", ids[2], True, 3), record("other", ids[0], True, 1), record("mine", ids[0], False, 1),
+             record("mine", ids[0], True, 1), '{"run_id": "mine", "row_id": "torn']
+    path = tmp_path / "audit.ndjson"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    frame = result_frame(path, "mine", matrix)
+    assert list(frame["row_id"]) == [ids[0], ids[2]]  # matrix order; row 2 has no record
+    assert list(frame["ok"]) == [True, True]  # the last record of a row wins
+    assert list(frame["params.n"]) == [1, 3] and list(frame["output.doubled"]) == [2, 6]
+    assert str(frame["status_code"].dtype) == "Int64" and str(frame["timestamp"].dtype) == "datetime64[ns, UTC]"
+    assert frame["error_class"].dtype == "category"
+
+    secure = result_frame(path, "mine", matrix, secure=True)
+    assert list(secure["params.n"]) == ["<redacted>", "<redacted>"]
+
+    empty = result_frame(path, "nobody", matrix)
+    assert len(empty) == 0 and "ok" in empty.columns
