@@ -10,6 +10,7 @@ import json
 import math
 import re
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -59,6 +60,7 @@ MIN_TIMEOUT_MS = 1
 MAX_TIMEOUT_MS = 60000  # the platform's own ceiling: config.timeoutSeconds is 1..60
 DEFAULT_TIMEOUT_MS = 30000
 CORRELATION_HEADER = "inin-correlation-id"
+CORRELATION_HEADER_SENT = "ININ-Correlation-Id"
 _BODY_PREVIEW_CHARS = 120
 # The normalized 429 message says "Retry the request in [42] seconds"; used when Retry-After is missing.
 _RETRY_IN_MESSAGE = re.compile(r"retry the request in \[(\d+(?:\.\d+)?)\] seconds", re.IGNORECASE)
@@ -145,12 +147,16 @@ class _Request:
     params: dict[str, str] = field(default_factory=dict)
     content: bytes | None = None
     timeout: httpx.Timeout | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
     def kwargs(self) -> dict[str, Any]:
         out: dict[str, Any] = {"params": self.params}
+        headers = dict(self.headers)
         if self.content is not None:
             out["content"] = self.content
-            out["headers"] = {"Content-Type": "application/json"}
+            headers["Content-Type"] = "application/json"
+        if headers:
+            out["headers"] = headers
         if self.timeout is not None:
             out["timeout"] = self.timeout
         return out
@@ -165,6 +171,9 @@ class _Execution:
     request: _Request
     timestamp: datetime
     started: float
+    # Sent as ININ-Correlation-Id so a result can be matched to the platform's (or the emulator's)
+    # record of the request even when no response came back (timeouts, resets).
+    correlation_id: str
 
 
 @dataclass
@@ -256,10 +265,14 @@ class _ClientBase:
         checked_timeout = validate_timeout_ms(timeout_ms)
         path = self._action_path(action_id, operation)
         params = {"flatten": "true"} if flatten else {}
+        correlation_id = str(uuid.uuid4())
         request = _Request(
-            "POST", path, params, content=_encode_inputs(inputs), timeout=httpx.Timeout(checked_timeout / 1000.0)
+            "POST", path, params, content=_encode_inputs(inputs), timeout=httpx.Timeout(checked_timeout / 1000.0),
+            headers={CORRELATION_HEADER_SENT: correlation_id},
         )
-        return _Execution(action_id, checked_timeout, request, datetime.now(timezone.utc), time.perf_counter())
+        return _Execution(
+            action_id, checked_timeout, request, datetime.now(timezone.utc), time.perf_counter(), correlation_id
+        )
 
     def _test_request(self, action_id: str, inputs: Mapping[str, Any], *, flatten: bool) -> _Request:
         params = {"flatten": "true"} if flatten else {}
@@ -447,14 +460,13 @@ class _ClientBase:
             "request_sent": True,
             "rate_limit": rate_limit,
         }
+        correlation_id = self._correlation_id(response, None) or call.correlation_id
         if response.is_success:
             if response.status_code == 204:
-                return ExecutionResult(ok=True, output=None, correlation_id=self._correlation_id(response, None),
-                                       **common)
+                return ExecutionResult(ok=True, output=None, correlation_id=correlation_id, **common)
             parsed, output = self._json(response)
             if parsed:
-                return ExecutionResult(ok=True, output=output, correlation_id=self._correlation_id(response, None),
-                                       **common)
+                return ExecutionResult(ok=True, output=output, correlation_id=correlation_id, **common)
             message = f"HTTP {response.status_code} with {self._preview(response)}; expected JSON output"
             return ExecutionResult(
                 ok=False,
@@ -462,7 +474,7 @@ class _ClientBase:
                 error_class="contract",
                 error_code="non_json_output",
                 error_message=message,
-                correlation_id=self._correlation_id(response, None),
+                correlation_id=correlation_id,
                 **common,
             )
         error_class, error_body, error_code, message, retry_after_s = self._error_parts(response)
@@ -472,7 +484,7 @@ class _ClientBase:
             error_class=error_class,
             error_code=error_code,
             error_message=message,
-            correlation_id=self._correlation_id(response, error_body),
+            correlation_id=self._correlation_id(response, error_body) or call.correlation_id,
             retry_after_s=retry_after_s,
             **common,
         )
@@ -523,4 +535,5 @@ class _ClientBase:
             timeout_ms=call.timeout_ms,
             timestamp=call.timestamp,
             request_sent=request_sent,
+            correlation_id=call.correlation_id,
         )

@@ -692,8 +692,10 @@ def test_async_error_classification_matches_sync() -> None:
                 return await c.execute(ACTION_ID, {})
 
         got = asyncio.run(main())
-        keys = ("ok", "status_code", "error_class", "error_code", "error_message", "retry_after_s", "correlation_id")
+        keys = ("ok", "status_code", "error_class", "error_code", "error_message", "retry_after_s")
         assert {k: getattr(got, k) for k in keys} == {k: getattr(expected, k) for k in keys}
+        # no correlation header came back: each keeps the id it sent (one per attempt)
+        assert got.correlation_id and expected.correlation_id and got.correlation_id != expected.correlation_id
 
 
 def test_async_non_execute_errors_raise() -> None:
@@ -822,3 +824,30 @@ def test_async_non_execute_calls_raise_classified_errors_on_transport_failure() 
                 await client.test("custom_-_abc", {})
 
     asyncio.run(main())
+
+
+# --- correlation ids ----------------------------------------------------------------------------
+
+
+def test_execute_sends_a_correlation_id_and_keeps_it_when_no_response_came() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "t-1", "expires_in": 3600})
+        seen.append(request.headers["ININ-Correlation-Id"])
+        if len(seen) == 1:
+            raise httpx.ReadTimeout("slow")
+        if len(seen) == 2:
+            return httpx.Response(200, json={"ok": 1})  # no correlation header in the answer
+        return httpx.Response(200, json={"ok": 1}, headers={"inin-correlation-id": "platform-id"})
+
+    settings = Settings("id", "s3cret", api_base_url="https://api.example.test")
+    with DataActionsClient(settings, transport=httpx.MockTransport(handler)) as client:
+        timed_out = client.execute("custom_-_abc", {})
+        answered = client.execute("custom_-_abc", {})
+        echoed = client.execute("custom_-_abc", {})
+    assert timed_out.error_class == "timeout" and timed_out.correlation_id == seen[0]
+    assert answered.ok and answered.correlation_id == seen[1]
+    assert echoed.correlation_id == "platform-id"
+    assert len(set(seen)) == 3
