@@ -576,7 +576,7 @@ def _chunk_frame(records: list[dict[str, Any]], positions: list[int], redacted_f
         columns[column] = [r.get(key) for r in records]
     outputs = pd.DataFrame.from_records([_flat(r.get("output")) for r in records])
     outputs.columns = [f"output.{name}" for name in outputs.columns]
-    scalars = pd.DataFrame(columns)
+    scalars = _typed_scalars(pd.DataFrame(columns))  # typed per chunk: no big column of strings piles up
     return pd.concat([scalars[["_position", "row_id"]], params, scalars.drop(columns=["_position", "row_id"]),
                       outputs], axis=1)
 
@@ -602,6 +602,8 @@ def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = F
     chunks: list[pd.DataFrame] = []
     records: list[dict[str, Any]] = []
     positions: list[int] = []
+    seen: set[str] = set()
+    repeated = False
     with open(audit_path, "rb") as handle:
         for line in handle:
             if needle not in line:
@@ -612,26 +614,33 @@ def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = F
                 continue  # a torn last line (the reader reports it); its row has no record
             if not isinstance(record, dict) or record.get("run_id") != run_id:
                 continue
+            row_id = str(record.get("row_id"))
+            repeated = repeated or row_id in seen
+            seen.add(row_id)
             records.append(record)
-            positions.append(order.get(str(record.get("row_id")), len(order)))
+            positions.append(order.get(row_id, len(order)))
             if len(records) >= _CHUNK_ROWS:
                 chunks.append(_chunk_frame(records, positions, redacted_fields))
                 records, positions = [], []
+    del seen, order
     if records or not chunks:
         chunks.append(_chunk_frame(records, positions, redacted_fields))
     frame = pd.concat(chunks, ignore_index=True, sort=False) if len(chunks) > 1 else chunks[0]
     del chunks
-    frame = frame.drop_duplicates("row_id", keep="last").sort_values("_position", kind="stable")
+    if repeated:  # a row recorded twice (a resumed run that re-ran a row by hand): the last record wins
+        frame = frame.drop_duplicates("row_id", keep="last")
+    if not frame["_position"].is_monotonic_increasing:
+        frame = frame.sort_values("_position", kind="stable")
     frame = frame.drop(columns="_position").reset_index(drop=True)
-    return _typed_result(frame, run_id)
+    for name in ("error_class", "webhook"):
+        frame[name] = frame[name].astype("category")
+    frame.attrs["run_id"] = run_id
+    return frame
 
 
-def _typed_result(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
+def _typed_scalars(frame: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
-    for name in _RESULT_COLUMNS:
-        if name not in frame.columns:
-            frame[name] = None
     frame["row_id"] = frame["row_id"].astype(str)
     frame["ok"] = frame["ok"].fillna(False).astype(bool)
     frame["expected_invalid"] = frame["expected_invalid"].fillna(False).astype(bool)
@@ -640,9 +649,8 @@ def _typed_result(frame: pd.DataFrame, run_id: str) -> pd.DataFrame:
     for name in ("latency_ms", "total_ms", "retry_wait_ms"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601", errors="coerce").dt.as_unit("ns")
-    for name in ("error_class", "webhook"):
-        frame[name] = frame[name].astype("category")
-    frame.attrs["run_id"] = run_id
+    for name in ("error_class", "webhook", "correlation_id", "error_code", "error_message"):
+        frame[name] = frame[name].astype(object)
     return frame
 
 
