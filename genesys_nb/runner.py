@@ -430,6 +430,7 @@ class MatrixRunner:
             unchecked = AsyncDataActionExecutor(paced, retry=self.retry, validate=False, validator=validator)  # type: ignore[arg-type]
             bar = self._progress_bar(total, len(done), action)
             rows = (row for row in _iter_rows(matrix) if row.row_id not in done)
+            shown = [0, 0]  # errors and 429s last shown in the progress bar
 
             async def worker() -> None:
                 for row in rows:  # a shared generator: each row is taken by exactly one worker
@@ -450,8 +451,10 @@ class MatrixRunner:
                     counts["ok" if result.ok else (result.error_class or "unknown")] += 1
                     if bar is not None:
                         bar.update(1)
-                        if not result.ok:
-                            bar.set_postfix(errors=sum(counts.values()) - counts["ok"], refresh=False)
+                        errors, limited = sum(counts.values()) - counts["ok"], gate.pacer.stats.rate_limited
+                        if [errors, limited] != shown:
+                            shown[:] = [errors, limited]
+                            bar.set_postfix(errors=errors, **{"429s": limited}, refresh=False)
 
             workers = [asyncio.create_task(worker()) for _ in range(min(self.concurrency, max(1, total)))]
             try:
