@@ -38,9 +38,14 @@ __all__ = ["AsyncPacer", "Pacer", "PacerStats", "RateLimitLike"]
 class RateLimitLike(Protocol):
     """What the pacer reads from a response's ``inin-ratelimit-*`` headers (models.RateLimitInfo)."""
 
-    count: int | None
-    allowed: int | None
-    reset_s: float | None
+    @property
+    def count(self) -> int | None: ...
+
+    @property
+    def allowed(self) -> int | None: ...
+
+    @property
+    def reset_s(self) -> float | None: ...
 
 
 @dataclass(frozen=True)

@@ -241,8 +241,11 @@ class MatrixRunner:
         self.webhook = webhook
         self.progress = progress
         self._audit_arg = audit
-        self.audit_path: Path | None = Path(audit.path) if hasattr(audit, "path") else (
-            Path(audit) if isinstance(audit, (str, Path)) else None)
+        self.audit_path: Path | None = None
+        if isinstance(audit, (str, Path)):
+            self.audit_path = Path(audit)
+        elif audit is not None:
+            self.audit_path = Path(audit.path)
         self.last_summary: RunSummary | None = None
         self.last_run_id: str | None = None
         self._stopping = threading.Event()
@@ -319,7 +322,8 @@ class MatrixRunner:
         this thread, the run gets its own loop in a worker thread.
         """
         coroutine_args = (action_id, matrix)
-        kwargs = {"timeout_ms": timeout_ms, "idempotent": idempotent, "run_id": run_id, "resume": resume}
+        kwargs: dict[str, Any] = {"timeout_ms": timeout_ms, "idempotent": idempotent, "run_id": run_id,
+                                  "resume": resume}
         try:
             asyncio.get_running_loop()
             in_a_loop = True
@@ -327,7 +331,7 @@ class MatrixRunner:
             in_a_loop = False
         if in_a_loop:
             return self._run_in_thread(*coroutine_args, **kwargs)
-        return asyncio.run(self.arun(*coroutine_args, **kwargs))  # type: ignore[arg-type]
+        return asyncio.run(self.arun(*coroutine_args, **kwargs))
 
     def _run_in_thread(self, action_id: str, matrix: Any, **kwargs: Any) -> pd.DataFrame:
         outcome: dict[str, Any] = {}
