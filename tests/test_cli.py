@@ -221,3 +221,50 @@ def test_demo_rejects_zero_rows(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(capsys, "demo", "--rows", "0")
     assert code == 2
     one_clear_line(err, "--rows")
+
+
+def test_demo_against_an_org_named_by_credentials_runs_the_named_action(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, emulator_server: Any, tmp_path: Path
+) -> None:
+    # A "real org" is whatever GENESYS_* point at: here the shared emulator, so no fault is injected.
+    emulator_server.emulator.set_limits(time_scale=60)
+    monkeypatch.setenv("GENESYS_CLIENT_ID", emulator_server.client_id)
+    monkeypatch.setenv("GENESYS_CLIENT_SECRET", emulator_server.client_secret)
+    monkeypatch.setenv("GENESYS_API_BASE_URL", emulator_server.url)
+    monkeypatch.setenv("GENESYS_LOGIN_BASE_URL", emulator_server.url)
+    code, out, _ = cli(capsys, "demo", "--action", ECHO, "--rows", "12", "--out", "org", "--no-progress")
+    assert code == 0, out  # the expected-invalid cases were refused, as expected; nothing else failed
+    records = audit_lines(tmp_path / "org" / "audit.ndjson")
+    assert len(records) == 12 and {r["action_id"] for r in records} == {ECHO}
+    assert any(r["expected_invalid"] and not r["success"] for r in records)
+    assert all(r["success"] for r in records if not r["expected_invalid"])
+    assert "for real" in out and (tmp_path / "org" / "report.html").exists()
+    assert emulator_server.emulator.faults == {}
+
+
+def test_run_delivers_webhooks_to_a_url(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    bodies: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        code, _, _ = cli(capsys, "run", ECHO, "--product", "sequence=1,2,3,4", "--fixed", "message=hi", "--rate",
+                         "off", "--no-progress", "--webhook", f"http://127.0.0.1:{server.server_address[1]}/h", "-q")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0
+    assert len(bodies) == 4 and len({body["rowId"] for body in bodies}) == 4
+    assert all(body["success"] and body["actionId"] == ECHO for body in bodies)

@@ -1,9 +1,10 @@
 """`genesys-nb run ID --matrix file.csv | --product k=v1,v2 ...`: run an action over a parameter matrix.
 
 Paced under the per-token rate, bounded concurrency, every row recorded in the audit log, a
-latency and error summary at the end. Exit codes: 0 every row succeeded, 1 some rows failed (or
-the run was stopped early), 2 the run could not start (bad arguments, no connection, unknown action).
-Ctrl-C stops cleanly; the command prints how to resume.
+latency and error summary at the end. Exit codes: 0 every row succeeded; 1 some rows failed (rows
+marked expected-invalid are meant to fail and do not count) or the run was stopped early; 2 the
+run could not start (bad arguments, no connection, unknown action). Ctrl-C stops cleanly; the
+command prints how to resume.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from genesys_nb.cli.actions_cmd import EXIT_OK, EXIT_SOME_FAILED, CommandError, 
 from genesys_nb.cli.execute_cmd import check_timeout_ms
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from genesys_nb.matrix import ParameterMatrix
     from genesys_nb.models import Action
     from genesys_nb.runner import RunSummary
@@ -82,6 +85,13 @@ def build_matrix(args: argparse.Namespace, action: Action) -> ParameterMatrix:
     return matrix
 
 
+def unexpected_failures(frame: pd.DataFrame) -> int:
+    """Rows that failed although they were meant to succeed (expected-invalid cases are meant to fail)."""
+    if not len(frame):
+        return 0
+    return int((~frame["ok"].astype(bool) & ~frame["expected_invalid"].astype(bool)).sum())
+
+
 def print_run_report(summary: RunSummary, audit_path: Path) -> None:
     """The run line, then the latency and error tables of this run read back from the audit log."""
     from genesys_nb.cli.report_cmd import print_summary
@@ -127,8 +137,7 @@ def _run(args: argparse.Namespace) -> int:
     summary = runner.last_summary
     assert summary is not None
     print_run_report(summary, audit_path)
-    failed = int((~frame["ok"].astype(bool)).sum()) if len(frame) else 0
-    return EXIT_OK if failed == 0 and not summary.stopped else EXIT_SOME_FAILED
+    return EXIT_OK if unexpected_failures(frame) == 0 and not summary.stopped else EXIT_SOME_FAILED
 
 
 def register(subparsers: Any) -> None:
