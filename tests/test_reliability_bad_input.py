@@ -80,6 +80,20 @@ def valid_objects(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+def same_type_values(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values of the property's own type and length, so pattern, enum and bound checks are hit alone."""
+    kind = prop.get("type")
+    if kind == "string":
+        low = prop.get("minLength", 0) if isinstance(prop.get("minLength"), int) else 0
+        high = prop.get("maxLength") if isinstance(prop.get("maxLength"), int) else low + 40
+        return st.text(alphabet="abcdefABCDEF0123456789-xyz", min_size=low, max_size=max(low, high))
+    if kind == "integer":
+        return st.integers(-(2**40), 2**40)
+    if kind == "number":
+        return st.floats(allow_nan=False, allow_infinity=False)
+    return json_scalars
+
+
 @pytest.mark.parametrize("action", REAL_WITH_INPUT, ids=lambda a: a.name)
 def test_every_input_the_contract_allows_is_accepted(action: Action) -> None:
     validator = DataActionValidator()
@@ -106,8 +120,15 @@ def test_any_json_gets_field_errors_exactly_when_jsonschema_rejects_it(action: A
     objects = st.dictionaries(st.sampled_from(properties) | st.text(max_size=6) if properties else st.text(max_size=6),
                               json_values, max_size=6)
 
+    # A valid input with one field replaced by anything: the violations a user typically makes.
+    schema_properties = (action.input_schema or {}).get("properties") or {}
+    one_field_off = valid_objects(action.input_schema or {}).flatmap(
+        lambda valid: st.sampled_from(properties).flatmap(
+            lambda name: (same_type_values(schema_properties[name]) | json_values).map(
+                lambda value: {**valid, name: value})))
+
     @WIDE
-    @given(objects | json_values)
+    @given(one_field_off | objects | json_values)
     def checked(instance: Any) -> None:
         errors = validator.check_input(action.id, instance)
         assert isinstance(errors, list) and all(isinstance(e, FieldError) for e in errors)
