@@ -11,6 +11,7 @@ import socket
 import struct
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -247,3 +248,65 @@ def test_successful_round_trip_keeps_headers_and_body(bad_server: Callable[..., 
     assert response.json() == {"ok": True}
     assert response.headers["inin-ratelimit-count"] == "7"
     assert server.requests_seen == 1
+
+
+# ---- through the client: what each failure point means for retries ---------------------------------
+def _token_then(behaviour: Callable[[socket.socket, _BadServer], None]) -> Callable[[socket.socket, _BadServer], None]:
+    """Answer OAuth token requests properly on the connection, then misbehave on the API request."""
+
+    def serve(conn: socket.socket, server: _BadServer) -> None:
+        while True:
+            conn.settimeout(5)
+            try:
+                peek = conn.recv(64, socket.MSG_PEEK)
+            except OSError:
+                return
+            if not peek:
+                return
+            if not peek.startswith(b"POST /oauth/"):
+                behaviour(conn, server)
+                return
+            _read_request(conn)
+            body = b'{"access_token":"t0k3n-for-tests","token_type":"bearer","expires_in":86400}'
+            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                         + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+    return serve
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "error_class", "request_sent"),
+    [
+        (None, "network", False),                      # refused: provably never sent, safe to retry
+        (_reset_after_request, "network", True),       # reset after it was written: maybe ran
+        (_close_after_request, "network", True),
+        (_slow_response, "timeout", True),
+    ],
+)
+def test_client_results_say_whether_the_request_may_have_run(
+    bad_server: Callable[..., _BadServer], behaviour: Callable[[socket.socket, _BadServer], None] | None,
+    error_class: str, request_sent: bool,
+) -> None:
+    from genesys_nb.client import AsyncDataActionsClient
+    from genesys_nb.config import Settings
+    from genesys_nb.retry import RetryPolicy, should_retry
+
+    login = bad_server(_token_then(_close_after_request))
+    if behaviour is None:
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        api_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        probe.close()
+    else:
+        api_url = bad_server(_token_then(behaviour)).url
+    settings = Settings("id", "secret", api_base_url=api_url, login_base_url=login.url)
+
+    async def go() -> Any:
+        async with AsyncDataActionsClient(settings, transport=default_async_transport()) as client:
+            return await client.execute("custom_-_x", {"a": 1}, timeout_ms=300)
+
+    result = asyncio.run(go())
+    assert (result.error_class, result.request_sent) == (error_class, request_sent)
+    # A non-idempotent action is re-sent only when the request provably never left.
+    assert should_retry(result.error_class, status_code=result.status_code, idempotent=False,
+                        request_sent=result.request_sent, retry_number=1, policy=RetryPolicy()) is (not request_sent)
