@@ -37,6 +37,9 @@ __all__ = ["ExecutionOrchestrator"]
 
 logger = logging.getLogger("genesys_nb")
 
+# RetryPolicy is frozen, so one shared default instance is safe.
+DEFAULT_RETRY = RetryPolicy()
+
 
 def _client_of(source: Any) -> DataActionsClient:
     from .client import DataActionsClient
@@ -64,7 +67,7 @@ class ExecutionOrchestrator:
         self,
         client_or_session: Any,
         *,
-        retry: RetryPolicy | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
         audit: AuditLog | str | Path | None = None,
         webhook: WebhookDispatcher | None = None,
         validate: bool = True,
@@ -73,12 +76,12 @@ class ExecutionOrchestrator:
     ) -> None:
         from .audit import AuditLog
 
-        if retry is not None and not isinstance(retry, RetryPolicy):
+        if not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy (got {type(retry).__name__})")
         if webhook_wait_s < 0:
             raise ValueError(f"webhook_wait_s must be >= 0 (got {webhook_wait_s!r})")
         self.client = _client_of(client_or_session)
-        self.retry = retry if retry is not None else RetryPolicy()
+        self.retry = retry
         self.validate = validate
         self.validator = DataActionValidator(self.client)
         self.executor = DataActionExecutor(self.client, retry=self.retry, validate=validate, validator=self.validator)

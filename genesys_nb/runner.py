@@ -56,6 +56,9 @@ __all__ = ["MAX_CONCURRENCY", "MatrixRunner", "RunStopped", "RunSummary"]
 
 logger = logging.getLogger("genesys_nb")
 
+# RetryPolicy is frozen, so one shared default instance is safe.
+DEFAULT_RETRY = RetryPolicy()
+
 MAX_CONCURRENCY = 50  # the platform's concurrent executions (actions.concurrent.executions.max)
 
 # Result columns in this order first; params.* after row_id, output.* last.
@@ -219,7 +222,7 @@ class MatrixRunner:
         rate_per_minute: float | None = 300,
         audit: AuditLog | str | Path | None = None,
         webhook: WebhookDispatcher | str | None = None,
-        retry: RetryPolicy | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
         progress: bool = True,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
@@ -231,13 +234,13 @@ class MatrixRunner:
             )
             concurrency = MAX_CONCURRENCY
         Pacer(rate_per_minute)  # validates the rate now, with a clear message
-        if retry is not None and not isinstance(retry, RetryPolicy):
+        if not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy (got {type(retry).__name__})")
         self._source = session_or_async_client
         self._check_source(session_or_async_client)
         self.concurrency = concurrency
         self.rate_per_minute = None if rate_per_minute is None else float(rate_per_minute)
-        self.retry = retry if retry is not None else RetryPolicy()
+        self.retry = retry
         self.webhook = webhook
         self.progress = progress
         self._audit_arg = audit
