@@ -217,8 +217,9 @@ def test_demo_with_credentials_needs_an_action(capsys: pytest.CaptureFixture[str
     assert "not-a-real-secret" not in err
 
 
-def test_demo_rejects_zero_rows(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = cli(capsys, "demo", "--rows", "0")
+@pytest.mark.parametrize("rows", ["0", "5"])
+def test_demo_rejects_too_few_rows(capsys: pytest.CaptureFixture[str], rows: str) -> None:
+    code, _, err = cli(capsys, "demo", "--rows", rows)
     assert code == 2
     one_clear_line(err, "--rows")
 

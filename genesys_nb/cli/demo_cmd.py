@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 TIME_SCALE = 30.0  # one platform minute = 2 real seconds
 DEFAULT_ROWS = 300
+MIN_EMULATOR_ROWS = 6  # one row per sample action at least
 TIMEOUT_MS = 2000  # the demo's client deadline, so injected slow answers become timeouts quickly
 
 # The global fault plan while the demo runs: a bit of everything the platform can do to a caller.
@@ -204,6 +205,9 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError("credentials for a real org are set (GENESYS_CLIENT_ID/GENESYS_CLIENT_SECRET): name the "
                            "action to run with --action ID ('genesys-nb actions list' shows them), or unset them "
                            "to run the demo on the embedded emulator")
+    if not real_org and args.rows < MIN_EMULATOR_ROWS:
+        raise CommandError(f"--rows must be at least {MIN_EMULATOR_ROWS} on the emulator (one per sample action; "
+                           f"got {args.rows}); e.g. --rows 300")
     if not real_org and args.action:
         print("note: --action is used with a real org only; the emulator demo runs its sample actions",
               file=sys.stderr)
