@@ -17,7 +17,9 @@ without the local input check, so the result shows what the platform answers to 
 
 Stopping: ``stop()`` (thread-safe; the notebook Run panel's button) lets rows whose request was
 already sent finish and be recorded, and drops rows not yet sent. Ctrl-C / task cancellation
-stops at once: finished rows are recorded, unfinished ones are not (``resume`` re-runs them).
+stops at once: finished rows are recorded, unfinished ones are not (``resume`` re-runs them). A
+request cut off in flight may still have run on the platform, so for an action that is not
+idempotent prefer ``stop()``, which never leaves a sent request unrecorded.
 
 The audit record's ``webhook`` field is the delivery state known when the record is written:
 ``"none"`` without a dispatcher, else what the dispatcher reports for the row at that moment,
