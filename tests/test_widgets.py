@@ -436,3 +436,44 @@ def test_run_panel_shows_a_run_that_could_not_start(session: Any) -> None:
     assert panel.wait(60)
     assert panel.error is not None and "failed" in panel.status.value
     assert "custom_-_missing" in panel.status.value  # the 404 names the action id
+
+
+def test_run_panel_delivers_signed_webhooks(session: Any, tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    from genesys_nb.matrix import ParameterMatrix
+    from genesys_nb.webhook import verify
+    from genesys_nb.widgets.run_panel import RunPanel
+
+    received: list[tuple[bytes, dict[str, str]]] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((body, dict(self.headers.items())))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        action = next(a for a in session.client.list_actions() if a.name == "Echo")
+        panel = RunPanel(session, action, ParameterMatrix.product(message=["a", "b", "c"]),
+                         audit_path=tmp_path / "audit.ndjson")
+        panel.pacing.value = False
+        panel.webhook_url.value = f"http://127.0.0.1:{server.server_port}/hook"
+        panel.webhook_secret.value = "receiver-secret"
+        panel.run_button.click()
+        assert panel.wait(120) and panel.error is None, panel.error
+    finally:
+        server.shutdown()
+        thread.join()
+    assert len(received) >= 3  # one per row (a run summary may follow, depending on the mode)
+    assert all(verify(body, headers, "receiver-secret") for body, headers in received)
+    assert "receiver-secret" not in panel.status.value
+    assert set(panel.results["webhook"]) <= {"pending", "delivered"}

@@ -80,7 +80,7 @@ class RunPanel(widgets.VBox):
     """Controls for one run of ``matrix`` (a ParameterMatrix, or a MatrixBuilder read at Run time).
 
     Children: ``concurrency``, ``rate_per_minute``, ``pacing`` (checkbox), ``timeout_ms``,
-    ``idempotent``, ``webhook_url``, ``audit_path``, ``run_button``, ``stop_button``, ``progress``
+    ``idempotent``, ``webhook_url``, ``webhook_secret``, ``audit_path``, ``run_button``, ``stop_button``, ``progress``
     (IntProgress), ``status`` and ``results_view`` (HTML). After a run: ``results`` (DataFrame),
     ``summary`` (RunSummary) or ``error``. ``wait()`` blocks until the run thread ends.
     """
@@ -109,6 +109,7 @@ class RunPanel(widgets.VBox):
         self.idempotent = widgets.Checkbox(value=False, indent=False,
                                            description="idempotent (allow retries after 500 / read timeout)")
         self.webhook_url = widgets.Text(placeholder="https://... (optional)", description="webhook")
+        self.webhook_secret = widgets.Password(placeholder="HMAC secret (optional)", description="secret")
         self.audit_path = widgets.Text(value=str(default_audit), description="audit log",
                                        layout=widgets.Layout(width="auto", min_width="40em"))
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
@@ -125,7 +126,7 @@ class RunPanel(widgets.VBox):
             title,
             widgets.HBox([self.concurrency, self.rate_per_minute, self.pacing]),
             widgets.HBox([self.timeout_ms, self.idempotent]),
-            self.webhook_url, self.audit_path,
+            widgets.HBox([self.webhook_url, self.webhook_secret]), self.audit_path,
             widgets.HBox([self.run_button, self.stop_button]),
             self.progress, self.status, self.results_view,
         ], **kwargs)
@@ -185,12 +186,14 @@ class RunPanel(widgets.VBox):
         return self._finished.wait(timeout_s)
 
     def _webhook(self) -> Any:
+        """A dispatcher for the webhook URL (its outbox beside the audit log), or None."""
         url = self.webhook_url.value.strip()
         if not url:
             return None
         from ..webhook import WebhookDispatcher
 
-        return WebhookDispatcher(url)
+        outbox = Path(self.audit_path.value).expanduser().with_name("webhook-outbox.ndjson")
+        return WebhookDispatcher(url, secret=self.webhook_secret.value or None, outbox=outbox)
 
     def _work(self, runner: MatrixRunner, matrix: Any, tail: AuditTail, total: int) -> None:
         ticker = threading.Event()
@@ -209,6 +212,8 @@ class RunPanel(widgets.VBox):
         finally:
             ticker.set()
             watcher.join()
+            if runner.webhook is not None:
+                runner.webhook.close()  # deliver what is queued; what fails goes to the outbox
             self.summary = runner.last_summary
             self._finish(tail, total)
 
@@ -230,6 +235,10 @@ class RunPanel(widgets.VBox):
                                   f"{html.escape(str(self.error))}</div>")
         if self.summary is not None:
             self.status.value += f"<div>{html.escape(str(self.summary))}</div>"
+        outbox = getattr(self.runner.webhook, "outbox", None) if self.runner is not None else None
+        if outbox is not None and Path(outbox).exists():
+            self.status.value += (f"<div>webhooks not delivered are kept in <code>{html.escape(str(outbox))}</code>"
+                                  " (genesys-nb webhook replay)</div>")
         if self.results is not None:
             self.results_view.value = frame_html(self.results, max_rows=50)
         self.run_button.disabled = False
