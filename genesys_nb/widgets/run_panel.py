@@ -93,6 +93,7 @@ class RunPanel(widgets.VBox):
         self.matrix_source = matrix
         self.poll_s = poll_s
         self.runner: MatrixRunner | None = None
+        self.dispatcher: Any = None
         self.results: Any = None
         self.summary: Any = None
         self.error: BaseException | None = None
@@ -149,11 +150,11 @@ class RunPanel(widgets.VBox):
             return False
         try:
             matrix = self._matrix()
-            webhook = self._webhook()
+            self.dispatcher = self._webhook()
             runner = MatrixRunner(
                 self.session, concurrency=self.concurrency.value,
                 rate_per_minute=self.rate_per_minute.value if self.pacing.value else None,
-                audit=Path(self.audit_path.value).expanduser(), webhook=webhook, progress=False,
+                audit=Path(self.audit_path.value).expanduser(), webhook=self.dispatcher, progress=False,
             )
         except (ValueError, TypeError) as err:
             self.status.value = f"<span style='color:{_ERROR_COLOR}'>cannot run: {html.escape(str(err))}</span>"
@@ -212,8 +213,8 @@ class RunPanel(widgets.VBox):
         finally:
             ticker.set()
             watcher.join()
-            if runner.webhook is not None:
-                runner.webhook.close()  # deliver what is queued; what fails goes to the outbox
+            if self.dispatcher is not None:
+                self.dispatcher.close()  # deliver what is queued; what fails goes to the outbox
             self.summary = runner.last_summary
             self._finish(tail, total)
 
@@ -235,7 +236,7 @@ class RunPanel(widgets.VBox):
                                   f"{html.escape(str(self.error))}</div>")
         if self.summary is not None:
             self.status.value += f"<div>{html.escape(str(self.summary))}</div>"
-        outbox = getattr(self.runner.webhook, "outbox", None) if self.runner is not None else None
+        outbox = getattr(self.dispatcher, "outbox", None)
         if outbox is not None and Path(outbox).exists():
             self.status.value += (f"<div>webhooks not delivered are kept in <code>{html.escape(str(outbox))}</code>"
                                   " (genesys-nb webhook replay)</div>")
