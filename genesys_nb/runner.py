@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import logging
 import tempfile
 import threading
@@ -192,6 +193,41 @@ class _PacedClient:
         self._gate.on_response(seq=seq, status_code=result.status_code, rate_limit=result.rate_limit,
                                retry_after_s=result.retry_after_s)
         return result
+
+
+def _encodable(value: Any) -> Any:
+    """``value`` with what JSON cannot carry made printable: lone surrogates escaped, huge ints as text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**64 else str(value)
+    if isinstance(value, Mapping):
+        return {str(_encodable(key)): _encodable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encodable(item) for item in value]
+    return value
+
+
+def _record(audit: AuditLog, result: ExecutionResult, *, run_id: str, row: _Row, action: Action,
+            webhook: str) -> None:
+    """Append the row's record; a value the log cannot encode never costs the row its record."""
+    kwargs: dict[str, Any] = {"run_id": run_id, "row_id": row.row_id, "action": action,
+                              "expected_invalid": row.expected_invalid, "webhook": webhook}
+    try:
+        audit.write_result(result, params=row.params, **kwargs)
+    except (TypeError, ValueError) as err:  # e.g. a lone surrogate or a 70-digit integer in the answer
+        logger.warning("row %s: %s; recorded with such values made printable", row.row_id, err)
+        safe = dataclasses.replace(
+            result, output=_encodable(result.output), error_message=_encodable(result.error_message),
+            error_code=_encodable(result.error_code), correlation_id=_encodable(result.correlation_id),
+        )
+        audit.write_result(safe, params=_encodable(row.params), **kwargs)
 
 
 def _emulator_time_scale(source: Any) -> float:
@@ -455,8 +491,7 @@ class MatrixRunner:
                     finally:
                         _ROW_SENT.reset(token)
                     webhook_state = self._dispatch_webhook(dispatcher, action, run_id, row, result)
-                    audit.write_result(result, run_id=run_id, row_id=row.row_id, action=action, params=row.params,
-                                       expected_invalid=row.expected_invalid, webhook=webhook_state)
+                    _record(audit, result, run_id=run_id, row=row, action=action, webhook=webhook_state)
                     counts["ok" if result.ok else (result.error_class or "unknown")] += 1
                     if bar is not None:
                         bar.update(1)
