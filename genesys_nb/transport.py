@@ -13,6 +13,7 @@ This transport maps each failure point to the httpx exception that says what hap
 failure                                                httpx exception          request sent
 =====================================================  ======================  =============
 connection refused, DNS failure, TLS handshake failed  ``ConnectError``         no
+reset while the connection was being set up            ``ConnectError``         no
 connect phase exceeded the connect/pool deadline       ``ConnectTimeout``       no
 connection reset/closed once connected (any time)      ``ReadError`` /          maybe: treated
                                                        ``RemoteProtocolError``  as yes
