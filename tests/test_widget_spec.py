@@ -1,4 +1,5 @@
-"""Table tests for the pure schema -> field spec mapping and the raw value <-> input conversions."""
+"""Table tests for the pure decisions behind the widgets: schema -> field specs, raw values <-> inputs,
+matrix builder choices."""
 from __future__ import annotations
 
 import json
@@ -16,17 +17,12 @@ from genesys_nb.widgets.matrix_spec import (
     matrix_fields,
     modes_for,
 )
-from genesys_nb.widgets.spec import (
-    NOT_SET,
-    FieldSpec,
-    constraint_hint,
+from genesys_nb.widgets.spec import NOT_SET, FieldSpec, constraint_hint, field_specs, iter_specs, looks_secret
+from genesys_nb.widgets.values import (
     convert_inputs,
-    field_specs,
     initial_inputs,
     inputs_from_value,
     item_initial_input,
-    iter_specs,
-    looks_secret,
     value_from_inputs,
 )
 
@@ -420,3 +416,9 @@ def test_build_matrix_products_axes_fixes_singles_and_reports_every_problem() ->
     big = {"count": AxisChoice("range", start="1", stop="9000"), "mode": AxisChoice("list", "a,b")}
     with pytest.raises(ValueError, match="18000 rows"):
         build_matrix(specs, big)
+
+
+@pytest.mark.parametrize("required", [[["a"]], "a", [1, None], {"a": True}])
+def test_a_malformed_required_list_marks_nothing_required(required: Any) -> None:
+    specs = field_specs({"type": "object", "properties": {"a": {"type": "string"}}, "required": required})
+    assert [(spec.name, spec.kind, spec.required) for spec in specs] == [("a", "text", False)]

@@ -1,7 +1,7 @@
 """ActionForm: an ipywidgets form built from an action's input contract, with live validator messages.
 
 The form only shows what others decided: :mod:`genesys_nb.widgets.spec` says which input each field
-gets and how typed text becomes JSON; :mod:`genesys_nb.validation` says what is wrong with it.
+gets, :mod:`genesys_nb.widgets.values` how typed text becomes JSON; :mod:`genesys_nb.validation` says what is wrong with it.
 """
 from __future__ import annotations
 
@@ -14,18 +14,8 @@ import ipywidgets as widgets
 
 from ..models import Action, FieldError
 from ..validation import ContractSchemaError, compile_schema, field_errors
-from .spec import (
-    NOT_SET,
-    FieldSpec,
-    constraint_hint,
-    convert_inputs,
-    field_path_of,
-    field_specs,
-    initial_inputs,
-    inputs_from_value,
-    item_initial_input,
-    spec_at,
-)
+from .spec import NOT_SET, FieldSpec, constraint_hint, field_path_of, field_specs, spec_at
+from .values import convert_inputs, initial_inputs, inputs_from_value, item_initial_input
 
 __all__ = ["ActionForm", "css_class_for"]
 
