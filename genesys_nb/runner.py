@@ -96,7 +96,7 @@ class RunSummary:
     stopped: bool  # True when stop() or an interrupt ended the run before every row ran
     audit_path: str
     concurrency: int
-    rate_per_minute: float | None
+    rate_per_minute: float | None  # the pace asked for, per platform minute (None: pacing off)
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
@@ -522,7 +522,7 @@ class MatrixRunner:
                     await asyncio.to_thread(dispatcher.close)
             self.last_summary = self._summary(
                 run_id, action_id, action, total, len(done), counts, time.perf_counter() - started,
-                paced.requests, gate.pacer.stats, rate,
+                paced.requests, gate.pacer.stats, self.rate_per_minute,
             )
             if self.last_summary.stopped:
                 logger.warning("%s", self.last_summary)
