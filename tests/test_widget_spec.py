@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from genesys_nb.widgets.matrix_spec import (
     AxisChoice,
@@ -422,3 +424,40 @@ def test_build_matrix_products_axes_fixes_singles_and_reports_every_problem() ->
 def test_a_malformed_required_list_marks_nothing_required(required: Any) -> None:
     specs = field_specs({"type": "object", "properties": {"a": {"type": "string"}}, "required": required})
     assert [(spec.name, spec.kind, spec.required) for spec in specs] == [("a", "text", False)]
+
+
+# ------------------------------------------------------------------ property: what a form shows comes back unchanged
+
+_SCALARS: list[tuple[dict[str, Any], Any]] = [
+    ({"type": "string"}, st.text(min_size=1)),
+    ({"type": "string", "maxLength": 12}, st.text(min_size=1, max_size=12)),
+    ({"type": "integer", "minimum": -5, "maximum": 10**12}, st.integers(-5, 10**12)),
+    ({"type": "number"}, st.one_of(st.integers(-(10**18), 10**18), st.floats(allow_nan=False, allow_infinity=False))),
+    ({"type": "boolean"}, st.booleans()),
+    ({"type": "string", "enum": ["a", "b", "c"]}, st.sampled_from(["a", "b", "c"])),
+    ({"enum": [1, 2, 3]}, st.sampled_from([1, 2, 3])),
+]
+
+
+@st.composite
+def _flat_schema_and_value(draw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    names = draw(st.lists(st.from_regex(r"[a-z][a-zA-Z0-9_]{0,8}", fullmatch=True), min_size=1, max_size=5,
+                          unique=True))
+    chosen = {name: draw(st.sampled_from(_SCALARS)) for name in names}
+    properties = {name: prop for name, (prop, _values) in chosen.items()}
+    present = draw(st.lists(st.sampled_from(names), unique=True))
+    value = {name: draw(chosen[name][1]) for name in present}
+    required = draw(st.lists(st.sampled_from(present), unique=True)) if present else []
+    return {"type": "object", "properties": properties, "required": required}, value
+
+
+@settings(max_examples=200, deadline=None)
+@given(_flat_schema_and_value(), st.booleans())
+def test_any_valid_flat_input_round_trips_through_the_form_values(case: Any, secure: bool) -> None:
+    schema, value = case
+    specs = field_specs(schema, secure=secure)
+    raw = inputs_from_value(specs, value)
+    back = convert_inputs(specs, raw)
+    assert back.problems == {}
+    assert back.value == value
+    assert {key: type(item) for key, item in back.value.items()} == {key: type(item) for key, item in value.items()}
