@@ -97,7 +97,7 @@ class RunSummary:
     audit_path: str
     concurrency: int
     rate_per_minute: float | None  # the pace asked for, per platform minute (None: pacing off)
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))  # UTC
 
     @property
     def unfinished_rows(self) -> int:
@@ -459,7 +459,7 @@ class MatrixRunner:
         current = asyncio.current_task()
         assert current is not None
         self._hard_stop = (asyncio.get_running_loop(), current)
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), datetime.now(timezone.utc)
         counts: Counter[str] = Counter()
         rate = None if self.rate_per_minute is None else self.rate_per_minute * _emulator_time_scale(self._source)
         gate = AsyncPacer(Pacer(rate))
@@ -521,7 +521,7 @@ class MatrixRunner:
                     # Waits for deliveries in flight; what still fails goes to the outbox.
                     await asyncio.to_thread(dispatcher.close)
             self.last_summary = self._summary(
-                run_id, action_id, action, total, len(done), counts, time.perf_counter() - started,
+                run_id, action_id, action, total, len(done), counts, time.perf_counter() - started, started_at,
                 paced.requests, gate.pacer.stats, self.rate_per_minute,
             )
             if self.last_summary.stopped:
@@ -560,7 +560,7 @@ class MatrixRunner:
 
     def _summary(
         self, run_id: str, action_id: str, action: Action | None, total: int, skipped: int, counts: Counter[str],
-        elapsed_s: float, requests: int, stats: PacerStats, rate: float | None,
+        elapsed_s: float, started_at: datetime, requests: int, stats: PacerStats, rate: float | None,
     ) -> RunSummary:
         finished = sum(counts.values())
         errors = {name: count for name, count in counts.items() if name != "ok"}
@@ -570,7 +570,7 @@ class MatrixRunner:
             error_classes=errors, elapsed_s=elapsed_s, rows_per_s=finished / elapsed_s if elapsed_s > 0 else 0.0,
             requests=requests, rate_limited=stats.rate_limited, slowdowns=stats.slowdowns,
             stopped=skipped + finished < total, audit_path=str(self.audit_path), concurrency=self.concurrency,
-            rate_per_minute=rate,
+            rate_per_minute=rate, started_at=started_at,
         )
 
     # ---- the result table -------------------------------------------------------------------
