@@ -12,6 +12,12 @@ One run, start to finish:
    so memory stays flat in the number of rows; the DataFrame is built at the end from the log.
 4. ``resume=True`` with the same ``run_id`` runs only the rows that have no record yet.
 
+The DataFrame has one row per matrix row, in matrix order: ``row_id``, ``params.<field>``, ``ok``,
+``error_class``, ``status_code``, ``latency_ms`` (last attempt), ``total_ms``, ``attempts``,
+``retry_wait_ms``, ``correlation_id``, ``expected_invalid``, ``error_code``, ``error_message``,
+``timestamp``, ``webhook``, then ``output.<field>`` (the output flattened; nested fields dotted).
+``frame.attrs`` holds ``run_id``, ``audit_path`` and the run's ``summary``.
+
 Rows marked ``expected_invalid`` (cases derived from the contract to probe its edges) are sent
 without the local input check, so the result shows what the platform answers to each.
 
@@ -63,13 +69,6 @@ logger = logging.getLogger("genesys_nb")
 DEFAULT_RETRY = RetryPolicy()
 
 MAX_CONCURRENCY = 50  # the platform's concurrent executions (actions.concurrent.executions.max)
-
-# Result columns in this order first; params.* after row_id, output.* last.
-_RESULT_COLUMNS = (
-    "ok", "error_class", "status_code", "latency_ms", "total_ms", "attempts", "retry_wait_ms",
-    "correlation_id", "expected_invalid", "error_code", "error_message", "timestamp", "webhook",
-)
-
 
 class RunStopped(Exception):
     """Raised inside a row that was stopped before its request was sent (never escapes a run)."""
