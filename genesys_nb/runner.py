@@ -61,7 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .models import Action, ExecutionResult
     from .webhook import WebhookDispatcher
 
-__all__ = ["MAX_CONCURRENCY", "MatrixRunner", "RunStopped", "RunSummary"]
+__all__ = ["MAX_CONCURRENCY", "MatrixRunner", "RunStopped", "RunSummary", "result_frame"]
 
 logger = logging.getLogger("genesys_nb")
 
@@ -69,6 +69,7 @@ logger = logging.getLogger("genesys_nb")
 DEFAULT_RETRY = RetryPolicy()
 
 MAX_CONCURRENCY = 50  # the platform's concurrent executions (actions.concurrent.executions.max)
+
 
 class RunStopped(Exception):
     """Raised inside a row that was stopped before its request was sent (never escapes a run)."""
