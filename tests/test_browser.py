@@ -39,7 +39,12 @@ CHROMIUM_ARGS = [
 # Generous: the first JupyterLab start builds its caches, and "Run All" starts the emulator.
 START_TIMEOUT_S = 120
 UI_TIMEOUT_MS = 180_000
+RUN_START_TIMEOUT_MS = 20_000
 RUN_ALL_TIMEOUT_MS = 90_000  # notebook 01 runs in seconds; a run that shows nothing by then was lost
+_ANY_CELL_STARTED = (
+    "() => [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt')]"
+    ".some(prompt => /\\[(\\d+|\\*)\\]/.test(prompt.textContent))"
+)
 LOOKUP_PHONE = "+13175550123"
 
 
@@ -166,6 +171,8 @@ def _run_all_cells(page: Any, until: Any) -> None:
         run_all.wait_for(state="visible")
         run_all.click()
         try:
+            # A run that started marks its cells [*] (or numbers them) at once; a lost one leaves [ ].
+            page.wait_for_function(_ANY_CELL_STARTED, timeout=RUN_START_TIMEOUT_MS)
             until.wait_for(state="visible", timeout=RUN_ALL_TIMEOUT_MS)
             return
         except PlaywrightTimeoutError:
