@@ -477,3 +477,10 @@ def test_run_panel_delivers_signed_webhooks(session: Any, tmp_path: Path) -> Non
     assert all(verify(body, headers, "receiver-secret") for body, headers in received)
     assert "receiver-secret" not in panel.status.value
     assert set(panel.results["webhook"]) <= {"pending", "delivered"}
+
+
+def test_a_broken_contract_still_gives_a_form_and_says_what_is_wrong() -> None:
+    form = ActionForm(_action({"type": "object", "properties": {"a": {"type": "string"}}, "required": [["a"]]}))
+    assert "not a valid" in form.contract_notice.value and "required" in form.contract_notice.value
+    form.fields["a"].value = "x"
+    assert form.value == {"a": "x"} and form.errors == []
