@@ -1,8 +1,9 @@
 """Measure async HTTP stacks on loopback: N POSTs at K in flight, each stack against the same server.
 
 Stacks: httpx.AsyncClient (default httpcore transport), httpx over ``httpx_aiohttp.AiohttpTransport``,
-httpx over genesys_nb's own aiohttp transport (the default), aiohttp alone, and a raw asyncio socket
-client (the ceiling of this machine). Every figure is also given as a ratio to the raw-socket ceiling
+httpx over genesys_nb's own aiohttp transport (the default), the same used leanly (absolute URL,
+``send()``, no cookie store: what httpx's per-call bookkeeping costs), aiohttp alone, and a raw
+asyncio socket client (the ceiling of this machine). Every figure is also given as a ratio to the raw-socket ceiling
 measured in the same run, because machines are noisy.
 
 The server is a minimal keep-alive HTTP/1.1 responder in a separate process (so it gets its own
@@ -120,6 +121,35 @@ async def bench_httpx(target: Target, requests: int, in_flight: int,
         return await _drive(requests, in_flight, one)
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie store that keeps nothing: the Platform API authenticates by token, never by cookie."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+async def bench_httpx_lean(target: Target, requests: int, in_flight: int) -> float:
+    """httpx's API used leanly: a request built with an absolute URL and sent with ``send()``, no cookie
+    store. Shows what httpx itself costs per call (URL merging, cookie bookkeeping) over the transport."""
+    url, path, headers = target
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    from genesys_nb.transport import default_async_transport
+
+    async with httpx.AsyncClient(transport=default_async_transport(), limits=limits, timeout=30.0) as client:
+        client._cookies = _NoCookies()  # measurement only: httpx has no public switch for this
+        full_url = httpx.URL(url + path)
+        body = json.dumps(REQUEST_BODY).encode()
+        request_headers = {**headers, "content-type": "application/json"}
+
+        async def one() -> None:
+            response = await client.send(httpx.Request("POST", full_url, content=body, headers=request_headers))
+            response.raise_for_status()
+            response.json()
+
+        await one()
+        return await _drive(requests, in_flight, one)
+
+
 async def bench_aiohttp(target: Target, requests: int, in_flight: int) -> float:
     import aiohttp
 
@@ -182,6 +212,7 @@ def _stacks(target: Target, requests: int, in_flight: int) -> dict[str, Callable
         "httpx_genesys_nb_default_transport": lambda: bench_httpx(
             target, requests, in_flight, default_async_transport()
         ),
+        "httpx_genesys_nb_transport_lean_send": lambda: bench_httpx_lean(target, requests, in_flight),
     }
 
 
