@@ -109,7 +109,18 @@ def _isolated_env(home: Path) -> dict[str, str]:
 
 
 @pytest.fixture()
-def lab(tmp_path: Path) -> Iterator[Lab]:
+def chromium() -> Path:
+    """Debian's Chromium and Playwright's Python package, checked before anything starts."""
+    path = _chromium()
+    try:
+        import playwright.sync_api  # noqa: F401 - only checking it is installed
+    except ImportError:
+        _unavailable("Playwright's Python package is not installed")
+    return path
+
+
+@pytest.fixture()
+def lab(tmp_path: Path, chromium: Path) -> Iterator[Lab]:
     if not NOTEBOOK.exists():
         pytest.fail(f"{NOTEBOOK} is missing")
     root = tmp_path / "root"
@@ -181,12 +192,8 @@ def _run_all_cells(page: Any, until: Any) -> None:
     pytest.fail("Run All Cells did not render the explorer after three tries (screenshots in test-artifacts/)")
 
 
-def test_notebook_01_form_executes_in_a_real_browser(lab: Lab) -> None:
-    chromium = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright's Python package is not installed")
+def test_notebook_01_form_executes_in_a_real_browser(chromium: Path, lab: Lab) -> None:
+    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
