@@ -210,17 +210,11 @@ class Pacer:
         self._header_seq = seq
         sent_since = self._sent - seq - 1  # may have been counted already: a conservative estimate
         remaining = allowed - count - sent_since
-        reset_s = min(max(0.0, float(reset_s)), self.max_pause_s, self._window_cap_s(allowed))
+        reset_s = min(max(0.0, float(reset_s)), self.max_pause_s)
         self._window_remaining = remaining
         self._window_ends_at = now + reset_s
         if remaining <= 0:
             self._window_waits += 1
-
-    def _window_cap_s(self, allowed: int) -> float:
-        """Longest plausible window: `allowed` sends at the configured pace (guards unit mix-ups)."""
-        if self.rate_per_minute is None or allowed <= 0:
-            return self.max_pause_s
-        return max(allowed * 60.0 / self.rate_per_minute, self.base_interval_s or 0.0)
 
     # ---- reporting -----------------------------------------------------------------------------
     @property

@@ -204,13 +204,13 @@ def test_window_guard_needs_all_three_headers(headers: Headers) -> None:
     assert pacer.delay_s(0.5) == 0.0
 
 
-def test_window_wait_is_capped_by_the_configured_pace() -> None:
-    # 300 allowed at 18000/min is a 1 s window: a reset of 45 (seconds of a compressed clock, say)
-    # cannot mean a 45 s wait.
+@pytest.mark.parametrize(("reset_s", "expected_wait"), [(2.0, 2.0), (45.0, 45.0), (600.0, 60.0)])
+def test_window_wait_follows_the_reset_header_up_to_the_pause_cap(reset_s: float, expected_wait: float) -> None:
+    # Trusted even when the pace asked for is far above what the org allows: that is when it matters.
     pacer = exact(18000)
     seq = pacer.on_send(0.0)
-    pacer.on_response(0.0, seq=seq, status_code=200, rate_limit=Headers(count=300, allowed=300, reset_s=45.0))
-    assert pacer.delay_s(0.0) == pytest.approx(1.0)
+    pacer.on_response(0.0, seq=seq, status_code=200, rate_limit=Headers(count=300, allowed=300, reset_s=reset_s))
+    assert pacer.delay_s(0.0) == pytest.approx(expected_wait)
 
 
 # ---- argument checks ------------------------------------------------------------------------------

@@ -131,6 +131,16 @@ def test_pacing_holds_the_rate_with_no_429_on_a_compressed_minute(emulator_serve
     assert max_per_window(times, 2.0) <= 120
 
 
+def test_a_pace_set_above_the_limit_is_held_back_by_the_rate_limit_headers(emulator_server: Any, settings: Any,
+                                                                          tmp_path: Path) -> None:
+    # Asked for 5x what the org allows: the inin-ratelimit-* headers say when a window is used up.
+    emulator_server.emulator.set_limits(rate_per_minute=120, time_scale=30)
+    runner = fast_runner(settings, tmp_path, concurrency=8, rate_per_minute=5 * 120 * 30)
+    frame = runner.run(ECHO, echo_matrix(200))
+    assert frame["ok"].all()
+    assert Counter(entry.status for entry in emulator_server.emulator.request_log)[429] == 0
+
+
 def test_without_pacing_the_same_run_is_rate_limited(emulator_server: Any, settings: Any, tmp_path: Path) -> None:
     # The control for the test above: it would fail if the emulator did not enforce its limit.
     emulator_server.emulator.set_limits(rate_per_minute=120, time_scale=30)
