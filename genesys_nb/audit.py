@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import orjson
 
+from genesys_nb import jsonsafe
 from genesys_nb.audit_read import PathLike, audit_files, iter_lines, read_audit, terminal_row_ids, to_parquet
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -268,7 +269,7 @@ class AuditLog:
         """Redact, scrub and append one record as one line; returns what was written."""
         final = apply_redaction(dict(record), self.redact)
         final = scrub_secrets(final)
-        line = orjson.dumps(final, default=str, option=_ORJSON_OPTS) + b"\n"
+        line = jsonsafe.dumps(final, option=_ORJSON_OPTS) + b"\n"
         self._write_bytes(line)
         self.records_written += 1
         return final

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Union
 
 import orjson
 
+from genesys_nb import jsonsafe
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -507,7 +509,7 @@ def to_parquet(frame: pd.DataFrame, path: PathLike) -> Path:
     out = frame.copy()
     for name in ("params", "output", "output_keys"):
         if name in out.columns:
-            out[name] = [None if v is None else orjson.dumps(v, default=str, option=_ORJSON_OPTS).decode()
+            out[name] = [None if v is None else jsonsafe.dumps(v, option=_ORJSON_OPTS).decode()
                          for v in out[name]]
     for name in out.columns:
         if out[name].dtype == object and name not in ("params", "output", "output_keys"):

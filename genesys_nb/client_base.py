@@ -32,6 +32,7 @@ from genesys_nb.errors import (
     error_for_class,
     format_error_message,
 )
+from genesys_nb.logs import install_log_redaction
 from genesys_nb.models import (
     Action,
     ErrorBody,
@@ -40,6 +41,8 @@ from genesys_nb.models import (
     TestExecutionResult,
 )
 from genesys_nb.retry import parse_retry_after
+
+install_log_redaction()  # httpx logs request URLs at INFO
 
 __all__ = [
     "ACTIONS_PATH",
@@ -102,6 +105,10 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _reject_non_json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _encode_inputs(inputs: Any) -> bytes:
@@ -298,7 +305,8 @@ class _ClientBase:
     @staticmethod
     def _json(response: httpx.Response) -> tuple[bool, Any]:
         try:
-            return True, json.loads(response.content)
+            # NaN/Infinity are not JSON; Python's parser would accept them silently
+            return True, json.loads(response.content, parse_constant=_reject_non_json_constant)
         except ValueError:  # JSONDecodeError and UnicodeDecodeError, e.g. a truncated body
             return False, None
 

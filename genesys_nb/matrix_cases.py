@@ -70,8 +70,39 @@ def _del_path(target: dict[str, Any], dotted: str) -> None:
         node.pop(parts[-1], None)
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _out_of_range_int(value: Any, path: str) -> str | None:
+    """The dotted path of the first integer a 64-bit platform field cannot hold, if any."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return path if not _INT64_MIN <= value <= _INT64_MAX else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _out_of_range_int(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _out_of_range_int(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
 def _canonical(params: Mapping[str, Any]) -> bytes:
-    return orjson.dumps(params, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    try:
+        return orjson.dumps(params, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    except orjson.JSONEncodeError as err:
+        field = _out_of_range_int(params, "")
+        if field:
+            raise MatrixError(
+                f"field {field!r}: the integer does not fit in 64 bits, which is the largest the platform "
+                "accepts; use a smaller value (or a string if the field is a string)."
+            ) from err
+        raise MatrixError(f"a row cannot be written as JSON ({err}); row values must be JSON values.") from err
 
 
 def _types(prop: Mapping[str, Any]) -> list[str]:

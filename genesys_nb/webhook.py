@@ -37,7 +37,11 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import orjson
 
+from genesys_nb import jsonsafe
 from genesys_nb.audit import REDACTED, mask_values, scrub_mapping, secret_strings
+from genesys_nb.logs import install_log_redaction
+
+install_log_redaction()  # httpx logs webhook URLs at INFO
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
@@ -193,7 +197,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _append_outbox(path: Path, entries: list[dict[str, Any]]) -> None:
-    data = b"".join(orjson.dumps(entry) + b"\n" for entry in entries)
+    data = b"".join(jsonsafe.dumps(entry) + b"\n" for entry in entries)
     with _locked(path):
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
@@ -338,7 +342,7 @@ class WebhookDispatcher:
     def submit_payload(self, payload: Mapping[str, Any], *, run_id: str | None = None,
                        row_id: str | None = None) -> WebhookTicket:
         """Queue any JSON payload; never blocks, never raises for delivery problems."""
-        body = orjson.dumps(payload, default=str)
+        body = jsonsafe.dumps(payload)
         ticket = WebhookTicket(uuid.uuid4().hex, body, run_id=run_id, row_id=row_id)
         with self._lock:
             self.counts["pending"] += 1
@@ -633,7 +637,7 @@ def replay(outbox_path: str | os.PathLike[str], url: str | None = None, secret: 
             report.errors.append(f"{event_id}: {outcome.error}")
             entry.update(attempts=int(entry.get("attempts") or 0) + outcome.attempts,
                          last_status=outcome.status_code, last_error=outcome.error)
-            keep.append(orjson.dumps(entry))
+            keep.append(jsonsafe.dumps(entry))
     with _locked(path):
         current = path.read_bytes()
         appended = current[consumed:] if current[:consumed] == data else b""

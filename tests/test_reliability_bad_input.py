@@ -181,8 +181,6 @@ def test_bad_axes_are_refused_with_a_message(values: Any) -> None:
         assert "field" in str(err) or str(err).strip()
 
 
-@pytest.mark.xfail(strict=True, reason="matrix_cases._canonical hashes params with orjson, which raises a bare "
-                   "TypeError 'Integer exceeds 64-bit range' instead of a MatrixError naming the field")
 def test_an_integer_beyond_64_bits_gets_a_matrix_error_naming_the_field() -> None:
     with pytest.raises(ValueError, match="amount"):
         list(ParameterMatrix.product(amount=[2**64]))
@@ -228,8 +226,6 @@ def test_any_schema_maps_to_field_specs_a_form_can_show(schema: Any, secure: boo
             assert (getattr(spec, "reason", "") or "").strip(), "a raw-JSON fallback says why"
 
 
-@pytest.mark.xfail(strict=True, reason="widgets/spec.py builds a set from 'required' without checking its items: "
-                   "a non-string entry (a list) raises TypeError 'unhashable type' instead of a raw-JSON fallback")
 def test_a_required_list_holding_non_strings_still_gives_a_form() -> None:
     specs = field_specs({"type": "object", "properties": {"a": {"type": "string"}}, "required": [["a"]]})
     assert specs
@@ -337,8 +333,6 @@ def test_broken_success_bodies_are_classified(emulator_server: Any, kind: str) -
             assert "json" in result.error_message.lower()
 
 
-@pytest.mark.xfail(strict=True, reason="client_base._json uses json.loads, which accepts NaN/Infinity (not JSON): "
-                   "a 200 with NaN is reported ok instead of 'contract'")
 def test_nan_and_infinity_in_a_success_body_are_a_contract_error(emulator_server: Any) -> None:
     for result in _execute_both(emulator_server, "nan", 200):
         assert result.error_class == "contract", (result.ok, result.output)
@@ -356,9 +350,6 @@ def test_broken_error_bodies_keep_the_status_class_and_say_what_came(emulator_se
             assert "text/html" in result.error_message
 
 
-@pytest.mark.xfail(strict=True, reason="AuditLog.write_record serialises with orjson, which raises TypeError on a "
-                   "lone surrogate in the output ('str is not valid UTF-8'); the runner's worker dies and the run "
-                   "aborts with rows unrecorded")
 def test_a_run_over_odd_unicode_answers_records_every_row(emulator_server: Any, tmp_path: Path) -> None:
     emulator_server.emulator.set_faults(ECHO, {"rules": [{"type": "body", "kind": "odd_unicode", "status": 200}]})
     runner = MatrixRunner(emulator_server.settings(), concurrency=2, rate_per_minute=None, progress=False,

@@ -255,8 +255,6 @@ def test_reprs_and_exceptions_leak_no_secret_or_token(org: EmulatorServer, org_e
     assert scan(shown, needles) == []
 
 
-@pytest.mark.xfail(strict=True, reason="with logging at INFO (genesys-nb -v), httpx's own 'HTTP Request: POST <url>' "
-                   "line prints the webhook URL with its query, so a receiver token given in the URL reaches the log")
 def test_a_token_in_the_webhook_url_stays_out_of_the_logs(org: EmulatorServer, org_env: Path,
                                                           capsys: pytest.CaptureFixture[str],
                                                           caplog: pytest.LogCaptureFixture) -> None:

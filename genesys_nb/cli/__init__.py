@@ -5,7 +5,7 @@ import argparse
 import importlib
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 # Each module exposes register(subparsers); order is the order shown in --help.
 _COMMAND_MODULES = (
