@@ -67,6 +67,7 @@ class DataActionsClient(_ClientBase):
     ) -> None:
         super().__init__(settings, timeout_s=timeout_s, user_agent=user_agent, auth=auth)
         self._http = httpx.Client(transport=transport, **self._http_options())
+        self._prepare(self._http)
 
     def __enter__(self) -> DataActionsClient:  # noqa: PYI034 - typing.Self needs Python 3.11
         return self
@@ -80,7 +81,7 @@ class DataActionsClient(_ClientBase):
         self._http.close()
 
     def _send(self, request: _Request) -> httpx.Response:
-        return self._http.request(request.method, request.url, **request.kwargs())
+        return self._http.send(self._httpx_request(request))
 
     def _call(self, request: _Request, *, operation: str, action_id: str | None = None) -> httpx.Response:
         """_send for the calls that raise: a transport failure becomes a NetworkError/ExecutionTimeoutError."""
@@ -158,6 +159,7 @@ class AsyncDataActionsClient(_ClientBase):
     ) -> None:
         super().__init__(settings, timeout_s=timeout_s, user_agent=user_agent, auth=auth)
         self._http = httpx.AsyncClient(transport=transport, **self._http_options())
+        self._prepare(self._http)
 
     async def __aenter__(self) -> AsyncDataActionsClient:  # noqa: PYI034 - typing.Self needs Python 3.11
         return self
@@ -171,7 +173,7 @@ class AsyncDataActionsClient(_ClientBase):
         await self._http.aclose()
 
     async def _send(self, request: _Request) -> httpx.Response:
-        return await self._http.request(request.method, request.url, **request.kwargs())
+        return await self._http.send(self._httpx_request(request))
 
     async def _call(self, request: _Request, *, operation: str, action_id: str | None = None) -> httpx.Response:
         """_send for the calls that raise: a transport failure becomes a NetworkError/ExecutionTimeoutError."""

@@ -156,17 +156,26 @@ class _Request:
     timeout: httpx.Timeout | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
-    def kwargs(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"params": self.params}
-        headers = dict(self.headers)
+    def build(self, api_url: str, default_headers: Mapping[str, str], default_timeout: httpx.Timeout) -> httpx.Request:
+        """The httpx.Request, built directly: an absolute URL and complete headers, so sending it skips
+        the client's per-call URL and header merging (measurable at thousands of calls a second)."""
+        url = httpx.URL(self.url if "://" in self.url else api_url + self.url)
+        if self.params:
+            url = url.copy_merge_params(self.params)
+        headers = {**default_headers, **self.headers}
         if self.content is not None:
-            out["content"] = self.content
             headers["Content-Type"] = "application/json"
-        if headers:
-            out["headers"] = headers
-        if self.timeout is not None:
-            out["timeout"] = self.timeout
-        return out
+        timeout = self.timeout if self.timeout is not None else default_timeout
+        return httpx.Request(self.method, url, content=self.content, headers=headers,
+                             extensions={"timeout": timeout.as_dict()})
+
+
+class _NoCookies(httpx.Cookies):
+    """A cookie store that keeps nothing: the Platform API authenticates by bearer token, never by cookie,
+    and extracting cookies from every response costs a noticeable share of a fast call."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
 
 
 @dataclass
@@ -218,9 +227,20 @@ class _ClientBase:
             "base_url": self.settings.api_url,
             "auth": self.auth,
             "timeout": self._timeout_s,
-            "headers": {"User-Agent": self.user_agent, "Accept": "application/json"},
+            "headers": self._default_headers(),
             "follow_redirects": False,
         }
+
+    def _default_headers(self) -> dict[str, str]:
+        return {"User-Agent": self.user_agent, "Accept": "application/json"}
+
+    def _prepare(self, http: httpx.Client | httpx.AsyncClient) -> None:
+        """Per-client set-up shared by both send loops: drop the cookie store, precompute defaults."""
+        http._cookies = _NoCookies()  # no public switch in httpx; tested in test_client
+        self._request_defaults = (self.settings.api_url, self._default_headers(), httpx.Timeout(self._timeout_s))
+
+    def _httpx_request(self, request: _Request) -> httpx.Request:
+        return request.build(*self._request_defaults)
 
     # -- requests ------------------------------------------------------------------------------
 

@@ -853,3 +853,19 @@ def test_execute_sends_a_correlation_id_and_keeps_it_when_no_response_came() -> 
     assert answered.ok and answered.correlation_id == seen[1]
     assert echoed.correlation_id == "platform-id"
     assert len(set(seen)) == 3
+
+
+def test_cookies_set_by_the_server_are_never_sent_back() -> None:
+    cookie_headers: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "t-1", "expires_in": 3600})
+        cookie_headers.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={}, headers={"Set-Cookie": "session=abc; Path=/"})
+
+    settings = Settings("id", "s3cret", api_base_url="https://api.example.test")
+    with DataActionsClient(settings, transport=httpx.MockTransport(handler)) as client:
+        client.execute("custom_-_abc", {})
+        client.execute("custom_-_abc", {})
+    assert cookie_headers == [None, None]
