@@ -158,6 +158,11 @@ class AsyncDataActionsClient(_ClientBase):
         auth: ClientCredentialsAuth | None = None,
     ) -> None:
         super().__init__(settings, timeout_s=timeout_s, user_agent=user_agent, auth=auth)
+        if transport is None:
+            # httpx's own async transport stops scaling past ~8 in flight; see genesys_nb.transport
+            from genesys_nb.transport import default_async_transport
+
+            transport = default_async_transport()
         self._http = httpx.AsyncClient(transport=transport, **self._http_options())
         self._prepare(self._http)
 

@@ -869,3 +869,13 @@ def test_cookies_set_by_the_server_are_never_sent_back() -> None:
         client.execute("custom_-_abc", {})
         client.execute("custom_-_abc", {})
     assert cookie_headers == [None, None]
+
+
+def test_async_client_defaults_to_the_scaling_transport() -> None:
+    from genesys_nb.transport import AiohttpTransport
+
+    client = AsyncDataActionsClient(Settings("id", "s3cret", api_base_url="https://api.example.test"))
+    try:
+        assert isinstance(client._http._transport, AiohttpTransport)
+    finally:
+        asyncio.run(client.aclose())
