@@ -83,6 +83,20 @@ def _clean_url(url: str, name: str) -> str:
     return text
 
 
+def _find_env_file(path: Path) -> Path | None:
+    """`path` if it is a file; for a bare name such as ``.env``, the nearest one in the current folder or a
+    parent (a notebook kernel runs in ``notebooks/`` while the project's .env sits one level up)."""
+    if path.is_file():
+        return path
+    if path.is_absolute() or len(path.parts) != 1:
+        return None
+    for folder in Path.cwd().parents:
+        candidate = folder / path
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Credentials and hosts for one Genesys Cloud org (or the emulator, via explicit base URLs).
@@ -160,8 +174,8 @@ class Settings:
         """Merge the .env file (lower priority) with the process environment; os.environ is left untouched."""
         merged: dict[str, str] = {}
         if env_file is not None:
-            path = Path(env_file)
-            if path.is_file():
+            path = _find_env_file(Path(env_file))
+            if path is not None:
                 for key, value in dotenv_values(path).items():
                     if value is not None:
                         merged[key] = value

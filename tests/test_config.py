@@ -238,3 +238,14 @@ def test_docstring_examples_run() -> None:
 
     outcome = doctest.testmod(genesys_nb.config)
     assert outcome.attempted > 0 and outcome.failed == 0
+
+
+def test_bare_env_file_name_is_found_in_a_parent_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("GENESYS_CLIENT_ID=parent-id\nGENESYS_CLIENT_SECRET=parent-secret\n")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    monkeypatch.chdir(notebooks)  # where a JupyterLab kernel runs
+    settings = Settings.from_env(".env", environ={})
+    assert settings.client_id == "parent-id"
+    # an explicit path is taken as given, never searched for
+    assert not Settings.has_credentials_in_env(notebooks / ".env", environ={})
