@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # `python bench/x.py` from a checkout without an editable install
-    sys.path.insert(0, str(REPO_ROOT))
+if str(REPO_ROOT) not in sys.path:  # `python bench/x.py` from a checkout without an install (PYTHONPATH wins)
+    sys.path.append(str(REPO_ROOT))
 
 PACKAGES = ("genesys_nb", "httpx", "aiohttp", "httpx-aiohttp", "uvicorn", "h11", "jsonschema", "orjson",
             "pandas", "pyarrow")
