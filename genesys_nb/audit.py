@@ -24,6 +24,7 @@ import orjson
 
 from genesys_nb import jsonsafe
 from genesys_nb.audit_read import PathLike, audit_files, iter_lines, read_audit, terminal_row_ids, to_parquet
+from genesys_nb.paths import flatten_dotted
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -68,16 +69,7 @@ def _isoformat_z(value: Any) -> str | None:
 
 def flatten_output(output: Any, prefix: str = "") -> Any:
     """Flatten nested objects into dotted keys (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``); lists stay."""
-    if not isinstance(output, Mapping):
-        return output
-    flat: dict[str, Any] = {}
-    for key, value in output.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten_output(value, prefix=f"{name}."))
-        else:
-            flat[name] = value
-    return flat
+    return flatten_dotted(output, prefix) if isinstance(output, Mapping) else output
 
 
 def scrub_mapping(value: Any) -> Any:

@@ -40,6 +40,7 @@ from genesys_nb.matrix_cases import (
     _walk_fields,
     example_for_pattern,
 )
+from genesys_nb.paths import flatten_dotted
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -98,14 +99,6 @@ def expand_dotted(flat: Mapping[str, Any]) -> dict[str, Any]:
     return nested
 
 
-def _flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, Mapping) and value:
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _overlaps(path: str, paths: Iterable[str]) -> bool:
@@ -230,7 +223,7 @@ class ParameterMatrix:
                 self._rows.append(row)
             elif isinstance(row, Mapping):
                 params = expand_dotted(row)
-                self._rows.append(_Row(params, own=frozenset(_flatten(params))))
+                self._rows.append(_Row(params, own=frozenset(flatten_dotted(params))))
             else:
                 raise MatrixError(f"row {index + 1} is a {type(row).__name__}; each row must be a dict of inputs")
         self._fixed: dict[str, Any] = dict(fixed or {})
@@ -340,7 +333,7 @@ class ParameterMatrix:
         derived case is about), so ``"queueId missing"`` stays missing.
         """
         merged = dict(self._fixed)
-        for key, value in _flatten(expand_dotted({**(values or {}), **more})).items():
+        for key, value in flatten_dotted(expand_dotted({**(values or {}), **more})).items():
             merged[key] = value
         return ParameterMatrix(self._rows, fixed=merged, schema=self._schema, label=self._label)
 
@@ -350,7 +343,7 @@ class ParameterMatrix:
         schema, label = _input_schema(action)
         rows = []
         for index, row in enumerate(self._rows, start=1):
-            flat = _flatten(row.params)
+            flat = flatten_dotted(row.params)
             for path, value in flat.items():
                 prop = _prop_at(schema, path)
                 if isinstance(value, str):
@@ -367,7 +360,7 @@ class ParameterMatrix:
     def __add__(self, other: ParameterMatrix) -> ParameterMatrix:
         if not isinstance(other, ParameterMatrix):
             return NotImplemented
-        rows = [_Row(r.params, r.expected_invalid, r.case, frozenset(_flatten(r.params)))
+        rows = [_Row(r.params, r.expected_invalid, r.case, frozenset(flatten_dotted(r.params)))
                 for r in (*self, *other)]
         schema = self._schema if self._schema == other._schema else None
         return ParameterMatrix(rows, schema=schema, label=self._label)
@@ -413,7 +406,7 @@ class ParameterMatrix:
         """Every dotted field name used by some row, in first-seen order."""
         names: dict[str, None] = {}
         for row in self._build():
-            names.update(dict.fromkeys(_flatten(row.params)))
+            names.update(dict.fromkeys(flatten_dotted(row.params)))
         return list(names)
 
     @property
@@ -427,7 +420,7 @@ class ParameterMatrix:
         fields = self.fields
         records = []
         for row in self._build():
-            flat = _flatten(row.params)
+            flat = flatten_dotted(row.params)
             record: dict[str, Any] = {"row_id": row.row_id, "case": row.case,
                                       "expected_invalid": row.expected_invalid}
             for name in fields:

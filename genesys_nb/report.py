@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from genesys_nb import report_stats as stats
-from genesys_nb.report_load import SkippedLine, expand_sources, normalize, read_core
+from genesys_nb.audit_read import audit_files
+from genesys_nb.report_load import SkippedLine, normalize, read_core
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -192,7 +193,7 @@ class LatencyReport:
         if isinstance(source, pd.DataFrame):
             frame = _filtered(normalize(source), run_id, since)
             return cls(frame, percentile_method=percentile_method)
-        files = expand_sources(source)
+        files = audit_files(source)
         skipped: list[SkippedLine] = []
         frame = _filtered(normalize(read_core(files, skipped)), run_id, since)
 

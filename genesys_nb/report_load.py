@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,6 @@ CORE_SCHEMA = pa.schema(
 )
 CORE_COLUMNS: tuple[str, ...] = tuple(CORE_SCHEMA.names)
 CATEGORY_COLUMNS = ("run_id", "action_id", "action_name", "error_class", "error_code", "webhook")
-AUDIT_SUFFIXES = (".ndjson", ".jsonl", ".parquet")
 _BLOCK_BYTES = 16 << 20
 
 
@@ -67,21 +65,6 @@ class SkippedLine:
     line: int
     torn_last_line: bool
     error: str
-
-
-def expand_sources(source: PathLike | Iterable[PathLike]) -> list[Path]:
-    """A file, a folder (its ``*.ndjson``/``*.jsonl``/``*.parquet``) or a list of either."""
-    items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-    files: list[Path] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix in AUDIT_SUFFIXES))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise FileNotFoundError(f"audit log not found: {path} (give an audit file, a folder or a list)")
-    return files
 
 
 def _cut_torn_tail(buffer: pa.Buffer, path: Path, skipped: list[SkippedLine]) -> pa.Buffer:

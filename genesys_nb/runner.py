@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .pacing import AsyncPacer, Pacer, PacerStats
+from .paths import flatten_dotted
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -595,15 +596,9 @@ _SCALARS = (  # (frame column, record key)
 )
 
 
-def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if isinstance(item, Mapping) and item:
-                out.update(_flat(item, f"{prefix}{key}."))
-            else:
-                out[f"{prefix}{key}"] = item
-    return out
+def _flat(value: Any) -> dict[str, Any]:
+    """Dotted columns of params/output; a redacted or missing value gives no columns."""
+    return flatten_dotted(value) if isinstance(value, Mapping) else {}
 
 
 def _chunk_frame(records: list[dict[str, Any]], positions: list[int], redacted_fields: list[str] | None
