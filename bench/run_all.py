@@ -41,9 +41,9 @@ BENCHES: tuple[Bench, ...] = (
     Bench("p3", "bench_littles_law.py", "P3 Little's law (50 ms, 50 in flight)"),
     Bench("p4", "bench_pacing.py", "P4 pacing vs the emulator's rate limit"),
     Bench("p5", "bench_validation.py", "P5 cached validator vs jsonschema.validate"),
-    Bench("p6", "bench_report.py", "P6 audit analytics, 1M records", (), ("--rows", "100000")),
-    Bench("audit_load", "bench_audit_load.py", "audit loading, 1M records", (), ("--rows", "100000")),
-    Bench("p7", "bench_runner_memory.py", "P7 runner peak RSS, 100k rows"),
+    Bench("p6", "bench_report.py", "P6 audit analytics (LatencyReport vs pandas)", (), ("--rows", "100000")),
+    Bench("audit_load", "bench_audit_load.py", "audit loading (read_audit vs pandas)", (), ("--rows", "100000")),
+    Bench("p7", "bench_runner_memory.py", "P7 runner peak RSS (two sizes)"),
 )
 
 
