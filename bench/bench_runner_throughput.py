@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,13 @@ from bench_async_stacks import _stacks, bench_raw
 
 TARGET = 0.70
 IN_FLIGHT = 32
+
+
+def _run_stack(run: Callable[[], Awaitable[float]]) -> float:
+    async def measured() -> float:
+        return await run()
+
+    return asyncio.run(measured())
 
 
 def run_runner(settings: Any, action_id: str, rows: int, audit_path: Path) -> dict[str, float]:
@@ -75,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_stacks:
                 for name, run in _stacks(target, args.rows, IN_FLIGHT).items():
                     if name != "raw_asyncio_sockets":
-                        stack_rounds.setdefault(name, []).append(asyncio.run(run()))
+                        stack_rounds.setdefault(name, []).append(_run_stack(run))
             emulator.reset()
 
     raw = statistics.median(raw_rounds)

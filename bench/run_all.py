@@ -61,11 +61,12 @@ def first_json_document(text: str) -> dict[str, Any]:
 def headline(key: str, document: dict[str, Any]) -> tuple[Any, Any, Any, str]:
     """(figure, ratio, target, verdict) for the summary table."""
     if key == "p6":
-        candidate = next((r for r in document.get("results", []) if r.get("contender") == "LatencyReport"), {})
+        candidate: dict[str, Any] = next(
+            (r for r in document.get("results", []) if r.get("contender") == "LatencyReport"), {})
         return (f"{candidate.get('seconds')} s, {candidate.get('peak_rss_mb')} MB peak",
                 candidate.get("speedup_vs_baseline"), ">= 5x", "met" if document.get("met") else "MISSED")
     if key == "audit_load":
-        best = next((r for r in document.get("results", []) if r.get("loader") == "read_audit"), {})
+        best: dict[str, Any] = next((r for r in document.get("results", []) if r.get("loader") == "read_audit"), {})
         return f"read_audit {best.get('seconds')} s", best.get("speedup_vs_read_json"), "-", "info"
     if key == "stacks":
         ratios = document.get("ratio_to_raw", {})

@@ -84,8 +84,9 @@ def same_type_values(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Values of the property's own type and length, so pattern, enum and bound checks are hit alone."""
     kind = prop.get("type")
     if kind == "string":
-        low = prop.get("minLength", 0) if isinstance(prop.get("minLength"), int) else 0
-        high = prop.get("maxLength") if isinstance(prop.get("maxLength"), int) else low + 40
+        min_length, max_length = prop.get("minLength"), prop.get("maxLength")
+        low = min_length if isinstance(min_length, int) else 0
+        high = max_length if isinstance(max_length, int) else low + 40
         return st.text(alphabet="abcdefABCDEF0123456789-xyz", min_size=low, max_size=max(low, high))
     if kind == "integer":
         return st.integers(-(2**40), 2**40)
@@ -304,7 +305,7 @@ def test_other_calls_return_or_raise_a_classified_error(status: int, body: bytes
 
 
 # ---- the emulator serving broken bodies over loopback --------------------------------------------
-EXPECTED_200 = {
+EXPECTED_200: dict[str, set[str | None]] = {
     "malformed_json": {"contract"}, "truncated_json": {"contract"}, "non_json": {"contract"}, "html": {"contract"},
     "empty": {"contract"}, "wrong_content_type": {None, "contract"}, "huge": {None}, "nan": {"contract"},
     "odd_unicode": {None, "contract"}, "incomplete": {"network"},

@@ -76,7 +76,8 @@ def run_and_kill(emulator_server: Any, tmp_path: Path) -> Path:
         waiter = threading.Event()
         for _ in range(6000):  # poll up to about a minute; the run itself would take ~10 s
             if child.poll() is not None:
-                raise AssertionError(f"the child runner ended by itself: {child.stderr.read().decode()[-2000:]}")
+                errors = child.stderr.read().decode() if child.stderr else ""
+                raise AssertionError(f"the child runner ended by itself: {errors[-2000:]}")
             if audit.exists() and audit.read_bytes().count(b"\n") >= KILL_AFTER_RECORDS:
                 break
             waiter.wait(0.01)
