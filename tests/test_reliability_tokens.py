@@ -54,14 +54,20 @@ def test_token_expiring_with_50_in_flight_costs_exactly_one_token_request(org: E
     # request in flight, and the one refresh is slow enough for every worker to need it meanwhile.
     emulator.set_faults(ECHO, {"rules": [{"type": "latency", "fixed_ms": 100}]})
     emulator.set_faults(None, {"rules": [{"type": "latency", "fixed_ms": 300, "operations": ["token"]}]})
-    rows = 600
+    rows = 1200
     matrix = ParameterMatrix.product(sequence=list(range(rows))).with_fixed(message="token")
     expired_at: list[int] = []
     in_flight_at_expiry: list[int] = []
 
     def expire_mid_run() -> None:
-        while sum(1 for e in emulator.request_log if e.operation == "execute") < 2 * IN_FLIGHT:
-            threading.Event().wait(0.005)
+        # Expire once the run is in its stride: past the first waves, with most workers in flight
+        # (on a loaded machine the ramp-up can take a while, so wait for both, within a bound).
+        deadline = threading.Event()
+        for _ in range(4000):
+            executes = sum(1 for e in emulator.request_log if e.operation == "execute")
+            if executes >= 2 * IN_FLIGHT and emulator.in_flight >= IN_FLIGHT - 5:
+                break
+            deadline.wait(0.005)
         in_flight_at_expiry.append(emulator.in_flight)
         emulator.expire_tokens()
         expired_at.append(emulator.requests_since(0)[-1].seq)
