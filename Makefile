@@ -20,6 +20,7 @@ bench: $(VENV)/.stamp-test
 
 lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check genesys_nb tests bench
+	$(BIN)/mypy genesys_nb
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
