@@ -201,6 +201,44 @@ def _axis_values(name: str, values: Any) -> list[Any]:
     return listed
 
 
+class _AxesRows:
+    """The rows of ``product()`` / ``zip()`` axes, made on demand: nothing is kept per row.
+
+    ``distinct``: no two rows can have the same inputs (every axis value is a plain value, the
+    axes address separate fields, and the values of an axis that tells rows apart are distinct),
+    so row ids need no occurrence count. ``uniform``: every row has the same fields.
+    """
+
+    def __init__(self, names: list[str], values: list[list[Any]], kind: str) -> None:
+        self.names = names
+        self.values = values
+        self.kind = kind
+        self._size = math.prod(len(v) for v in values) if kind == "product" else len(values[0]) if values else 0
+        plain = all(not isinstance(v, Mapping) and v is not _MISSING for axis in values for v in axis)
+        separate = not any(_overlaps(name, names[:i]) for i, name in enumerate(names))
+        self.uniform = plain and separate
+        distinct_axes = [_distinct(axis) for axis in values]
+        self.distinct = self.uniform and (all(distinct_axes) if kind == "product" else any(distinct_axes))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[_Row]:
+        combos = itertools.product(*self.values) if self.kind == "product" else zip(*self.values)
+        names = self.names
+        for combo in combos:
+            params = expand_dotted(dict(zip(names, combo)))
+            yield _Row(params, own=frozenset(flatten_dotted(params)))
+
+
+def _distinct(values: list[Any]) -> bool:
+    """True when no two values of an axis are the same JSON value."""
+    try:
+        return len({_canonical({"v": value}) for value in values}) == len(values)
+    except MatrixError:  # a value JSON cannot carry: reported when the rows are read, as before
+        return False
+
+
 class ParameterMatrix:
     """An ordered collection of input rows with stable ids; iterate it to get :class:`MatrixRow`.
 
@@ -217,7 +255,10 @@ class ParameterMatrix:
         schema: Mapping[str, Any] | None = None,
         label: str = "schema",
     ) -> None:
-        self._rows: list[_Row] = []
+        self._rows: list[_Row] | _AxesRows = []
+        if isinstance(rows, _AxesRows):
+            self._rows = rows  # made on demand, never all at once
+            rows = ()
         for index, row in enumerate(rows):
             if isinstance(row, _Row):
                 self._rows.append(row)
@@ -237,7 +278,7 @@ class ParameterMatrix:
         """Every combination of the axes' values (``product(a=[1, 2], b=["x", "y"])`` -> 4 rows)."""
         names = list(axes)
         values = [_axis_values(name, axes[name]) for name in names]
-        return cls(dict(zip(names, combo)) for combo in itertools.product(*values)) if names else cls([{}])
+        return cls(_AxesRows(names, values, "product")) if names else cls([{}])
 
     @classmethod
     def zip(cls, **axes: Iterable[Any]) -> ParameterMatrix:
@@ -248,7 +289,7 @@ class ParameterMatrix:
             shown = ", ".join(f"{name}={length}" for name, length in lengths.items())
             raise MatrixError(f"zip() needs axes of equal length; got {shown}. "
                               "Use product() for every combination.")
-        return cls(dict(zip(values, combo)) for combo in zip(*values.values()))
+        return cls(_AxesRows(list(values), list(values.values()), "zip"))
 
     @classmethod
     def from_records(cls, records: Iterable[Mapping[str, Any]]) -> ParameterMatrix:
@@ -366,12 +407,11 @@ class ParameterMatrix:
         return ParameterMatrix(rows, schema=schema, label=self._label)
 
     # ---- access
-    def _build(self) -> list[MatrixRow]:
-        if self._built is not None:
-            return self._built
+    def _generate(self) -> Iterator[MatrixRow]:
+        """The finished rows in order: fixed values merged, ids assigned (and derived cases re-checked)."""
         validator = _validator(self._schema, self._label) if self._schema and self._fixed else None
-        seen: dict[str, int] = {}
-        built: list[MatrixRow] = []
+        # Rows of distinct axis values cannot repeat: no occurrence count (and no memory per row) needed.
+        seen: dict[str, int] | None = None if isinstance(self._rows, _AxesRows) and self._rows.distinct else {}
         for row in self._rows:
             params = copy.deepcopy(row.params)
             for path, value in self._fixed.items():
@@ -381,31 +421,52 @@ class ParameterMatrix:
             if validator is not None and row.derived:
                 invalid = not validator.is_valid(params)
             digest = hashlib.sha256(_canonical(params)).hexdigest()[:16]
-            count = seen.get(digest, 0)
-            seen[digest] = count + 1
-            row_id = digest if count == 0 else f"{digest}-{count}"
-            built.append(MatrixRow(row_id, params, invalid, row.case))
-        self._built = built
-        return built
+            if seen is None:
+                row_id = digest
+            else:
+                count = seen.get(digest, 0)
+                seen[digest] = count + 1
+                row_id = digest if count == 0 else f"{digest}-{count}"
+            yield MatrixRow(row_id, params, invalid, row.case)
+
+    def _build(self) -> list[MatrixRow]:
+        if self._built is None:
+            self._built = list(self._generate())
+        return self._built
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def __iter__(self) -> Iterator[MatrixRow]:
+        if isinstance(self._rows, _AxesRows):
+            # Axis rows are made as they are read, so a 100,000-row product costs one row of memory.
+            return self._generate()
         return iter(self._build())
 
     def __getitem__(self, index: int) -> MatrixRow:
-        return self._build()[index]
+        if not isinstance(self._rows, _AxesRows):
+            return self._build()[index]
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"matrix indices must be integers (got {type(index).__name__})")
+        size = len(self)
+        position = index + size if index < 0 else index
+        if not 0 <= position < size:
+            raise IndexError("matrix index out of range")
+        return next(itertools.islice(self._generate(), position, None))
 
     @property
     def rows(self) -> list[MatrixRow]:
-        return list(self._build())
+        return list(self)
 
     @property
     def fields(self) -> list[str]:
         """Every dotted field name used by some row, in first-seen order."""
         names: dict[str, None] = {}
-        for row in self._build():
+        if isinstance(self._rows, _AxesRows) and self._rows.uniform:
+            rows: Iterable[MatrixRow] = itertools.islice(self, 1)  # every row has the same fields
+        else:
+            rows = self
+        for row in rows:
             names.update(dict.fromkeys(flatten_dotted(row.params)))
         return list(names)
 
@@ -419,7 +480,7 @@ class ParameterMatrix:
 
         fields = self.fields
         records = []
-        for row in self._build():
+        for row in self:
             flat = flatten_dotted(row.params)
             record: dict[str, Any] = {"row_id": row.row_id, "case": row.case,
                                       "expected_invalid": row.expected_invalid}
@@ -440,7 +501,7 @@ class ParameterMatrix:
     def __repr__(self) -> str:
         fields = self.fields
         shown = ", ".join(fields[:6]) + (", ..." if len(fields) > 6 else "")
-        invalid = sum(r.expected_invalid for r in self._build())
+        invalid = sum(r.expected_invalid for r in self)
         return f"ParameterMatrix(rows={len(self)}, expected_invalid={invalid}, fields=[{shown}])"
 
     def _repr_html_(self) -> str:
