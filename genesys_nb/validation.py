@@ -16,6 +16,14 @@ Choices worth knowing:
 - Values of a secure action (`secure: true`) never appear in messages: they read `<redacted>`.
 - Compiled validators are cached per (action id, version) and reused; priming an action with a
   new version (or a changed contract) compiles again.
+- A contract that is a flat object of scalar properties (`type` string/integer/number/boolean/null,
+  `enum`, `pattern`, `minLength`/`maxLength`, `minimum`/`maximum`/`exclusive*`, `multipleOf`,
+  `required`, `additionalProperties` true/false) also gets a plain-Python acceptance test, cached
+  with its compiled validator (`CompiledContract.accepts`). A valid instance is accepted by that
+  test alone; anything it does not accept (or any contract outside that subset) goes through
+  jsonschema, which gives the messages. The test is strict: it may send a valid instance on to
+  jsonschema (a `float` for `integer` in draft-06+ when not whole, a `Decimal`, a `str` subclass),
+  but never accepts one that jsonschema refuses.
 - A contract that is not a valid schema raises `ContractSchemaError` naming the action and the
   broken keyword; `$ref`s to remote documents are never fetched.
 """
@@ -25,10 +33,17 @@ import asyncio
 import inspect
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from jsonschema import Draft4Validator
+from jsonschema import (
+    Draft4Validator,
+    Draft6Validator,
+    Draft7Validator,
+    Draft201909Validator,
+    Draft202012Validator,
+)
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
@@ -43,16 +58,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REDACTED",
+    "CompiledContract",
     "ContractSchemaError",
     "DataActionValidator",
     "action_label",
+    "compile_contract",
     "compile_schema",
+    "fast_check",
     "field_errors",
     "format_violations",
     "json_path",
 ]
 
 REDACTED = "<redacted>"
+_MISSING: Any = object()
 Which = Literal["input", "success"]
 _SIDES: tuple[Which, ...] = ("input", "success")
 
@@ -134,6 +153,264 @@ def compile_schema(schema: Any, *, label: str = "schema") -> Validator:
             f"JSON Schema: {details}{more}. Fix the schema in the action's contract."
         )
     return cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_METASCHEMA_REGISTRY)
+
+
+# --------------------------------------------------------------------------------------------
+# Fast acceptance test for flat contracts of scalar properties
+
+Accepts = Callable[[Any], bool]
+
+# Keywords that only annotate: they never make an instance invalid.
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment"})
+_TOP_KEYWORDS = _ANNOTATIONS | {"$schema", "type", "properties", "required", "additionalProperties"}
+_PROPERTY_KEYWORDS = _ANNOTATIONS | {
+    "type", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+}
+_DRAFT4_CLASSES: tuple[type, ...] = (Draft4Validator,)
+_MODERN_CLASSES: tuple[type, ...] = (Draft6Validator, Draft7Validator, Draft201909Validator, Draft202012Validator)
+
+
+def _is_string(value: Any) -> bool:
+    return type(value) is str
+
+
+def _is_integer_draft4(value: Any) -> bool:
+    return type(value) is int  # bool is a subclass of int, not int itself
+
+
+def _is_integer_modern(value: Any) -> bool:
+    kind = type(value)
+    return kind is int or (kind is float and value.is_integer())
+
+
+def _is_number(value: Any) -> bool:
+    kind = type(value)
+    return kind is int or kind is float
+
+
+def _is_boolean(value: Any) -> bool:
+    return value is True or value is False
+
+
+def _is_null(value: Any) -> bool:
+    return value is None
+
+
+def _type_test(declared: Any, *, modern: bool) -> Accepts | None:
+    tests = {
+        "string": _is_string,
+        "integer": _is_integer_modern if modern else _is_integer_draft4,
+        "number": _is_number,
+        "boolean": _is_boolean,
+        "null": _is_null,
+    }
+    names = [declared] if isinstance(declared, str) else declared
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n in tests for n in names):
+        return None
+    chosen = tuple(tests[name] for name in dict.fromkeys(names))
+    if len(chosen) == 1:
+        return chosen[0]
+    return lambda value: any(test(value) for test in chosen)
+
+
+def _enum_test(values: Any) -> Accepts | None:
+    """Accepts exactly the scalars that equal an enum member of the same Python type."""
+    if not isinstance(values, list):
+        return None
+    strings = frozenset(v for v in values if type(v) is str)
+    others = frozenset((type(v), v) for v in values if type(v) in (int, float, bool, type(None)))
+
+    def member(value: Any) -> bool:
+        kind = type(value)
+        if kind is str:
+            return value in strings
+        if kind in (int, float, bool, type(None)):
+            return (kind, value) in others
+        return False  # lists, dicts, subclasses: left to jsonschema
+
+    return member
+
+
+def _is_bound(value: Any) -> bool:
+    return type(value) in (int, float)
+
+
+def _numeric_tests(sub: Mapping[str, Any], *, modern: bool) -> list[Accepts] | None:
+    """Tests for a number (int or float, never bool); each fails exactly when jsonschema's keyword fails."""
+    tests: list[Accepts] = []
+    low, high = sub.get("minimum"), sub.get("maximum")
+    low_x, high_x = sub.get("exclusiveMinimum"), sub.get("exclusiveMaximum")
+    for bound in (low, high):
+        if bound is not None and not _is_bound(bound):
+            return None
+    if modern:
+        for bound in (low_x, high_x):
+            if bound is not None and not _is_bound(bound):
+                return None
+        if low is not None:
+            tests.append(lambda v, b=low: not v < b)
+        if high is not None:
+            tests.append(lambda v, b=high: not v > b)
+        if low_x is not None:
+            tests.append(lambda v, b=low_x: not v <= b)
+        if high_x is not None:
+            tests.append(lambda v, b=high_x: not v >= b)
+    else:
+        for flag in (low_x, high_x):
+            if flag is not None and not isinstance(flag, bool):
+                return None
+        if low is not None:
+            tests.append((lambda v, b=low: not v <= b) if low_x else (lambda v, b=low: not v < b))
+        if high is not None:
+            tests.append((lambda v, b=high: not v >= b) if high_x else (lambda v, b=high: not v > b))
+    if "multipleOf" in sub:
+        step = sub["multipleOf"]
+        if not _is_bound(step) or step <= 0:
+            return None
+
+        def multiple(value: Any, step: Any = step) -> bool:
+            # jsonschema's own arithmetic; anything unusual (overflow, nan) is left to jsonschema.
+            try:
+                if isinstance(step, float):
+                    quotient = value / step
+                    return bool(int(quotient) == quotient)
+                return not value % step
+            except (ArithmeticError, ValueError):
+                return False
+
+        tests.append(multiple)
+    return tests
+
+
+def _string_tests(sub: Mapping[str, Any]) -> list[Accepts] | None:
+    """Tests for a str; lengths count code points, patterns use search semantics (as jsonschema)."""
+    tests: list[Accepts] = []
+    shortest, longest = sub.get("minLength"), sub.get("maxLength")
+    for bound in (shortest, longest):
+        if bound is not None and type(bound) is not int:
+            return None
+    if shortest is not None:
+        tests.append(lambda v, n=shortest: not len(v) < n)
+    if longest is not None:
+        tests.append(lambda v, n=longest: not len(v) > n)
+    if "pattern" in sub:
+        if not isinstance(sub["pattern"], str):
+            return None
+        try:
+            search = re.compile(sub["pattern"]).search
+        except (re.error, RecursionError, OverflowError):
+            return None
+        tests.append(lambda v, search=search: search(v) is not None)
+    return tests
+
+
+def _property_test(sub: Any, *, modern: bool) -> Accepts | None:
+    """A test for one property's value, or None when its subschema is outside the supported subset."""
+    if not isinstance(sub, Mapping) or not set(sub) <= _PROPERTY_KEYWORDS:
+        return None
+    type_test = _type_test(sub["type"], modern=modern) if "type" in sub else None
+    if "type" in sub and type_test is None:
+        return None
+    enum_test = _enum_test(sub["enum"]) if "enum" in sub else None
+    if "enum" in sub and enum_test is None:
+        return None
+    string_tests = _string_tests(sub)
+    number_tests = _numeric_tests(sub, modern=modern)
+    if string_tests is None or number_tests is None:
+        return None
+    if enum_test is None and not string_tests and not number_tests:
+        return type_test if type_test is not None else (lambda value: True)
+    if type_test is _is_string and enum_test is None and len(string_tests) == 1:
+        (only,) = string_tests  # the common `{"type": "string", "maxLength": n}`
+        return lambda value: type(value) is str and only(value)
+
+    def check(value: Any) -> bool:
+        if type_test is not None and not type_test(value):
+            return False
+        kind = type(value)
+        if kind is not str and kind not in (int, float, bool, type(None)):
+            return False  # a list, dict, Decimal or subclass: left to jsonschema
+        if enum_test is not None and not enum_test(value):
+            return False
+        if kind is str:
+            return all(test(value) for test in string_tests)
+        if kind is int or kind is float:
+            return all(test(value) for test in number_tests)
+        return True
+
+    return check
+
+
+def fast_check(schema: Any, validator_class: type) -> Accepts | None:
+    """A plain-Python test accepting only instances `validator_class(schema)` finds valid.
+
+    Built only for a flat object contract of scalar properties (see the module notes) in draft-04,
+    -06, -07, 2019-09 or 2020-12; None for anything else (the caller then uses jsonschema alone).
+    The test may refuse a valid instance (the caller then asks jsonschema) but never accepts an
+    invalid one.
+    """
+    if validator_class in _DRAFT4_CLASSES:
+        modern = False
+    elif validator_class in _MODERN_CLASSES:
+        modern = True
+    else:
+        return None
+    if not isinstance(schema, Mapping) or not set(schema) <= _TOP_KEYWORDS:
+        return None
+    if schema.get("type", "object") != "object":
+        return None
+    properties = schema.get("properties", {})
+    required = schema.get("required", [])
+    extra = schema.get("additionalProperties", True)
+    if not isinstance(properties, Mapping) or not isinstance(required, list) or not isinstance(extra, bool):
+        return None
+    if not all(isinstance(name, str) for name in required):
+        return None
+    tests: dict[str, Accepts] = {}
+    for name, sub in properties.items():
+        test = _property_test(sub, modern=modern)
+        if test is None:
+            return None
+        tests[name] = test
+    needed = frozenset(required)
+    declared = frozenset(properties)
+    closed = extra is False
+    lookup = tests.get
+
+    def accepts(instance: Any) -> bool:
+        if type(instance) is not dict:
+            return False
+        keys = instance.keys()
+        if needed and not keys >= needed:
+            return False
+        if closed and not keys <= declared:
+            return False
+        for key, value in instance.items():
+            test = lookup(key)
+            if test is not None and not test(value):
+                return False
+        return True
+
+    return accepts
+
+
+@dataclass(frozen=True)
+class CompiledContract:
+    """A compiled validator with its optional fast acceptance test (see `fast_check`)."""
+
+    validator: Validator
+    accepts: Accepts | None = None
+
+    def errors(self, instance: Any, *, redact: bool = False, label: str = "schema") -> list[FieldError]:
+        """`field_errors` for this contract: [] at once when the fast test accepts."""
+        return field_errors(self, instance, redact=redact, label=label)
+
+
+def compile_contract(schema: Any, *, label: str = "schema") -> CompiledContract:
+    """`compile_schema` plus the fast acceptance test when the schema allows one."""
+    validator = compile_schema(schema, label=label)
+    return CompiledContract(validator, fast_check(schema, type(validator)))
 
 
 def _show(value: Any, redact: bool) -> str:
@@ -247,13 +524,19 @@ def _expand(errors: Iterable[ValidationError], redact: bool) -> Iterator[FieldEr
         )
 
 
-def field_errors(validator: Validator, instance: Any, *, redact: bool = False, label: str = "schema"
-                 ) -> list[FieldError]:
+def field_errors(validator: Validator | CompiledContract, instance: Any, *, redact: bool = False,
+                 label: str = "schema") -> list[FieldError]:
     """Every violation of `instance` against a compiled `validator`, ordered by JSON path.
 
+    `validator` is a `compile_schema` validator or a `compile_contract` result; with the latter an
+    instance its fast test accepts gives [] without running jsonschema.
     `redact=True` keeps values out of messages and `FieldError.value` (secure actions).
     A `$ref` that cannot be resolved raises ContractSchemaError naming `label`.
     """
+    if isinstance(validator, CompiledContract):
+        if validator.accepts is not None and validator.accepts(instance):
+            return []
+        validator = validator.validator
     try:
         raw = list(validator.iter_errors(instance))
     except Unresolvable as err:
@@ -289,8 +572,10 @@ class DataActionValidator:
         self._client: Any = client
         self._actions: dict[str, Action] = {}
         self._fetched_schemas: dict[tuple[str, int | None, Which], Any] = {}
-        self._compiled: dict[tuple[str, int | None, Which], Validator | None] = {}
+        self._compiled: dict[tuple[str, int | None, Which], CompiledContract | None] = {}
         self._lock = threading.Lock()
+        get_action = getattr(client, "get_action", None)
+        self._async_client = get_action is not None and inspect.iscoroutinefunction(get_action)
         self._fetch_locks: dict[str, threading.Lock] = {}
         self._inflight: dict[tuple[int, str], asyncio.Future[Action]] = {}
         self.compile_count = 0
@@ -301,8 +586,7 @@ class DataActionValidator:
 
     @property
     def _client_is_async(self) -> bool:
-        get_action = getattr(self._client, "get_action", None)
-        return get_action is not None and inspect.iscoroutinefunction(get_action)
+        return self._async_client
 
     # ---- actions -------------------------------------------------------------------------
     def prime(self, action: Action) -> Action:
@@ -399,12 +683,15 @@ class DataActionValidator:
         return bool(uri) and (action.id, action.version, which) not in self._fetched_schemas
 
     # ---- compiled validators -------------------------------------------------------------
-    def _compiled_for(self, action_id: str, which: Which) -> tuple[Action, Validator | None]:
-        action = self.get_action(action_id) if not self._client_is_async else self._known(action_id)
+    def _compiled_for(self, action_id: str, which: Which) -> tuple[Action, CompiledContract | None]:
+        action = self._actions.get(action_id)
+        if action is None:
+            action = self._known(action_id) if self._async_client else self.get_action(action_id)
         key = (action_id, action.version, which)
-        with self._lock:
-            if key in self._compiled:
-                return action, self._compiled[key]
+        # Entries are only added or removed (under the lock), never changed: a plain read is safe.
+        compiled = self._compiled.get(key, _MISSING)
+        if compiled is not _MISSING:
+            return action, compiled
         schema = _inline_schema(action, which)
         if schema is None:
             schema = self._fetched_schemas.get(key)
@@ -419,7 +706,7 @@ class DataActionValidator:
                 )
             schema = self._client.get_schema(action_id, which)
             self._fetched_schemas[key] = schema
-        compiled = None if schema is None else compile_schema(
+        compiled = None if schema is None else compile_contract(
             schema, label=f"{action_label(action, action_id)}, {side}"
         )
         with self._lock:
@@ -439,19 +726,21 @@ class DataActionValidator:
 
     def input_validator(self, action_id: str) -> Validator | None:
         """The compiled input-contract validator (None when the action declares no input schema)."""
-        return self._compiled_for(action_id, "input")[1]
+        compiled = self._compiled_for(action_id, "input")[1]
+        return None if compiled is None else compiled.validator
 
     def output_validator(self, action_id: str) -> Validator | None:
         """The compiled success-schema validator (None when the action declares none)."""
-        return self._compiled_for(action_id, "success")[1]
+        compiled = self._compiled_for(action_id, "success")[1]
+        return None if compiled is None else compiled.validator
 
     # ---- checks --------------------------------------------------------------------------
     def check_input(self, action_id: str, inputs: Any) -> list[FieldError]:
         """Every violation of `inputs` against the action's input contract (empty list when valid)."""
         action, compiled = self._compiled_for(action_id, "input")
-        if compiled is None:
+        if compiled is None or (compiled.accepts is not None and compiled.accepts(inputs)):
             return []
-        return field_errors(compiled, inputs, redact=bool(getattr(action, "secure", False)),
+        return field_errors(compiled.validator, inputs, redact=bool(getattr(action, "secure", False)),
                             label=action_label(action, action_id))
 
     def validate_input(self, action_id: str, inputs: Any) -> None:
@@ -465,9 +754,9 @@ class DataActionValidator:
     def check_output(self, action_id: str, output: Any) -> list[FieldError]:
         """Every violation of an execution's `output` against the action's success schema."""
         action, compiled = self._compiled_for(action_id, "success")
-        if compiled is None:
+        if compiled is None or (compiled.accepts is not None and compiled.accepts(output)):
             return []
-        return field_errors(compiled, output, redact=bool(getattr(action, "secure", False)),
+        return field_errors(compiled.validator, output, redact=bool(getattr(action, "secure", False)),
                             label=action_label(action, action_id))
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -16,9 +17,12 @@ from genesys_nb.errors import InputValidationError
 from genesys_nb.models import Action, FieldError
 from genesys_nb.validation import (
     REDACTED,
+    CompiledContract,
     ContractSchemaError,
     DataActionValidator,
+    compile_contract,
     compile_schema,
+    fast_check,
     field_errors,
     json_path,
 )
@@ -477,3 +481,298 @@ def test_async_client_needs_aget_action_first(real_actions: list[dict[str, Any]]
     errors = asyncio.run(main())
     assert [(e.path, e.validator) for e in errors] == [("$.USER_ID", "required")]
     assert org.paths == [f"/api/v2/integrations/actions/{ACTION_ID}"]
+
+
+# ---- the fast acceptance test of flat contracts ----------------------------------------------
+# It may refuse a valid instance (jsonschema then decides) but must never accept an invalid one,
+# and whatever it decides, the errors reported are jsonschema's.
+
+DRAFT6 = "http://json-schema.org/draft-06/schema#"
+DRAFT2019 = "https://json-schema.org/draft/2019-09/schema"
+DRAFT2020 = "https://json-schema.org/draft/2020-12/schema"
+MODERN_DRAFTS = [DRAFT6, DRAFT7, DRAFT2019, DRAFT2020]
+
+# Any JSON-ish value, with the odd Python ones a caller may pass (Decimal, tuple, big ints).
+_ANY_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8)
+    | st.decimals(allow_nan=False, places=2),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _contracts(real_actions: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for export in real_actions:
+        action = Action.from_export(export)
+        for side, schema in (("input", action.input_schema), ("success", action.success_schema)):
+            if schema is not None:
+                found.append((f"{export['name']} ({side})", schema))
+    return found
+
+
+def _assert_same_verdict(compiled: CompiledContract, instance: Any, *, exact: bool) -> None:
+    assert compiled.accepts is not None
+    try:
+        valid = compiled.validator.is_valid(instance)
+    except (ArithmeticError, ValueError):  # jsonschema itself fails (multipleOf on nan): never accepted
+        assert compiled.accepts(instance) is False
+        return
+    accepted = compiled.accepts(instance)
+    if accepted:
+        assert valid, f"fast path accepted an invalid instance: {instance!r}"
+    if exact:
+        assert accepted == valid, f"fast path refused a valid instance: {instance!r}"
+    assert field_errors(compiled, instance) == field_errors(compiled.validator, instance)
+
+
+def _property_values(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values near what a property accepts (pattern matches, lengths at the bounds) and anything else."""
+    near: list[st.SearchStrategy[Any]] = [_ANY_VALUE]
+    if isinstance(prop.get("pattern"), str):
+        near.append(st.from_regex(prop["pattern"]))
+    for bound in (prop.get("minLength"), prop.get("maxLength")):
+        if isinstance(bound, int):
+            near.append(st.text(alphabet="aé0-", min_size=max(0, bound - 1), max_size=bound + 1))
+    if prop.get("enum"):
+        near.append(st.sampled_from(prop["enum"]))
+    return st.one_of(near)
+
+
+def _instances(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    properties = schema.get("properties") or {}
+    names = sorted(properties)
+    as_dict = st.fixed_dictionaries(
+        {}, optional={name: _property_values(properties[name]) for name in names} | {"extra": _ANY_VALUE},
+    )
+    return st.one_of(as_dict, as_dict, as_dict, _ANY_VALUE)
+
+
+def test_every_flat_real_contract_gets_the_fast_path(real_actions: list[dict[str, Any]]) -> None:
+    for export in real_actions:
+        compiled = compile_contract(Action.from_export(export).input_schema)
+        assert compiled.accepts is not None, export["name"]  # real input contracts are all flat
+        assert compiled.accepts(VALID_INPUTS[export["name"]]) is True
+
+
+def test_validator_caches_the_fast_path_with_the_validator(actions: dict[str, Action]) -> None:
+    checker = DataActionValidator()
+    action = checker.prime(actions["Update Data Table Row"])
+    assert checker.check_input(action.id, VALID_INPUTS["Update Data Table Row"]) == []
+    ((key, entry),) = [(k, v) for k, v in checker._compiled.items() if k[2] == "input"]
+    assert key == (action.id, action.version, "input")
+    assert isinstance(entry, CompiledContract) and entry.accepts is not None
+    assert checker.input_validator(action.id) is entry.validator
+    # A refused instance still gets jsonschema's errors with their paths.
+    errors = checker.check_input(action.id, {"Key": "k", "IntFieldValue1": 1.0})
+    assert [(e.path, e.validator) for e in errors] == [("$.IntFieldValue1", "type")]
+
+
+@given(data=st.data())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_fast_path_agrees_with_jsonschema_on_every_real_contract(data: st.DataObject,
+                                                                 real_actions: list[dict[str, Any]]) -> None:
+    for name, schema in _contracts(real_actions):
+        compiled = compile_contract(schema, label=name)
+        if compiled.accepts is None:  # nested success schemas: jsonschema alone
+            continue
+        instance = data.draw(_instances(schema), label=name)
+        # Real contracts declare a type for every property and only string enums: no refusal of a
+        # valid instance is expected either.
+        _assert_same_verdict(compiled, instance, exact=all(
+            type(v) in (dict, str, int, float, bool, type(None), list) for v in _walk(instance)
+        ))
+
+
+def _walk(value: Any) -> list[Any]:
+    found = [value]
+    if isinstance(value, dict):
+        for item in value.values():
+            found.extend(_walk(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_walk(item))
+    return found
+
+
+_NUMBERS = st.sampled_from([-2, 0, 1, 3, 2.5, -0.5, 10**20])
+
+
+def _json_identity(value: Any) -> tuple[str, Any]:
+    """Equal in JSON Schema terms (1 == 1.0, True != 1): what `enum` items must be unique under."""
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, (int, float)):
+        return ("number", value)
+    return (type(value).__name__, value)
+
+
+@st.composite
+def _flat_schemas(draw: st.DrawFn) -> dict[str, Any]:
+    """A flat object contract using every supported keyword, valid under its (randomly chosen) draft."""
+    declared = draw(st.sampled_from([None, DRAFT4, *MODERN_DRAFTS]))
+    modern = declared in MODERN_DRAFTS
+    properties: dict[str, Any] = {}
+    for name in draw(st.lists(st.sampled_from(["a", "b", "c", "d e"]), min_size=1, max_size=4, unique=True)):
+        prop: dict[str, Any] = {}
+        kinds = draw(st.lists(st.sampled_from(["string", "integer", "number", "boolean", "null"]),
+                              max_size=2, unique=True))
+        if len(kinds) == 1:
+            prop["type"] = kinds[0]
+        elif kinds:
+            prop["type"] = kinds
+        if draw(st.booleans()):
+            prop["enum"] = draw(st.lists(st.sampled_from(["x", "xy", "é", 1, 1.0, 0, 2.5, True, False, None]),
+                                         min_size=1, max_size=4, unique_by=_json_identity))
+        if draw(st.booleans()):
+            prop["pattern"] = draw(st.sampled_from(["^x", "y$", "^[a-zé]{1,3}$", "\\d", "^$"]))
+        for keyword in ("minLength", "maxLength"):
+            if draw(st.booleans()):
+                prop[keyword] = draw(st.integers(0, 4))
+        for keyword in ("minimum", "maximum"):
+            if draw(st.booleans()):
+                prop[keyword] = draw(_NUMBERS)
+                if not modern and draw(st.booleans()):
+                    prop["exclusive" + keyword.capitalize()] = draw(st.booleans())
+        if modern:
+            for keyword in ("exclusiveMinimum", "exclusiveMaximum"):
+                if draw(st.booleans()):
+                    prop[keyword] = draw(_NUMBERS)
+        if draw(st.booleans()):
+            prop["multipleOf"] = draw(st.sampled_from([1, 2, 3, 0.5, 0.1, 2.5]))
+        if draw(st.booleans()):
+            prop["default"] = "ignored"
+        properties[name] = prop
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if declared is not None:
+        schema["$schema"] = declared
+    required = draw(st.lists(st.sampled_from([*properties, "z"]), unique=True))
+    if required or not modern:
+        schema["required"] = required
+    extra = draw(st.sampled_from([None, True, False]))
+    if extra is not None:
+        schema["additionalProperties"] = extra
+    return schema
+
+
+_SCALARS = st.one_of(
+    _NUMBERS, st.integers(-4, 4), st.floats(), st.sampled_from([0.1 * 3, 1e300, 7.5, 1.0, 4.0]),
+    st.booleans(), st.none(), st.text(alphabet="xyzé0", max_size=5), st.sampled_from(["x", "xy", "é", ""]),
+)
+
+
+@given(schema=_flat_schemas(), data=st.data())
+@settings(max_examples=400, deadline=None)
+def test_fast_path_never_accepts_what_jsonschema_refuses(schema: dict[str, Any], data: st.DataObject) -> None:
+    compiled = compile_contract(schema)
+    assert compiled.accepts is not None, schema  # every keyword used is in the supported subset
+    names = [*schema["properties"], "z", "other"]
+    values = st.one_of(_SCALARS, _SCALARS, _SCALARS, _ANY_VALUE)
+    instance = data.draw(st.one_of(st.dictionaries(st.sampled_from(names), values, max_size=5), _ANY_VALUE))
+    _assert_same_verdict(compiled, instance, exact=False)
+
+
+# (schema of property "n", value, fast path's verdict, draft): the boundaries, checked against jsonschema too.
+FAST_BOUNDARIES: list[tuple[dict[str, Any], Any, bool, str | None]] = [
+    ({"type": "integer"}, 1, True, DRAFT4),
+    ({"type": "integer"}, 1.0, False, DRAFT4),  # draft-04: not an integer
+    ({"type": "integer"}, 1.0, True, DRAFT7),  # draft-06+: an integer
+    ({"type": "integer"}, 1.5, False, DRAFT7),
+    ({"type": "integer"}, True, False, DRAFT4),  # a boolean is not a number
+    ({"type": "number"}, False, False, DRAFT7),
+    ({"type": "number"}, 2.5, True, DRAFT4),
+    ({"type": "boolean"}, 0, False, DRAFT4),
+    ({"type": "string"}, None, False, DRAFT4),
+    ({"type": ["string", "null"]}, None, True, DRAFT4),
+    ({"type": "string", "minLength": 2}, "é", False, DRAFT4),  # one code point
+    ({"type": "string", "minLength": 2}, "éé", True, DRAFT4),
+    ({"type": "string", "maxLength": 2}, "é\u0301x", False, DRAFT4),  # 3 code points, 2 graphemes
+    ({"type": "string", "maxLength": 2}, "ab", True, DRAFT4),
+    ({"type": "string", "pattern": "b"}, "abc", True, DRAFT4),  # search, not match
+    ({"type": "string", "pattern": "^b"}, "abc", False, DRAFT4),
+    ({"pattern": "^b"}, 5, True, DRAFT4),  # pattern only applies to strings
+    ({"minimum": 0}, "-1", True, DRAFT4),  # bounds only apply to numbers
+    ({"minimum": 0}, True, True, DRAFT4),  # a boolean is not a number: no bound applies
+    ({"minimum": 0}, -1, False, DRAFT4),
+    ({"minimum": 0}, 0, True, DRAFT4),
+    ({"minimum": 0, "exclusiveMinimum": True}, 0, False, DRAFT4),
+    ({"minimum": 0, "exclusiveMinimum": True}, 0.001, True, DRAFT4),
+    ({"maximum": 5, "exclusiveMaximum": True}, 5, False, DRAFT4),
+    ({"maximum": 5, "exclusiveMaximum": False}, 5, True, DRAFT4),
+    ({"maximum": 5}, 5.0000001, False, DRAFT4),
+    ({"exclusiveMinimum": 0}, 0, False, DRAFT7),
+    ({"exclusiveMinimum": 0}, 1e-9, True, DRAFT7),
+    ({"exclusiveMaximum": 5}, 5, False, DRAFT2020),
+    ({"exclusiveMaximum": 5}, 4, True, DRAFT2020),
+    ({"minimum": 0}, float("nan"), True, DRAFT4),  # nan < 0 is false: jsonschema accepts it too
+    ({"multipleOf": 3}, 9, True, DRAFT4),
+    ({"multipleOf": 3}, 10, False, DRAFT4),
+    ({"multipleOf": 0.5}, 2.5, True, DRAFT4),
+    ({"multipleOf": 0.1}, 0.30000000000000004, False, DRAFT4),
+    ({"enum": ["a", "b"]}, "a", True, DRAFT4),
+    ({"enum": ["a", "b"]}, "c", False, DRAFT4),
+    ({"enum": [1]}, True, False, DRAFT4),  # True is not 1 in JSON Schema
+    ({"enum": [1]}, 1, True, DRAFT4),
+    ({"enum": [1]}, 1.0, False, DRAFT4),  # valid, but left to jsonschema
+    ({"type": "number"}, Decimal("1.5"), False, DRAFT4),  # valid, but left to jsonschema
+]
+
+
+@pytest.mark.parametrize(("prop", "value", "fast", "declared"), FAST_BOUNDARIES,
+                         ids=[f"{i}-{case[1]!r}" for i, case in enumerate(FAST_BOUNDARIES)])
+def test_fast_path_boundaries(prop: dict[str, Any], value: Any, fast: bool, declared: str | None) -> None:
+    schema: dict[str, Any] = {"type": "object", "properties": {"n": prop}}
+    if declared:
+        schema["$schema"] = declared
+    compiled = compile_contract(schema)
+    assert compiled.accepts is not None
+    assert compiled.accepts({"n": value}) is fast
+    valid = compiled.validator.is_valid({"n": value})
+    assert valid or not fast
+    assert (field_errors(compiled, {"n": value}) == []) is valid
+
+
+@pytest.mark.parametrize(("schema", "instance", "fast"), [
+    ({"type": "object", "required": ["a"]}, {"a": None}, True),
+    ({"type": "object", "required": ["a"]}, {}, False),
+    ({"type": "object", "properties": {"a": {}}, "additionalProperties": False}, {"a": [1]}, True),
+    ({"type": "object", "properties": {"a": {}}, "additionalProperties": False}, {"b": 1}, False),
+    ({"type": "object", "properties": {"a": {}}, "additionalProperties": False}, {1: 1}, False),
+    ({"type": "object", "properties": {"a": {"type": "string"}}}, {"b": [1]}, True),  # extra: anything
+    ({"type": "object"}, [], False),
+    ({"properties": {"a": {"type": "string"}}}, "not an object", False),  # valid, left to jsonschema
+])
+def test_fast_path_object_level(schema: dict[str, Any], instance: Any, fast: bool) -> None:
+    compiled = compile_contract(schema)
+    assert compiled.accepts is not None
+    assert compiled.accepts(instance) is fast
+    assert compiled.validator.is_valid(instance) or not fast
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "object", "properties": {"a": {"type": "object"}}},
+    {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string"}}}},
+    {"type": "object", "properties": {"a": {"type": "string", "format": "email"}}},
+    {"type": "object", "properties": {"a": {"$ref": "#/definitions/x"}}, "definitions": {"x": {}}},
+    {"type": "object", "properties": {"a": {"const": 1}}, "$schema": DRAFT7},
+    {"type": "object", "properties": {"a": {"anyOf": [{"type": "string"}]}}},
+    {"type": "object", "additionalProperties": {"type": "string"}},
+    {"type": "object", "patternProperties": {"^x": {"type": "string"}}},
+    {"type": "object", "minProperties": 1},
+    {"type": "array"},
+    {"type": "object", "properties": {"a": True}, "$schema": DRAFT7},
+    {"type": "object", "properties": {"a": {"type": "string", "x-vendor": 1}}},
+    {"$schema": "http://json-schema.org/draft-03/schema#", "type": "object"},
+])
+def test_schemas_outside_the_subset_get_no_fast_path(schema: dict[str, Any]) -> None:
+    compiled = compile_contract(schema)
+    assert compiled.accepts is None
+    assert fast_check(schema, type(compiled.validator)) is None
+    assert field_errors(compiled, {"a": 5}) == field_errors(compiled.validator, {"a": 5})
+
+
+def test_field_errors_with_compiled_contract_redacts_like_the_validator() -> None:
+    compiled = compile_contract({"type": "object", "properties": {"pin": {"type": "string", "pattern": "^[0-9]{4}$"}}})
+    (error,) = field_errors(compiled, {"pin": "12a4"}, redact=True)
+    assert error.value == REDACTED and "12a4" not in error.message
+    assert compiled.errors({"pin": "1234"}) == []
