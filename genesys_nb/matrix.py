@@ -232,9 +232,13 @@ class _AxesRows:
 
 
 def _distinct(values: list[Any]) -> bool:
-    """True when no two values of an axis are the same JSON value."""
+    """True when no two values of an axis are the same JSON value.
+
+    Compares hashes of the canonical JSON (kept small: orjson's output buffers are larger than the
+    text); a hash collision only makes the answer a safe False.
+    """
     try:
-        return len({_canonical({"v": value}) for value in values}) == len(values)
+        return len({hash(_canonical({"v": value})) for value in values}) == len(values)
     except MatrixError:  # a value JSON cannot carry: reported when the rows are read, as before
         return False
 
