@@ -12,6 +12,7 @@ shortcut to :func:`read_audit`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import threading
@@ -50,6 +51,11 @@ _SECRET_KEY_RE = re.compile(
     re.IGNORECASE,
 )
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+# The fixed record keys are known not to look like credentials (tests hold this), so only keys a
+# caller or a redact= callable added are tested on each write.
+_RECORD_KEY_SET = frozenset(RECORD_KEYS)
+# Values scrub_mapping keeps as they are without a closer look (no keys inside).
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
 
 Redactor = Union[Callable[[dict[str, Any]], dict[str, Any]], Sequence[str], None]  # noqa: UP007
 _ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -63,7 +69,11 @@ def _isoformat_z(value: Any) -> str | None:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        value = value.astimezone(timezone.utc)
+        if type(value) is datetime and value.year >= 1000:
+            # The same text as the strftime below ("+00:00" -> "Z"), in less than half the time.
+            return value.isoformat(timespec="microseconds")[:-6] + "Z"
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     raise TypeError(f"timestamp must be a datetime or ISO string, got {type(value).__name__}")
 
 
@@ -72,14 +82,25 @@ def flatten_output(output: Any, prefix: str = "") -> Any:
     return flatten_dotted(output, prefix) if isinstance(output, Mapping) else output
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_secret_key(key: str) -> bool:
+    """Whether a key names a credential; params and output repeat the same few keys row after row."""
+    return _SECRET_KEY_RE.search(key) is not None
+
+
 def scrub_mapping(value: Any) -> Any:
     """Mask values whose key looks like a credential (authorization, token, secret, ...), recursively."""
-    if isinstance(value, Mapping):
-        return {
-            k: (REDACTED if isinstance(k, str) and _SECRET_KEY_RE.search(k) else scrub_mapping(v))
-            for k, v in value.items()
-        }
-    return value
+    if not isinstance(value, Mapping):
+        return value
+    scrubbed: dict[Any, Any] = {}
+    for key, item in value.items():
+        if isinstance(key, str) and _is_secret_key(key):
+            scrubbed[key] = REDACTED
+        elif type(item) in _LEAF_TYPES:
+            scrubbed[key] = item
+        else:
+            scrubbed[key] = scrub_mapping(item)
+    return scrubbed
 
 
 def secret_strings(params: Any) -> list[str]:
@@ -122,7 +143,7 @@ def scrub_secrets(record: dict[str, Any]) -> dict[str, Any]:
     message = record.get("error_message")
     if isinstance(message, str):
         record["error_message"] = _BEARER_RE.sub(r"\1 " + REDACTED, message)
-    for key in [k for k in record if isinstance(k, str) and _SECRET_KEY_RE.search(k)]:
+    for key in [k for k in record if k not in _RECORD_KEY_SET and isinstance(k, str) and _is_secret_key(k)]:
         del record[key]  # e.g. a caller-added "headers" or "authorization" field
     return record
 

@@ -11,6 +11,8 @@ from typing import Any
 import orjson
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from genesys_nb.audit import (
     RECORD_KEYS,
@@ -18,6 +20,8 @@ from genesys_nb.audit import (
     AuditLog,
     build_record,
     read_audit,
+    scrub_mapping,
+    scrub_secrets,
     terminal_row_ids,
     to_parquet,
 )
@@ -440,3 +444,45 @@ def test_kill_9_mid_run_leaves_only_whole_records(tmp_path: Path) -> None:
     count = len(frame)
     assert count > 100 and frame["row_id"].tolist() == [str(n) for n in range(count)]
     assert terminal_row_ids(path, "crash") == {str(n) for n in range(count)}
+
+
+# ---- the scrub's shortcuts keep every guarantee ----------------------------------------------
+
+
+def test_no_fixed_record_key_looks_like_a_credential() -> None:
+    # scrub_secrets skips the key test for the fixed keys: every one of them must survive it.
+    record = {key: f"value of {key}" for key in RECORD_KEYS}
+    record["params"], record["output"] = {"a": 1}, {"b": 2}
+    assert list(scrub_secrets(dict(record))) == list(RECORD_KEYS)
+
+
+@pytest.mark.parametrize("added", ["authorization", "Headers", "api_key", "x-session-token", "Cookie"])
+def test_added_credential_keys_are_dropped_on_every_write(added: str) -> None:
+    for _ in range(3):  # the key test is cached: the second and third records must be scrubbed alike
+        record = {key: None for key in RECORD_KEYS} | {added: "Bearer abcdefgh12345678"}
+        assert added not in scrub_secrets(record)
+
+
+def test_scrub_mapping_masks_the_same_keys_every_time() -> None:
+    value = {"Password": "p", "nested": {"client_secret": "s", "ok": 1, "deeper": {"Token": "t"}},
+             "items": [{"token": "kept: lists are not walked"}], 7: "int key", "name": "Ann"}
+    expected = {"Password": REDACTED, "nested": {"client_secret": REDACTED, "ok": 1, "deeper": {"Token": REDACTED}},
+                "items": [{"token": "kept: lists are not walked"}], 7: "int key", "name": "Ann"}
+    for _ in range(3):
+        assert scrub_mapping(value) == expected
+    assert value["Password"] == "p"  # the input is not changed
+
+
+class _Key(str):
+    """A str subclass key: still tested by its text."""
+
+
+def test_scrub_mapping_tests_str_subclass_keys() -> None:
+    assert scrub_mapping({_Key("authorization"): "x", _Key("city"): "y"}) == {"authorization": REDACTED, "city": "y"}
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 1), timezones=st.none() | st.timezones()))
+def test_record_timestamp_text_is_strftime_in_utc(moment: datetime) -> None:
+    record = build_record(_result(timestamp=moment), run_id="r", row_id="1")
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    assert record["timestamp"] == aware.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
