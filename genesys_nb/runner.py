@@ -630,6 +630,7 @@ def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = F
     not the log's. Inputs are the recorded (scrubbed) ``params``; for secure actions every input
     column holds the redaction marker, as in the log.
     """
+    import numpy as np
     import orjson
     import pandas as pd
 
@@ -671,9 +672,12 @@ def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = F
     del chunks
     if repeated:  # a row recorded twice (a resumed run that re-ran a row by hand): the last record wins
         frame = frame.drop_duplicates("row_id", keep="last")
-    if not frame["_position"].is_monotonic_increasing:
-        frame = frame.sort_values("_position", kind="stable")
-    frame = frame.drop(columns="_position").reset_index(drop=True)
+    positions_column = frame.pop("_position")
+    if not positions_column.is_monotonic_increasing:
+        # One reordering copy (records arrive in completion order, not matrix order).
+        frame = frame.take(np.argsort(positions_column.to_numpy(), kind="stable"))
+    del positions_column
+    frame = frame.reset_index(drop=True)
     for name in ("error_class", "webhook"):
         frame[name] = frame[name].astype("category")
     frame.attrs["run_id"] = run_id
@@ -691,9 +695,15 @@ def _typed_scalars(frame: pd.DataFrame) -> pd.DataFrame:
     for name in ("latency_ms", "total_ms", "retry_wait_ms"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601", errors="coerce").dt.as_unit("ns")
-    for name in ("error_class", "webhook", "correlation_id", "error_code", "error_message"):
-        frame[name] = frame[name].astype(object)
+    for name in ("error_class", "webhook"):
+        frame[name] = frame[name].astype(object)  # made categorical once the chunks are joined
+    for name in ("correlation_id", "error_code", "error_message"):
+        # Arrow-backed text: a few bytes per value instead of a Python object each (None -> <NA>).
+        frame[name] = frame[name].astype(_TEXT)
     return frame
+
+
+_TEXT = "string[pyarrow]"
 
 
 def _new_run_id() -> str:
