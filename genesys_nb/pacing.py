@@ -247,6 +247,7 @@ class AsyncPacer:
         self._sleep = sleep
         self._max_nap_s = max_nap_s
         self._lock = asyncio.Lock()
+        self._queued = 0  # callers inside the queue (waiting for the lock or holding it)
 
     async def acquire(self, abort: Callable[[], bool] | None = None) -> int | None:
         """Wait for this caller's slot and record the send; returns its sequence number.
@@ -254,17 +255,29 @@ class AsyncPacer:
         ``abort`` is checked after every nap: when it returns True the wait ends without a send
         and None is returned (a stopped run drops rows that were only waiting).
         """
-        async with self._lock:
-            due_at: float | None = None
-            while True:
-                if abort is not None and abort():
-                    return None
-                now = self._clock()
-                delay = self.pacer.delay_s(now)
-                if delay <= 0:
-                    return self.pacer.on_send(now, due_at=due_at)
-                due_at = now + delay
-                await self._sleep(min(delay, self._max_nap_s))
+        if not self._queued:
+            # Nobody is queued: when the slot is free now, take it without entering the queue (the
+            # same first check the queue would make, minus a lock round trip on every send).
+            if abort is not None and abort():
+                return None
+            now = self._clock()
+            if self.pacer.delay_s(now) <= 0:
+                return self.pacer.on_send(now)
+        self._queued += 1
+        try:
+            async with self._lock:
+                due_at: float | None = None
+                while True:
+                    if abort is not None and abort():
+                        return None
+                    now = self._clock()
+                    delay = self.pacer.delay_s(now)
+                    if delay <= 0:
+                        return self.pacer.on_send(now, due_at=due_at)
+                    due_at = now + delay
+                    await self._sleep(min(delay, self._max_nap_s))
+        finally:
+            self._queued -= 1
 
     def on_response(
         self, *, seq: int, status_code: int | None, rate_limit: RateLimitLike | None = None,
