@@ -79,16 +79,18 @@ class _ExecutorCore:
 
     # ---- before sending ------------------------------------------------------------------
     def _warn_short_timeout(self, action: Action | None, timeout_ms: int) -> None:
-        if action is None or action.timeout_seconds is None:
+        if action is None:
             return
-        action_ms = action.timeout_seconds * 1000
+        action_s = action.timeout_seconds
+        if action_s is None or timeout_ms >= action_s * 1000:
+            return
         key = (action.id, action.version, timeout_ms)
-        if timeout_ms < action_ms and key not in self._warned:
+        if key not in self._warned:
             self._warned.add(key)
             logger.warning(
                 "timeout_ms=%d is shorter than the %d s timeoutSeconds of %s: the client may give up "
                 "while the action still runs (outcome unknown). Raise timeout_ms to at least %d.",
-                timeout_ms, action.timeout_seconds, action_label(action), action_ms,
+                timeout_ms, action_s, action_label(action), action_s * 1000,
             )
 
     @staticmethod
@@ -155,7 +157,6 @@ class _ExecutorCore:
         )
         if not final.ok or action is None or flatten:
             return final
-        label = action_label(action)
         try:
             errors: list[FieldError] = self.validator.check_output(action.id, final.output)
         except ContractSchemaError as err:
@@ -163,7 +164,7 @@ class _ExecutorCore:
                                        error_message=f"the output could not be checked: {err}")
         if not errors:
             return final
-        message = (f"{format_violations(label, errors, what='Output')}. "
+        message = (f"{format_violations(action_label(action), errors, what='Output')}. "
                    f"Fix: {fix_hint('contract', action_id=action.id)}")
         return dataclasses.replace(final, ok=False, error_class="contract", error_message=message,
                                    error_code=errors[0].validator, errors=list(errors))
@@ -202,12 +203,13 @@ class DataActionExecutor(_ExecutorCore):
         timeout_ms = validate_timeout_ms(timeout_ms)
         timestamp, started = _start()
         context: dict[str, Any] = {"timeout_ms": timeout_ms, "timestamp": timestamp, "started": started}
-        action = self.validator.cached_action(action_id)
         if self.validate:
             try:
-                action = self.validator.get_action(action_id)
+                action: Action | None = self.validator.get_action(action_id)
             except (APIError, httpx.HTTPError) as err:
                 return self._fetch_failure(action_id, err, **context)
+        else:
+            action = self.validator.cached_action(action_id)
         self._warn_short_timeout(action, timeout_ms)
         if self.validate and action is not None:
             failure = self._input_failure(action, inputs, **context)
@@ -251,12 +253,13 @@ class AsyncDataActionExecutor(_ExecutorCore):
         timeout_ms = validate_timeout_ms(timeout_ms)
         timestamp, started = _start()
         context: dict[str, Any] = {"timeout_ms": timeout_ms, "timestamp": timestamp, "started": started}
-        action = self.validator.cached_action(action_id)
         if self.validate:
             try:
-                action = await self.validator.aget_action(action_id)
+                action: Action | None = await self.validator.aget_action(action_id)
             except (APIError, httpx.HTTPError) as err:
                 return self._fetch_failure(action_id, err, **context)
+        else:
+            action = self.validator.cached_action(action_id)
         self._warn_short_timeout(action, timeout_ms)
         if self.validate and action is not None:
             failure = self._input_failure(action, inputs, **context)
