@@ -93,7 +93,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if isinstance(verify, ssl.SSLContext):
             self._ssl: ssl.SSLContext | bool = verify
         else:
-            self._ssl = httpx.create_ssl_context(verify=verify) if verify else False
+            self._ssl = _default_ssl_context() if verify else False
         self._limits = limits
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -113,6 +113,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
                 timeout=aiohttp.ClientTimeout(total=None),
+                skip_auto_headers=_SKIP_AUTO_HEADERS,  # once per session, not rebuilt per request
             )
             self._loop = loop
         return self._session
@@ -137,7 +138,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 allow_redirects=False,
                 compress=None,
                 timeout=client_timeout,
-                skip_auto_headers=_SKIP_AUTO_HEADERS,
             )
             try:
                 # API answers are small JSON documents: reading the body here, in one go, saves a
@@ -163,6 +163,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 await session.close()
             except RuntimeError:  # the loop that owned it is gone; nothing left to release
                 pass
+
+
+_DEFAULT_SSL: list[ssl.SSLContext] = []
+
+
+def _default_ssl_context() -> ssl.SSLContext:
+    """The verifying SSL context, built once per process: loading the CA bundle takes tens of
+    milliseconds, which a runner creating a transport per run would otherwise pay every run."""
+    if not _DEFAULT_SSL:
+        _DEFAULT_SSL.append(httpx.create_ssl_context(verify=True))
+    return _DEFAULT_SSL[0]
 
 
 def default_async_transport() -> httpx.AsyncBaseTransport:
