@@ -219,6 +219,12 @@ class _AxesRows:
         self.uniform = plain and separate
         distinct_axes = [_distinct(axis) for axis in values]
         self.distinct = self.uniform and (all(distinct_axes) if kind == "product" else any(distinct_axes))
+        # Top-level fields holding immutable values: a row is just the dict of its combination, and
+        # needs no copy to be handed out (the common case, and the one that runs to many rows).
+        self.flat = self.uniform and not any("." in name for name in names) and all(
+            v is None or type(v) in _IMMUTABLE for axis in values for v in axis
+        )
+        self._own = frozenset(names)
 
     def __len__(self) -> int:
         return self._size
@@ -226,9 +232,17 @@ class _AxesRows:
     def __iter__(self) -> Iterator[_Row]:
         combos = itertools.product(*self.values) if self.kind == "product" else zip(*self.values)
         names = self.names
+        if self.flat:
+            own = self._own
+            for combo in combos:
+                yield _Row(dict(zip(names, combo)), own=own)
+            return
         for combo in combos:
             params = expand_dotted(dict(zip(names, combo)))
             yield _Row(params, own=frozenset(flatten_dotted(params)))
+
+
+_IMMUTABLE = (str, int, float, bool)
 
 
 def _distinct(values: list[Any]) -> bool:
@@ -416,8 +430,9 @@ class ParameterMatrix:
         validator = _validator(self._schema, self._label) if self._schema and self._fixed else None
         # Rows of distinct axis values cannot repeat: no occurrence count (and no memory per row) needed.
         seen: dict[str, int] | None = None if isinstance(self._rows, _AxesRows) and self._rows.distinct else {}
+        fresh = isinstance(self._rows, _AxesRows) and self._rows.flat  # a new dict of immutable values
         for row in self._rows:
-            params = copy.deepcopy(row.params)
+            params = row.params if fresh else copy.deepcopy(row.params)
             for path, value in self._fixed.items():
                 if not _overlaps(path, row.own):
                     _set_path(params, path, copy.deepcopy(value))
