@@ -236,6 +236,35 @@ def _is_bound(value: Any) -> bool:
     return type(value) in (int, float)
 
 
+# Each test fails exactly when jsonschema's comparison fails (`not v < b`, not `v >= b`: nan passes both).
+def _not_less(bound: Any) -> Accepts:
+    return lambda value: not value < bound
+
+
+def _not_greater(bound: Any) -> Accepts:
+    return lambda value: not value > bound
+
+
+def _not_at_most(bound: Any) -> Accepts:
+    return lambda value: not value <= bound
+
+
+def _not_at_least(bound: Any) -> Accepts:
+    return lambda value: not value >= bound
+
+
+def _not_shorter(length: int) -> Accepts:
+    return lambda value: not len(value) < length
+
+
+def _not_longer(length: int) -> Accepts:
+    return lambda value: not len(value) > length
+
+
+def _searched(search: Callable[[str], re.Match[str] | None]) -> Accepts:
+    return lambda value: search(value) is not None
+
+
 def _numeric_tests(sub: Mapping[str, Any], *, modern: bool) -> list[Accepts] | None:
     """Tests for a number (int or float, never bool); each fails exactly when jsonschema's keyword fails."""
     tests: list[Accepts] = []
@@ -249,21 +278,21 @@ def _numeric_tests(sub: Mapping[str, Any], *, modern: bool) -> list[Accepts] | N
             if bound is not None and not _is_bound(bound):
                 return None
         if low is not None:
-            tests.append(lambda v, b=low: not v < b)
+            tests.append(_not_less(low))
         if high is not None:
-            tests.append(lambda v, b=high: not v > b)
+            tests.append(_not_greater(high))
         if low_x is not None:
-            tests.append(lambda v, b=low_x: not v <= b)
+            tests.append(_not_at_most(low_x))
         if high_x is not None:
-            tests.append(lambda v, b=high_x: not v >= b)
+            tests.append(_not_at_least(high_x))
     else:
         for flag in (low_x, high_x):
             if flag is not None and not isinstance(flag, bool):
                 return None
         if low is not None:
-            tests.append((lambda v, b=low: not v <= b) if low_x else (lambda v, b=low: not v < b))
+            tests.append(_not_at_most(low) if low_x else _not_less(low))
         if high is not None:
-            tests.append((lambda v, b=high: not v >= b) if high_x else (lambda v, b=high: not v > b))
+            tests.append(_not_at_least(high) if high_x else _not_greater(high))
     if "multipleOf" in sub:
         step = sub["multipleOf"]
         if not _is_bound(step) or step <= 0:
@@ -291,9 +320,9 @@ def _string_tests(sub: Mapping[str, Any]) -> list[Accepts] | None:
         if bound is not None and type(bound) is not int:
             return None
     if shortest is not None:
-        tests.append(lambda v, n=shortest: not len(v) < n)
+        tests.append(_not_shorter(shortest))
     if longest is not None:
-        tests.append(lambda v, n=longest: not len(v) > n)
+        tests.append(_not_longer(longest))
     if "pattern" in sub:
         if not isinstance(sub["pattern"], str):
             return None
@@ -301,7 +330,7 @@ def _string_tests(sub: Mapping[str, Any]) -> list[Accepts] | None:
             search = re.compile(sub["pattern"]).search
         except (re.error, RecursionError, OverflowError):
             return None
-        tests.append(lambda v, search=search: search(v) is not None)
+        tests.append(_searched(search))
     return tests
 
 
