@@ -280,7 +280,11 @@ class AuditLog:
 
     def write_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Redact, scrub and append one record as one line; returns what was written."""
-        final = apply_redaction(dict(record), self.redact)
+        return self._append(dict(record))  # the caller's mapping is left as it was
+
+    def _append(self, record: dict[str, Any]) -> dict[str, Any]:
+        """write_record for a record this log owns (changed in place)."""
+        final = apply_redaction(record, self.redact)
         final = scrub_secrets(final)
         line = jsonsafe.dumps(final, option=_ORJSON_OPTS) + b"\n"
         self._write_bytes(line)
@@ -303,7 +307,7 @@ class AuditLog:
             result, run_id=run_id, row_id=row_id, action=action, params=params,
             expected_invalid=expected_invalid, webhook=webhook, redact_secure=self.redact_secure,
         )
-        return self.write_record(record)
+        return self._append(record)  # freshly built: no copy needed
 
     async def awrite_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Async append: inline when cheap, in a thread when fsync would block the event loop."""
