@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..models import Action, FieldError
-from ..validation import ContractSchemaError, compile_schema, field_errors
+from ..validation import ContractSchemaError, compile_contract, field_errors
 from .spec import NOT_SET, FieldSpec, constraint_hint, field_path_of, field_specs, spec_at
 from .values import convert_inputs, initial_inputs, inputs_from_value, item_initial_input
 
@@ -216,7 +216,7 @@ class ActionForm(widgets.VBox):
         contract_problem = ""
         if action.input_schema:
             try:
-                self._validator = compile_schema(action.input_schema, label=f"action '{action.name}'")
+                self._validator = compile_contract(action.input_schema, label=f"action '{action.name}'")
             except ContractSchemaError as err:
                 contract_problem = str(err)
         title = widgets.HTML(value=f"<h4 style='margin:4px 0'>{html.escape(action.name or action.id)}"
