@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from typing import Any
 
 import httpx
@@ -222,6 +222,39 @@ class ClientCredentialsAuth(httpx.Auth):
     @staticmethod
     def _authorize(request: httpx.Request, token: str) -> None:
         request.headers["Authorization"] = f"Bearer {token}"
+
+    # -- for a sender that sets the header itself ---------------------------------------------------
+
+    async def async_token(
+        self,
+        send: Callable[[httpx.Request], Awaitable[httpx.Response]],
+        *,
+        refused_generation: int | None = None,
+        timeout: Mapping[str, float | None] | None = None,
+    ) -> tuple[str, int]:
+        """A usable token and its generation, under the same rules as :meth:`async_auth_flow`.
+
+        Without ``refused_generation``: the cached token, else one fetched with ``send`` (one token
+        request at a time; waiters reuse it). With it (the API answered 401 to the token of that
+        generation): a new token, fetched once however many callers saw the same 401. ``timeout``
+        (httpx's timeout extension of the API call) is the login's deadline too.
+        """
+        if refused_generation is None:
+            token, generation = self._current()
+            if token is not None:
+                return token, generation
+        async with self._async_lock():
+            token, current = self._current()
+            if token is not None and (refused_generation is None or current != refused_generation):
+                return token, current  # valid, or already refreshed by another caller
+            if refused_generation is not None:
+                self._drop_if_generation(refused_generation)
+            request = self.build_token_request()
+            if timeout is not None:
+                request.extensions["timeout"] = dict(timeout)
+            response = await send(request)
+            await response.aread()
+            return self._accept(response)
 
     # -- flows ------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -30,6 +30,9 @@ from genesys_nb.client_base import (
 from genesys_nb.config import Settings
 from genesys_nb.errors import AuthenticationError
 from genesys_nb.models import Action, ExecutionResult, TestExecutionResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genesys_nb.transport import AiohttpTransport
 
 __all__ = [
     "ACTIONS_PATH",
@@ -145,6 +148,10 @@ class DataActionsClient(_ClientBase):
         return self._parse_test(response, action_id)
 
 
+# Sends a request as it is (the token request carries its own Basic credentials).
+_NO_AUTH = httpx.Auth()
+
+
 class AsyncDataActionsClient(_ClientBase):
     """The asyncio twin of DataActionsClient: same methods, awaitable."""
 
@@ -165,6 +172,10 @@ class AsyncDataActionsClient(_ClientBase):
             transport = default_async_transport()
         self._http = httpx.AsyncClient(transport=transport, **self._http_options())
         self._prepare(self._http)
+        from genesys_nb.transport import AiohttpTransport
+
+        # With the default aiohttp transport, execute() sends through it directly (see _send_direct).
+        self._direct: AiohttpTransport | None = transport if type(transport) is AiohttpTransport else None
 
     async def __aenter__(self) -> AsyncDataActionsClient:  # noqa: PYI034 - typing.Self needs Python 3.11
         return self
@@ -232,10 +243,34 @@ class AsyncDataActionsClient(_ClientBase):
         """One attempt; never raises for an HTTP or network failure (the result says what happened)."""
         call = self._start_execution(action_id, inputs, flatten=flatten, timeout_ms=timeout_ms, operation="execute")
         try:
-            response = await self._send(call.request)
+            if self._direct is not None:
+                response = await self._send_direct(self._direct, call.request)
+            else:
+                response = await self._send(call.request)
         except (httpx.HTTPError, AuthenticationError) as exc:
             return self._result_from_exception(call, exc)
         return self._result_from_response(call, response)
+
+    async def _send_direct(self, transport: AiohttpTransport, request: _Request) -> httpx.Response:
+        """Send through the aiohttp transport with the bearer token set here, skipping what httpx's
+        ``send`` adds per call (the auth-flow generator, the ``Request`` object, its header merging).
+
+        The rules stay those of :class:`ClientCredentialsAuth` (cached token, one token request at
+        a time, on a 401 one refresh and one re-send), the failure mapping that of the transport
+        (one code path), and the login goes through the httpx client like any other request.
+        """
+        method, url, headers, body, timeouts = request.parts(*self._request_defaults)
+        token, generation = await self.auth.async_token(self._send_login, timeout=timeouts)
+        response = await transport.send_direct(method, url, [*headers, ("Authorization", f"Bearer {token}")],
+                                               body, timeouts)
+        if response.status_code != 401:
+            return response
+        token, _ = await self.auth.async_token(self._send_login, refused_generation=generation, timeout=timeouts)
+        return await transport.send_direct(method, url, [*headers, ("Authorization", f"Bearer {token}")],
+                                           body, timeouts)
+
+    async def _send_login(self, request: httpx.Request) -> httpx.Response:
+        return await self._http.send(request, auth=_NO_AUTH)
 
     async def test(self, action_id: str, inputs: Mapping[str, Any], *, flatten: bool = False) -> TestExecutionResult:
         """Run the action in test mode: per-step operations. Raises APIError on a non-2xx answer."""

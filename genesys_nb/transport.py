@@ -28,8 +28,10 @@ ran the action, so the caller must treat it as sent.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import ssl
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -68,7 +70,7 @@ def map_aiohttp_error(exc: BaseException) -> type[httpx.TransportError]:
 
 
 @contextmanager
-def _mapped(request: httpx.Request) -> Iterator[None]:
+def _mapped(request: httpx.Request | None) -> Iterator[None]:
     try:
         yield
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
@@ -119,10 +121,31 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._get_session()
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         body = await request.aread()
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
+        return await self._exchange(request.method, str(request.url), headers, body, timeouts, request)
+
+    async def send_direct(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None,
+        timeouts: Mapping[str, float | None],
+    ) -> httpx.Response:
+        """One exchange without an ``httpx.Request``: for a caller that builds complete headers itself.
+
+        The same session, timeouts and failure mapping as :meth:`handle_async_request` (both go
+        through one code path); the response is an ``httpx.Response`` with the body read and
+        ``elapsed`` set, but no ``request`` attached. aiohttp adds ``Host`` and ``Content-Length``.
+        """
+        started = time.perf_counter()
+        response = await self._exchange(method, url, headers, body or b"", timeouts, None)
+        response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
+        return response
+
+    async def _exchange(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes,
+        timeouts: Mapping[str, float | None], request: httpx.Request | None,
+    ) -> httpx.Response:
+        session = self._get_session()
         client_timeout = aiohttp.ClientTimeout(
             total=None,
             connect=timeouts.get("pool"),
@@ -131,8 +154,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
         with _mapped(request):
             response = await session.request(
-                request.method,
-                yarl.URL(str(request.url), encoded=True),
+                method,
+                yarl.URL(url, encoded=True),
                 headers=headers,
                 data=body or None,
                 allow_redirects=False,

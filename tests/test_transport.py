@@ -104,11 +104,33 @@ def _garbage_response(conn: socket.socket, server: _BadServer) -> None:
     conn.close()
 
 
-@pytest.fixture(params=["genesys_nb", "httpx_default"])
+class _DirectSender(httpx.AsyncBaseTransport):
+    """Drives ``AiohttpTransport.send_direct`` (the path the async client's execute takes) through the
+    same failure tests as the transport itself: the headers go as a caller builds them, without the
+    Host and Content-Length that aiohttp adds."""
+
+    def __init__(self) -> None:
+        self.inner = AiohttpTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
+                   if name.lower() not in (b"host", b"content-length")]
+        return await self.inner.send_direct(request.method, str(request.url), headers, body,
+                                            request.extensions.get("timeout", {}))
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@pytest.fixture(params=["genesys_nb", "genesys_nb_direct", "httpx_default"])
 def transport_factory(request: pytest.FixtureRequest) -> Callable[[], httpx.AsyncBaseTransport]:
-    """The chosen transport, and httpx's own for comparison: both must classify alike."""
+    """The chosen transport (through httpx and sent directly), and httpx's own for comparison: all
+    must classify alike."""
     if request.param == "genesys_nb":
         return default_async_transport
+    if request.param == "genesys_nb_direct":
+        return _DirectSender
     return httpx.AsyncHTTPTransport
 
 
@@ -276,6 +298,11 @@ def _token_then(behaviour: Callable[[socket.socket, _BadServer], None]) -> Calla
     return serve
 
 
+class _SubclassedTransport(AiohttpTransport):
+    """Not the exact default class: the client then sends through httpx's ``send`` as for any transport."""
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["execute-direct", "execute-through-httpx"])
 @pytest.mark.parametrize(
     ("behaviour", "error_class", "request_sent"),
     [
@@ -287,7 +314,7 @@ def _token_then(behaviour: Callable[[socket.socket, _BadServer], None]) -> Calla
 )
 def test_client_results_say_whether_the_request_may_have_run(
     bad_server: Callable[..., _BadServer], behaviour: Callable[[socket.socket, _BadServer], None] | None,
-    error_class: str, request_sent: bool,
+    error_class: str, request_sent: bool, direct: bool,
 ) -> None:
     from genesys_nb.client import AsyncDataActionsClient
     from genesys_nb.config import Settings
@@ -304,7 +331,9 @@ def test_client_results_say_whether_the_request_may_have_run(
     settings = Settings("id", "secret", api_base_url=api_url, login_base_url=login.url)
 
     async def go() -> Any:
-        async with AsyncDataActionsClient(settings, transport=default_async_transport()) as client:
+        transport = default_async_transport() if direct else _SubclassedTransport()
+        async with AsyncDataActionsClient(settings, transport=transport) as client:
+            assert (client._direct is not None) is direct
             return await client.execute("custom_-_x", {"a": 1}, timeout_ms=300)
 
     result = asyncio.run(go())
@@ -312,3 +341,51 @@ def test_client_results_say_whether_the_request_may_have_run(
     # A non-idempotent action is re-sent only when the request provably never left.
     assert should_retry(result.error_class, status_code=result.status_code, idempotent=False,
                         request_sent=result.request_sent, retry_number=1, policy=RetryPolicy()) is (not request_sent)
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["execute-direct", "execute-through-httpx"])
+@pytest.mark.parametrize("refusals", [1, 5])
+def test_a_401_costs_one_refresh_and_one_resend_never_a_loop(direct: bool, refusals: int) -> None:
+    from genesys_nb.client import AsyncDataActionsClient
+    from genesys_nb.config import Settings
+
+    seen: list[str] = []
+
+    async def go() -> Any:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                if head.startswith(b"POST /oauth/token"):
+                    seen.append("token")
+                    body = b'{"access_token":"tok-%d","expires_in":86400}' % len(seen)
+                    status = b"200 OK"
+                else:
+                    seen.append(head.split(b"Authorization: Bearer ", 1)[1].split(b"\r\n", 1)[0].decode())
+                    refused = sum(1 for item in seen if item != "token") <= refusals
+                    status, body = (b"401 Unauthorized", b"{}") if refused else (b"200 OK", b'{"ok":true}')
+                writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\ncontent-length: "
+                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+                await writer.drain()
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        transport = default_async_transport() if direct else _SubclassedTransport()
+        try:
+            async with AsyncDataActionsClient(Settings("id", "secret", api_base_url=url, login_base_url=url),
+                                              transport=transport) as client:
+                return await client.execute("custom_-_x", {"a": 1}), client.auth.token_requests
+        finally:
+            server.close()
+
+    result, token_requests = asyncio.run(go())
+    # login, send (401), one refresh, one re-send with the new token: whatever it answers is the result
+    assert seen == ["token", "tok-1", "token", "tok-3"] and token_requests == 2
+    assert result.status_code == (401 if refusals > 1 else 200)
