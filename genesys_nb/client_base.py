@@ -169,7 +169,8 @@ class _Request:
         # The headers httpx would add itself (Host first, Content-Length last), given up front with
         # the body as a ready stream: httpx then skips its per-request content encoding and header
         # re-normalisation. The request is read at once, as httpx does for a bytes body.
-        raw: list[tuple[str | bytes, str | bytes]] = [(b"Host", url.netloc), *headers.items()]
+        raw: list[tuple[bytes, bytes]] = [(b"Host", url.netloc)]
+        raw += [(name.encode("ascii"), value.encode("ascii")) for name, value in headers.items()]
         if content or self.method in ("POST", "PUT", "PATCH"):
             raw.append((b"Content-Length", str(len(content or b"")).encode("ascii")))
         timeout = self.timeout if self.timeout is not None else default_timeout

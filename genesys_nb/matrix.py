@@ -273,18 +273,20 @@ class ParameterMatrix:
         schema: Mapping[str, Any] | None = None,
         label: str = "schema",
     ) -> None:
-        self._rows: list[_Row] | _AxesRows = []
+        self._rows: list[_Row] | _AxesRows
         if isinstance(rows, _AxesRows):
             self._rows = rows  # made on demand, never all at once
-            rows = ()
-        for index, row in enumerate(rows):
-            if isinstance(row, _Row):
-                self._rows.append(row)
-            elif isinstance(row, Mapping):
-                params = expand_dotted(row)
-                self._rows.append(_Row(params, own=frozenset(flatten_dotted(params))))
-            else:
-                raise MatrixError(f"row {index + 1} is a {type(row).__name__}; each row must be a dict of inputs")
+        else:
+            listed: list[_Row] = []
+            for index, row in enumerate(rows):
+                if isinstance(row, _Row):
+                    listed.append(row)
+                elif isinstance(row, Mapping):
+                    params = expand_dotted(row)
+                    listed.append(_Row(params, own=frozenset(flatten_dotted(params))))
+                else:
+                    raise MatrixError(f"row {index + 1} is a {type(row).__name__}; each row must be a dict of inputs")
+            self._rows = listed
         self._fixed: dict[str, Any] = dict(fixed or {})
         self._schema = dict(schema) if schema is not None else None
         self._label = label
