@@ -28,10 +28,9 @@ TARGET = 20.0
 
 
 def real_actions_dir() -> Path:
-    """../shared/real-actions beside the checkout, else the packaged copy the emulator ships."""
+    """GENESYS_NB_REAL_ACTIONS when set, else the public exports bundled with the emulator."""
     env = os.environ.get("GENESYS_NB_REAL_ACTIONS")
-    for candidate in ([Path(env)] if env else []) + [REPO_ROOT.parent / "shared" / "real-actions",
-                                                     REPO_ROOT / "genesys_nb" / "emulator" / "actions" / "real"]:
+    for candidate in ([Path(env)] if env else []) + [REPO_ROOT / "genesys_nb" / "emulator" / "actions" / "real"]:
         if candidate.is_dir() and any(candidate.glob("*.json")):
             return candidate
     raise FileNotFoundError("no real exported actions found; set GENESYS_NB_REAL_ACTIONS")
