@@ -33,14 +33,13 @@ from genesys_nb.matrix_cases import (
     _canonical,
     _checked,
     _derive,
-    _json_type,
     _Row,
     _set_path,
     _types,
     _walk_fields,
     example_for_pattern,
 )
-from genesys_nb.paths import flatten_dotted
+from genesys_nb.paths import flatten_dotted, json_type
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -180,7 +179,7 @@ def coerce_cell(text: str, prop: Mapping[str, Any] | None) -> Any:
                 value = orjson.loads(stripped)
             except orjson.JSONDecodeError:
                 continue
-            if _json_type(value) == kind:
+            if json_type(value) == kind:
                 return value
     hints = {"integer": "a whole number like 42", "number": "a number like 4.5",
              "boolean": "true/false (also yes/no, 1/0)", "object": "a JSON object", "array": "a JSON array"}

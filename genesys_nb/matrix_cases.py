@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from genesys_nb.errors import GenesysNBError
+from genesys_nb.paths import json_type
 
 if TYPE_CHECKING:  # pragma: no cover
     from jsonschema.protocols import Validator
@@ -112,26 +113,12 @@ def _types(prop: Mapping[str, Any]) -> list[str]:
     if isinstance(declared, list):
         return [t for t in declared if isinstance(t, str)]
     if prop.get("enum"):
-        return [_json_type(prop["enum"][0])]
+        return [json_type(prop["enum"][0])]
     if "properties" in prop:
         return ["object"]
     return []
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
 
 
 # --------------------------------------------------------------------------------------------

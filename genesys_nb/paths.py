@@ -1,10 +1,10 @@
-"""Dotted paths over nested JSON objects: ``{"a": {"b": 1}}`` <-> ``{"a.b": 1}``."""
+"""JSON values: the JSON Schema type name of a value, and dotted paths over nested objects."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["flatten_dotted"]
+__all__ = ["flatten_dotted", "json_type"]
 
 
 def flatten_dotted(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -21,3 +21,24 @@ def flatten_dotted(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]
         else:
             flat[name] = item
     return flat
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a decoded JSON value (bool is "boolean", never "integer").
+
+    >>> [json_type(v) for v in (True, 1, 1.5, "x", [1], {}, None)]
+    ['boolean', 'integer', 'number', 'string', 'array', 'object', 'null']
+    """
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"

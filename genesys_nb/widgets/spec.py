@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from genesys_nb import paths
+
 __all__ = [
     "NOT_SET",
     "ROOT_PATH",
@@ -286,15 +288,9 @@ def _implied_type(prop: Mapping[str, Any]) -> str | None:
 
 
 def _json_type_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "other"
+    """A scalar's JSON type; anything else is "other" (an enum of objects or arrays is not a widget)."""
+    kind = paths.json_type(value)
+    return kind if kind in ("boolean", "integer", "number", "string") else "other"
 
 
 def _bounds(prop: Mapping[str, Any]) -> dict[str, Any]:
