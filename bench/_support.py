@@ -13,7 +13,7 @@ import platform
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -173,3 +173,18 @@ def _cell(value: Any) -> str:
 def verdict(ratio: float, target: float, *, higher_is_better: bool = True) -> str:
     met = ratio >= target if higher_is_better else ratio <= target
     return "met" if met else "MISSED"
+
+
+def write_ndjson(path: Path, records: Iterable[dict[str, Any]], *, batch_rows: int = 50_000) -> None:
+    """Write generated records as NDJSON, in batches (millions of rows without a list of them all)."""
+    import orjson
+
+    with open(path, "wb") as handle:
+        batch: list[bytes] = []
+        for record in records:
+            batch.append(orjson.dumps(record))
+            if len(batch) >= batch_rows:
+                handle.write(b"\n".join(batch) + b"\n")
+                batch = []
+        if batch:
+            handle.write(b"\n".join(batch) + b"\n")

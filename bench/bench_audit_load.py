@@ -15,11 +15,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import orjson
+from _support import write_ndjson
 
 ACTIONS = [
     ("custom_-_a1", "Get Queue Metrics", lambda rng: {"queueId": f"q-{rng.randrange(50)}",
@@ -38,8 +39,7 @@ CLASSES = [(None, 200)] * 90 + [("rate_limited", 429)] * 4 + [("server", 503)] *
 def generate(path: Path, rows: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    with open(path, "wb") as handle:
-        batch: list[bytes] = []
+    def records() -> Iterator[dict[str, Any]]:
         for index in range(rows):
             action_id, name, make_params = ACTIONS[index % len(ACTIONS)]
             error_class, status = rng.choice(CLASSES)
@@ -59,12 +59,9 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
                 "output_keys": list(output or {}), "error_count": 0 if ok else 1, "webhook": "none",
                 "expected_invalid": False, "output": output,
             }
-            batch.append(orjson.dumps(record))
-            if len(batch) >= 50_000:
-                handle.write(b"\n".join(batch) + b"\n")
-                batch = []
-        if batch:
-            handle.write(b"\n".join(batch) + b"\n")
+            yield record
+
+    write_ndjson(path, records())
 
 
 def _measure(loader: str, path: str) -> dict[str, Any]:

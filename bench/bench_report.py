@@ -22,11 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import orjson
+from _support import write_ndjson
 
 ACTIONS = ("Get user", "Lookup order", "Create callback", "Update data table row")
 CLASSES = [(None, 200)] * 92 + [("rate_limited", 429)] * 4 + [("server", 503)] * 2 + [("timeout", None)] \
@@ -39,8 +40,7 @@ def generate(path: Path, rows: int, seed: int = 6) -> None:
     """Write ``rows`` schema-1 audit records (about 600 bytes each, params and output included)."""
     rng = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    with open(path, "wb") as handle:
-        batch: list[bytes] = []
+    def records() -> Iterator[dict[str, Any]]:
         for row in range(rows):
             action = row % len(ACTIONS)
             error_class, status = rng.choice(CLASSES)
@@ -65,12 +65,9 @@ def generate(path: Path, rows: int, seed: int = 6) -> None:
                 "webhook": "none", "expected_invalid": False,
                 "output": {"id": f"x-{row}", "name": "Somebody Else", "state": "active"} if ok else None,
             }
-            batch.append(orjson.dumps(record))
-            if len(batch) >= 50_000:
-                handle.write(b"\n".join(batch) + b"\n")
-                batch = []
-        if batch:
-            handle.write(b"\n".join(batch) + b"\n")
+            yield record
+
+    write_ndjson(path, records())
 
 
 def _measure(contender: str, path: str) -> dict[str, Any]:
