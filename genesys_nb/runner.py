@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import dataclasses
 import logging
 import tempfile
 import threading
@@ -196,39 +195,11 @@ class _PacedClient:
         return result
 
 
-def _encodable(value: Any) -> Any:
-    """``value`` with what JSON cannot carry made printable: lone surrogates escaped, huge ints as text."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return value.encode("utf-8", "backslashreplace").decode("utf-8")
-        return value
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        return value
-    if isinstance(value, int):
-        return value if -(2**63) <= value < 2**64 else str(value)
-    if isinstance(value, Mapping):
-        return {str(_encodable(key)): _encodable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_encodable(item) for item in value]
-    return value
-
-
 def _record(audit: AuditLog, result: ExecutionResult, *, run_id: str, row: _Row, action: Action,
             webhook: str) -> None:
-    """Append the row's record; a value the log cannot encode never costs the row its record."""
-    kwargs: dict[str, Any] = {"run_id": run_id, "row_id": row.row_id, "action": action,
-                              "expected_invalid": row.expected_invalid, "webhook": webhook}
-    try:
-        audit.write_result(result, params=row.params, **kwargs)
-    except (TypeError, ValueError) as err:  # e.g. a lone surrogate or a 70-digit integer in the answer
-        logger.warning("row %s: %s; recorded with such values made printable", row.row_id, err)
-        safe = dataclasses.replace(
-            result, output=_encodable(result.output), error_message=_encodable(result.error_message),
-            error_code=_encodable(result.error_code), correlation_id=_encodable(result.correlation_id),
-        )
-        audit.write_result(safe, params=_encodable(row.params), **kwargs)
+    """Append the row's record (the audit writer never fails on odd values: see genesys_nb.jsonsafe)."""
+    audit.write_result(result, params=row.params, run_id=run_id, row_id=row.row_id, action=action,
+                       expected_invalid=row.expected_invalid, webhook=webhook)
 
 
 def _emulator_time_scale(source: Any) -> float:

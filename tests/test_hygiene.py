@@ -45,3 +45,12 @@ def test_dumps_falls_back_for_what_orjson_refuses() -> None:
 def test_scrub_keeps_ordinary_values() -> None:
     value = {"a": [1, 2.5, True, None, "x"], "b": {"c": -(2**63)}}
     assert scrub(value) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("plain", "plain"), ("bad \ud800 end", "bad \ufffd end"), (10**30, str(10**30)), (2**63 - 1, 2**63 - 1),
+     ({"k": ["\udfff", 1.5, None, True]}, {"k": ["\ufffd", 1.5, None, True]})],
+)
+def test_scrub_makes_what_json_cannot_carry_printable(value: object, expected: object) -> None:
+    assert scrub(value) == expected

@@ -527,14 +527,3 @@ def test_an_answer_the_log_cannot_encode_still_gets_its_record(compressed: Any, 
     frame = fast_runner(settings, tmp_path, concurrency=2).run(ECHO, echo_matrix(4))
     assert len(frame) == 4
     assert len(audit_records(tmp_path / "audit.ndjson")) == 4
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("plain", "plain"), ("bad \ud800 end", "bad \\ud800 end"), (10**30, str(10**30)), (2**63 - 1, 2**63 - 1),
-     ({"k": ["\udfff", 1.5, None, True]}, {"k": ["\\udfff", 1.5, None, True]})],
-)
-def test_unencodable_values_are_made_printable(value: Any, expected: Any) -> None:
-    from genesys_nb.runner import _encodable
-
-    assert _encodable(value) == expected
