@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from genesys_nb.errors import GenesysNBError
-from genesys_nb.paths import json_type
+from genesys_nb.paths import declared_types, json_type
 
 if TYPE_CHECKING:  # pragma: no cover
     from jsonschema.protocols import Validator
@@ -107,11 +107,10 @@ def _canonical(params: Mapping[str, Any]) -> bytes:
 
 
 def _types(prop: Mapping[str, Any]) -> list[str]:
-    declared = prop.get("type")
-    if isinstance(declared, str):
-        return [declared]
-    if isinstance(declared, list):
-        return [t for t in declared if isinstance(t, str)]
+    """The declared types, else what an enum or properties imply."""
+    declared = declared_types(prop)
+    if declared:
+        return declared
     if prop.get("enum"):
         return [json_type(prop["enum"][0])]
     if "properties" in prop:

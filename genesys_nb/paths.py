@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["flatten_dotted", "json_type"]
+__all__ = ["declared_types", "flatten_dotted", "json_type"]
 
 
 def flatten_dotted(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -42,3 +42,17 @@ def json_type(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
     return "null"
+
+
+def declared_types(schema: Mapping[str, Any]) -> list[str]:
+    """The type names a schema declares in ``type`` (a string or a list); [] when it declares none.
+
+    >>> declared_types({"type": ["string", "null"]}), declared_types({"enum": [1]})
+    (['string', 'null'], [])
+    """
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return [declared]
+    if isinstance(declared, list):
+        return [t for t in declared if isinstance(t, str)]
+    return []

@@ -112,7 +112,7 @@ def field_specs(schema: Mapping[str, Any] | None, *, secure: bool = False) -> li
     unsupported = _unsupported_reason(schema)
     if unsupported:
         return [_root_raw(unsupported)]
-    types = _types(schema)
+    types = paths.declared_types(schema)
     if types and types != ["object"]:
         return [_root_raw(f"the input contract's type is {types!r}, not 'object'")]
     properties = schema.get("properties")
@@ -178,15 +178,6 @@ def _children(schema: Mapping[str, Any], *, parent_path: str, secure: bool) -> l
     return specs
 
 
-def _types(schema: Mapping[str, Any]) -> list[str]:
-    declared = schema.get("type")
-    if isinstance(declared, str):
-        return [declared]
-    if isinstance(declared, list):
-        return [t for t in declared if isinstance(t, str)]
-    return []
-
-
 def _unsupported_reason(schema: Mapping[str, Any]) -> str:
     for keyword in _UNSUPPORTED_KEYWORDS:
         if keyword in schema:
@@ -210,7 +201,7 @@ def _spec(name: str, path: str, prop: Any, *, required: bool, secure: bool) -> F
     unsupported = _unsupported_reason(prop)
     if unsupported:
         return FieldSpec(kind="raw_json", reason=unsupported, **base)
-    types = _types(prop)
+    types = paths.declared_types(prop)
     nullable = "null" in types
     concrete = [t for t in types if t != "null"]
     if len(concrete) > 1:
