@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 import pytest
+from windows import max_in_window
 
 from genesys_nb.pacing import AsyncPacer, Pacer
 
@@ -33,13 +34,6 @@ def greedy_send_times(pacer: Pacer, sends: int, *, start: float = 0.0, lateness:
     return times
 
 
-def max_in_window(times: list[float], window_s: float) -> int:
-    best, first = 0, 0
-    for last, t in enumerate(times):
-        while t - times[first] >= window_s:
-            first += 1
-        best = max(best, last - first + 1)
-    return best
 
 
 # ---- token bucket --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from windows import max_in_window
 
 from genesys_nb.emulator import action_id_for
 from genesys_nb.matrix import ParameterMatrix
@@ -107,13 +108,6 @@ def test_unknown_action_raises_before_any_row(compressed: Any, settings: Any, tm
 
 
 # ---- pacing ---------------------------------------------------------------------------------------
-def max_per_window(times: list[float], window_s: float) -> int:
-    best, first = 0, 0
-    for last, t in enumerate(times):
-        while t - times[first] >= window_s:
-            first += 1
-        best = max(best, last - first + 1)
-    return best
 
 
 def test_pacing_holds_the_rate_with_no_429_on_a_compressed_minute(emulator_server: Any, settings: Any,
@@ -128,7 +122,7 @@ def test_pacing_holds_the_rate_with_no_429_on_a_compressed_minute(emulator_serve
     assert frame["ok"].all()
     assert runner.last_summary is not None and runner.last_summary.rate_limited == 0
     times = sorted(entry.time for entry in execute_log(emulator_server))
-    assert max_per_window(times, 2.0) <= 120
+    assert max_in_window(times, 2.0) <= 120
 
 
 def test_a_pace_set_above_the_limit_is_held_back_by_the_rate_limit_headers(emulator_server: Any, settings: Any,
