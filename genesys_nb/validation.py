@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -573,8 +574,36 @@ def field_errors(validator: Validator | CompiledContract, instance: Any, *, reda
             f"Invalid contract ({label}): a $ref cannot be resolved ({err}); "
             "inline the referenced definition in the schema."
         ) from err
+    except (ArithmeticError, ValueError) as err:
+        # jsonschema's own arithmetic fails on numbers JSON cannot carry (multipleOf on inf or nan)
+        return _unchecked_numbers(instance, err, redact)
     found = list(_expand(raw, redact))
     return sorted(found, key=lambda item: (item.path, item.validator))
+
+
+def _non_finite(value: Any, parts: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], float]]:
+    if isinstance(value, float) and not math.isfinite(value):
+        yield parts, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _non_finite(item, (*parts, str(key)))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, (*parts, index))
+
+
+def _unchecked_numbers(instance: Any, err: Exception, redact: bool) -> list[FieldError]:
+    """FieldErrors for an instance jsonschema could not evaluate: each NaN/Infinity by its path."""
+    found = [
+        FieldError(path=json_path(parts), validator="type", value=REDACTED if redact else value,
+                   message="is not a finite number (NaN and Infinity cannot be sent as JSON); use a finite number")
+        for parts, value in _non_finite(instance)
+    ]
+    return found or [FieldError(
+        path="$", validator="type", value=REDACTED if redact else instance,
+        message=f"cannot be checked against the contract ({type(err).__name__}: {err}); "
+                "check the numbers in it are ones JSON can carry",
+    )]
 
 
 def format_violations(label: str, errors: list[FieldError], *, what: str = "Input") -> str:

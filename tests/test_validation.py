@@ -776,3 +776,15 @@ def test_field_errors_with_compiled_contract_redacts_like_the_validator() -> Non
     (error,) = field_errors(compiled, {"pin": "12a4"}, redact=True)
     assert error.value == REDACTED and "12a4" not in error.message
     assert compiled.errors({"pin": "1234"}) == []
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_numbers_jsonschema_cannot_evaluate_are_field_errors_not_crashes(value: float) -> None:
+    # jsonschema's multipleOf raises OverflowError/ValueError on inf and nan; the caller gets the path
+    schema = {"type": "object", "properties": {"b": {"type": "number", "multipleOf": 0.5}, "c": {"type": "string"}}}
+    errors = field_errors(compile_schema(schema), {"b": value, "c": "ok"})
+    assert [(e.path, e.validator) for e in errors] == [("$.b", "type")]
+    assert "not a finite number" in errors[0].message
+    nested = field_errors(compile_schema({"type": "object", "properties": {"l": {"type": "array", "items": {
+        "multipleOf": 2}}}}), {"l": [2, value]}, redact=True)
+    assert [(e.path, e.value) for e in nested] == [("$.l[1]", "<redacted>")]
