@@ -1,9 +1,10 @@
 """Measure async HTTP stacks on loopback: N POSTs at K in flight, each stack against the same server.
 
 Stacks: httpx.AsyncClient (default httpcore transport), httpx over ``httpx_aiohttp.AiohttpTransport``,
-httpx over genesys_nb's own aiohttp transport (the default), the same used leanly (absolute URL,
-``send()``, no cookie store: what httpx's per-call bookkeeping costs), aiohttp alone, and a raw
-asyncio socket client (the ceiling of this machine). Every figure is also given as a ratio to the raw-socket ceiling
+httpx over genesys_nb's aiohttp transport (the alternative), httpx over genesys_nb's HTTP/1.1
+transport (the default), the same used leanly (absolute URL, ``send()``, no cookie store: what
+httpx's per-call bookkeeping costs), that transport's ``send_direct`` (the path the async client's
+execute takes), aiohttp alone, and a raw asyncio socket client (the ceiling of this machine). Every figure is also given as a ratio to the raw-socket ceiling
 measured in the same run, because machines are noisy.
 
 The server is a minimal keep-alive HTTP/1.1 responder in a separate process (so it gets its own
@@ -133,7 +134,7 @@ async def bench_httpx_lean(target: Target, requests: int, in_flight: int) -> flo
     store. Shows what httpx itself costs per call (URL merging, cookie bookkeeping) over the transport."""
     url, path, headers = target
     limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-    from genesys_nb.transport import default_async_transport
+    from genesys_nb.http1 import default_async_transport
 
     async with httpx.AsyncClient(transport=default_async_transport(), limits=limits, timeout=30.0) as client:
         client._cookies = _NoCookies()  # measurement only: httpx has no public switch for this
@@ -148,6 +149,30 @@ async def bench_httpx_lean(target: Target, requests: int, in_flight: int) -> flo
 
         await one()
         return await _drive(requests, in_flight, one)
+
+
+async def bench_send_direct(target: Target, requests: int, in_flight: int) -> float:
+    """``HTTP1Transport.send_direct``: complete headers built by the caller, no ``httpx.Request``."""
+    from genesys_nb.http1 import HTTP1Transport
+
+    url, path, headers = target
+    transport = HTTP1Transport(limits=httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight))
+    full_url = url + path
+    body = json.dumps(REQUEST_BODY).encode()
+    request_headers = [*headers.items(), ("Content-Type", "application/json")]
+    timeouts = httpx.Timeout(30.0).as_dict()
+
+    async def one() -> None:
+        response = await transport.send_direct("POST", full_url, request_headers, body, timeouts)
+        if not response.is_success:
+            raise RuntimeError(f"HTTP {response.status_code}")
+        json.loads(response.content)
+
+    try:
+        await one()
+        return await _drive(requests, in_flight, one)
+    finally:
+        await transport.aclose()
 
 
 async def bench_aiohttp(target: Target, requests: int, in_flight: int) -> float:
@@ -200,7 +225,8 @@ async def bench_raw(target: Target, requests: int, in_flight: int) -> float:
 def _stacks(target: Target, requests: int, in_flight: int) -> dict[str, Callable[[], Awaitable[float]]]:
     from httpx_aiohttp import AiohttpTransport as ThirdPartyAiohttpTransport
 
-    from genesys_nb.transport import default_async_transport
+    from genesys_nb.http1 import default_async_transport
+    from genesys_nb.transport import AiohttpTransport
 
     return {
         "raw_asyncio_sockets": lambda: bench_raw(target, requests, in_flight),
@@ -209,10 +235,12 @@ def _stacks(target: Target, requests: int, in_flight: int) -> dict[str, Callable
         "httpx_httpx_aiohttp_transport": lambda: bench_httpx(
             target, requests, in_flight, ThirdPartyAiohttpTransport()
         ),
-        "httpx_genesys_nb_default_transport": lambda: bench_httpx(
+        "httpx_genesys_nb_aiohttp_transport": lambda: bench_httpx(target, requests, in_flight, AiohttpTransport()),
+        "httpx_genesys_nb_http1_transport": lambda: bench_httpx(
             target, requests, in_flight, default_async_transport()
         ),
-        "httpx_genesys_nb_transport_lean_send": lambda: bench_httpx_lean(target, requests, in_flight),
+        "httpx_genesys_nb_http1_lean_send": lambda: bench_httpx_lean(target, requests, in_flight),
+        "genesys_nb_http1_send_direct": lambda: bench_send_direct(target, requests, in_flight),
     }
 
 

@@ -36,14 +36,13 @@ def _child(mode: str, rows: int, url: str, client_id: str, client_secret: str, a
     import threading
     import time
 
-    import aiohttp  # noqa: F401 - the baseline loads every module the run uses
-    import pandas  # noqa: F401
+    import pandas  # noqa: F401 - the baseline loads every module the run uses
     import psutil
     import pyarrow  # noqa: F401
 
     import genesys_nb.audit
     import genesys_nb.executor
-    import genesys_nb.transport  # noqa: F401
+    import genesys_nb.http1  # noqa: F401
     from genesys_nb.config import Settings
     from genesys_nb.matrix import ParameterMatrix
     from genesys_nb.runner import MatrixRunner

@@ -70,7 +70,7 @@ def headline(key: str, document: dict[str, Any]) -> tuple[Any, Any, Any, str]:
         return f"read_audit {best.get('seconds')} s", best.get("speedup_vs_read_json"), "-", "info"
     if key == "stacks":
         ratios = document.get("ratio_to_raw", {})
-        name = "httpx_genesys_nb_default_transport"
+        name = "httpx_genesys_nb_http1_transport"
         return f"{name}: {document.get('calls_per_s', {}).get(name)} calls/s", ratios.get(name), "-", "info"
     if key == "p7":
         return (f"{document.get('peak_rss_mb_at_large')} MB peak at {document.get('rows', [0, 0])[-1]:,} rows",

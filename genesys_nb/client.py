@@ -32,7 +32,7 @@ from genesys_nb.errors import AuthenticationError
 from genesys_nb.models import Action, ExecutionResult, TestExecutionResult
 
 if TYPE_CHECKING:  # pragma: no cover
-    from genesys_nb.transport import AiohttpTransport
+    from genesys_nb.http1 import HTTP1Transport, WireResponse
 
 __all__ = [
     "ACTIONS_PATH",
@@ -166,16 +166,16 @@ class AsyncDataActionsClient(_ClientBase):
     ) -> None:
         super().__init__(settings, timeout_s=timeout_s, user_agent=user_agent, auth=auth)
         if transport is None:
-            # httpx's own async transport stops scaling past ~8 in flight; see genesys_nb.transport
-            from genesys_nb.transport import default_async_transport
+            # httpx's own async transport stops scaling past ~8 in flight; see genesys_nb.http1
+            from genesys_nb.http1 import default_async_transport
 
             transport = default_async_transport()
         self._http = httpx.AsyncClient(transport=transport, **self._http_options())
         self._prepare(self._http)
-        from genesys_nb.transport import AiohttpTransport
+        from genesys_nb.http1 import HTTP1Transport
 
-        # With the default aiohttp transport, execute() sends through it directly (see _send_direct).
-        self._direct: AiohttpTransport | None = transport if type(transport) is AiohttpTransport else None
+        # With the default transport, execute() sends through it directly (see _send_direct).
+        self._direct: HTTP1Transport | None = transport if type(transport) is HTTP1Transport else None
 
     async def __aenter__(self) -> AsyncDataActionsClient:  # noqa: PYI034 - typing.Self needs Python 3.11
         return self
@@ -251,8 +251,8 @@ class AsyncDataActionsClient(_ClientBase):
             return self._result_from_exception(call, exc)
         return self._result_from_response(call, response)
 
-    async def _send_direct(self, transport: AiohttpTransport, request: _Request) -> httpx.Response:
-        """Send through the aiohttp transport with the bearer token set here, skipping what httpx's
+    async def _send_direct(self, transport: HTTP1Transport, request: _Request) -> httpx.Response | WireResponse:
+        """Send through the default transport with the bearer token set here, skipping what httpx's
         ``send`` adds per call (the auth-flow generator, the ``Request`` object, its header merging).
 
         The rules stay those of :class:`ClientCredentialsAuth` (cached token, one token request at

@@ -32,6 +32,7 @@ from genesys_nb.errors import (
     error_for_class,
     format_error_message,
 )
+from genesys_nb.http1 import WireResponse
 from genesys_nb.logs import install_log_redaction
 from genesys_nb.models import (
     Action,
@@ -41,6 +42,9 @@ from genesys_nb.models import (
     TestExecutionResult,
 )
 from genesys_nb.retry import parse_retry_after
+
+# What an execute can come back as: through httpx, or sent directly over the default transport.
+AnyResponse = httpx.Response | WireResponse
 
 install_log_redaction()  # httpx logs request URLs at INFO
 
@@ -120,7 +124,7 @@ def _encode_inputs(inputs: Any) -> bytes:
         raise ValueError(f"inputs cannot be sent as JSON: {err} (NaN/inf and custom objects are not allowed).") from err
 
 
-def _header_number(headers: httpx.Headers, name: str) -> float | None:
+def _header_number(headers: Mapping[str, str], name: str) -> float | None:
     value = headers.get(name)
     if value is None:
         return None
@@ -131,7 +135,7 @@ def _header_number(headers: httpx.Headers, name: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def rate_limit_from_headers(headers: httpx.Headers) -> RateLimitInfo | None:
+def rate_limit_from_headers(headers: Mapping[str, str]) -> RateLimitInfo | None:
     """RateLimitInfo from ``inin-ratelimit-count/allowed/reset``; None when none of them is present."""
     count = _header_number(headers, "inin-ratelimit-count")
     allowed = _header_number(headers, "inin-ratelimit-allowed")
@@ -348,14 +352,14 @@ class _ClientBase:
 
     # -- responses -----------------------------------------------------------------------------
 
-    def _note_rate_limit(self, response: httpx.Response) -> RateLimitInfo | None:
+    def _note_rate_limit(self, response: AnyResponse) -> RateLimitInfo | None:
         info = rate_limit_from_headers(response.headers)
         if info is not None:
             self.last_rate_limit = info
         return info
 
     @staticmethod
-    def _preview(response: httpx.Response) -> str:
+    def _preview(response: AnyResponse) -> str:
         content_type = response.headers.get("content-type") or "no content type"
         text = response.content[:_BODY_PREVIEW_CHARS].decode("utf-8", errors="replace")
         more = "..." if len(response.content) > _BODY_PREVIEW_CHARS else ""
@@ -364,14 +368,14 @@ class _ClientBase:
         return f"a non-JSON body ({content_type}): {text!r}{more}"
 
     @staticmethod
-    def _json(response: httpx.Response) -> tuple[bool, Any]:
+    def _json(response: AnyResponse) -> tuple[bool, Any]:
         try:
             # NaN/Infinity are not JSON; Python's parser would accept them silently
             return True, json.loads(response.content, parse_constant=_reject_non_json_constant)
         except ValueError:  # JSONDecodeError and UnicodeDecodeError, e.g. a truncated body
             return False, None
 
-    def _error_parts(self, response: httpx.Response) -> tuple[str, ErrorBody, str | None, str, float | None]:
+    def _error_parts(self, response: AnyResponse) -> tuple[str, ErrorBody, str | None, str, float | None]:
         """(error_class, error body, error code, message, retry_after_s) for a non-2xx response."""
         parsed, body = self._json(response)
         if parsed and isinstance(body, dict):
@@ -394,7 +398,7 @@ class _ClientBase:
         return error_class, error_body, error_code, message, retry_after_s
 
     @staticmethod
-    def _correlation_id(response: httpx.Response, error_body: ErrorBody | None) -> str | None:
+    def _correlation_id(response: AnyResponse, error_body: ErrorBody | None) -> str | None:
         header = response.headers.get(CORRELATION_HEADER)
         if header:
             return header
@@ -509,7 +513,7 @@ class _ClientBase:
             raise ContractError(f"test {action_id} failed: the response is not a TestExecutionResult.")
         return TestExecutionResult.from_dict(body)
 
-    def _result_from_response(self, call: _Execution, response: httpx.Response) -> ExecutionResult:
+    def _result_from_response(self, call: _Execution, response: AnyResponse) -> ExecutionResult:
         total_ms = (time.perf_counter() - call.started) * 1000.0
         try:
             # The last request/response exchange only: a login (or the 401 before a re-send) is not

@@ -290,7 +290,7 @@ class MatrixRunner:
         """The async client for one run and whether the runner owns (and must close) it."""
         from .client import AsyncDataActionsClient, DataActionsClient
         from .config import Settings
-        from .transport import default_async_transport
+        from .http1 import default_async_transport
 
         source = self._source
         if isinstance(source, AsyncDataActionsClient):

@@ -36,7 +36,7 @@ class Session:
         server: EmulatorServer | None = None,
         timeout_s: float = 30.0,
     ) -> None:
-        from genesys_nb.transport import default_async_transport
+        from genesys_nb.http1 import default_async_transport
 
         self.settings = settings
         self.server = server

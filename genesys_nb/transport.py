@@ -1,8 +1,11 @@
-"""The async HTTP transport: httpx's API over aiohttp's connection pool, with honest failure mapping.
+"""An alternative async transport: httpx's API over aiohttp's connection pool, with honest failure mapping.
 
-Why: plain ``httpx.AsyncClient`` (httpcore) stops scaling beyond about 8 requests in flight
-(encode/httpx#3215); measured on loopback at 32 in flight, httpx over aiohttp runs about ten
-times faster (``bench/bench_async_stacks.py`` re-measures it; figures in BENCHMARKS.md).
+The default async transport is :class:`genesys_nb.http1.HTTP1Transport`; this one is for a caller
+who prefers aiohttp's client and its wider protocol coverage.
+Pass it explicitly: ``AsyncDataActionsClient(settings, transport=AiohttpTransport())``. It needs
+the ``aiohttp`` extra (``pip install genesys_nb[aiohttp]``). Plain ``httpx.AsyncClient`` (httpcore)
+stops scaling beyond about 8 requests in flight (encode/httpx#3215); both transports avoid that
+(``bench/bench_async_stacks.py`` measures them; figures in BENCHMARKS.md).
 
 Why not ``httpx_aiohttp.AiohttpTransport`` as is: it maps every ``aiohttp.ClientConnectionError``
 to ``httpx.ConnectTimeout``, including a server that drops the connection *after* a POST was
@@ -28,18 +31,25 @@ ran the action, so the caller must treat it as sent.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import ssl
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-import aiohttp
 import httpx
+
+try:
+    import aiohttp
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "genesys_nb.transport needs aiohttp; install it with: pip install 'genesys_nb[aiohttp]' "
+        "(or use the default transport, genesys_nb.http1.HTTP1Transport, which needs nothing more)"
+    ) from exc
 import yarl
 
-__all__ = ["AiohttpTransport", "default_async_transport", "map_aiohttp_error"]
+from genesys_nb.http1 import _default_ssl_context
+
+__all__ = ["AiohttpTransport", "map_aiohttp_error"]
 
 # httpx always sets these itself; aiohttp must not add its own (it would add a Content-Type).
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept-Encoding", "Accept", "Content-Type")
@@ -126,21 +136,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
         return await self._exchange(request.method, str(request.url), headers, body, timeouts, request)
 
-    async def send_direct(
-        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None,
-        timeouts: Mapping[str, float | None],
-    ) -> httpx.Response:
-        """One exchange without an ``httpx.Request``: for a caller that builds complete headers itself.
-
-        The same session, timeouts and failure mapping as :meth:`handle_async_request` (both go
-        through one code path); the response is an ``httpx.Response`` with the body read and
-        ``elapsed`` set, but no ``request`` attached. aiohttp adds ``Host`` and ``Content-Length``.
-        """
-        started = time.perf_counter()
-        response = await self._exchange(method, url, headers, body or b"", timeouts, None)
-        response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
-        return response
-
     async def _exchange(
         self, method: str, url: str, headers: list[tuple[str, str]], body: bytes,
         timeouts: Mapping[str, float | None], request: httpx.Request | None,
@@ -187,18 +182,3 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             except RuntimeError:  # the loop that owned it is gone; nothing left to release
                 pass
 
-
-_DEFAULT_SSL: list[ssl.SSLContext] = []
-
-
-def _default_ssl_context() -> ssl.SSLContext:
-    """The verifying SSL context, built once per process: loading the CA bundle takes tens of
-    milliseconds, which a runner creating a transport per run would otherwise pay every run."""
-    if not _DEFAULT_SSL:
-        _DEFAULT_SSL.append(httpx.create_ssl_context(verify=True))
-    return _DEFAULT_SSL[0]
-
-
-def default_async_transport() -> httpx.AsyncBaseTransport:
-    """The async transport genesys_nb uses when a session or caller gives none (chosen by measurement)."""
-    return AiohttpTransport()

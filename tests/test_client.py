@@ -872,10 +872,10 @@ def test_cookies_set_by_the_server_are_never_sent_back() -> None:
 
 
 def test_async_client_defaults_to_the_scaling_transport() -> None:
-    from genesys_nb.transport import AiohttpTransport
+    from genesys_nb.http1 import HTTP1Transport
 
     client = AsyncDataActionsClient(Settings("id", "s3cret", api_base_url="https://api.example.test"))
     try:
-        assert isinstance(client._http._transport, AiohttpTransport)
+        assert type(client._http._transport) is HTTP1Transport and client._direct is client._http._transport
     finally:
         asyncio.run(client.aclose())

@@ -475,7 +475,7 @@ def test_broken_success_schema_marks_the_output_unchecked(mode: str) -> None:
 
 # ---- over real loopback HTTP against the emulator ----------------------------------------------
 
-# "async-aiohttp": the async client over the aiohttp-backed transport the SDK chooses by default.
+# "async-aiohttp": the async client over the aiohttp-backed alternative transport ("async" uses the default one).
 LOOPBACK_MODES = [*MODES, "async-aiohttp"]
 
 

@@ -12,7 +12,8 @@ from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
 from genesys_nb.config import Settings
 from genesys_nb.emulator import Emulator, EmulatorTransport
 from genesys_nb.errors import AuthenticationError, NotFoundError
-from genesys_nb.transport import default_async_transport
+from genesys_nb.http1 import default_async_transport
+from genesys_nb.transport import AiohttpTransport
 
 
 @pytest.fixture()
@@ -153,14 +154,21 @@ def test_token_lifetime_expiry_in_process() -> None:
     assert statuses == [("token", 200), ("execute", 200), ("execute", 401), ("token", 200), ("execute", 200)]
 
 
-@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+def _async_transport(name: str) -> httpx.AsyncBaseTransport:
+    """The default transport, the aiohttp alternative, or httpx's own."""
+    if name == "http1":
+        return default_async_transport()
+    return AiohttpTransport() if name == "aiohttp" else httpx.AsyncHTTPTransport()
+
+
+@pytest.mark.parametrize("transport", ["http1", "aiohttp", "httpx"])
 def test_async_client_matches_the_sync_one(settings: Settings, emulator_server: Any, transport: str) -> None:
     phone = action_id(emulator_server, "Get Customer By Phone")
     with DataActionsClient(settings) as sync_client:
         expected = sync_client.execute(phone, {"phoneNumber": "+13175550100"}).output
 
     async def main() -> list[Any]:
-        chosen = default_async_transport() if transport == "aiohttp" else httpx.AsyncHTTPTransport()
+        chosen = _async_transport(transport)
         async with AsyncDataActionsClient(settings, transport=chosen) as async_client:
             listed = await async_client.list_actions(page_size=7)
             results = await asyncio.gather(*[
@@ -186,14 +194,14 @@ def test_a_401_that_persists_is_refreshed_once_never_looped(client: DataActionsC
     assert tail == [("execute", 401), ("token", 200), ("execute", 401)]
 
 
-@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("transport", ["http1", "aiohttp", "httpx"])
 def test_async_client_sees_a_dropped_connection_as_sent(settings: Settings, emulator_server: Any,
                                                         transport: str) -> None:
     echo = action_id(emulator_server, "Echo")
     emulator_server.emulator.set_faults(None, {"rules": [{"type": "sequence", "statuses": [200, "reset_after"]}]})
 
     async def main() -> Any:
-        chosen = default_async_transport() if transport == "aiohttp" else httpx.AsyncHTTPTransport()
+        chosen = _async_transport(transport)
         async with AsyncDataActionsClient(settings, transport=chosen) as async_client:
             assert (await async_client.execute(echo, {"message": "warm"})).ok  # the connection is now pooled
             return await async_client.execute(echo, {"message": "m"})

@@ -27,6 +27,7 @@ from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
 from genesys_nb.config import Settings
 from genesys_nb.emulator import BODY_KINDS, action_id_for
 from genesys_nb.errors import ERROR_CLASSES, GenesysNBError, InputValidationError
+from genesys_nb.http1 import default_async_transport
 from genesys_nb.matrix import ParameterMatrix
 from genesys_nb.models import (
     Action,
@@ -37,7 +38,6 @@ from genesys_nb.models import (
     TestOperation,
 )
 from genesys_nb.runner import MatrixRunner
-from genesys_nb.transport import default_async_transport
 from genesys_nb.validation import DataActionValidator
 from genesys_nb.widgets.spec import field_specs, iter_specs
 

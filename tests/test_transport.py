@@ -1,4 +1,4 @@
-"""Which httpx exception each network failure point maps to, for the default async transport.
+"""Which httpx exception each network failure point maps to, for the async transports genesys_nb ships.
 
 A retry rule may re-send a non-idempotent execute only when the request provably never reached
 the server; these tests pin that the transport reports a connect failure only in that case.
@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from genesys_nb.transport import AiohttpTransport, default_async_transport, map_aiohttp_error
+from genesys_nb.http1 import HTTP1Transport, default_async_transport
+from genesys_nb.transport import AiohttpTransport, map_aiohttp_error
 
 CONNECT_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout)
 
@@ -105,32 +106,36 @@ def _garbage_response(conn: socket.socket, server: _BadServer) -> None:
 
 
 class _DirectSender(httpx.AsyncBaseTransport):
-    """Drives ``AiohttpTransport.send_direct`` (the path the async client's execute takes) through the
+    """Drives ``HTTP1Transport.send_direct`` (the path the async client's execute takes) through the
     same failure tests as the transport itself: the headers go as a caller builds them, without the
-    Host and Content-Length that aiohttp adds."""
+    Host and Content-Length that the transport adds."""
 
     def __init__(self) -> None:
-        self.inner = AiohttpTransport()
+        self.inner = HTTP1Transport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
                    if name.lower() not in (b"host", b"content-length")]
-        return await self.inner.send_direct(request.method, str(request.url), headers, body,
-                                            request.extensions.get("timeout", {}))
+        response = await self.inner.send_direct(request.method, str(request.url), headers, body,
+                                                request.extensions.get("timeout", {}))
+        return httpx.Response(response.status_code, headers=response.headers.raw, content=response.content,
+                              request=request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
 
 
-@pytest.fixture(params=["genesys_nb", "genesys_nb_direct", "httpx_default"])
+@pytest.fixture(params=["genesys_nb", "genesys_nb_direct", "aiohttp", "httpx_default"])
 def transport_factory(request: pytest.FixtureRequest) -> Callable[[], httpx.AsyncBaseTransport]:
-    """The chosen transport (through httpx and sent directly), and httpx's own for comparison: all
-    must classify alike."""
+    """The default transport (through httpx and sent directly), the aiohttp alternative, and httpx's
+    own for comparison: all must classify alike."""
     if request.param == "genesys_nb":
         return default_async_transport
     if request.param == "genesys_nb_direct":
         return _DirectSender
+    if request.param == "aiohttp":
+        return AiohttpTransport
     return httpx.AsyncHTTPTransport
 
 
@@ -160,8 +165,8 @@ def _post(url: str, transport: httpx.AsyncBaseTransport, timeout_s: float = 5.0)
     return asyncio.run(go())
 
 
-def test_default_transport_is_the_aiohttp_backed_one() -> None:
-    assert isinstance(default_async_transport(), AiohttpTransport)
+def test_default_transport_is_the_lean_http1_one() -> None:
+    assert type(default_async_transport()) is HTTP1Transport
 
 
 def test_refused_connection_is_a_connect_error(transport_factory: Callable[[], httpx.AsyncBaseTransport]) -> None:
@@ -249,7 +254,9 @@ def test_error_mapping_table(aiohttp_error: str, expected: type[Exception]) -> N
     assert map_aiohttp_error(errors[aiohttp_error]) is expected
 
 
-def test_successful_round_trip_keeps_headers_and_body(bad_server: Callable[..., _BadServer]) -> None:
+@pytest.mark.parametrize("make_transport", [default_async_transport, AiohttpTransport], ids=["http1", "aiohttp"])
+def test_successful_round_trip_keeps_headers_and_body(bad_server: Callable[..., _BadServer],
+                                                      make_transport: Callable[[], httpx.AsyncBaseTransport]) -> None:
     def ok(conn: socket.socket, server: _BadServer) -> None:
         request = _read_request(conn)
         server.requests_seen += 1
@@ -264,7 +271,7 @@ def test_successful_round_trip_keeps_headers_and_body(bad_server: Callable[..., 
     server = bad_server(ok)
 
     async def go() -> httpx.Response:
-        async with httpx.AsyncClient(transport=default_async_transport()) as client:
+        async with httpx.AsyncClient(transport=make_transport()) as client:
             return await client.post(f"{server.url}/x", json={"a": 1})
 
     response = asyncio.run(go())
@@ -298,7 +305,7 @@ def _token_then(behaviour: Callable[[socket.socket, _BadServer], None]) -> Calla
     return serve
 
 
-class _SubclassedTransport(AiohttpTransport):
+class _SubclassedTransport(HTTP1Transport):
     """Not the exact default class: the client then sends through httpx's ``send`` as for any transport."""
 
 
