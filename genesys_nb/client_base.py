@@ -6,6 +6,7 @@ classified APIError. :mod:`genesys_nb.client` adds only the sync and async send 
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -113,6 +114,21 @@ def _json_default(value: Any) -> Any:
 
 def _reject_non_json_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+@functools.lru_cache(maxsize=64)
+def _execution_timeout(timeout_ms: int) -> httpx.Timeout:
+    """The HTTP deadline of an execute with this timeout directive (one object per distinct value)."""
+    return httpx.Timeout(timeout_ms / 1000.0)
+
+
+# Built once: json.loads with keyword arguments builds a decoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_non_json_constant)
+
+
+def _loads(content: bytes) -> Any:
+    """json.loads(content) that refuses NaN/Infinity (what json.loads does with bytes, decoder reused)."""
+    return _DECODER.decode(content.decode(json.detect_encoding(content), "surrogatepass"))
 
 
 def _encode_inputs(inputs: Any) -> bytes:
@@ -339,7 +355,7 @@ class _ClientBase:
         params = {"flatten": "true"} if flatten else {}
         correlation_id = str(uuid.uuid4())
         request = _Request(
-            "POST", path, params, content=_encode_inputs(inputs), timeout=httpx.Timeout(checked_timeout / 1000.0),
+            "POST", path, params, content=_encode_inputs(inputs), timeout=_execution_timeout(checked_timeout),
             headers={CORRELATION_HEADER_SENT: correlation_id},
         )
         return _Execution(
@@ -371,7 +387,7 @@ class _ClientBase:
     def _json(response: AnyResponse) -> tuple[bool, Any]:
         try:
             # NaN/Infinity are not JSON; Python's parser would accept them silently
-            return True, json.loads(response.content, parse_constant=_reject_non_json_constant)
+            return True, _loads(response.content)
         except ValueError:  # JSONDecodeError and UnicodeDecodeError, e.g. a truncated body
             return False, None
 

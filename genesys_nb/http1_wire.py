@@ -39,13 +39,16 @@ class WireHeaders(dict[str, str]):
     __slots__ = ("raw",)
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        super().__init__()
+        # one pass over the header block: names and values decoded together, fields usually unique
+        super().__init__(
+            (name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in raw
+        )
         self.raw = raw
-        for name, value in raw:
-            key = name.decode("latin-1").lower()
-            text = value.decode("latin-1")
-            previous = dict.get(self, key)
-            dict.__setitem__(self, key, text if previous is None else f"{previous}, {text}")
+        if len(self) != len(raw):  # a repeated field: join its values in order, as httpx does
+            joined: dict[str, list[str]] = {}
+            for name, value in raw:
+                joined.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+            dict.update(self, {key: ", ".join(values) for key, values in joined.items()})
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         return dict.get(self, key.lower(), default)

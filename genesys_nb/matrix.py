@@ -55,6 +55,10 @@ __all__ = [
 _META_COLUMNS = ("row_id", "case", "expected_invalid")
 
 
+# Fixed values of these types are shared between rows as they are; anything else is copied per row.
+_SHARED_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 @dataclass(frozen=True)
 class MatrixRow:
     """One row: its stable id, the inputs, and (for derived cases) whether the contract rejects it."""
@@ -436,7 +440,7 @@ class ParameterMatrix:
             params = row.params if fresh else copy.deepcopy(row.params)
             for path, value in self._fixed.items():
                 if not _overlaps(path, row.own):
-                    _set_path(params, path, copy.deepcopy(value))
+                    _set_path(params, path, value if type(value) in _SHARED_TYPES else copy.deepcopy(value))
             invalid = row.expected_invalid
             if validator is not None and row.derived:
                 invalid = not validator.is_valid(params)
