@@ -11,6 +11,7 @@ import asyncio
 import datetime
 import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -60,21 +61,18 @@ class WireHeaders(dict[str, str]):
         return isinstance(key, str) and dict.__contains__(self, key.lower())
 
 
+@dataclass(slots=True, repr=False, eq=False)
 class WireResponse:
     """A complete response from :meth:`HTTP1Transport.send_direct`: the parts of ``httpx.Response``
     an API caller reads (status, reason, headers, decoded content, elapsed), without its stream
     machinery."""
 
-    __slots__ = ("content", "elapsed", "headers", "http_version", "reason_phrase", "status_code")
-
-    def __init__(self, status_code: int, reason_phrase: str, headers: WireHeaders, content: bytes,
-                 elapsed: datetime.timedelta, http_version: str = "HTTP/1.1") -> None:
-        self.status_code = status_code
-        self.reason_phrase = reason_phrase
-        self.headers = headers
-        self.content = content
-        self.elapsed = elapsed
-        self.http_version = http_version
+    status_code: int
+    reason_phrase: str
+    headers: WireHeaders
+    content: bytes
+    elapsed: datetime.timedelta
+    http_version: str = "HTTP/1.1"
 
     @property
     def is_success(self) -> bool:
@@ -88,19 +86,16 @@ class WireResponse:
         return f"<WireResponse [{self.status_code} {self.reason_phrase}]>"
 
 
+@dataclass(slots=True, eq=False)
 class _Raw:
     """What a connection hands back: the response as received (content still encoded)."""
 
-    __slots__ = ("body", "headers", "keep_alive", "reason", "status", "version")
-
-    def __init__(self, version: bytes, status: int, reason: bytes, headers: list[tuple[bytes, bytes]],
-                 body: bytes, keep_alive: bool) -> None:
-        self.version = version
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.body = body
-        self.keep_alive = keep_alive
+    version: bytes
+    status: int
+    reason: bytes
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    keep_alive: bool
 
 
 class _Connection(asyncio.Protocol):
