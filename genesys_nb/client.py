@@ -243,6 +243,7 @@ class AsyncDataActionsClient(_ClientBase):
         """One attempt; never raises for an HTTP or network failure (the result says what happened)."""
         call = self._start_execution(action_id, inputs, flatten=flatten, timeout_ms=timeout_ms, operation="execute")
         try:
+            response: httpx.Response | WireResponse
             if self._direct is not None:
                 response = await self._send_direct(self._direct, call.request)
             else:
@@ -251,7 +252,7 @@ class AsyncDataActionsClient(_ClientBase):
             return self._result_from_exception(call, exc)
         return self._result_from_response(call, response)
 
-    async def _send_direct(self, transport: HTTP1Transport, request: _Request) -> httpx.Response | WireResponse:
+    async def _send_direct(self, transport: HTTP1Transport, request: _Request) -> WireResponse:
         """Send through the default transport with the bearer token set here, skipping what httpx's
         ``send`` adds per call (the auth-flow generator, the ``Request`` object, its header merging).
 

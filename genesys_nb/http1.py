@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import ssl
 import time
 from collections import deque
@@ -39,6 +40,7 @@ from collections.abc import Iterable, Mapping
 import httpx
 
 from genesys_nb.http1_wire import (
+    DEFAULT_PORTS,
     MAX_HEAD_BYTES,
     WireHeaders,
     WireResponse,
@@ -134,8 +136,7 @@ class HTTP1Pool:
                 now = state.loop.time()
                 while idle:
                     connection = idle.pop()
-                    if not connection.closed and now - connection.idle_since < self._expiry \
-                            and connection.transport is not None and not connection.transport.is_closing():
+                    if connection.usable and now - connection.idle_since < self._expiry:
                         return connection
                     connection.close()
             if not self._max_connections or len(state.open) + self._opening < self._max_connections:
@@ -183,7 +184,7 @@ class HTTP1Pool:
             raise httpx.ConnectError(f"{type(exc).__name__}: {exc}") from exc
         finally:
             self._opening -= 1
-        if connection.closed or connection.transport is None or connection.transport.is_closing():
+        if not connection.usable:
             # Closed or reset by the server while it was being set up: nothing was written.
             connection.close()
             raise httpx.ConnectError(f"{host}:{port} closed the connection as it was set up")
@@ -240,11 +241,8 @@ class HTTP1Pool:
 
     @staticmethod
     def _close_all(state: _LoopState) -> None:
-        for connection in list(state.open):
+        for connection in list(state.open):  # idle connections are open ones too
             connection.fail(httpx.ReadError("the transport was closed"))
-        for connections in state.idle.values():
-            for connection in connections:
-                connection.close()
         state.idle.clear()
         while state.waiters:
             waiter = state.waiters.popleft()
@@ -261,12 +259,12 @@ class _ReadTimer:
         self.connection = connection
         self.future = future
         self.timeout = timeout
-        self.handle = connection._loop.call_later(timeout, self._check)
+        self.handle = connection.loop.call_later(timeout, self._check)
 
     def _check(self) -> None:
         if self.future.done():
             return
-        loop = self.connection._loop
+        loop = self.connection.loop
         quiet = loop.time() - self.connection.last_read
         if quiet < self.timeout:  # bytes arrived meanwhile: wait out the rest of the deadline
             self.handle = loop.call_later(self.timeout - quiet, self._check)
@@ -291,7 +289,7 @@ class HTTP1Transport(httpx.AsyncBaseTransport):
         if scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"only http:// and https:// URLs can be sent (got {scheme!r})")
         host = url.raw_host.decode("ascii")
-        port = url.port or (443 if scheme == "https" else 80)
+        port = url.port or DEFAULT_PORTS[scheme]
         host_header = None
         headers = []
         for name, value in request.headers.raw:
@@ -334,15 +332,11 @@ class HTTP1Transport(httpx.AsyncBaseTransport):
         await self.pool.aclose()
 
 
-_DEFAULT_SSL: list[ssl.SSLContext] = []
-
-
+@functools.cache
 def _default_ssl_context() -> ssl.SSLContext:
     """The verifying SSL context (httpx's: certifi bundle), built once per process: loading the CA
     bundle takes tens of milliseconds, which a runner creating a transport per run would pay."""
-    if not _DEFAULT_SSL:
-        _DEFAULT_SSL.append(httpx.create_ssl_context(verify=True))
-    return _DEFAULT_SSL[0]
+    return httpx.create_ssl_context(verify=True)
 
 
 def default_async_transport() -> httpx.AsyncBaseTransport:

@@ -103,7 +103,7 @@ class _Connection(asyncio.Protocol):
 
     def __init__(self, forget: Callable[[_Connection], None], key: tuple[str, str, int]) -> None:
         self._forget = forget
-        self._loop = asyncio.get_running_loop()
+        self.loop = asyncio.get_running_loop()
         self.key = key
         self.transport: asyncio.Transport | None = None
         self.closed = False
@@ -133,18 +133,15 @@ class _Connection(asyncio.Protocol):
             # Bytes nobody asked for: this connection can no longer be trusted with a request.
             self.close()
             return
-        self.last_read = self._loop.time()
+        self.last_read = self.loop.time()
         self._buffer += data
         try:
             finished = self._parse()
         except _ProtocolViolation as exc:
-            self._fail(httpx.RemoteProtocolError(f"malformed response: {exc}"))
-            self.close()
+            self.fail(httpx.RemoteProtocolError(f"malformed response: {exc}"))
             return
         if finished:
-            waiter, self._waiter = self._waiter, None
-            waiter.set_result(_Raw(self._version, self._status, self._reason, self._headers,
-                                   bytes(self._body), self._keep_alive and not self._buffer))
+            self._complete(self._keep_alive and not self._buffer)  # leftover bytes: not reusable
 
     def eof_received(self) -> bool | None:
         self._finish_at_close(None)
@@ -157,17 +154,22 @@ class _Connection(asyncio.Protocol):
 
     # -- exchange ------------------------------------------------------------------------------
 
+    @property
+    def usable(self) -> bool:
+        """Open, and not being closed by either side: a request may be written on it."""
+        return not self.closed and self.transport is not None and not self.transport.is_closing()
+
     def start(self, data: bytes, body: bytes, head_request: bool) -> asyncio.Future[_Raw]:
         """Write one request and return the future of its response."""
         assert self.transport is not None
-        self._waiter = self._loop.create_future()
+        self._waiter = self.loop.create_future()
         self._state = _HEAD
         self._scan_from = 0
         self._head_request = head_request
         self._headers = []
         self._body = bytearray()
         self._keep_alive = True
-        self.last_read = self._loop.time()
+        self.last_read = self.loop.time()
         if body and len(body) > _SMALL_BODY:
             self.transport.write(data)
             self.transport.write(body)
@@ -186,6 +188,12 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.abort()  # never wait for a FIN: a half-read connection is worthless
 
+    def _complete(self, keep_alive: bool) -> None:
+        waiter, self._waiter = self._waiter, None
+        assert waiter is not None
+        waiter.set_result(_Raw(self._version, self._status, self._reason, self._headers, bytes(self._body),
+                               keep_alive))
+
     def _fail(self, exc: Exception) -> None:
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
@@ -198,9 +206,7 @@ class _Connection(asyncio.Protocol):
         if self._state == _UNTIL_CLOSE and exc is None:
             self._body += self._buffer
             self._buffer.clear()
-            self._waiter = None
-            waiter.set_result(_Raw(self._version, self._status, self._reason, self._headers,
-                                   bytes(self._body), False))
+            self._complete(False)
             return
         if exc is not None:
             error: Exception = httpx.ReadError(f"{type(exc).__name__}: {exc}")
@@ -332,7 +338,8 @@ class _Connection(asyncio.Protocol):
             keep_alive = False  # both framings: follow chunked (RFC 9112 6.3) and do not trust the rest
         self._keep_alive = keep_alive
         if self._head_request or status in (204, 304):
-            self._state = _DONE
+            self._remaining = 0  # no body: _parse completes the response through _LENGTH at once
+            self._state = _LENGTH
         elif chunked:
             self._state = _CHUNK_SIZE
         elif length is not None:
@@ -341,17 +348,15 @@ class _Connection(asyncio.Protocol):
         else:
             self._keep_alive = False
             self._state = _UNTIL_CLOSE
-        if self._state == _DONE:
-            # A zero-length body completes the response now; _parse returns through _LENGTH.
-            self._remaining = 0
-            self._state = _LENGTH
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _host_header(scheme: str, host: str, port: int) -> str:
-    default = 443 if scheme == "https" else 80
     if ":" in host:  # an IPv6 literal
         host = f"[{host}]"
-    return host if port == default else f"{host}:{port}"
+    return host if port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
 
 
 def _encode_head(method: str, target: str, host_header: str, headers: Iterable[tuple[str, str]],
@@ -419,7 +424,7 @@ def _split_url(url: str) -> tuple[str, str, int, str]:
     if not host:
         raise httpx.UnsupportedProtocol(f"URL without a host: {url[:40]!r}")
     try:
-        port = int(port_text) if port_text else (443 if scheme == "https" else 80)
+        port = int(port_text) if port_text else DEFAULT_PORTS[scheme]
         if not 0 < port < 65536 or (port_text and not port_text.isdigit()):
             raise ValueError
     except ValueError:

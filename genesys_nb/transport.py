@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -80,7 +80,7 @@ def map_aiohttp_error(exc: BaseException) -> type[httpx.TransportError]:
 
 
 @contextmanager
-def _mapped(request: httpx.Request | None) -> Iterator[None]:
+def _mapped(request: httpx.Request) -> Iterator[None]:
     try:
         yield
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
@@ -134,12 +134,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         body = await request.aread()
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
-        return await self._exchange(request.method, str(request.url), headers, body, timeouts, request)
-
-    async def _exchange(
-        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes,
-        timeouts: Mapping[str, float | None], request: httpx.Request | None,
-    ) -> httpx.Response:
         session = self._get_session()
         client_timeout = aiohttp.ClientTimeout(
             total=None,
@@ -149,8 +143,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
         with _mapped(request):
             response = await session.request(
-                method,
-                yarl.URL(url, encoded=True),
+                request.method,
+                yarl.URL(str(request.url), encoded=True),
                 headers=headers,
                 data=body or None,
                 allow_redirects=False,
