@@ -39,7 +39,7 @@ class EmulatorProcess:
     client_secret: str
 
     def settings(self) -> Any:
-        from genesys_nb.config import Settings
+        from genesys_nb.api.settings import Settings
 
         return Settings(client_id=self.client_id, client_secret=self.client_secret,
                         api_base_url=self.url, login_base_url=self.url)

@@ -134,7 +134,7 @@ async def bench_httpx_lean(target: Target, requests: int, in_flight: int) -> flo
     store. Shows what httpx itself costs per call (URL merging, cookie bookkeeping) over the transport."""
     url, path, headers = target
     limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-    from genesys_nb.http1 import default_async_transport
+    from genesys_nb.api.http1 import default_async_transport
 
     async with httpx.AsyncClient(transport=default_async_transport(), limits=limits, timeout=30.0) as client:
         client._cookies = _NoCookies()  # measurement only: httpx has no public switch for this
@@ -153,7 +153,7 @@ async def bench_httpx_lean(target: Target, requests: int, in_flight: int) -> flo
 
 async def bench_send_direct(target: Target, requests: int, in_flight: int) -> float:
     """``HTTP1Transport.send_direct``: complete headers built by the caller, no ``httpx.Request``."""
-    from genesys_nb.http1 import HTTP1Transport
+    from genesys_nb.api.http1 import HTTP1Transport
 
     url, path, headers = target
     transport = HTTP1Transport(limits=httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight))
@@ -225,8 +225,8 @@ async def bench_raw(target: Target, requests: int, in_flight: int) -> float:
 def _stacks(target: Target, requests: int, in_flight: int) -> dict[str, Callable[[], Awaitable[float]]]:
     from httpx_aiohttp import AiohttpTransport as ThirdPartyAiohttpTransport
 
-    from genesys_nb.http1 import default_async_transport
-    from genesys_nb.transport import AiohttpTransport
+    from genesys_nb.api.aiohttp_transport import AiohttpTransport
+    from genesys_nb.api.http1 import default_async_transport
 
     return {
         "raw_asyncio_sockets": lambda: bench_raw(target, requests, in_flight),

@@ -69,7 +69,7 @@ def _measure(loader: str, path: str) -> dict[str, Any]:
 
     started = time.perf_counter()
     if loader in ("read_audit", "read_audit_lean"):
-        from genesys_nb.audit import read_audit
+        from genesys_nb.audit.writer import read_audit
 
         frame = read_audit(path, lean=loader == "read_audit_lean")
         summary = frame.groupby("action_name", observed=True)["latency_ms"].quantile([0.5, 0.95, 0.99])

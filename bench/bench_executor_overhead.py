@@ -54,9 +54,9 @@ class AuditedExecutor:
     """The candidate: DataActionExecutor.execute (validation cached) + one audit append per call."""
 
     def __init__(self, settings: Any, action_id: str, audit_path: Path) -> None:
-        from genesys_nb.audit import AuditLog
-        from genesys_nb.client import DataActionsClient
-        from genesys_nb.executor import DataActionExecutor
+        from genesys_nb.api.client import DataActionsClient
+        from genesys_nb.audit.writer import AuditLog
+        from genesys_nb.run.executor import DataActionExecutor
 
         self.action_id = action_id
         self.client = DataActionsClient(settings)

@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.windows = 4
 
-    from genesys_nb.matrix import ParameterMatrix
-    from genesys_nb.runner import MatrixRunner
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.run.runner import MatrixRunner
 
     action_id = echo_action_id()
     minute_s = 60.0 / args.time_scale

@@ -85,13 +85,13 @@ def _measure(contender: str, path: str) -> dict[str, Any]:
         summary = stats.join(quantiles)
         p95 = summary[0.95]
     elif contender == "LatencyReport":
-        from genesys_nb.report import LatencyReport
+        from genesys_nb.report.latency import LatencyReport
 
         summary = LatencyReport.from_audit(path).summary()
         p95 = summary["p95_ms"]
     elif contender == "read_audit+LatencyReport":
-        from genesys_nb.audit import read_audit
-        from genesys_nb.report import LatencyReport
+        from genesys_nb.audit.writer import read_audit
+        from genesys_nb.report.latency import LatencyReport
 
         summary = LatencyReport.from_audit(read_audit(path)).summary()
         p95 = summary["p95_ms"]

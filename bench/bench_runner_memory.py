@@ -40,12 +40,9 @@ def _child(mode: str, rows: int, url: str, client_id: str, client_secret: str, a
     import psutil
     import pyarrow  # noqa: F401
 
-    import genesys_nb.audit
-    import genesys_nb.executor
-    import genesys_nb.http1  # noqa: F401
-    from genesys_nb.config import Settings
-    from genesys_nb.matrix import ParameterMatrix
-    from genesys_nb.runner import MatrixRunner
+    from genesys_nb.api.settings import Settings
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.run.runner import MatrixRunner
 
     settings = Settings(client_id=client_id, client_secret=client_secret, api_base_url=url, login_base_url=url)
     matrix = ParameterMatrix.product(sequence=list(range(rows))).with_fixed(message="C-1001")

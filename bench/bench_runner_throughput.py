@@ -41,8 +41,8 @@ def _run_stack(run: Callable[[], Awaitable[float]]) -> float:
 
 def run_runner(settings: Any, action_id: str, rows: int, audit_path: Path) -> dict[str, float]:
     """One MatrixRunner run; rows/s of the run itself and of the whole call (DataFrame included)."""
-    from genesys_nb.matrix import ParameterMatrix
-    from genesys_nb.runner import MatrixRunner
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.run.runner import MatrixRunner
 
     matrix = ParameterMatrix.product(sequence=list(range(rows))).with_fixed(message="C-1001")
     runner = MatrixRunner(settings, concurrency=IN_FLIGHT, rate_per_minute=None, audit=audit_path, progress=False)

@@ -50,7 +50,7 @@ def widest_action() -> tuple[Path, dict[str, Any]]:
 
 def valid_value(prop: dict[str, Any]) -> Any:
     """A value the property accepts: default, first enum value, or one generated from its type."""
-    from genesys_nb.matrix import example_for_pattern
+    from genesys_nb.run.matrix import example_for_pattern
 
     if "default" in prop:
         return prop["default"]
@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import jsonschema
 
-    from genesys_nb.models import Action
-    from genesys_nb.validation import DataActionValidator
+    from genesys_nb.api.models import Action
+    from genesys_nb.contract.validator import DataActionValidator
 
     path, export = widest_action()
     action = Action.from_export(export, action_id="custom_-_bench-widest")

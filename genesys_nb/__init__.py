@@ -9,58 +9,58 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from genesys_nb.api.version import __version__
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     # configuration and errors
-    "Settings": "config",
-    "REGIONS": "config",
-    "GenesysNBError": "errors",
-    "ConfigError": "errors",
-    "InputValidationError": "errors",
-    "AuthenticationError": "errors",
-    "APIError": "errors",
-    "BadRequestError": "errors",
-    "RemoteEndpointError": "errors",
-    "UnauthorizedError": "errors",
-    "PermissionDeniedError": "errors",
-    "NotFoundError": "errors",
-    "RateLimitedError": "errors",
-    "ServerError": "errors",
-    "ExecutionTimeoutError": "errors",
-    "NetworkError": "errors",
-    "ContractError": "errors",
-    "ContractSchemaError": "errors",
-    "ERROR_CLASSES": "errors",
+    "Settings": "api.settings",
+    "REGIONS": "api.settings",
+    "GenesysNBError": "api.errors",
+    "ConfigError": "api.errors",
+    "InputValidationError": "api.errors",
+    "AuthenticationError": "api.errors",
+    "APIError": "api.errors",
+    "BadRequestError": "api.errors",
+    "RemoteEndpointError": "api.errors",
+    "UnauthorizedError": "api.errors",
+    "PermissionDeniedError": "api.errors",
+    "NotFoundError": "api.errors",
+    "RateLimitedError": "api.errors",
+    "ServerError": "api.errors",
+    "ExecutionTimeoutError": "api.errors",
+    "NetworkError": "api.errors",
+    "ContractError": "api.errors",
+    "ContractSchemaError": "api.errors",
+    "ERROR_CLASSES": "api.errors",
     # retries
-    "RetryPolicy": "retry",
+    "RetryPolicy": "api.retry",
     # models
-    "Action": "models",
-    "ActionContract": "models",
-    "ErrorBody": "models",
-    "TestExecutionResult": "models",
-    "TestOperation": "models",
-    "ExecutionResult": "models",
-    "FieldError": "models",
+    "Action": "api.models",
+    "ActionContract": "api.models",
+    "ErrorBody": "api.models",
+    "TestExecutionResult": "api.models",
+    "TestOperation": "api.models",
+    "ExecutionResult": "api.result",
+    "FieldError": "api.models",
     # clients, validation, execution
-    "DataActionsClient": "client",
-    "AsyncDataActionsClient": "client",
-    "DataActionValidator": "validation",
-    "DataActionExecutor": "executor",
-    "AsyncDataActionExecutor": "executor",
+    "DataActionsClient": "api.client",
+    "AsyncDataActionsClient": "api.client",
+    "DataActionValidator": "contract.validator",
+    "DataActionExecutor": "run.executor",
+    "AsyncDataActionExecutor": "run.executor",
     # pipeline
-    "ParameterMatrix": "matrix",
-    "MatrixRunner": "runner",
-    "AuditLog": "audit",
-    "read_audit": "audit",
-    "WebhookDispatcher": "webhook",
-    "ExecutionOrchestrator": "orchestrator",
+    "ParameterMatrix": "run.matrix",
+    "MatrixRunner": "run.runner",
+    "AuditLog": "audit.writer",
+    "read_audit": "audit.writer",
+    "WebhookDispatcher": "run.webhook",
+    "ExecutionOrchestrator": "run.orchestrator",
     # analysis
-    "LatencyReport": "report",
+    "LatencyReport": "report.latency",
     # sessions
-    "connect": "session",
-    "Session": "session",
+    "connect": "run.session",
+    "Session": "run.session",
 }
 
 __all__ = [
@@ -123,10 +123,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from genesys_nb.audit import AuditLog, read_audit
-    from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
-    from genesys_nb.config import REGIONS, Settings
-    from genesys_nb.errors import (
+    from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+    from genesys_nb.api.errors import (
         ERROR_CLASSES,
         APIError,
         AuthenticationError,
@@ -145,21 +143,23 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ServerError,
         UnauthorizedError,
     )
-    from genesys_nb.executor import AsyncDataActionExecutor, DataActionExecutor
-    from genesys_nb.matrix import ParameterMatrix
-    from genesys_nb.models import (
+    from genesys_nb.api.models import (
         Action,
         ActionContract,
         ErrorBody,
-        ExecutionResult,
         FieldError,
         TestExecutionResult,
         TestOperation,
     )
-    from genesys_nb.orchestrator import ExecutionOrchestrator
-    from genesys_nb.report import LatencyReport
-    from genesys_nb.retry import RetryPolicy
-    from genesys_nb.runner import MatrixRunner
-    from genesys_nb.session import Session, connect
-    from genesys_nb.validation import DataActionValidator
-    from genesys_nb.webhook import WebhookDispatcher
+    from genesys_nb.api.result import ExecutionResult
+    from genesys_nb.api.retry import RetryPolicy
+    from genesys_nb.api.settings import REGIONS, Settings
+    from genesys_nb.audit.writer import AuditLog, read_audit
+    from genesys_nb.contract.validator import DataActionValidator
+    from genesys_nb.report.latency import LatencyReport
+    from genesys_nb.run.executor import AsyncDataActionExecutor, DataActionExecutor
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.run.orchestrator import ExecutionOrchestrator
+    from genesys_nb.run.runner import MatrixRunner
+    from genesys_nb.run.session import Session, connect
+    from genesys_nb.run.webhook import WebhookDispatcher

@@ -14,7 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from genesys_nb.audit import (
+from genesys_nb.api.models import Action
+from genesys_nb.api.result import ExecutionResult
+from genesys_nb.audit.writer import (
     RECORD_KEYS,
     REDACTED,
     AuditLog,
@@ -25,7 +27,6 @@ from genesys_nb.audit import (
     terminal_row_ids,
     to_parquet,
 )
-from genesys_nb.models import Action, ExecutionResult
 
 START = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 
@@ -381,8 +382,8 @@ def test_wrongly_typed_scalar_becomes_null_not_an_error(tmp_path: Path) -> None:
 
 
 def test_audit_of_real_executions_over_loopback(emulator_server: Any, settings: Any, tmp_path: Path) -> None:
-    from genesys_nb.client import DataActionsClient
-    from genesys_nb.matrix import ParameterMatrix
+    from genesys_nb.api.client import DataActionsClient
+    from genesys_nb.run.matrix import ParameterMatrix
 
     path = tmp_path / "audit.ndjson"
     with DataActionsClient(settings) as client, AuditLog(path) as audit:
@@ -419,8 +420,8 @@ def test_kill_9_mid_run_leaves_only_whole_records(tmp_path: Path) -> None:
     path = tmp_path / "audit.ndjson"
     script = (
         "import sys\n"
-        "from genesys_nb.audit import AuditLog, build_record\n"
-        "from genesys_nb.models import ExecutionResult\n"
+        "from genesys_nb.audit.writer import AuditLog, build_record\n"
+        "from genesys_nb.api.models import ExecutionResult\n"
         "log = AuditLog(sys.argv[1])\n"
         "n = 0\n"
         "while True:\n"

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from genesys_nb.auth import ClientCredentialsAuth
-from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
-from genesys_nb.config import Settings
-from genesys_nb.errors import AuthenticationError, UnauthorizedError
+from genesys_nb.api.auth import ClientCredentialsAuth
+from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+from genesys_nb.api.errors import AuthenticationError, UnauthorizedError
+from genesys_nb.api.settings import Settings
 
 SECRET = "very-secret-value-42"
 SETTINGS = Settings("client-abc", SECRET, api_base_url="https://api.test", login_base_url="https://login.test")

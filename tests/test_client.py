@@ -12,14 +12,13 @@ import httpx
 import pytest
 
 from genesys_nb import __version__
-from genesys_nb.client import (
+from genesys_nb.api.client import (
     AsyncDataActionsClient,
     DataActionsClient,
     rate_limit_from_headers,
     validate_timeout_ms,
 )
-from genesys_nb.config import Settings
-from genesys_nb.errors import (
+from genesys_nb.api.errors import (
     APIError,
     BadRequestError,
     ContractError,
@@ -32,7 +31,9 @@ from genesys_nb.errors import (
     ServerError,
     UnauthorizedError,
 )
-from genesys_nb.models import ExecutionResult, TestExecutionResult
+from genesys_nb.api.models import TestExecutionResult
+from genesys_nb.api.result import ExecutionResult
+from genesys_nb.api.settings import Settings
 
 SECRET = "client-secret-never-printed"
 SETTINGS = Settings("cid", SECRET, api_base_url="https://api.test", login_base_url="https://login.test")
@@ -781,9 +782,9 @@ def test_latency_is_within_total() -> None:
 def test_docstring_examples_run() -> None:
     import doctest
 
-    import genesys_nb.client
+    import genesys_nb.api.client
 
-    outcome = doctest.testmod(genesys_nb.client)
+    outcome = doctest.testmod(genesys_nb.api.client)
     assert outcome.attempted > 0 and outcome.failed == 0
 
 
@@ -872,7 +873,7 @@ def test_cookies_set_by_the_server_are_never_sent_back() -> None:
 
 
 def test_async_client_defaults_to_the_scaling_transport() -> None:
-    from genesys_nb.http1 import HTTP1Transport
+    from genesys_nb.api.http1 import HTTP1Transport
 
     client = AsyncDataActionsClient(Settings("id", "s3cret", api_base_url="https://api.example.test"))
     try:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from genesys_nb.config import REGIONS, Settings, resolve_domain
-from genesys_nb.errors import ConfigError
+from genesys_nb.api.errors import ConfigError
+from genesys_nb.api.settings import REGIONS, Settings, resolve_domain
 
 SECRET = "s3cr3t-value-never-shown"
 
@@ -234,9 +234,9 @@ def test_config_error_from_env_never_contains_the_secret() -> None:
 def test_docstring_examples_run() -> None:
     import doctest
 
-    import genesys_nb.config
+    import genesys_nb.api.settings
 
-    outcome = doctest.testmod(genesys_nb.config)
+    outcome = doctest.testmod(genesys_nb.api.settings)
     assert outcome.attempted > 0 and outcome.failed == 0
 
 

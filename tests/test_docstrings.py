@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-MODULES = ["genesys_nb.paths", "genesys_nb.logs"]
+MODULES = ["genesys_nb.contract.paths", "genesys_nb.api.logs"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from genesys_nb.errors import (
+from genesys_nb.api.errors import (
     ERROR_CLASSES,
     APIError,
     AuthenticationError,
@@ -25,7 +25,7 @@ from genesys_nb.errors import (
     fix_hint,
     format_error_message,
 )
-from genesys_nb.models import ErrorBody, FieldError
+from genesys_nb.api.models import ErrorBody, FieldError
 
 EXPECTED_CLASSES = {
     "validation": InputValidationError,

@@ -18,14 +18,15 @@ from typing import Any
 import httpx
 import pytest
 
-from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
-from genesys_nb.config import Settings
-from genesys_nb.errors import InputValidationError
-from genesys_nb.executor import AsyncDataActionExecutor, DataActionExecutor
-from genesys_nb.models import Action, ExecutionResult, FieldError
-from genesys_nb.retry import RetryPolicy
-from genesys_nb.transport import AiohttpTransport
-from genesys_nb.validation import ContractSchemaError, DataActionValidator
+from genesys_nb.api.aiohttp_transport import AiohttpTransport
+from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+from genesys_nb.api.errors import InputValidationError
+from genesys_nb.api.models import Action, FieldError
+from genesys_nb.api.result import ExecutionResult
+from genesys_nb.api.retry import RetryPolicy
+from genesys_nb.api.settings import Settings
+from genesys_nb.contract.validator import ContractSchemaError, DataActionValidator
+from genesys_nb.run.executor import AsyncDataActionExecutor, DataActionExecutor
 
 API_URL = "https://api.example.test"
 LOGIN_URL = "https://login.example.test"

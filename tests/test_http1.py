@@ -1,4 +1,4 @@
-"""HTTP/1.1 behaviour of genesys_nb.http1 against real loopback sockets.
+"""HTTP/1.1 behaviour of genesys_nb.api.http1 against real loopback sockets.
 
 A threaded server on 127.0.0.1 plays hand-written response bytes, step by step, for each request it
 reads; it counts the connections it accepted and notices those the client closed, so each test can
@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from genesys_nb.http1 import HTTP1Transport, WireHeaders, WireResponse
-from genesys_nb.http1_wire import _split_url
+from genesys_nb.api.http1 import HTTP1Transport, WireHeaders, WireResponse
+from genesys_nb.api.http1_wire import _split_url
 
 T = TypeVar("T")
 CLOSE = "close"  # step: close the connection now

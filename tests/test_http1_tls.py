@@ -1,4 +1,4 @@
-"""genesys_nb.http1 over TLS, as it talks to a real org: a loopback TLS server with a test CA.
+"""genesys_nb.api.http1 over TLS, as it talks to a real org: a loopback TLS server with a test CA.
 
 The certificate checks are the ones a real API host gets: a server the CA did not sign, or a
 certificate for another name, is a connect failure (nothing was sent); ``verify=False`` skips them.
@@ -15,7 +15,7 @@ import httpx
 import pytest
 import trustme
 
-from genesys_nb.http1 import HTTP1Transport
+from genesys_nb.api.http1 import HTTP1Transport
 
 TIMEOUTS = httpx.Timeout(5.0).as_dict()
 

@@ -7,8 +7,8 @@ import httpx
 import orjson
 import pytest
 
-from genesys_nb.jsonsafe import dumps, scrub
-from genesys_nb.logs import install_log_redaction, redact_url
+from genesys_nb.api.logs import install_log_redaction, redact_url
+from genesys_nb.audit.jsonsafe import dumps, scrub
 
 
 @pytest.mark.parametrize(

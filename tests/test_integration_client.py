@@ -8,12 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
-from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
-from genesys_nb.config import Settings
+from genesys_nb.api.aiohttp_transport import AiohttpTransport
+from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+from genesys_nb.api.errors import AuthenticationError, NotFoundError
+from genesys_nb.api.http1 import default_async_transport
+from genesys_nb.api.settings import Settings
 from genesys_nb.emulator import Emulator, EmulatorTransport
-from genesys_nb.errors import AuthenticationError, NotFoundError
-from genesys_nb.http1 import default_async_transport
-from genesys_nb.transport import AiohttpTransport
 
 
 @pytest.fixture()

@@ -12,15 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genesys_nb.matrix import (
+from genesys_nb.api.models import Action
+from genesys_nb.contract.validator import compile_schema
+from genesys_nb.run.matrix import (
     MatrixError,
     MatrixRow,
     ParameterMatrix,
     coerce_cell,
     example_for_pattern,
 )
-from genesys_nb.models import Action
-from genesys_nb.validation import compile_schema
 
 NESTED_SCHEMA: dict[str, Any] = {  # synthetic: real contracts are flat, this one exercises nesting
     "$schema": "http://json-schema.org/draft-04/schema#",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from genesys_nb.errors import (
+from genesys_nb.api.errors import (
     ERROR_CLASSES,
     APIError,
     InputValidationError,
@@ -16,17 +16,17 @@ from genesys_nb.errors import (
     RateLimitedError,
     error_for_class,
 )
-from genesys_nb.models import (
+from genesys_nb.api.models import (
     Action,
     ActionContract,
     ErrorBody,
-    ExecutionResult,
     FieldError,
     RateLimitInfo,
     TestExecutionResult,
     TestOperation,
     stable_action_id,
 )
+from genesys_nb.api.result import ExecutionResult
 
 CONNECTION_RESET = {
     "message": "The server encountered an unexpected condition which prevented it from fulfilling the request.",

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from genesys_nb.client import DataActionsClient
+from genesys_nb.api.client import DataActionsClient
+from genesys_nb.api.retry import RetryPolicy
 from genesys_nb.emulator import action_id_for
-from genesys_nb.orchestrator import ExecutionOrchestrator
-from genesys_nb.retry import RetryPolicy
+from genesys_nb.run.orchestrator import ExecutionOrchestrator
 
 UPDATE = action_id_for("Update Customer Record")
 PIN = action_id_for("Verify Customer PIN")
@@ -109,7 +109,7 @@ def test_a_read_timeout_is_not_retried_unless_idempotent(emulator_server: Any, c
 def test_the_webhook_is_delivered_and_the_record_says_so(emulator_server: Any, client: DataActionsClient,
                                                          tmp_path: Path,
                                                          receiver: tuple[str, list[dict[str, Any]]]) -> None:
-    from genesys_nb.webhook import WebhookDispatcher
+    from genesys_nb.run.webhook import WebhookDispatcher
 
     url, bodies = receiver
     with WebhookDispatcher(url) as hooks:

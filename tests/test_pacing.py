@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from windows import max_in_window
 
-from genesys_nb.pacing import AsyncPacer, Pacer
+from genesys_nb.run.pacing import AsyncPacer, Pacer
 
 
 @dataclass

@@ -23,13 +23,10 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft4Validator
 
-from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
-from genesys_nb.config import Settings
-from genesys_nb.emulator import BODY_KINDS, action_id_for
-from genesys_nb.errors import ERROR_CLASSES, GenesysNBError, InputValidationError
-from genesys_nb.http1 import default_async_transport
-from genesys_nb.matrix import ParameterMatrix
-from genesys_nb.models import (
+from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+from genesys_nb.api.errors import ERROR_CLASSES, GenesysNBError, InputValidationError
+from genesys_nb.api.http1 import default_async_transport
+from genesys_nb.api.models import (
     Action,
     ActionContract,
     ErrorBody,
@@ -37,8 +34,11 @@ from genesys_nb.models import (
     TestExecutionResult,
     TestOperation,
 )
-from genesys_nb.runner import MatrixRunner
-from genesys_nb.validation import DataActionValidator
+from genesys_nb.api.settings import Settings
+from genesys_nb.contract.validator import DataActionValidator
+from genesys_nb.emulator import BODY_KINDS, action_id_for
+from genesys_nb.run.matrix import ParameterMatrix
+from genesys_nb.run.runner import MatrixRunner
 from genesys_nb.widgets.spec import field_specs, iter_specs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
+from genesys_nb.api.retry import RetryPolicy
 from genesys_nb.emulator import EmulatorServer, RequestLogEntry, action_id_for
-from genesys_nb.matrix import ParameterMatrix
-from genesys_nb.retry import RetryPolicy
-from genesys_nb.runner import MatrixRunner, RunSummary
+from genesys_nb.run.matrix import ParameterMatrix
+from genesys_nb.run.runner import MatrixRunner, RunSummary
 
 pytestmark = pytest.mark.slow
 

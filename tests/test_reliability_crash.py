@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
-from genesys_nb.audit import read_audit, terminal_row_ids
+from genesys_nb.audit.writer import read_audit, terminal_row_ids
 from genesys_nb.emulator import action_id_for
-from genesys_nb.matrix import ParameterMatrix
-from genesys_nb.runner import MatrixRunner
+from genesys_nb.run.matrix import ParameterMatrix
+from genesys_nb.run.runner import MatrixRunner
 
 pytestmark = pytest.mark.slow
 
@@ -42,9 +42,9 @@ CHILD = '''
 import os
 import sys
 
-from genesys_nb.config import Settings
-from genesys_nb.matrix import ParameterMatrix
-from genesys_nb.runner import MatrixRunner
+from genesys_nb.api.settings import Settings
+from genesys_nb.run.matrix import ParameterMatrix
+from genesys_nb.run.runner import MatrixRunner
 
 url = os.environ["CRASH_URL"]
 settings = Settings(client_id=os.environ["CRASH_CLIENT_ID"], client_secret=os.environ["CRASH_CLIENT_SECRET"],

@@ -195,13 +195,13 @@ def test_demo_on_its_embedded_emulator_leaks_no_secret(tmp_path: Path, monkeypat
 def test_reprs_and_exceptions_leak_no_secret_or_token(org: EmulatorServer, org_env: Path,
                                                       caplog: pytest.LogCaptureFixture) -> None:
     import genesys_nb
-    from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
-    from genesys_nb.config import Settings
-    from genesys_nb.executor import DataActionExecutor
-    from genesys_nb.matrix import ParameterMatrix
-    from genesys_nb.runner import MatrixRunner
-    from genesys_nb.validation import DataActionValidator
-    from genesys_nb.webhook import WebhookDispatcher
+    from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+    from genesys_nb.api.settings import Settings
+    from genesys_nb.contract.validator import DataActionValidator
+    from genesys_nb.run.executor import DataActionExecutor
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.run.runner import MatrixRunner
+    from genesys_nb.run.webhook import WebhookDispatcher
 
     caplog.set_level(logging.DEBUG)
     shown: dict[str, str] = {}

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
+from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+from genesys_nb.api.retry import RetryPolicy
 from genesys_nb.emulator import EmulatorServer, action_id_for
-from genesys_nb.executor import DataActionExecutor
-from genesys_nb.matrix import ParameterMatrix
-from genesys_nb.retry import RetryPolicy
-from genesys_nb.runner import MatrixRunner
+from genesys_nb.run.executor import DataActionExecutor
+from genesys_nb.run.matrix import ParameterMatrix
+from genesys_nb.run.runner import MatrixRunner
 
 ECHO = action_id_for("Echo")
 IN_FLIGHT = 50
@@ -127,7 +127,7 @@ def test_concurrent_401s_each_resend_once_and_share_refreshes(org: EmulatorServe
     calls = 30
 
     async def run_all() -> list[Any]:
-        from genesys_nb.http1 import default_async_transport
+        from genesys_nb.api.http1 import default_async_transport
 
         async with AsyncDataActionsClient(org.settings(), transport=default_async_transport()) as client:
             return await asyncio.gather(*(client.execute(ECHO, {"message": "refused", "sequence": n})

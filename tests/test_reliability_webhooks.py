@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from genesys_nb.emulator import action_id_for
-from genesys_nb.matrix import ParameterMatrix
-from genesys_nb.runner import MatrixRunner
-from genesys_nb.webhook import EVENT_ID_HEADER, SOURCE_HEADER, WebhookDispatcher, replay, verify
+from genesys_nb.run.matrix import ParameterMatrix
+from genesys_nb.run.runner import MatrixRunner
+from genesys_nb.run.webhook import EVENT_ID_HEADER, SOURCE_HEADER, WebhookDispatcher, replay, verify
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from genesys_nb.cli.report_cmd import print_summary
-from genesys_nb.report import LatencyReport, parse_thresholds
-from genesys_nb.report_stats import grouped_percentiles
+from genesys_nb.report.latency import LatencyReport, parse_thresholds
+from genesys_nb.report.stats import grouped_percentiles
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -194,7 +194,7 @@ def test_from_dataframe_and_filters_by_run_and_time(tmp_path: Path) -> None:
     assert len(LatencyReport.from_audit(path, run_id="run-b")) == 4
     assert len(LatencyReport.from_audit(path, since=T0 + timedelta(seconds=7))) == 3
     assert len(LatencyReport.from_audit(path, since="2026-03-01T12:00:08Z")) == 2
-    from genesys_nb.audit import read_audit
+    from genesys_nb.audit.writer import read_audit
 
     from_frame = LatencyReport.from_audit(read_audit(path), run_id="run-a").summary(())
     from_file = LatencyReport.from_audit(path, run_id="run-a").summary(())

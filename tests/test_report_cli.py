@@ -13,7 +13,7 @@ import pytest
 
 from genesys_nb.cli import main
 from genesys_nb.cli.report_cmd import print_summary, text_table
-from genesys_nb.report import LatencyReport
+from genesys_nb.report.latency import LatencyReport
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)

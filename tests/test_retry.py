@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from genesys_nb.retry import (
+from genesys_nb.api.retry import (
     RetryPolicy,
     backoff_delay_s,
     parse_retry_after,
@@ -208,7 +208,7 @@ def test_zero_retries_never_retries() -> None:
 def test_docstring_examples_run() -> None:
     import doctest
 
-    import genesys_nb.retry
+    import genesys_nb.api.retry
 
-    outcome = doctest.testmod(genesys_nb.retry)
+    outcome = doctest.testmod(genesys_nb.api.retry)
     assert outcome.attempted > 0 and outcome.failed == 0

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from windows import max_in_window
 
+from genesys_nb.api.retry import RetryPolicy
 from genesys_nb.emulator import action_id_for
-from genesys_nb.matrix import ParameterMatrix
-from genesys_nb.retry import RetryPolicy
-from genesys_nb.runner import MAX_CONCURRENCY, MatrixRunner, RunSummary, _emulator_time_scale
+from genesys_nb.run.matrix import ParameterMatrix
+from genesys_nb.run.runner import MAX_CONCURRENCY, MatrixRunner, RunSummary, _emulator_time_scale
 
 ECHO = action_id_for("Echo")
 UPDATE = action_id_for("Update Customer Record")
@@ -100,7 +100,7 @@ def test_accepts_a_list_of_dicts_and_a_dataframe(compressed: Any, settings: Any,
 
 
 def test_unknown_action_raises_before_any_row(compressed: Any, settings: Any, tmp_path: Path) -> None:
-    from genesys_nb.errors import NotFoundError
+    from genesys_nb.api.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
         fast_runner(settings, tmp_path).run("custom_-_00000000-0000-0000-0000-000000000000", echo_matrix(3))
@@ -219,13 +219,13 @@ def test_invalid_input_is_classified_without_sending(compressed: Any, settings: 
 
 def test_expected_invalid_rows_are_sent_so_the_platform_answers(compressed: Any, settings: Any,
                                                                 tmp_path: Path) -> None:
-    from genesys_nb.models import Action
+    from genesys_nb.api.models import Action
 
     runner = fast_runner(settings, tmp_path)
     action: Action = compressed.emulator.actions[ECHO].to_action() if hasattr(
         compressed.emulator.actions[ECHO], "to_action") else None
     if action is None:
-        from genesys_nb.client import DataActionsClient
+        from genesys_nb.api.client import DataActionsClient
 
         with DataActionsClient(settings) as client:
             action = client.get_action(ECHO)
@@ -355,8 +355,8 @@ def test_run_works_inside_a_running_event_loop(compressed: Any, settings: Any, t
 
 
 def test_arun_inside_a_loop_and_an_async_client(compressed: Any, settings: Any, tmp_path: Path) -> None:
-    from genesys_nb.client import AsyncDataActionsClient
-    from genesys_nb.http1 import default_async_transport
+    from genesys_nb.api.client import AsyncDataActionsClient
+    from genesys_nb.api.http1 import default_async_transport
 
     async def main() -> Any:
         async with AsyncDataActionsClient(settings, transport=default_async_transport()) as client:
@@ -368,7 +368,7 @@ def test_arun_inside_a_loop_and_an_async_client(compressed: Any, settings: Any, 
 
 
 def test_a_session_and_a_sync_client_are_accepted(compressed: Any, settings: Any, tmp_path: Path) -> None:
-    from genesys_nb.client import DataActionsClient
+    from genesys_nb.api.client import DataActionsClient
 
     with DataActionsClient(settings) as client:
         frame = fast_runner(client, tmp_path).run(ECHO, echo_matrix(5))
@@ -452,7 +452,7 @@ class _Receiver:
 
 
 def test_webhooks_are_delivered_per_row_without_blocking(compressed: Any, settings: Any, tmp_path: Path) -> None:
-    from genesys_nb.webhook import WebhookDispatcher
+    from genesys_nb.run.webhook import WebhookDispatcher
 
     receiver = _Receiver()
     try:
@@ -472,7 +472,7 @@ def test_a_webhook_receiver_that_is_down_never_fails_a_row(compressed: Any, sett
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()  # nothing listens there
-    from genesys_nb.webhook import WebhookDispatcher
+    from genesys_nb.run.webhook import WebhookDispatcher
 
     outbox = tmp_path / "webhook-outbox.ndjson"
     with WebhookDispatcher(f"http://127.0.0.1:{port}/hook", outbox=outbox, max_retries=1, backoff_s=0.01) as hooks:
@@ -484,7 +484,7 @@ def test_a_webhook_receiver_that_is_down_never_fails_a_row(compressed: Any, sett
 
 # ---- the result table -------------------------------------------------------------------------------
 def test_result_frame_reads_one_run_in_matrix_order_skipping_torn_lines(tmp_path: Path) -> None:
-    from genesys_nb.runner import result_frame
+    from genesys_nb.run.runner import result_frame
 
     matrix = ParameterMatrix.from_records([{"n": 1}, {"n": 2}, {"n": 3}])
     ids = [row.row_id for row in matrix]

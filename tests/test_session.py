@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from genesys_nb import connect
-from genesys_nb.errors import ConfigError
-from genesys_nb.session import Session
+from genesys_nb.api.errors import ConfigError
+from genesys_nb.run.session import Session
 
 
 def test_without_credentials_it_starts_the_emulator_and_says_so_once() -> None:

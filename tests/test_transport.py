@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from genesys_nb.http1 import HTTP1Transport, default_async_transport
-from genesys_nb.transport import AiohttpTransport, map_aiohttp_error
+from genesys_nb.api.aiohttp_transport import AiohttpTransport, map_aiohttp_error
+from genesys_nb.api.http1 import HTTP1Transport, default_async_transport
 
 CONNECT_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout)
 
@@ -323,9 +323,9 @@ def test_client_results_say_whether_the_request_may_have_run(
     bad_server: Callable[..., _BadServer], behaviour: Callable[[socket.socket, _BadServer], None] | None,
     error_class: str, request_sent: bool, direct: bool,
 ) -> None:
-    from genesys_nb.client import AsyncDataActionsClient
-    from genesys_nb.config import Settings
-    from genesys_nb.retry import RetryPolicy, should_retry
+    from genesys_nb.api.client import AsyncDataActionsClient
+    from genesys_nb.api.retry import RetryPolicy, should_retry
+    from genesys_nb.api.settings import Settings
 
     login = bad_server(_token_then(_close_after_request))
     if behaviour is None:
@@ -353,8 +353,8 @@ def test_client_results_say_whether_the_request_may_have_run(
 @pytest.mark.parametrize("direct", [True, False], ids=["execute-direct", "execute-through-httpx"])
 @pytest.mark.parametrize("refusals", [1, 5])
 def test_a_401_costs_one_refresh_and_one_resend_never_a_loop(direct: bool, refusals: int) -> None:
-    from genesys_nb.client import AsyncDataActionsClient
-    from genesys_nb.config import Settings
+    from genesys_nb.api.client import AsyncDataActionsClient
+    from genesys_nb.api.settings import Settings
 
     seen: list[str] = []
 

@@ -17,8 +17,9 @@ import httpx
 import orjson
 import pytest
 
-from genesys_nb.models import Action, ExecutionResult, FieldError
-from genesys_nb.webhook import (
+from genesys_nb.api.models import Action, FieldError
+from genesys_nb.api.result import ExecutionResult
+from genesys_nb.run.webhook import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

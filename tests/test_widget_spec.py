@@ -395,7 +395,7 @@ def test_axis_value_errors_name_the_field(path: str, choice: AxisChoice, message
 
 
 def test_default_choices_give_one_valid_row() -> None:
-    from genesys_nb.validation import compile_schema, field_errors
+    from genesys_nb.contract.validator import compile_schema, field_errors
 
     specs = field_specs(MATRIX_SCHEMA)
     choices = {spec.path: default_choice(spec) for spec in matrix_fields(specs)}

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from genesys_nb.models import Action
+from genesys_nb.api.models import Action
 from genesys_nb.widgets.form import ActionForm, css_class_for
 from genesys_nb.widgets.spec import NOT_SET
 
@@ -198,8 +198,8 @@ def test_every_sample_action_builds(path: Path) -> None:
 def _audit_file(tmp_path: Path) -> Path:
     from datetime import datetime, timedelta, timezone
 
-    from genesys_nb.audit import AuditLog
-    from genesys_nb.models import ExecutionResult
+    from genesys_nb.api.result import ExecutionResult
+    from genesys_nb.audit.writer import AuditLog
 
     action = Action.from_export({"name": "Get Customer By Phone", "contract": {}})
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -220,7 +220,7 @@ def _audit_file(tmp_path: Path) -> Path:
 
 
 def test_report_view_tables_grouping_plots_and_export(tmp_path: Path) -> None:
-    from genesys_nb.report import LatencyReport
+    from genesys_nb.report.latency import LatencyReport
     from genesys_nb.widgets.report_view import PLOTS, ReportView
 
     view = ReportView(LatencyReport.from_audit(_audit_file(tmp_path)), export_path=tmp_path / "out" / "r.html")
@@ -259,7 +259,7 @@ def test_report_view_tables_grouping_plots_and_export(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def session(settings: Any) -> Any:
-    from genesys_nb.session import Session
+    from genesys_nb.run.session import Session
 
     with Session(settings) as opened:
         yield opened
@@ -385,8 +385,8 @@ def _wait_for(condition: Any, what: str, timeout_s: float = 60.0) -> None:
 
 
 def test_run_panel_runs_in_the_background_and_shows_results(session: Any, tmp_path: Path) -> None:
-    from genesys_nb.matrix import ParameterMatrix
-    from genesys_nb.report import LatencyReport
+    from genesys_nb.report.latency import LatencyReport
+    from genesys_nb.run.matrix import ParameterMatrix
     from genesys_nb.widgets.run_panel import RunPanel
 
     action = next(a for a in session.client.list_actions() if a.name == "Get Customer By Phone")
@@ -409,7 +409,7 @@ def test_run_panel_runs_in_the_background_and_shows_results(session: Any, tmp_pa
 
 
 def test_run_panel_stop_keeps_what_finished(session: Any, tmp_path: Path) -> None:
-    from genesys_nb.matrix import ParameterMatrix
+    from genesys_nb.run.matrix import ParameterMatrix
     from genesys_nb.widgets.run_panel import RunPanel
 
     action = next(a for a in session.client.list_actions() if a.name == "Get Credit Score")
@@ -428,7 +428,7 @@ def test_run_panel_stop_keeps_what_finished(session: Any, tmp_path: Path) -> Non
 
 
 def test_run_panel_shows_a_run_that_could_not_start(session: Any) -> None:
-    from genesys_nb.matrix import ParameterMatrix
+    from genesys_nb.run.matrix import ParameterMatrix
     from genesys_nb.widgets.run_panel import RunPanel
 
     panel = RunPanel(session, "custom_-_missing", ParameterMatrix.product(a=[1]))
@@ -442,8 +442,8 @@ def test_run_panel_delivers_signed_webhooks(session: Any, tmp_path: Path) -> Non
     import http.server
     import threading
 
-    from genesys_nb.matrix import ParameterMatrix
-    from genesys_nb.webhook import verify
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.run.webhook import verify
     from genesys_nb.widgets.run_panel import RunPanel
 
     received: list[tuple[bytes, dict[str, str]]] = []

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
-    from genesys_nb.models import Action
-    from genesys_nb.session import Session
+    from genesys_nb.api.models import Action
+    from genesys_nb.run.session import Session
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_COULD_NOT_RUN = 0, 1, 2
 
@@ -32,7 +32,7 @@ def guarded(command: str, body: Callable[[], int]) -> int:
     """Run a command body; every expected failure becomes one line on stderr and exit code 2."""
     import httpx
 
-    from genesys_nb.errors import GenesysNBError
+    from genesys_nb.api.errors import GenesysNBError
 
     try:
         return body()
@@ -46,7 +46,7 @@ def guarded(command: str, body: Callable[[], int]) -> int:
 @contextmanager
 def open_session(*, quiet: bool = False, **emulator_kwargs: Any) -> Iterator[Session]:
     """``connect()``: the org in GENESYS_* variables (or .env), else the embedded emulator."""
-    from genesys_nb.session import connect
+    from genesys_nb.run.session import connect
 
     session = connect(quiet=quiet, **emulator_kwargs)
     try:

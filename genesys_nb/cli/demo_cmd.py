@@ -42,9 +42,9 @@ from genesys_nb.cli.actions_cmd import (
 from genesys_nb.cli.run_cmd import unexpected_failures
 
 if TYPE_CHECKING:  # pragma: no cover
-    from genesys_nb.matrix import ParameterMatrix
-    from genesys_nb.models import Action
-    from genesys_nb.session import Session
+    from genesys_nb.api.models import Action
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.run.session import Session
 
 TIME_SCALE = 30.0  # one platform minute = 2 real seconds
 DEFAULT_ROWS = 300
@@ -64,7 +64,7 @@ class WebhookReceiver:
     """A local webhook endpoint (http.server on 127.0.0.1:0) that counts events and checks signatures."""
 
     def __init__(self, secret: str) -> None:
-        from genesys_nb.webhook import verify
+        from genesys_nb.run.webhook import verify
 
         self.received = 0
         self.verified = 0
@@ -111,7 +111,7 @@ def _records(count: int, make: Callable[[int], dict[str, Any]]) -> list[dict[str
 def emulator_plan(session: Session, rows: int, seed: int) -> list[tuple[Action, ParameterMatrix, bool]]:
     """(action, matrix, idempotent) for each sample action the demo runs; ``rows`` split between them."""
     from genesys_nb.emulator import action_id_for
-    from genesys_nb.matrix import ParameterMatrix
+    from genesys_nb.run.matrix import ParameterMatrix
 
     rng = random.Random(seed)
     client = session.client
@@ -156,7 +156,7 @@ def emulator_plan(session: Session, rows: int, seed: int) -> list[tuple[Action, 
         action = orders if name == orders.name else client.get_action(action_id_for(name))
         matrices.append((action, ParameterMatrix.from_records(records), idempotent))  # type: ignore[arg-type]
     if cases or extra:
-        from genesys_nb.matrix import MatrixRow
+        from genesys_nb.run.matrix import MatrixRow
 
         combined = [*cases, *(MatrixRow(row.row_id, row.params) for row in ParameterMatrix.from_records(extra))]
         matrices.append((orders, _RowList(combined), True))  # type: ignore[arg-type]
@@ -178,7 +178,7 @@ class _RowList:
 
 def real_org_plan(session: Session, action_id: str, rows: int) -> list[tuple[Action, Any, bool]]:
     """The action's derived cases (valid and expected-invalid), repeated up to ``rows``."""
-    from genesys_nb.matrix import ParameterMatrix
+    from genesys_nb.run.matrix import ParameterMatrix
 
     action = session.client.get_action(action_id)
     cases = list(ParameterMatrix.from_schema(action))
@@ -191,7 +191,7 @@ def real_org_plan(session: Session, action_id: str, rows: int) -> list[tuple[Act
 
 # ---- the demo ---------------------------------------------------------------------------------------
 def _run(args: argparse.Namespace) -> int:
-    from genesys_nb.config import Settings
+    from genesys_nb.api.settings import Settings
 
     if args.rows < 1:
         raise CommandError(f"--rows must be at least 1 (got {args.rows}); e.g. --rows 300")
@@ -249,9 +249,9 @@ class _CompressedClockFilter(logging.Filter):
 
 def _run_plan(session: Session, plan: list[tuple[Action, Any, bool]], audit_path: Path, *,
               progress: bool) -> tuple[list[Any], int]:
-    from genesys_nb.retry import RetryPolicy
-    from genesys_nb.runner import MatrixRunner
-    from genesys_nb.webhook import WebhookDispatcher
+    from genesys_nb.api.retry import RetryPolicy
+    from genesys_nb.run.runner import MatrixRunner
+    from genesys_nb.run.webhook import WebhookDispatcher
 
     secret = secrets.token_hex(16)
     receiver = WebhookReceiver(secret)
@@ -284,7 +284,7 @@ def _run_plan(session: Session, plan: list[tuple[Action, Any, bool]], audit_path
 def _report(summaries: list[Any], unexpected: int, audit_path: Path, html_path: Path, started: float,
             real_org: bool) -> int:
     from genesys_nb.cli.report_cmd import print_summary
-    from genesys_nb.report import LatencyReport
+    from genesys_nb.report.latency import LatencyReport
 
     report = LatencyReport.from_audit(audit_path)
     print()

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from genesys_nb.cli.actions_cmd import EXIT_OK, EXIT_SOME_FAILED, CommandError, guarded, open_session
 
 if TYPE_CHECKING:  # pragma: no cover
-    from genesys_nb.models import ExecutionResult, TestExecutionResult
+    from genesys_nb.api.models import TestExecutionResult
+    from genesys_nb.api.result import ExecutionResult
 
 INPUT_EXAMPLE = "--input '{\"phoneNumber\": \"+13175550100\"}' or --input @inputs.json"
 
@@ -44,7 +45,7 @@ def parse_json_argument(value: str, *, option: str = "--input", example: str = I
 
 
 def check_timeout_ms(value: int) -> int:
-    from genesys_nb.client import validate_timeout_ms
+    from genesys_nb.api.client import validate_timeout_ms
 
     try:
         return validate_timeout_ms(value)
@@ -62,7 +63,7 @@ def print_result(result: ExecutionResult, out: TextIO) -> None:
     print(f"correlation: {result.correlation_id or '-'}", file=out)
     if not result.ok:
         print(f"error:       {result.error_message or '-'}", file=out)
-        from genesys_nb.errors import fix_hint
+        from genesys_nb.api.errors import fix_hint
 
         if result.error_class and "Fix:" not in (result.error_message or ""):
             print(f"fix:         {fix_hint(result.error_class, action_id=result.action_id, retry_after_s=result.retry_after_s)}",
@@ -88,7 +89,7 @@ def print_test(test: TestExecutionResult, out: TextIO) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from genesys_nb.orchestrator import ExecutionOrchestrator
+    from genesys_nb.run.orchestrator import ExecutionOrchestrator
 
     inputs = parse_json_argument(args.input)
     timeout_ms = check_timeout_ms(args.timeout_ms)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from genesys_nb.report import LatencyReport
+    from genesys_nb.report.latency import LatencyReport
 
 EXIT_OK, EXIT_FAILED, EXIT_COULD_NOT_RUN = 0, 1, 2
 SUMMARY_COLUMNS = (
@@ -31,7 +31,7 @@ def text_table(
 ) -> str:
     """Render a DataFrame as an aligned plain-text table (numbers and ``right`` columns right-aligned,
     long text cut)."""
-    from genesys_nb.report_html import format_frame
+    from genesys_nb.report.html import format_frame
 
     data = frame.reset_index() if index else frame
     numeric = {
@@ -63,7 +63,7 @@ def print_summary(
     by: Sequence[str] = ("action_name",),
 ) -> None:
     """Print the run header, the summary table per ``by`` group and the error table."""
-    from genesys_nb.report_html import header_rows
+    from genesys_nb.report.html import header_rows
 
     out = file if file is not None else sys.stdout
     for name, value in header_rows(report):
@@ -88,7 +88,7 @@ def print_summary(
 
 
 def print_comparison(table: pd.DataFrame, file: TextIO | None = None) -> None:
-    from genesys_nb.report_html import format_comparison
+    from genesys_nb.report.html import format_comparison
 
     out = file if file is not None else sys.stdout
     print("\nComparison (baseline = first audit, candidate = --compare)", file=out)
@@ -131,7 +131,7 @@ def _by_columns(values: list[str] | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genesys_nb.report import LatencyReport, parse_thresholds
+    from genesys_nb.report.latency import LatencyReport, parse_thresholds
 
     try:
         limits = parse_thresholds(args.fail_if) if args.fail_if else None

@@ -19,9 +19,9 @@ from genesys_nb.cli.execute_cmd import check_timeout_ms
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from genesys_nb.matrix import ParameterMatrix
-    from genesys_nb.models import Action
-    from genesys_nb.runner import RunSummary
+    from genesys_nb.api.models import Action
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.run.runner import RunSummary
 
 DEFAULT_AUDIT = "genesys-nb-audit.ndjson"
 
@@ -53,7 +53,7 @@ def parse_rate(text: str) -> float | None:
 
 def build_matrix(args: argparse.Namespace, action: Action) -> ParameterMatrix:
     """The matrix from --matrix or --product, with --fixed, every cell coerced to the contract's types."""
-    from genesys_nb.matrix import MatrixError, ParameterMatrix
+    from genesys_nb.run.matrix import MatrixError, ParameterMatrix
 
     try:
         if args.matrix:
@@ -95,7 +95,7 @@ def unexpected_failures(frame: pd.DataFrame) -> int:
 def print_run_report(summary: RunSummary, audit_path: Path) -> None:
     """The run line, then the latency and error tables of this run read back from the audit log."""
     from genesys_nb.cli.report_cmd import print_summary
-    from genesys_nb.report import LatencyReport
+    from genesys_nb.report.latency import LatencyReport
 
     print(f"\n{summary}")
     if summary.finished_rows:
@@ -105,8 +105,8 @@ def print_run_report(summary: RunSummary, audit_path: Path) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from genesys_nb.retry import RetryPolicy
-    from genesys_nb.runner import MatrixRunner
+    from genesys_nb.api.retry import RetryPolicy
+    from genesys_nb.run.runner import MatrixRunner
 
     if bool(args.matrix) == bool(args.product):
         raise CommandError("give the rows with either --matrix FILE.csv or --product NAME=V1,V2 (not both)")

@@ -43,7 +43,7 @@ def _no_action(parser: argparse.ArgumentParser) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from genesys_nb.webhook import replay
+    from genesys_nb.run.webhook import replay
 
     secret: str | None = None
     if args.secret_env:

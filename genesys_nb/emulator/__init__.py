@@ -27,10 +27,10 @@ from genesys_nb.emulator.faults import (
     SlowResponse,
     StatusSequence,
 )
+from genesys_nb.emulator.handlers import Emulator
 from genesys_nb.emulator.limits import Limits
 from genesys_nb.emulator.log import RequestLogEntry
 from genesys_nb.emulator.server import EmulatorServer
-from genesys_nb.emulator.state import Emulator
 from genesys_nb.emulator.tokens import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from genesys_nb.emulator.transport import AsyncEmulatorTransport, EmulatorTransport
 from genesys_nb.emulator.wire import BODY_KINDS, Decision, EmulatorRequest

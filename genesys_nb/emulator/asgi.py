@@ -19,7 +19,7 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from genesys_nb.emulator.state import Emulator
+from genesys_nb.emulator.handlers import Emulator
 from genesys_nb.emulator.wire import EmulatorRequest
 
 Scope = dict[str, Any]

@@ -21,7 +21,7 @@ from genesys_nb.emulator.faults import FaultPlan, FaultPlanError
 from genesys_nb.emulator.wire import Decision, EmulatorRequest, error_body, json_decision
 
 if TYPE_CHECKING:
-    from genesys_nb.emulator.state import Emulator
+    from genesys_nb.emulator.state import OrgState
 
 PREFIX = "/__emulator__"
 
@@ -40,7 +40,7 @@ def _body(request: EmulatorRequest) -> dict[str, Any]:
     return value
 
 
-def handle(emulator: Emulator, request: EmulatorRequest) -> Decision:
+def handle(emulator: OrgState, request: EmulatorRequest) -> Decision:
     route = request.path[len(PREFIX):].strip("/")
     method = request.method
     try:
@@ -83,7 +83,7 @@ def handle(emulator: Emulator, request: EmulatorRequest) -> Decision:
     return _problem(404, f"unknown control route {method} {request.path}; see the genesys_nb.emulator.control docs")
 
 
-def _faults_view(emulator: Emulator) -> dict[str, Any]:
+def _faults_view(emulator: OrgState) -> dict[str, Any]:
     faults = emulator.faults
     global_plan = faults.get(None)
     return {

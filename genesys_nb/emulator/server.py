@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from genesys_nb.emulator.asgi import AbortableH11Protocol, create_app
-from genesys_nb.emulator.state import Emulator
+from genesys_nb.emulator.handlers import Emulator
 from genesys_nb.emulator.tokens import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 if TYPE_CHECKING:
-    from genesys_nb.config import Settings
+    from genesys_nb.api.settings import Settings
 
 HOST = "127.0.0.1"
 
@@ -83,7 +83,7 @@ class EmulatorServer:
 
     def settings(self) -> Settings:
         """Settings pointing both the API and the login host at this server."""
-        from genesys_nb.config import Settings
+        from genesys_nb.api.settings import Settings
 
         return Settings(client_id=self.client_id, client_secret=self._client_secret,
                         api_base_url=self.url, login_base_url=self.url)

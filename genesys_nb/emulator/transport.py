@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from genesys_nb.emulator.state import Emulator
+from genesys_nb.emulator.handlers import Emulator
 from genesys_nb.emulator.wire import Decision, EmulatorRequest
 
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..errors import GenesysNBError
-from ..executor import DataActionExecutor
-from ..models import Action
-from ..validation import DataActionValidator
+from genesys_nb.api.errors import GenesysNBError
+from genesys_nb.api.models import Action
+from genesys_nb.contract.validator import DataActionValidator
+from genesys_nb.run.executor import DataActionExecutor
+
 from .form import ActionForm
 from .render import (
     action_label,

@@ -1,7 +1,7 @@
 """ActionForm: an ipywidgets form built from an action's input contract, with live validator messages.
 
 The form only shows what others decided: :mod:`genesys_nb.widgets.spec` says which input each field
-gets, :mod:`genesys_nb.widgets.values` how typed text becomes JSON; :mod:`genesys_nb.validation` says what is wrong with it.
+gets, :mod:`genesys_nb.widgets.values` how typed text becomes JSON; :mod:`genesys_nb.contract.validator` says what is wrong with it.
 """
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..models import Action, FieldError
-from ..validation import ContractSchemaError, compile_contract, field_errors
+from genesys_nb.api.models import Action, FieldError
+from genesys_nb.contract.validator import ContractSchemaError, compile_contract, field_errors
+
 from .spec import NOT_SET, FieldSpec, constraint_hint, field_path_of, field_specs, spec_at
 from .values import convert_inputs, initial_inputs, inputs_from_value, item_initial_input
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..matrix import STRATEGIES, MatrixError, ParameterMatrix
-from ..models import Action
+from genesys_nb.api.models import Action
+from genesys_nb.run.matrix import STRATEGIES, MatrixError, ParameterMatrix
+
 from .matrix_spec import AxisChoice, build_matrix, default_choice, matrix_fields, modes_for
 from .render import frame_html
 from .spec import FieldSpec, constraint_hint, field_specs

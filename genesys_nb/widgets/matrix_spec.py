@@ -3,7 +3,7 @@
 A field's choice is an :class:`AxisChoice`; :func:`axis_values` turns it into the list of values the
 field takes, and :func:`build_matrix` turns every field's values into a ParameterMatrix (fields with
 one value are fixed in every row, fields with several are axes of a product). Text is read with
-the same coercion as CSV cells (:func:`genesys_nb.matrix.coerce_cell`), so a number field given
+the same coercion as CSV cells (:func:`genesys_nb.run.matrix.coerce_cell`), so a number field given
 "abc" fails here with a message naming the field, not later on the wire.
 """
 from __future__ import annotations
@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..matrix import FULL_PRODUCT_LIMIT, ParameterMatrix, coerce_cell, example_for_pattern
+from genesys_nb.run.matrix import FULL_PRODUCT_LIMIT, ParameterMatrix, coerce_cell, example_for_pattern
+
 from .spec import FieldSpec, iter_specs
 
 __all__ = [

@@ -10,8 +10,9 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..errors import fix_hint
-from ..models import Action, ErrorBody, ExecutionResult, FieldError, TestExecutionResult
+from genesys_nb.api.errors import fix_hint
+from genesys_nb.api.models import Action, ErrorBody, FieldError, TestExecutionResult
+from genesys_nb.api.result import ExecutionResult
 
 __all__ = [
     "SECURE_HIDDEN",

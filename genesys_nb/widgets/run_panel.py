@@ -18,7 +18,8 @@ from typing import Any
 import ipywidgets as widgets
 import orjson
 
-from ..runner import MAX_CONCURRENCY, MatrixRunner
+from genesys_nb.run.runner import MAX_CONCURRENCY, MatrixRunner
+
 from .render import frame_html
 
 __all__ = ["AuditTail", "RunPanel", "progress_html"]
@@ -191,7 +192,7 @@ class RunPanel(widgets.VBox):
         url = self.webhook_url.value.strip()
         if not url:
             return None
-        from ..webhook import WebhookDispatcher
+        from genesys_nb.run.webhook import WebhookDispatcher
 
         outbox = Path(self.audit_path.value).expanduser().with_name("webhook-outbox.ndjson")
         return WebhookDispatcher(url, secret=self.webhook_secret.value or None, outbox=outbox)

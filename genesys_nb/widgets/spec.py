@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from genesys_nb import paths
+from genesys_nb.contract import paths
 
 __all__ = [
     "NOT_SET",

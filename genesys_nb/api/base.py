@@ -2,7 +2,7 @@
 
 ``_ClientBase`` decides every request (paths, query parameters, JSON body, per-request timeout)
 and turns every response or transport failure into an Action, a schema, an ExecutionResult or a
-classified APIError. :mod:`genesys_nb.client` adds only the sync and async send loops on top.
+classified APIError. :mod:`genesys_nb.api.client` adds only the sync and async send loops on top.
 """
 from __future__ import annotations
 
@@ -20,10 +20,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from genesys_nb import __version__
-from genesys_nb.auth import ClientCredentialsAuth
-from genesys_nb.config import Settings
-from genesys_nb.errors import (
+from genesys_nb.api.auth import ClientCredentialsAuth
+from genesys_nb.api.errors import (
     APIError,
     AuthenticationError,
     ContractError,
@@ -33,16 +31,13 @@ from genesys_nb.errors import (
     error_for_class,
     format_error_message,
 )
-from genesys_nb.http1 import WireResponse
-from genesys_nb.logs import install_log_redaction
-from genesys_nb.models import (
-    Action,
-    ErrorBody,
-    ExecutionResult,
-    RateLimitInfo,
-    TestExecutionResult,
-)
-from genesys_nb.retry import parse_retry_after
+from genesys_nb.api.http1 import WireResponse
+from genesys_nb.api.logs import install_log_redaction
+from genesys_nb.api.models import Action, ErrorBody, RateLimitInfo, TestExecutionResult
+from genesys_nb.api.result import ExecutionResult
+from genesys_nb.api.retry import parse_retry_after
+from genesys_nb.api.settings import Settings
+from genesys_nb.api.version import __version__
 
 # What an execute can come back as: through httpx, or sent directly over the default transport.
 AnyResponse = httpx.Response | WireResponse

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 
 import httpx
 
-from genesys_nb.http1_wire import (
+from genesys_nb.api.http1_wire import (
     DEFAULT_PORTS,
     MAX_HEAD_BYTES,
     WireHeaders,

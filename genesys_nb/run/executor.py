@@ -39,14 +39,20 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from genesys_nb.client import validate_timeout_ms
-from genesys_nb.errors import APIError, fix_hint
-from genesys_nb.models import Action, ExecutionResult, FieldError
-from genesys_nb.retry import RetryPolicy, retry_delay_s, should_retry
-from genesys_nb.validation import ContractSchemaError, DataActionValidator, action_label, format_violations
+from genesys_nb.api.client import validate_timeout_ms
+from genesys_nb.api.errors import APIError, fix_hint
+from genesys_nb.api.models import Action, FieldError
+from genesys_nb.api.result import ExecutionResult
+from genesys_nb.api.retry import RetryPolicy, retry_delay_s, should_retry
+from genesys_nb.contract.validator import (
+    ContractSchemaError,
+    DataActionValidator,
+    action_label,
+    format_violations,
+)
 
 if TYPE_CHECKING:
-    from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
+    from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
 
 __all__ = ["AsyncDataActionExecutor", "DataActionExecutor"]
 

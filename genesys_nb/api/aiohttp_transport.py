@@ -1,6 +1,6 @@
 """An alternative async transport: httpx's API over aiohttp's connection pool, with honest failure mapping.
 
-The default async transport is :class:`genesys_nb.http1.HTTP1Transport`; this one is for a caller
+The default async transport is :class:`genesys_nb.api.http1.HTTP1Transport`; this one is for a caller
 who prefers aiohttp's client and its wider protocol coverage.
 Pass it explicitly: ``AsyncDataActionsClient(settings, transport=AiohttpTransport())``. It needs
 the ``aiohttp`` extra (``pip install genesys_nb[aiohttp]``). Plain ``httpx.AsyncClient`` (httpcore)
@@ -42,12 +42,12 @@ try:
     import aiohttp
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
-        "genesys_nb.transport needs aiohttp; install it with: pip install 'genesys_nb[aiohttp]' "
-        "(or use the default transport, genesys_nb.http1.HTTP1Transport, which needs nothing more)"
+        "genesys_nb.api.aiohttp_transport needs aiohttp; install it with: pip install 'genesys_nb[aiohttp]' "
+        "(or use the default transport, genesys_nb.api.http1.HTTP1Transport, which needs nothing more)"
     ) from exc
 import yarl
 
-from genesys_nb.http1 import _default_ssl_context
+from genesys_nb.api.http1 import _default_ssl_context
 
 __all__ = ["AiohttpTransport", "map_aiohttp_error"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from genesys_nb.config import Settings
-from genesys_nb.errors import AuthenticationError
+from genesys_nb.api.errors import AuthenticationError
+from genesys_nb.api.settings import Settings
 
 __all__ = ["DEFAULT_REFRESH_MARGIN_S", "TOKEN_PATH", "ClientCredentialsAuth"]
 

@@ -23,10 +23,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from genesys_nb.models import ErrorBody, ExecutionResult, FieldError
+    from genesys_nb.api.models import ErrorBody, FieldError
 
 __all__ = [
     "ERROR_CLASSES",
@@ -139,7 +139,7 @@ class APIError(GenesysNBError):
         error_body: ErrorBody | None = None,
         correlation_id: str | None = None,
         action_id: str | None = None,
-        result: ExecutionResult | None = None,
+        result: Any = None,  # the ExecutionResult that failed, where there is one
         retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)

@@ -13,9 +13,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from genesys_nb.client import AsyncDataActionsClient, DataActionsClient
-from genesys_nb.config import Settings
-from genesys_nb.errors import ConfigError
+from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+from genesys_nb.api.errors import ConfigError
+from genesys_nb.api.settings import Settings
 
 if TYPE_CHECKING:
     from genesys_nb.emulator import Emulator, EmulatorServer
@@ -36,7 +36,7 @@ class Session:
         server: EmulatorServer | None = None,
         timeout_s: float = 30.0,
     ) -> None:
-        from genesys_nb.http1 import default_async_transport
+        from genesys_nb.api.http1 import default_async_transport
 
         self.settings = settings
         self.server = server

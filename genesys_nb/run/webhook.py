@@ -37,16 +37,17 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import orjson
 
-from genesys_nb import jsonsafe
-from genesys_nb.audit import REDACTED, mask_values, scrub_mapping, secret_strings
-from genesys_nb.logs import install_log_redaction
+from genesys_nb.api.logs import install_log_redaction
+from genesys_nb.audit import jsonsafe
+from genesys_nb.audit.writer import REDACTED, mask_values, scrub_mapping, secret_strings
 
 install_log_redaction()  # httpx logs webhook URLs at INFO
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
 
-    from genesys_nb.models import Action, ExecutionResult
+    from genesys_nb.api.models import Action
+    from genesys_nb.api.result import ExecutionResult
 
 try:  # POSIX: serialise outbox appends and the replay rewrite across processes
     import fcntl

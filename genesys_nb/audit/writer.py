@@ -5,7 +5,7 @@ file opened with ``O_APPEND``, so a crash can at worst leave one torn *last* lin
 half-interleaved record. A writer that re-opens a file ending in a torn line first closes it with a
 newline, so the fragment stays on its own line and the reader can skip it.
 
-Reading lives in :mod:`genesys_nb.audit_read` (:func:`read_audit`, :func:`terminal_row_ids`,
+Reading lives in :mod:`genesys_nb.audit.reader` (:func:`read_audit`, :func:`terminal_row_ids`,
 :func:`to_parquet`); those names stay importable from here, and :meth:`AuditLog.read` is a
 shortcut to :func:`read_audit`.
 """
@@ -23,15 +23,23 @@ from typing import TYPE_CHECKING, Any, Union
 
 import orjson
 
-from genesys_nb import jsonsafe
-from genesys_nb.audit_read import PathLike, audit_files, iter_lines, read_audit, terminal_row_ids, to_parquet
-from genesys_nb.paths import flatten_dotted
+from genesys_nb.audit import jsonsafe
+from genesys_nb.audit.reader import (
+    PathLike,
+    audit_files,
+    iter_lines,
+    read_audit,
+    terminal_row_ids,
+    to_parquet,
+)
+from genesys_nb.contract.paths import flatten_dotted
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from typing_extensions import Self
 
-    from genesys_nb.models import Action, ExecutionResult
+    from genesys_nb.api.models import Action
+    from genesys_nb.api.result import ExecutionResult
 
 SCHEMA_VERSION = 1
 REDACTED = "<redacted>"

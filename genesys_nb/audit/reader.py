@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import orjson
 
-from genesys_nb import jsonsafe
+from genesys_nb.audit import jsonsafe
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

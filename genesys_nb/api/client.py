@@ -1,6 +1,6 @@
 """Sync and async clients for the Data Actions API over one pure request-building base.
 
-``_ClientBase`` (in :mod:`genesys_nb.client_base`) decides every request and interprets every
+``_ClientBase`` (in :mod:`genesys_nb.api.base`) decides every request and interprets every
 response without I/O; ``DataActionsClient`` and ``AsyncDataActionsClient`` only repeat the short
 send loops.
 """
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from genesys_nb.auth import ClientCredentialsAuth
-from genesys_nb.client_base import (
+from genesys_nb.api.auth import ClientCredentialsAuth
+from genesys_nb.api.base import (
     ACTIONS_PATH,
     CORRELATION_HEADER,
     DEFAULT_TIMEOUT_MS,
@@ -27,12 +27,13 @@ from genesys_nb.client_base import (
     rate_limit_from_headers,
     validate_timeout_ms,
 )
-from genesys_nb.config import Settings
-from genesys_nb.errors import AuthenticationError
-from genesys_nb.models import Action, ExecutionResult, TestExecutionResult
+from genesys_nb.api.errors import AuthenticationError
+from genesys_nb.api.models import Action, TestExecutionResult
+from genesys_nb.api.result import ExecutionResult
+from genesys_nb.api.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from genesys_nb.http1 import HTTP1Transport, WireResponse
+    from genesys_nb.api.http1 import HTTP1Transport, WireResponse
 
 __all__ = [
     "ACTIONS_PATH",
@@ -48,7 +49,7 @@ __all__ = [
     "validate_timeout_ms",
 ]
 
-# doctest.testmod(genesys_nb.client) also runs the examples of the functions re-exported above.
+# doctest.testmod(genesys_nb.api.client) also runs the examples of the functions re-exported above.
 __test__ = {"validate_timeout_ms": validate_timeout_ms}
 
 
@@ -166,13 +167,13 @@ class AsyncDataActionsClient(_ClientBase):
     ) -> None:
         super().__init__(settings, timeout_s=timeout_s, user_agent=user_agent, auth=auth)
         if transport is None:
-            # httpx's own async transport stops scaling past ~8 in flight; see genesys_nb.http1
-            from genesys_nb.http1 import default_async_transport
+            # httpx's own async transport stops scaling past ~8 in flight; see genesys_nb.api.http1
+            from genesys_nb.api.http1 import default_async_transport
 
             transport = default_async_transport()
         self._http = httpx.AsyncClient(transport=transport, **self._http_options())
         self._prepare(self._http)
-        from genesys_nb.http1 import HTTP1Transport
+        from genesys_nb.api.http1 import HTTP1Transport
 
         # With the default transport, execute() sends through it directly (see _send_direct).
         self._direct: HTTP1Transport | None = transport if type(transport) is HTTP1Transport else None

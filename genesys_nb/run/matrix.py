@@ -8,7 +8,7 @@ already have an audit record. Nested fields are addressed by dotted paths (``"ad
 lengths, patterns, optional fields present/absent, required fields missing, wrong types). Each
 derived row changes one thing from a valid base and carries ``expected_invalid`` (the contract's
 own validator agrees) and a ``case`` label such as ``"maxResults=max+1"``. The derivation and the
-pattern example generator live in :mod:`genesys_nb.matrix_cases`.
+pattern example generator live in :mod:`genesys_nb.contract.cases`.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from genesys_nb.matrix_cases import (
+from genesys_nb.contract.cases import (
     _MISSING,
     FULL_PRODUCT_LIMIT,
     STRATEGIES,
@@ -39,13 +39,13 @@ from genesys_nb.matrix_cases import (
     _walk_fields,
     example_for_pattern,
 )
-from genesys_nb.paths import flatten_dotted, json_type
+from genesys_nb.contract.paths import flatten_dotted, json_type
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from jsonschema.protocols import Validator
 
-    from genesys_nb.models import Action
+    from genesys_nb.api.models import Action
 
 __all__ = [
     "FULL_PRODUCT_LIMIT", "STRATEGIES", "MatrixError", "MatrixRow", "ParameterMatrix", "coerce_cell",
@@ -125,7 +125,7 @@ def _input_schema(action: Any) -> tuple[dict[str, Any] | None, str]:
 
 
 def _validator(schema: Mapping[str, Any], label: str) -> Validator:
-    from genesys_nb.validation import compile_schema
+    from genesys_nb.contract.validator import compile_schema
 
     return compile_schema(schema, label=label)
 

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from genesys_nb.report_stats import percentile, sent_mask
+from genesys_nb.report.stats import percentile, sent_mask
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from genesys_nb.report import LatencyReport
+    from genesys_nb.report.source import ReportSource
 
 FIGSIZE = (8.0, 4.5)
 MAX_SERIES = 12  # more groups than this make a plot unreadable; the largest groups are drawn
@@ -48,12 +48,12 @@ def _label(key: Any) -> str:
     return "-" if pd.isna(key) else str(key)
 
 
-def _latencies(report: LatencyReport) -> np.ndarray:
+def _latencies(report: ReportSource) -> np.ndarray:
     frame = report._frame
     return frame["latency_ms"].to_numpy(dtype="float64")[sent_mask(frame)]
 
 
-def plot_histogram(report: LatencyReport, *, log: bool = False, bins: int = 50) -> Figure:
+def plot_histogram(report: ReportSource, *, log: bool = False, bins: int = 50) -> Figure:
     """Histogram of latency (ms) with p50/p95/p99 marked; ``log=True`` uses a log latency axis."""
     values = _latencies(report)
     figure, axes = _figure(f"Latency distribution (n={len(values):,})")
@@ -79,7 +79,7 @@ def plot_histogram(report: LatencyReport, *, log: bool = False, bins: int = 50) 
     return figure
 
 
-def plot_cdf(report: LatencyReport, *, by: Sequence[str] = (), log: bool = False) -> Figure:
+def plot_cdf(report: ReportSource, *, by: Sequence[str] = (), log: bool = False) -> Figure:
     """Empirical CDF of latency (share of executions at or below each latency), one line per group."""
     frame = report._require(list(by))
     mask = sent_mask(frame)
@@ -109,7 +109,7 @@ def plot_cdf(report: LatencyReport, *, by: Sequence[str] = (), log: bool = False
     return figure
 
 
-def plot_percentiles(report: LatencyReport, *, by: Sequence[str] = ("action_name",)) -> Figure:
+def plot_percentiles(report: ReportSource, *, by: Sequence[str] = ("action_name",)) -> Figure:
     """Grouped bars of p50/p90/p95/p99 latency (ms) per group."""
     summary = report.summary(list(by)).dropna(subset=["p50_ms"])
     if len(summary) > MAX_SERIES:
@@ -133,7 +133,7 @@ def plot_percentiles(report: LatencyReport, *, by: Sequence[str] = ("action_name
     return figure
 
 
-def plot_timeline(report: LatencyReport, *, freq: str = "1s") -> Figure:
+def plot_timeline(report: ReportSource, *, freq: str = "1s") -> Figure:
     """Rows/s split into ok and errors (429s marked) above, p95 latency per bucket and rolling below."""
     table = report.timeline(freq)
     figure, (top, bottom) = _figure(f"Throughput and latency over time (buckets of {freq})", rows=2, height=6.0)
@@ -164,7 +164,7 @@ def plot_timeline(report: LatencyReport, *, freq: str = "1s") -> Figure:
     return figure
 
 
-def plot_errors(report: LatencyReport) -> Figure:
+def plot_errors(report: ReportSource) -> Figure:
     """Horizontal bars of failed rows per error class and status code."""
     table = report.errors(("error_class", "status_code"))
     figure, axes = _figure("Errors by class and status code")

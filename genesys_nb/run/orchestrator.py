@@ -5,13 +5,13 @@ For callers that run one action at a time (a service handling one request, a not
 
 1. **validate**: the input contract, checked locally (``validate=False`` skips it); a violation
    is a result with ``error_class="validation"`` and nothing is sent.
-2. **execute with retries**: :class:`~genesys_nb.executor.DataActionExecutor` under the shared
+2. **execute with retries**: :class:`~genesys_nb.run.executor.DataActionExecutor` under the shared
    retry rules (429 honours Retry-After; 500 and timeouts only when ``idempotent=True``).
 3. **webhook**: the completion event goes to the dispatcher; the orchestrator waits at most
    ``webhook_wait_s`` for the outcome so the audit record can say ``delivered``/``failed``
    (``pending`` when delivery takes longer). A webhook never changes the result.
 4. **audit**: one record, redacted for secure actions.
-5. the :class:`~genesys_nb.models.ExecutionResult` is returned; it never raises for a platform or
+5. the :class:`~genesys_nb.api.result.ExecutionResult` is returned; it never raises for a platform or
    network failure (call ``result.raise_for_error()`` for exception style).
 """
 from __future__ import annotations
@@ -22,16 +22,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import APIError, AuthenticationError
-from .executor import DataActionExecutor
-from .retry import RetryPolicy
-from .validation import DataActionValidator
+from genesys_nb.api.errors import APIError, AuthenticationError
+from genesys_nb.api.retry import RetryPolicy
+from genesys_nb.contract.validator import DataActionValidator
+from genesys_nb.run.executor import DataActionExecutor
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .audit import AuditLog
-    from .client import DataActionsClient
-    from .models import Action, ExecutionResult
-    from .webhook import WebhookDispatcher
+    from genesys_nb.api.client import DataActionsClient
+    from genesys_nb.api.models import Action
+    from genesys_nb.api.result import ExecutionResult
+    from genesys_nb.audit.writer import AuditLog
+    from genesys_nb.run.webhook import WebhookDispatcher
 
 __all__ = ["ExecutionOrchestrator"]
 
@@ -42,7 +43,7 @@ DEFAULT_RETRY = RetryPolicy()
 
 
 def _client_of(source: Any) -> DataActionsClient:
-    from .client import DataActionsClient
+    from genesys_nb.api.client import DataActionsClient
 
     if isinstance(source, DataActionsClient):
         return source
@@ -74,7 +75,7 @@ class ExecutionOrchestrator:
         run_id: str | None = None,
         webhook_wait_s: float = 2.0,
     ) -> None:
-        from .audit import AuditLog
+        from genesys_nb.audit.writer import AuditLog
 
         if not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy (got {type(retry).__name__})")

@@ -5,7 +5,7 @@ One run, start to finish:
 1. The action is fetched once (``get_action``) and primed in a shared validator.
 2. ``concurrency`` workers (at most the platform's 50 in flight) take rows one at a time. Every
    execute attempt, retries included, first waits for its slot from the pacer
-   (:mod:`genesys_nb.pacing`): a token bucket under ``rate_per_minute`` that adapts to the
+   (:mod:`genesys_nb.run.pacing`): a token bucket under ``rate_per_minute`` that adapts to the
    ``inin-ratelimit-*`` headers and to any 429.
 3. Each finished row is appended to the audit log at once (one record per row) and its webhook
    is handed to the dispatcher without waiting for delivery. No per-row Python object is kept,
@@ -49,17 +49,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .pacing import AsyncPacer, Pacer, PacerStats
-from .paths import flatten_dotted
-from .retry import RetryPolicy
+from genesys_nb.api.retry import RetryPolicy
+from genesys_nb.contract.paths import flatten_dotted
+from genesys_nb.run.pacing import AsyncPacer, Pacer, PacerStats
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .audit import AuditLog
-    from .client import AsyncDataActionsClient
-    from .models import Action, ExecutionResult
-    from .webhook import WebhookDispatcher
+    from genesys_nb.api.client import AsyncDataActionsClient
+    from genesys_nb.api.models import Action
+    from genesys_nb.api.result import ExecutionResult
+    from genesys_nb.audit.writer import AuditLog
+    from genesys_nb.run.webhook import WebhookDispatcher
 
 __all__ = ["MAX_CONCURRENCY", "MatrixRunner", "RunStopped", "RunSummary", "result_frame"]
 
@@ -146,7 +147,7 @@ def _iter_rows(matrix: Any) -> Iterator[_Row]:
 def _as_matrix(matrix: Any) -> Any:
     """Accept a ParameterMatrix (or any sized iterable of rows), a list of dicts, or a DataFrame."""
     if type(matrix).__name__ == "DataFrame" or isinstance(matrix, (list, tuple)):
-        from .matrix import ParameterMatrix
+        from genesys_nb.run.matrix import ParameterMatrix
 
         if type(matrix).__name__ == "DataFrame":
             return ParameterMatrix.from_dataframe(matrix)
@@ -197,7 +198,7 @@ class _PacedClient:
 
 def _record(audit: AuditLog, result: ExecutionResult, *, run_id: str, row: _Row, action: Action,
             webhook: str) -> None:
-    """Append the row's record (the audit writer never fails on odd values: see genesys_nb.jsonsafe)."""
+    """Append the row's record (the audit writer never fails on odd values: see genesys_nb.audit.jsonsafe)."""
     audit.write_result(result, params=row.params, run_id=run_id, row_id=row.row_id, action=action,
                        expected_invalid=row.expected_invalid, webhook=webhook)
 
@@ -272,8 +273,8 @@ class MatrixRunner:
     # ---- the source of requests -------------------------------------------------------------
     @staticmethod
     def _check_source(source: Any) -> None:
-        from .client import AsyncDataActionsClient, DataActionsClient
-        from .config import Settings
+        from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+        from genesys_nb.api.settings import Settings
 
         if isinstance(source, (AsyncDataActionsClient, DataActionsClient, Settings)):
             return
@@ -288,9 +289,9 @@ class MatrixRunner:
 
     def _make_client(self) -> tuple[AsyncDataActionsClient, bool]:
         """The async client for one run and whether the runner owns (and must close) it."""
-        from .client import AsyncDataActionsClient, DataActionsClient
-        from .config import Settings
-        from .http1 import default_async_transport
+        from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+        from genesys_nb.api.http1 import default_async_transport
+        from genesys_nb.api.settings import Settings
 
         source = self._source
         if isinstance(source, AsyncDataActionsClient):
@@ -374,7 +375,7 @@ class MatrixRunner:
         run_id: str | None = None, resume: bool = False,
     ) -> pd.DataFrame:
         """The async form of :meth:`run`, for code already inside an event loop."""
-        from .client import validate_timeout_ms
+        from genesys_nb.api.client import validate_timeout_ms
 
         if not isinstance(action_id, str) or not action_id.strip():
             raise ValueError("action_id must be a non-empty string such as 'custom_-_...'")
@@ -401,7 +402,7 @@ class MatrixRunner:
             self._running.release()
 
     def _open_audit(self) -> tuple[AuditLog, bool]:
-        from .audit import AuditLog
+        from genesys_nb.audit.writer import AuditLog
 
         if isinstance(self._audit_arg, AuditLog):
             self.audit_path = self._audit_arg.path
@@ -415,9 +416,9 @@ class MatrixRunner:
         self, action_id: str, matrix: Any, audit: AuditLog, *, timeout_ms: int, idempotent: bool,
         run_id: str, resume: bool,
     ) -> Action:
-        from .audit import terminal_row_ids
-        from .executor import AsyncDataActionExecutor
-        from .validation import DataActionValidator
+        from genesys_nb.audit.writer import terminal_row_ids
+        from genesys_nb.contract.validator import DataActionValidator
+        from genesys_nb.run.executor import AsyncDataActionExecutor
 
         assert self.audit_path is not None
         done = terminal_row_ids(self.audit_path, run_id) if self.audit_path.exists() else set()
@@ -516,7 +517,7 @@ class MatrixRunner:
         """The dispatcher for this run and whether the runner owns (and must close) it."""
         if self.webhook is None or not isinstance(self.webhook, str):
             return self.webhook, False
-        from .webhook import WebhookDispatcher
+        from genesys_nb.run.webhook import WebhookDispatcher
 
         assert self.audit_path is not None
         outbox = self.audit_path.with_name("webhook-outbox.ndjson")
@@ -576,7 +577,7 @@ def _chunk_frame(records: list[dict[str, Any]], positions: list[int], redacted_f
                  ) -> pd.DataFrame:
     import pandas as pd
 
-    from .audit import REDACTED
+    from genesys_nb.audit.writer import REDACTED
 
     columns: dict[str, Any] = {"_position": positions}
     columns["row_id"] = [r.get("row_id") for r in records]

@@ -7,10 +7,8 @@
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -18,9 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-from genesys_nb import report_stats as stats
-from genesys_nb.audit_read import audit_files
-from genesys_nb.report_load import SkippedLine, normalize, read_core
+from genesys_nb.audit.reader import audit_files
+from genesys_nb.report import stats
+from genesys_nb.report.checks import THRESHOLD_METRICS, CheckResult, ThresholdCheck, parse_thresholds
+from genesys_nb.report.load import SkippedLine, normalize, read_core
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -29,113 +28,6 @@ PathLike: TypeAlias = "str | os.PathLike[str]"
 AuditSource: TypeAlias = "PathLike | Iterable[PathLike] | pd.DataFrame"
 
 __all__ = ["THRESHOLD_METRICS", "CheckResult", "LatencyReport", "ThresholdCheck", "parse_thresholds"]
-
-# threshold metric -> (operator that fails it, unit shown to users)
-THRESHOLD_METRICS: dict[str, tuple[str, str]] = {
-    "p50_ms": (">", "ms"), "p90_ms": (">", "ms"), "p95_ms": (">", "ms"), "p99_ms": (">", "ms"),
-    "mean_ms": (">", "ms"), "max_ms": (">", "ms"), "error_rate": (">", ""), "throughput_rps": ("<", "rows/s"),
-}
-_ALIASES = {
-    "p50": "p50_ms", "median": "p50_ms", "p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms", "mean": "mean_ms",
-    "avg": "mean_ms", "max": "max_ms", "errors": "error_rate", "error-rate": "error_rate",
-    "throughput": "throughput_rps", "rps": "throughput_rps",
-}
-_TERM_RE = re.compile(r"^\s*([A-Za-z_()\-0-9]+?)\s*(>=|<=|>|<|=)\s*([-+0-9.eE]+)\s*(ms|s|%)?\s*$")
-
-
-@dataclass(frozen=True)
-class ThresholdCheck:
-    """One threshold: it fails when ``actual <op> limit`` (e.g. p95_ms > 800)."""
-
-    metric: str
-    op: str
-    limit: float
-    actual: float | None
-    passed: bool
-    note: str = ""
-
-    def __str__(self) -> str:
-        status = "PASS" if self.passed else "FAIL"
-        actual = "n/a" if self.actual is None or np.isnan(self.actual) else f"{self.actual:.4g}"
-        if self.metric == "error_rate" and self.actual is not None and not np.isnan(self.actual):
-            actual += f" ({self.actual:.2%})"
-        unit = THRESHOLD_METRICS.get(self.metric, ("", ""))[1]
-        rule = f"{self.metric} must not be {'above' if self.op == '>' else 'below'} {self.limit:g}{unit}"
-        return f"{status}  {rule}: actual {actual}{unit}" + (f" ({self.note})" if self.note else "")
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """All thresholds of one :meth:`LatencyReport.check`; ``ok`` is True only when every one passed."""
-
-    checks: tuple[ThresholdCheck, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(check.passed for check in self.checks)
-
-    @property
-    def passed(self) -> list[ThresholdCheck]:
-        return [check for check in self.checks if check.passed]
-
-    @property
-    def failed(self) -> list[ThresholdCheck]:
-        return [check for check in self.checks if not check.passed]
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [{"metric": c.metric, "fails_if": f"{c.op} {c.limit:g}", "actual": c.actual,
-              "passed": c.passed, "note": c.note} for c in self.checks],
-            columns=["metric", "fails_if", "actual", "passed", "note"],
-        )
-
-    def __str__(self) -> str:
-        lines = [str(check) for check in self.checks] or ["no thresholds given"]
-        verdict = "all thresholds passed" if self.ok else f"{len(self.failed)} of {len(self.checks)} failed"
-        return "\n".join([*lines, verdict])
-
-    def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False)
-
-
-def parse_thresholds(text: str) -> dict[str, float]:
-    """Parse ``"p95>800,error_rate>0.02"`` (fail conditions) into keyword arguments for ``check``.
-
-    Latency limits are in ms (``800``, ``800ms`` or ``0.8s``); ``error_rate`` is a fraction or a
-    percentage (``0.02`` or ``2%``); ``throughput<50`` fails below 50 rows/s.
-    """
-    limits: dict[str, float] = {}
-    valid = ", ".join(sorted(THRESHOLD_METRICS))
-    for term in (t for t in text.split(",") if t.strip()):
-        match = _TERM_RE.match(term)
-        if not match:
-            raise ValueError(f"threshold {term.strip()!r} is not of the form METRIC>VALUE (e.g. p95>800)")
-        name, op, number, unit = match.groups()
-        name = name.lower().replace("p(", "p").replace(")", "")
-        metric = name if name in THRESHOLD_METRICS else _ALIASES.get(name, "")
-        if not metric:
-            raise ValueError(f"threshold {term.strip()!r}: unknown metric {name!r}; use one of {valid}")
-        fail_op, metric_unit = THRESHOLD_METRICS[metric]
-        if op.rstrip("=") != fail_op:
-            raise ValueError(
-                f"threshold {term.strip()!r}: {metric} fails when {'above' if fail_op == '>' else 'below'} "
-                f"a limit; write {name}{fail_op}{number}"
-            )
-        value = float(number)
-        if unit == "s" and metric_unit == "ms":
-            value *= 1000.0
-        elif unit == "%" and metric == "error_rate":
-            value /= 100.0
-        elif unit and not (unit == "ms" and metric_unit == "ms"):
-            raise ValueError(f"threshold {term.strip()!r}: unit {unit!r} does not apply to {metric}")
-        limits[metric] = value
-    if not limits:
-        raise ValueError("no threshold given; e.g. 'p95>800,error_rate>0.02'")
-    return limits
-
 
 def _as_list(by: str | Sequence[str] | None) -> list[str]:
     if by is None:
@@ -198,7 +90,7 @@ class LatencyReport:
         frame = _filtered(normalize(read_core(files, skipped)), run_id, since)
 
         def load_everything() -> pd.DataFrame:
-            from genesys_nb.audit import read_audit
+            from genesys_nb.audit.writer import read_audit
 
             with warnings.catch_warnings():  # skipped lines are already on report.skipped_lines
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -221,14 +113,14 @@ class LatencyReport:
     def _require(self, columns: Sequence[str]) -> pd.DataFrame:
         missing = [c for c in columns if c not in self._frame.columns]
         if missing and self._full_loader is not None:
-            from genesys_nb.audit import RECORD_KEYS
+            from genesys_nb.audit.writer import RECORD_KEYS
 
             if all(c in RECORD_KEYS or c.startswith("params.") for c in missing):
                 missing = [c for c in columns if c not in self.frame.columns]
         if missing:
             names = set(map(str, self._frame.columns))
             if self._full_loader is not None:
-                from genesys_nb.audit import RECORD_KEYS
+                from genesys_nb.audit.writer import RECORD_KEYS
 
                 names |= set(RECORD_KEYS) | {"params.<name>"}
             available = ", ".join(sorted(names))
@@ -350,27 +242,27 @@ class LatencyReport:
 
     # ------------------------------------------------------------------ plots (matplotlib Figures)
     def plot_histogram(self, *, log: bool = False, bins: int = 50) -> Figure:
-        from genesys_nb.report_plots import plot_histogram
+        from genesys_nb.report.plots import plot_histogram
 
         return plot_histogram(self, log=log, bins=bins)
 
     def plot_cdf(self, *, by: str | Sequence[str] | None = None, log: bool = False) -> Figure:
-        from genesys_nb.report_plots import plot_cdf
+        from genesys_nb.report.plots import plot_cdf
 
         return plot_cdf(self, by=_as_list(by), log=log)
 
     def plot_percentiles(self, by: str | Sequence[str] | None = ("action_name",)) -> Figure:
-        from genesys_nb.report_plots import plot_percentiles
+        from genesys_nb.report.plots import plot_percentiles
 
         return plot_percentiles(self, by=_as_list(by))
 
     def plot_timeline(self, freq: str = "1s") -> Figure:
-        from genesys_nb.report_plots import plot_timeline
+        from genesys_nb.report.plots import plot_timeline
 
         return plot_timeline(self, freq=freq)
 
     def plot_errors(self) -> Figure:
-        from genesys_nb.report_plots import plot_errors
+        from genesys_nb.report.plots import plot_errors
 
         return plot_errors(self)
 
@@ -386,18 +278,18 @@ class LatencyReport:
     ) -> Path:
         """Write one self-contained HTML file (run header, tables, embedded PNG plots, and the
         threshold results or a comparison when given); returns its path."""
-        from genesys_nb.report_html import write_html
+        from genesys_nb.report.html import write_html
 
         return write_html(self, Path(path), by=_as_list(by), title=title, checks=checks, comparison=comparison)
 
     def _repr_html_(self) -> str:
-        from genesys_nb.report_html import notebook_html
+        from genesys_nb.report.html import notebook_html
 
         return notebook_html(self)
 
     def to_parquet(self, path: PathLike) -> Path:
         """Save every audit field to Parquet; ``LatencyReport.from_audit(path)`` reads it back."""
-        from genesys_nb.audit import to_parquet
+        from genesys_nb.audit.writer import to_parquet
 
         return to_parquet(self.frame, path)
 

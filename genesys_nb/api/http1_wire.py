@@ -1,4 +1,4 @@
-"""The HTTP/1.1 wire format for :mod:`genesys_nb.http1`: request heads, the response parser (one
+"""The HTTP/1.1 wire format for :mod:`genesys_nb.api.http1`: request heads, the response parser (one
 ``asyncio.Protocol`` per connection), response headers and bodies, and URL splitting.
 
 Only what an API client needs: ``Content-Length``, chunked and close-delimited bodies, interim 1xx

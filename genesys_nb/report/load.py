@@ -1,6 +1,6 @@
 """Fast audit loading for reports: only the columns a latency summary needs, parsed by pyarrow.
 
-The full reader (:func:`genesys_nb.audit.read_audit`) builds every column, ``params.<name>`` included.
+The full reader (:func:`genesys_nb.audit.writer.read_audit`) builds every column, ``params.<name>`` included.
 A latency summary needs a dozen scalar fields, so this module reads just those with pyarrow's
 multi-threaded JSON reader and an explicit schema (everything else in a line, such as ``params`` and
 ``output``, is skipped without being materialised). On 1,000,000 records this is the difference

@@ -18,7 +18,8 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from genesys_nb.report import CheckResult, LatencyReport
+    from genesys_nb.report.checks import CheckResult
+    from genesys_nb.report.source import ReportSource
 
 _STYLE = """
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 2em; color: #222; }
@@ -92,7 +93,7 @@ def figure_png_base64(figure: Figure, *, dpi: int = 100) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def header_rows(report: LatencyReport) -> list[tuple[str, str]]:
+def header_rows(report: ReportSource) -> list[tuple[str, str]]:
     info = report.info()
     span = "-"
     if info["start"] is not None:
@@ -115,7 +116,7 @@ def header_rows(report: LatencyReport) -> list[tuple[str, str]]:
     return rows
 
 
-def _header_html(report: LatencyReport) -> str:
+def _header_html(report: ReportSource) -> str:
     cells = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in header_rows(report))
     return f'<table class="header">{cells}</table>'
 
@@ -128,7 +129,7 @@ def _checks_html(result: CheckResult) -> str:
 
 
 def write_html(
-    report: LatencyReport,
+    report: ReportSource,
     path: Path,
     *,
     by: Sequence[str] = ("action_name",),
@@ -175,7 +176,7 @@ def write_html(
     return path
 
 
-def _timeline_freq(report: LatencyReport) -> str:
+def _timeline_freq(report: ReportSource) -> str:
     """A bucket size giving roughly 50 to 500 points over the run."""
     span_s = report.info()["span_s"] or 0.0
     for freq, seconds in (("100ms", 0.1), ("1s", 1), ("10s", 10), ("1min", 60), ("10min", 600), ("1h", 3600)):
@@ -184,7 +185,7 @@ def _timeline_freq(report: LatencyReport) -> str:
     return "1D"
 
 
-def notebook_html(report: LatencyReport) -> str:
+def notebook_html(report: ReportSource) -> str:
     """The report as shown when it is the last expression of a notebook cell (tables, no images)."""
     return (
         "<div><strong>LatencyReport</strong>" + _header_html(report)

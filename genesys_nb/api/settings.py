@@ -9,7 +9,7 @@ from typing import Any
 
 from dotenv import dotenv_values
 
-from genesys_nb.errors import ConfigError
+from genesys_nb.api.errors import ConfigError
 
 __all__ = ["DEFAULT_REGION", "ENV_VARS", "REGIONS", "Settings", "resolve_domain"]
 

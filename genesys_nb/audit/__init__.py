@@ -1,0 +1,1 @@
+"""The audit log: NDJSON writer (intent and terminal records, redaction) and reader."""

@@ -1,0 +1,1 @@
+"""Latency and error reports over audit logs: loading, statistics, plots, HTML, the LatencyReport facade."""

@@ -1,0 +1,1 @@
+"""Running actions: executor, orchestrator, parameter matrices, pacing, the matrix runner, webhooks, sessions."""
