@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft4Validator
 
+from genesys_nb.contract.flatten import flatten_output, flatten_schema
 from genesys_nb.emulator import (
     ActionDefinitionError,
     Emulator,
@@ -17,7 +18,6 @@ from genesys_nb.emulator import (
 )
 from genesys_nb.emulator.actions import REAL_ACTIONS_DIR, SAMPLE_ACTIONS_DIR
 from genesys_nb.emulator.behaviours import BEHAVIOURS, BehaviourContext
-from genesys_nb.emulator.flatten import flatten_output, flatten_schema
 
 SAMPLE_INPUTS = {
     "Get Customer By Phone": {"phoneNumber": "+13175550100"},

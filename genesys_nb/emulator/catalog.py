@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
+from genesys_nb.contract.flatten import flatten_schema
 from genesys_nb.emulator.actions import ACTIONS_PATH, EmulatedAction
-from genesys_nb.emulator.flatten import flatten_schema
 from genesys_nb.emulator.wire import EmulatorRequest
 
 MAX_PAGE_SIZE = 500

@@ -11,6 +11,7 @@ import logging
 import uuid
 from typing import Any
 
+from genesys_nb.contract.flatten import flatten_output
 from genesys_nb.emulator import catalog, control, execution
 from genesys_nb.emulator.actions import (
     EmulatedAction,
@@ -18,7 +19,6 @@ from genesys_nb.emulator.actions import (
 from genesys_nb.emulator.behaviours import BEHAVIOURS, BehaviourContext, RemoteFailure
 from genesys_nb.emulator.call import Call, parse_route
 from genesys_nb.emulator.faults import FaultOutcome, FaultPlan
-from genesys_nb.emulator.flatten import flatten_output
 from genesys_nb.emulator.limits import CONCURRENCY_LIMIT_KEY, RATE_LIMIT_KEY, RateState
 from genesys_nb.emulator.state import GLOBAL_SCOPE, OrgState
 from genesys_nb.emulator.tokens import (
