@@ -335,6 +335,12 @@ class TestOperation:
             raw=raw,
         )
 
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings the offline engine attached to this step (unresolved references, defaults used)."""
+        found = self.raw.get("warnings")
+        return [str(w) for w in found] if isinstance(found, list) else []
+
     def to_dict(self) -> JSON:
         if self.raw:
             return copy.deepcopy(self.raw)
@@ -369,6 +375,11 @@ class TestExecutionResult:
             final_result=copy.deepcopy(raw.get("finalResult")),
             raw=raw,
         )
+
+    @property
+    def output(self) -> Any:
+        """What execute would have returned (``finalResult``); None when a step failed."""
+        return self.final_result
 
     @property
     def failed_operation(self) -> TestOperation | None:
