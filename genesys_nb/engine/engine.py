@@ -1,0 +1,324 @@
+"""ActionEngine: an action's own config evaluated offline, step by step, the way the platform's ``/test`` runs it.
+
+>>> engine = ActionEngine.from_export({"name": "Echo", "config": {"request": {
+...     "requestUrlTemplate": "https://x.example/${input.id}", "requestType": "GET",
+...     "requestTemplate": "${input.rawRequest}"}, "response": {"translationMap": {"name": "$.name"},
+...     "successTemplate": "{\\"name\\": ${name}}"}}, "contract": {"input": {"inputSchema": {
+...     "type": "object", "properties": {"id": {"type": "string"}}}}}})
+>>> engine.render_request({"id": "42"}).url
+'https://x.example/42'
+>>> engine.simulate({"id": "42"}, remote={"name": "Ada"}).output
+{'name': 'Ada'}
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from genesys_nb.api.models import Action, TestExecutionResult
+from genesys_nb.contract.check import compile_contract
+from genesys_nb.contract.flatten import flatten_output
+from genesys_nb.contract.schema import action_label
+from genesys_nb.engine import jsonpath, velocity
+from genesys_nb.engine.remote import NoRemoteAnswer, RemoteResponse, RenderedRequest, as_remote
+from genesys_nb.engine.steps import (
+    INPUT_VALIDATION,
+    MALFORMED_MESSAGE,
+    REMOTE_ENDPOINT,
+    TEMPLATE_PROCESSING,
+    TRANSLATION,
+    Steps,
+    error_body,
+    remote_failure_error,
+)
+from genesys_nb.engine.translate import Translation, translate
+
+__all__ = ["MAX_JSON_DEPTH", "ActionEngine", "EngineProblem", "json_depth"]
+
+MAX_JSON_DEPTH = 50  # the platform's limit on nested JSON objects in a data action's payloads
+DEFAULT_REQUEST_TEMPLATE = "${input.rawRequest}"
+DEFAULT_SUCCESS_TEMPLATE = "${rawResult}"
+
+
+@dataclass(frozen=True)
+class EngineProblem:
+    """A defect found in an action's config without running it: where it is and what is wrong."""
+
+    where: str  # "requestTemplate", "translationMap.tier", "successSchema", ...
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def json_depth(value: Any) -> int:
+    """How deeply objects and arrays nest in a JSON value (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _raw_result(body: Any) -> str:
+    return body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+class ActionEngine:
+    """Evaluates one action's request templates, translation map and success template offline."""
+
+    def __init__(self, action: Action, *, remote: Any = None) -> None:
+        self.action = action
+        config = action.config or {}
+        self._request: Mapping[str, Any] = config.get("request") or {}
+        self._response: Mapping[str, Any] = config.get("response") or {}
+        schema = action.input_schema or {}
+        properties = schema.get("properties") if isinstance(schema, Mapping) else None
+        self.input_fields: tuple[str, ...] = tuple(properties) if isinstance(properties, Mapping) else ()
+        self.remote = remote
+        self._input_contract: Any = None
+        self._output_contract: Any = None
+
+    @classmethod
+    def from_export(cls, export: Mapping[str, Any], *, remote: Any = None) -> ActionEngine:
+        """An engine for an exported action JSON (the admin UI's Export shape)."""
+        return cls(Action.from_export(export), remote=remote)
+
+    def __repr__(self) -> str:
+        return f"ActionEngine({action_label(self.action)})"
+
+    # ------------------------------------------------------------------ templates
+    @property
+    def method(self) -> str:
+        return str(self._request.get("requestType") or "GET").upper()
+
+    @property
+    def url_template(self) -> str:
+        return str(self._request.get("requestUrlTemplate") or "")
+
+    @property
+    def request_template(self) -> str:
+        template = self._request.get("requestTemplate")
+        return DEFAULT_REQUEST_TEMPLATE if template is None else str(template)
+
+    @property
+    def header_templates(self) -> dict[str, str]:
+        headers = self._request.get("headers") or {}
+        return {str(name): str(value) for name, value in headers.items()} if isinstance(headers, Mapping) else {}
+
+    @property
+    def translation_map(self) -> dict[str, str]:
+        return dict(self._response.get("translationMap") or {})
+
+    @property
+    def translation_defaults(self) -> dict[str, str]:
+        return dict(self._response.get("translationMapDefaults") or {})
+
+    @property
+    def success_template(self) -> str:
+        template = self._response.get("successTemplate")
+        return DEFAULT_SUCCESS_TEMPLATE if template is None else str(template)
+
+    def _render(self, source: str, context: Mapping[str, Any], template: str) -> velocity.Rendered:
+        return velocity.render_template(source, context, template=template, input_fields=self.input_fields)
+
+    def render_request(self, inputs: Mapping[str, Any]) -> RenderedRequest:
+        """The URL, body and headers this action sends for ``inputs`` (TemplateSyntaxError on a broken template)."""
+        context = velocity.request_context(inputs)
+        url = self._render(self.url_template, context, "requestUrlTemplate")
+        body = self._render(self.request_template, context, "requestTemplate")
+        headers: dict[str, str] = {}
+        warnings = [*url.warnings, *body.warnings]
+        for name, value in self.header_templates.items():
+            rendered = self._render(value, context, f"headers.{name}")
+            headers[name] = rendered.text
+            warnings.extend(rendered.warnings)
+        return RenderedRequest(self.method, url.text, headers, body.text, tuple(warnings))
+
+    def translate(self, remote_response: Any) -> Translation:
+        """Each translationMap variable as JSON text, defaults applied where a definite path found nothing."""
+        body = remote_response.body if isinstance(remote_response, RemoteResponse) else remote_response
+        return translate(self.translation_map, self.translation_defaults, body)
+
+    def render_success(self, translation: Translation, remote_response: Any,
+                       inputs: Mapping[str, Any] | None = None) -> str:
+        """The successTemplate rendered over the translated variables, ``rawResult`` and the inputs."""
+        body = remote_response.body if isinstance(remote_response, RemoteResponse) else remote_response
+        context = velocity.success_context(inputs or {}, translation.variables, _raw_result(body))
+        return self._render(self.success_template, context, "successTemplate").text
+
+    # ------------------------------------------------------------------ checks
+    def check_input(self, inputs: Any) -> list[Any]:
+        """FieldErrors of ``inputs`` against the input contract ([] when there is none)."""
+        if self.action.input_schema is None:
+            return []
+        if self._input_contract is None:
+            self._input_contract = compile_contract(self.action.input_schema, label="inputSchema")
+        return list(self._input_contract.errors(inputs, redact=self.action.secure, label="inputSchema"))
+
+    def check_output(self, output: Any) -> list[Any]:
+        """FieldErrors of ``output`` against the success schema ([] when there is none)."""
+        if self.action.success_schema is None:
+            return []
+        if self._output_contract is None:
+            self._output_contract = compile_contract(self.action.success_schema, label="successSchema")
+        return list(self._output_contract.errors(output, label="successSchema"))
+
+    def problems(self) -> list[EngineProblem]:
+        """Every defect that can be found without running the action: template syntax, JSONPath, defaults, schemas."""
+        found: list[EngineProblem] = []
+        templates = {"requestUrlTemplate": self.url_template, "requestTemplate": self.request_template,
+                     "successTemplate": self.success_template,
+                     **{f"headers.{name}": value for name, value in self.header_templates.items()}}
+        for where, source in templates.items():
+            try:
+                velocity.check_template(source, template=where)
+            except velocity.TemplateSyntaxError as err:
+                found.append(EngineProblem(where, str(err)))
+        for name, path in self.translation_map.items():
+            try:
+                jsonpath.compile_path(str(path))
+            except jsonpath.JsonPathError as err:
+                found.append(EngineProblem(f"translationMap.{name}", str(err)))
+        for name, literal in self.translation_defaults.items():
+            try:
+                json.loads(literal)
+            except (TypeError, ValueError) as err:
+                found.append(EngineProblem(f"translationMapDefaults.{name}",
+                                           f"{literal!r} is not a JSON literal ({err}); write e.g. '\"\"' or 'null'"))
+        for where, schema in (("inputSchema", self.action.input_schema), ("successSchema", self.action.success_schema)):
+            if schema is None:
+                continue
+            try:
+                compile_contract(schema, label=where)
+            except Exception as err:  # noqa: BLE001 - ContractSchemaError and friends: report, never crash
+                found.append(EngineProblem(where, str(err)))
+        return found
+
+    # ------------------------------------------------------------------ the whole test
+    def simulate(self, inputs: Mapping[str, Any], remote: Any = None, *, flatten: bool = False,
+                 context_id: str | None = None) -> TestExecutionResult:
+        """Run every step like ``POST /actions/{id}/test``; the remote endpoint is answered by a stand-in."""
+        steps = Steps(context_id) if context_id else Steps()
+        self.run_steps(steps, inputs, remote if remote is not None else self.remote, flatten=flatten)
+        return steps.result
+
+    def run_steps(self, steps: Steps, inputs: Mapping[str, Any], remote: Any, *, flatten: bool = False) -> Any:
+        """The steps into ``steps``; returns the final output (None when a step failed). ``steps.result`` holds all."""
+        context_id = steps.context_id
+        problems = self.check_input(inputs)
+        if problems:
+            listed = "; ".join(f"{p.path}: {p.message}" for p in problems)
+            return steps.finish_fail("Validate input against schema", error_body(
+                400, f"The input does not match the input contract: {listed}", context_id=context_id,
+                detail=INPUT_VALIDATION))
+        steps.ok("Validate input against schema", dict(inputs))
+        request = self._rendered_steps(steps, inputs)
+        if request is None:
+            return None
+        if remote is None:
+            return steps.finish_fail("Execute request", error_body(
+                500, "No remote stand-in answers this action offline; pass remote= (a value, a function, "
+                     "a RouteTable or a Recording)", context_id=context_id, detail=REMOTE_ENDPOINT))
+        try:
+            response = as_remote(remote)(request)
+        except NoRemoteAnswer as err:
+            return steps.finish_fail("Execute request", error_body(500, str(err), context_id=context_id,
+                                                                   detail=REMOTE_ENDPOINT))
+        return self.finish_steps(steps, inputs, response, flatten=flatten)
+
+    def _rendered_steps(self, steps: Steps, inputs: Mapping[str, Any]) -> RenderedRequest | None:
+        context = velocity.request_context(inputs)
+        parts: dict[str, Any] = {}
+        for name, where, source in (("Resolve request URL template", "requestUrlTemplate", self.url_template),
+                                    ("Resolve request body template", "requestTemplate", self.request_template)):
+            try:
+                rendered = self._render(source, context, where)
+            except velocity.TemplateSyntaxError as err:
+                steps.finish_fail(name, error_body(400, str(err), context_id=steps.context_id,
+                                                   detail=TEMPLATE_PROCESSING))
+                return None
+            steps.ok(name, rendered.text, rendered.warnings)
+            parts[where] = rendered
+        headers: dict[str, str] = {}
+        warnings: list[str] = []
+        for header, source in self.header_templates.items():
+            try:
+                rendered = self._render(source, context, f"headers.{header}")
+            except velocity.TemplateSyntaxError as err:
+                steps.finish_fail("Resolve request headers", error_body(
+                    400, str(err), context_id=steps.context_id, detail=TEMPLATE_PROCESSING))
+                return None
+            headers[header] = rendered.text
+            warnings.extend(rendered.warnings)
+        steps.ok("Resolve request headers", headers, warnings)
+        url, body = parts["requestUrlTemplate"], parts["requestTemplate"]
+        return RenderedRequest(self.method, url.text, headers, body.text, (*url.warnings, *body.warnings, *warnings))
+
+    def finish_steps(self, steps: Steps, inputs: Mapping[str, Any], response: RemoteResponse, *,
+                     flatten: bool = False) -> Any:
+        """From the remote's answer on: execute request, translation map, output transformation, output contract."""
+        context_id = steps.context_id
+        if not response.ok:
+            text = response.body if isinstance(response.body, str) else _raw_result(response.body)
+            return steps.finish_fail("Execute request", remote_failure_error(
+                response.status, f"Response from web service: {text[:500]}", context_id))
+        body = response.body
+        if isinstance(body, str):
+            try:
+                body = json.loads(body)
+            except ValueError:
+                return steps.finish_fail("Execute request", error_body(
+                    400, MALFORMED_MESSAGE, context_id=context_id, detail=REMOTE_ENDPOINT,
+                    nested="REST call for action execute failed. Message: the remote endpoint's answer is not "
+                           "JSON"))
+        if json_depth(body) > MAX_JSON_DEPTH:
+            return steps.finish_fail("Execute request", error_body(
+                400, f"The remote response nests deeper than {MAX_JSON_DEPTH} levels, the platform's limit",
+                context_id=context_id, detail=REMOTE_ENDPOINT))
+        steps.ok("Execute request", body)
+        translation = self.translate(body)
+        if not translation.ok:
+            listed = "; ".join(error.message for error in translation.errors)
+            return steps.finish_fail("Resolve translation map", error_body(
+                400, f"The translation map could not be resolved: {listed}", context_id=context_id,
+                detail=TRANSLATION), result=translation.variables)
+        steps.ok("Resolve translation map", dict(translation.variables),
+                 [f"{name}: no value at its path, the default {translation.variables[name]} was used"
+                  for name in translation.defaults_used])
+        try:
+            text = self.render_success(translation, body, inputs)
+        except velocity.TemplateSyntaxError as err:
+            return steps.finish_fail("Apply output transformation", error_body(
+                400, str(err), context_id=context_id, detail=TEMPLATE_PROCESSING))
+        try:
+            output = json.loads(text)
+        except ValueError as err:
+            return steps.finish_fail("Apply output transformation", error_body(
+                400, f"The successTemplate did not render JSON ({err.args[0]}); rendered: {text[:300]}",
+                context_id=context_id, detail=TEMPLATE_PROCESSING), result=text)
+        if json_depth(output) > MAX_JSON_DEPTH:
+            return steps.finish_fail("Apply output transformation", error_body(
+                400, f"The output nests deeper than {MAX_JSON_DEPTH} levels, the platform's limit",
+                context_id=context_id, detail=TEMPLATE_PROCESSING))
+        steps.ok("Apply output transformation", output)
+        problems = self.check_output(output)
+        if problems:
+            listed = "; ".join(f"{p.path}: {p.message}" for p in problems)
+            return steps.finish_fail("Validate output against schema", error_body(
+                400, f"The output does not match the success schema: {listed}", context_id=context_id,
+                detail=TEMPLATE_PROCESSING), result=output)
+        final = flatten_output(output) if flatten else output
+        steps.ok("Validate output against schema", final)
+        steps.final = final
+        return final
