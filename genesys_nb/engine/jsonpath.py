@@ -1,0 +1,671 @@
+"""Jayway JsonPath 2.10 semantics for translation maps, on python-jsonpath's lexer, parser and filter tree."""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, ClassVar
+
+from jsonpath import JSONPathEnvironment, selectors
+from jsonpath import filter as nodes
+from jsonpath import token as kinds
+from jsonpath.exceptions import JSONPathError, JSONPathSyntaxError
+from jsonpath.lex import Lexer
+from jsonpath.parse import Parser
+from jsonpath.segments import JSONPathRecursiveDescentSegment
+from jsonpath.stream import TokenStream
+
+_Syntax = JSONPathSyntaxError
+
+# python-jsonpath parses Jayway's filter syntax (in, contains, =~ /re/, && || !) into its own expression tree,
+# whose comparisons this module routes to Jayway's evaluators. Evaluation itself is Jayway's, not RFC 9535's
+# (filters on objects, PathNotFound, multi-property merges, per-match functions, deep-scan rules), which
+# python-jsonpath's selectors cannot be told; so the parsed segments become the steps walked below.
+
+__all__ = ["CompiledPath", "JsonPathError", "PathResult", "compile_path", "evaluate", "to_json_text"]
+
+
+class JsonPathError(ValueError):
+    """A JSONPath Jayway would reject, or whose evaluation fails; ``str()`` names the path and the cause."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"JSONPath {path!r}: {reason}")
+        self.path, self.reason = path, reason
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """Jayway's read(): one value (definite path) or a list (indefinite); found=False is PathNotFound."""
+
+    definite: bool
+    found: bool
+    value: Any
+
+
+class _NotFound(Exception):
+    """Jayway's PathNotFoundException."""
+
+
+class _EvalError(Exception):
+    """Jayway's JsonPathException while evaluating (an aggregation of nothing, an index out of range)."""
+
+
+class _InvalidPath(_EvalError):
+    """Jayway's InvalidPathException while evaluating; inside a filter it only rejects the item."""
+
+
+_UNDEF = object()  # Jayway's UndefinedNode: a filter path that found nothing
+_AGGREGATES = ("avg", "stddev", "sum", "min", "max")
+# Jayway skips function arguments that are not a path, a number or a "string": 'quoted', true, null, names
+_SKIPPED_ARGUMENTS = (kinds.TOKEN_SINGLE_QUOTE_STRING, kinds.TOKEN_TRUE, kinds.TOKEN_FALSE, kinds.TOKEN_NIL,
+                      kinds.TOKEN_NAME)
+_FUNCTIONS = frozenset({*_AGGREGATES, "concat", "length", "size", "append", "keys", "first", "last", "index"})
+
+
+@dataclass(frozen=True, eq=False)
+class _Step:
+    kind: str  # name | index | slice | wild | filter | scan | func
+    names: tuple[str, ...] = ()
+    indexes: tuple[int, ...] = ()
+    bounds: tuple[int | None, int | None] = (None, None)
+    expression: nodes.FilterExpression | None = None
+    func: str = ""
+    args: tuple[Any, ...] = ()  # a CompiledPath, or a JSON value in a 1-tuple
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledPath:
+    """A parsed path: its steps and, per step, whether all steps before it are definite (last: the path)."""
+
+    path: str
+    steps: tuple[_Step, ...]
+    upstream_definite: tuple[bool, ...]
+
+    @property
+    def definite(self) -> bool:
+        return self.upstream_definite[-1]
+
+    def evaluate(self, document: Any) -> PathResult:
+        """Read this path from ``document`` as Jayway's JsonPath.read() does with default options."""
+        try:
+            values = list(_run(self, 0, document, document, False))
+        except _NotFound:
+            return PathResult(self.definite, False, None)
+        except _EvalError as err:
+            raise JsonPathError(self.path, str(err)) from None
+        except RecursionError:
+            raise JsonPathError(self.path, "the document is nested too deeply") from None
+        if self.definite:
+            return PathResult(True, bool(values), values[-1] if values else None)
+        return PathResult(False, True, values)
+
+
+def _finish(path: str, steps: list[_Step]) -> CompiledPath:
+    if steps and steps[0].kind == "scan" and steps[-1].kind == "func":  # Jayway reads $..x.fn() as $.fn($..x)
+        first = next(i for i, step in enumerate(steps) if step.kind == "func")
+        steps = [replace(steps[first], args=(_finish(path, steps[:first]),)), *steps[first + 1:]]
+    for i, step in enumerate(steps):  # Jayway's length($.x) counts $.x[*]
+        arg = step.args[0] if step.func in ("length", "size") and step.args else None
+        if isinstance(arg, CompiledPath) and not (arg.steps and arg.steps[-1].kind == "func"):
+            steps[i] = replace(step, args=(_finish(arg.path, [*arg.steps, _Step("wild")]), *step.args[1:]))
+    flags = [True]
+    for i, step in enumerate(steps):
+        definite = step.kind == "func" or (step.kind == "index" and len(step.indexes) == 1) or (
+            step.kind == "name" and (len(step.names) == 1 or i == len(steps) - 1))  # a leaf ['a','b'] merges
+        flags.append(flags[-1] and definite)
+    return CompiledPath(path, tuple(steps), tuple(flags))
+
+
+def _steps(segments: list[Any]) -> list[_Step]:
+    steps: list[_Step] = []
+    for segment in segments:
+        if isinstance(segment, _Step):
+            steps.append(segment)
+            continue
+        if isinstance(segment, JSONPathRecursiveDescentSegment):
+            steps.append(_Step("scan"))
+        chosen, one = segment.selectors, segment.selectors[0]
+        types = {type(selector) for selector in chosen}
+        if types == {selectors.NameSelector}:
+            steps.append(_Step("name", names=tuple(s.name for s in chosen)))
+        elif types == {selectors.IndexSelector}:
+            steps.append(_Step("index", indexes=tuple(s.index for s in chosen)))
+        elif len(chosen) == 1 and isinstance(one, selectors.SliceSelector):
+            if one.slice.start is None and one.slice.stop is None:  # Jayway ignores a step
+                raise _Syntax("a slice needs a start or an end, as in [1:] or [:2]", token=one.token)
+            steps.append(_Step("slice", bounds=(one.slice.start, one.slice.stop)))
+        elif len(chosen) == 1 and isinstance(one, selectors.WildcardSelector):
+            steps.append(_Step("wild"))
+        elif len(chosen) == 1 and isinstance(one, selectors.Filter):
+            steps.append(_Step("filter", expression=one.expression))
+        else:
+            raise _Syntax("Jayway brackets hold 'names', indexes, a slice, * or one [?(...)], "
+                                      "unmixed", token=one.token)
+    return steps
+
+
+# ------------------------------------------------------------------ evaluation: Jayway's path tokens
+def _run(path: CompiledPath, i: int, node: Any, root: Any, require: bool) -> Iterator[Any]:
+    """The values steps[i:] reach from ``node``; ``require`` is Jayway's REQUIRE_PROPERTIES (for exists)."""
+    steps = path.steps
+    if i == len(steps):
+        yield node
+        return
+    step, definite_before, leaf = steps[i], path.upstream_definite[i], i == len(steps) - 1
+    kind = step.kind
+    if kind in ("name", "index", "slice") and not isinstance(node, dict if kind == "name" else list):
+        if definite_before:  # a definite path met the wrong type or null: PathNotFound
+            raise _NotFound
+        return
+    if kind == "name" and len(step.names) > 1 and leaf:
+        if require and any(name not in node for name in step.names):
+            raise _NotFound
+        yield {name: node[name] for name in step.names if name in node}
+    elif kind == "name":
+        for name in step.names:
+            if name in node:
+                yield from _run(path, i + 1, node[name], root, require)
+            elif require or (not leaf and definite_before and len(step.names) == 1):
+                raise _NotFound
+    elif kind in ("index", "slice"):
+        for index in step.indexes if kind == "index" else _slice(step.bounds, len(node)):
+            index = len(node) + index if index < 0 else index
+            if 0 <= index < len(node):  # out of range is silent
+                yield from _run(path, i + 1, node[index], root, require)
+    elif kind == "wild":
+        values = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+        for value in list(values):
+            yield from _run(path, i + 1, value, root, require)
+    elif kind == "filter":  # an object is tested itself, an array item by item
+        for item in [node] if isinstance(node, dict) else node if isinstance(node, list) else ():
+            if _accept(step, item, root):
+                yield from _run(path, i + 1, item, root, require)
+        if definite_before and not isinstance(node, (dict, list)):
+            raise _InvalidPath(f"a filter can not be applied to the primitive {to_json_text(node)}")
+    elif kind == "scan":
+        yield from _scan(path, i + 1, node, root, require)
+    else:
+        yield from _run(path, i + 1, _call(step, node, root), root, require)
+
+
+def _slice(bounds: tuple[int | None, int | None], length: int) -> range:
+    start, stop = bounds
+    if stop is None:  # [from:]
+        start = start or 0
+        return range(max(0, length + start if start < 0 else start), length)
+    if not length:
+        return range(0)
+    if start is None:  # [:to]
+        return range(min(length, length + stop if stop < 0 else stop))
+    return range(start, min(length, stop))  # [from:to]: Jayway maps each negative index on its own
+
+
+def _scan(path: CompiledPath, i: int, node: Any, root: Any, require: bool) -> Iterator[Any]:
+    """Jayway's deep scan: pre-order over objects and arrays, target steps[i] applied where it may match."""
+    target, count = path.steps[i], len(path.steps)
+    if not isinstance(node, (dict, list)):
+        return
+    if target.kind == "name":
+        matches = isinstance(node, dict) and ((len(target.names) > 1 and i < count - 1)
+                                              or all(name in node for name in target.names))
+    elif target.kind == "filter":
+        matches = _accept(target, node, root)
+    else:
+        matches = target.kind == "wild" or (target.kind in ("index", "slice") and isinstance(node, list))
+    if matches and (isinstance(node, dict) or i == count - 1):
+        yield from _run(path, i, node, root, require)
+    elif matches:
+        # On an array Jayway skips the target and runs the rest on every item; a lone leaf property after it
+        # is kept only for the item whose index the target names ($..[2].author).
+        lone = i + 2 == count and path.steps[i + 1].kind == "name" and len(path.steps[i + 1].names) == 1
+        for index, item in enumerate(node):
+            if not lone or (target.kind == "index" and target.indexes == (index,)):
+                yield from _run(path, i + 1, item, root, require)
+    for child in list(node.values() if isinstance(node, dict) else node):
+        yield from _scan(path, i, child, root, require)
+
+
+def _accept(step: _Step, item: Any, root: Any) -> bool:
+    assert step.expression is not None
+    try:
+        return bool(step.expression.evaluate(selectors.FilterContext(env=_ENV, current=item, root=root)))
+    except _InvalidPath:
+        return False
+
+
+def _value(path: CompiledPath, document: Any, root: Any, require: bool = False) -> Any:
+    """Jayway's getValue(): the last value of a definite path (PathNotFound if none), else the list."""
+    values = list(_run(path, 0, document, root, require))
+    if path.definite and not values:
+        raise _NotFound
+    return values[-1] if path.definite else values
+
+
+# ------------------------------------------------------------------ functions: Jayway's PathFunctions
+def _call(step: _Step, model: Any, root: Any) -> Any:
+    name = step.func
+    if name in ("length", "size"):
+        if step.args and not isinstance(step.args[0], CompiledPath):
+            raise _EvalError(f"{name}() takes a path argument")
+        inner = _value(step.args[0], model, model) if step.args else None
+        if isinstance(inner, list):
+            return len(inner)
+        return len(model) if isinstance(model, (list, dict)) else None
+    args = [arg[0] if isinstance(arg, tuple) else _value(arg, root, root) for arg in step.args]
+    flat = [item for arg in args for item in (arg if isinstance(arg, list) else [arg])]
+    if name == "append":
+        return [*model, *args] if isinstance(model, list) else model  # Jayway appends in place; this copies
+    if name == "keys":
+        return list(model) if isinstance(model, dict) else None
+    if name == "concat":
+        own = [item for item in model if isinstance(item, str)] if isinstance(model, list) else []
+        return "".join(own + [_java_str(item) for item in flat if item is not None])
+    if name in ("first", "last", "index"):
+        if not isinstance(model, list):
+            raise _EvalError("Aggregation function attempted to calculate value using empty array")
+        numbers = [item for item in flat if _number(item)]
+        if name == "index" and not numbers:
+            raise _EvalError("index() needs a number argument")
+        target = int(numbers[0]) if name == "index" else 0 if name == "first" else -1
+        real = target if target >= 0 else len(model) + target
+        if real >= len(model) or (target < 0 and real <= 0):  # sic: Jayway's last() of one item fails
+            raise _EvalError(f"Target index:{target} larger than object count:{len(model)}")
+        return model[real]
+    numbers = [float(item) for item in (model if isinstance(model, list) else []) + flat if _number(item)]
+    if not numbers:
+        raise _EvalError("Aggregation function attempted to calculate value using empty array")
+    total = squares = 0.0
+    low, high = 1.7976931348623157e308, 5e-324  # Jayway starts max() at Double.MIN_VALUE
+    for number in numbers:  # in order, as Java adds doubles
+        total, squares = total + number, squares + number * number
+        low, high = min(low, number), max(high, number)
+    variance = squares / len(numbers) - total * total / len(numbers) / len(numbers)
+    return {"sum": total, "avg": total / len(numbers), "min": low, "max": high,
+            "stddev": math.sqrt(variance) if variance >= 0 else math.nan}[name]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# ------------------------------------------------------------ filters: Jayway's ValueNodes and Evaluators
+class _Operand:
+    """A filter's path, read lazily: as a value for a comparison, as an existence check on its own."""
+
+    __slots__ = ("document", "path", "root")
+
+    def __init__(self, path: CompiledPath, document: Any, root: Any) -> None:
+        self.path, self.document, self.root = path, document, root
+
+    def value(self) -> Any:
+        try:
+            return _value(self.path, self.document, self.root)
+        except _NotFound:
+            return _UNDEF
+
+    def exists(self) -> bool:
+        try:
+            _value(self.path, self.document, self.root, require=True)
+        except _NotFound:
+            return False
+        return True
+
+
+class _PathExpression(nodes.BaseExpression):
+    """An @ or $ path inside a filter, read with Jayway's path semantics."""
+
+    __slots__ = ("path", "relative")
+    FORCE_CACHE = True
+
+    def __init__(self, path: CompiledPath, relative: bool) -> None:
+        self.path, self.relative = path, relative
+        super().__init__()
+        self.volatile = relative
+
+    def evaluate(self, context: selectors.FilterContext) -> _Operand:
+        return _Operand(self.path, context.current if self.relative else context.root, context.root)
+
+    async def evaluate_async(self, context: selectors.FilterContext) -> _Operand:
+        return self.evaluate(context)
+
+    def children(self) -> list[nodes.BaseExpression]:
+        return []
+
+    def set_children(self, children: list[nodes.BaseExpression]) -> None:
+        return
+
+
+def _kind(value: Any) -> str:
+    if value is _UNDEF or value is None or isinstance(value, bool):
+        return "undefined" if value is _UNDEF else "null" if value is None else "boolean"
+    if isinstance(value, (int, float, str)):
+        return "string" if isinstance(value, str) else "number"
+    return "json" if isinstance(value, (list, dict)) else "pattern"
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if _kind(value) == "number":
+        return Decimal(value if isinstance(value, int) else repr(value))
+    is_number = isinstance(value, str) and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value)
+    return Decimal(value) if is_number else None  # Jayway reads such a string as a BigDecimal
+
+
+def _equal(left: Any, right: Any) -> bool:
+    """Jayway's left.equals(right): a number equals a string of its value, a string a number's text."""
+    lkind, rkind = _kind(left), _kind(right)
+    if lkind == rkind == "json":
+        return _same_json(left, right)
+    if lkind == "string" and rkind in ("string", "number"):
+        return left == (right if rkind == "string" else _number_text(right))
+    if lkind == "number" and rkind in ("string", "number"):
+        return _decimal(right) is not None and _decimal(left) == _decimal(right)
+    if lkind == rkind == "pattern":
+        return (left.pattern, left.flags) == (right.pattern, right.flags)
+    return lkind == rkind and lkind in ("boolean", "null") and left == right
+
+
+def _same_json(left: Any, right: Any) -> bool:
+    """Java's equals on parsed JSON: 1 and 1.0 differ, true and 1 differ."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, list):
+        return len(left) == len(right) and all(map(_same_json, left, right))
+    if isinstance(left, dict):
+        return left.keys() == right.keys() and all(_same_json(left[key], right[key]) for key in left)
+    return bool(left == right)
+
+
+def _order(left: Any, right: Any) -> int | None:
+    if _kind(left) == _kind(right) == "number":
+        a, b = _decimal(left), _decimal(right)
+    elif _kind(left) == _kind(right) == "string":
+        a, b = left.encode("utf-16-be"), right.encode("utf-16-be")  # Java compares UTF-16 code units
+    else:
+        return None
+    return (a > b) - (a < b)  # type: ignore[operator]
+
+
+def _matches(left: Any, right: Any) -> bool:
+    if (_kind(left) == "pattern") == (_kind(right) == "pattern"):
+        return False
+    pattern, subject = (left, right) if _kind(left) == "pattern" else (right, left)
+    inputs = [item if isinstance(item, str) else _number_text(item) if _kind(item) == "number" else
+              to_json_text(item) if _kind(item) == "boolean" else "" for item in
+              (subject if isinstance(subject, list) else [subject])]
+    return any(pattern.fullmatch(text) for text in inputs)
+
+
+def _in(left: Any, right: Any) -> bool:
+    return isinstance(right, list) and any(_equal(left, item) for item in right)
+
+
+def _both_lists(test: Callable[[list[Any], list[Any]], bool]) -> Callable[[Any, Any], bool]:
+    return lambda left, right: isinstance(left, list) and isinstance(right, list) and test(left, right)
+
+
+def _compared(test: Callable[[int], bool]) -> Callable[[Any, Any], bool]:
+    return lambda left, right: (order := _order(left, right)) is not None and test(order)
+
+
+def _text_length(value: Any) -> int | None:
+    if isinstance(value, str):
+        return len(value.encode("utf-16-le")) // 2
+    return (len(value) if isinstance(value, list) else -1) if isinstance(value, dict | list) else None
+
+
+_RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": _equal,
+    "!=": lambda a, b: not _equal(a, b),
+    "===": lambda a, b: _kind(a) == _kind(b) and _equal(a, b),
+    "!==": lambda a, b: not (_kind(a) == _kind(b) and _equal(a, b)),
+    "<": _compared(lambda order: order < 0),
+    "<=": _compared(lambda order: order <= 0),
+    ">": _compared(lambda order: order > 0),
+    ">=": _compared(lambda order: order >= 0),
+    "=~": _matches,
+    "in": _in,
+    "nin": lambda a, b: not _in(a, b),
+    "contains": lambda a, b: b in a if _kind(a) == _kind(b) == "string" else _in(b, a) if isinstance(a, list)
+    else False,
+    "subsetof": _both_lists(lambda a, b: all(_in(item, b) for item in a)),
+    "anyof": _both_lists(lambda a, b: any(_in(item, b) for item in a)),
+    "noneof": _both_lists(lambda a, b: not any(_in(item, b) for item in a)),
+    "size": lambda a, b: _kind(b) == "number" and _text_length(a) is not None and _text_length(a) == int(b),
+    "empty": lambda a, b: _kind(b) == "boolean" and isinstance(a, (str, list, dict)) and (len(a) == 0) == b,
+}
+
+
+# ------------------------------------------------------------ syntax: python-jsonpath told Jayway's grammar
+# Jayway names may start with a digit and hold - $ : @; its operator words are case-insensitive
+_NAME = r"[^\s.\[\]()'\"=<>!~&|,*][^\s.\[\]()'\"=<>!~&|,]*"
+_WORDS = ("nin", "subsetof", "anyof", "noneof", "size", "empty", "in", "contains")
+_RULES = {"J_FUNC": r"\.[A-Za-z_]\w*\(", "J_PROP": r"\." + _NAME, "J_SCAN_NAME": r"(?<=\.\.)" + _NAME,
+          "J_WORD": r"(?i:" + "|".join(_WORDS) + r")\b", "J_STRICT": r"===|!==",
+          "J_REGEX": r"/(?:\\.|[^/\\])*/[dixmsuU]*"}
+
+
+class _Lexer(Lexer):
+    logical_not_pattern, logical_and_pattern, logical_or_pattern = r"!", r"&&", r"\|\|"
+
+    def __init__(self, *, env: JSONPathEnvironment) -> None:
+        super().__init__(env=env)
+        self.dot_key_pattern = r"(?!x)x"  # no ~keys selector
+        self.rules = self.compile_rules()
+
+    def compile_rules(self) -> re.Pattern[str]:
+        extra = "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _RULES.items())
+        return re.compile(extra + "|" + super().compile_rules().pattern, re.DOTALL)
+
+    def tokenize(self, path: str) -> Iterator[kinds.Token]:
+        tokens = [token for lexed in super().tokenize(path) for token in self._jayway(lexed, path)]
+        for token, after in zip(tokens, [*tokens[1:], None]):
+            if token.kind != kinds.TOKEN_DOT or after is None or after.kind != kinds.TOKEN_LBRACKET:
+                yield token  # Jayway reads $.[0] and $.['a'] as $[0] and $['a']
+
+    @staticmethod
+    def _jayway(token: kinds.Token, path: str) -> list[kinds.Token]:
+        kind, value, at = token.kind, token.value, token.index
+
+        def make(new_kind: str, text: str, index: int = at) -> kinds.Token:
+            return kinds.Token(new_kind, text, index, path)
+
+        if kind == "J_FUNC":
+            return [make(kind, value[1:-1], at + 1), make(kinds.TOKEN_LPAREN, "(", at + len(value) - 1)]
+        if kind == "J_PROP":
+            return [make(kinds.TOKEN_DOT, "."), make(kinds.TOKEN_NAME, value[1:], at + 1)]
+        if kind == "J_WORD":
+            word = value.lower()
+            known = {"in": kinds.TOKEN_IN, "contains": kinds.TOKEN_CONTAINS}
+            return [make(known.get(word, "J_" + word), word)]
+        if kind == "J_REGEX":
+            end = value.rindex("/")
+            return [make(kinds.TOKEN_RE_PATTERN, value[1:end], at + 1),
+                    make(kinds.TOKEN_RE_FLAGS, value[end + 1:], at + end + 1)]
+        literal = kind in (kinds.TOKEN_TRUE, kinds.TOKEN_FALSE, kinds.TOKEN_NIL)
+        if kind in ("J_SCAN_NAME", kinds.TOKEN_UNDEFINED, kinds.TOKEN_MISSING) or (
+                literal and value not in ("true", "false", "null")):
+            return [make(kinds.TOKEN_NAME, value)]  # True, nil, undefined ... are not Jayway literals
+        return [make(value if kind == "J_STRICT" else kind, value)]
+
+
+class _Parser(Parser):
+    _EXTRA: ClassVar[dict[str, str]] = {"===": "===", "!==": "!==",
+                                        **{"J_" + word: word for word in _WORDS[:6]}}
+    INFIX_LITERAL_OPERATORS = Parser.INFIX_LITERAL_OPERATORS | frozenset(_EXTRA.values())
+    _FLAGS: ClassVar[dict[str, int]] = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL,
+                                        "x": re.VERBOSE}
+
+    def __init__(self, *, env: JSONPathEnvironment) -> None:
+        super().__init__(env=env)
+        self.PRECEDENCES = {**Parser.PRECEDENCES, **dict.fromkeys(self._EXTRA, Parser.PRECEDENCE_RELATIONAL)}
+        self.BINARY_OPERATORS = {**Parser.BINARY_OPERATORS, **self._EXTRA}
+        del self.BINARY_OPERATORS[kinds.TOKEN_LG]  # Jayway has no <>
+
+    def parse_query(self, stream: TokenStream) -> Iterator[Any]:
+        while True:  # python-jsonpath stops before a .fn( token; Jayway's functions are path steps
+            yield from super().parse_query(stream)
+            if stream.current().kind != "J_FUNC":
+                return
+            yield self._function(stream)
+
+    def _function(self, stream: TokenStream) -> _Step:
+        token = stream.next()
+        if token.value not in _FUNCTIONS:
+            known = ", ".join(sorted(_FUNCTIONS))
+            raise _Syntax(f"unknown function {token.value}(); Jayway has {known}", token=token)
+        stream.eat(kinds.TOKEN_LPAREN)
+        args: list[Any] = []
+        while stream.skip_whitespace() or stream.current().kind != kinds.TOKEN_RPAREN:
+            current = stream.next()
+            if current.kind in (kinds.TOKEN_ROOT, kinds.TOKEN_SELF):  # Jayway reads @ on the document too
+                args.append(_finish("", _steps(list(self.parse_query(stream)))))
+            elif current.kind in (kinds.TOKEN_INT, kinds.TOKEN_FLOAT):
+                args.append((json.loads(current.value),))
+            elif current.kind == kinds.TOKEN_DOUBLE_QUOTE_STRING:
+                args.append((self._decode_string_literal(current),))
+            elif current.kind == kinds.TOKEN_LBRACKET:
+                stream.pos -= 1
+                self.parse_list_literal(stream)  # ignored, as Jayway does
+            elif current.kind == kinds.TOKEN_EOF:
+                raise _Syntax(f"the arguments of {token.value}() are not closed", token=current)
+            elif current.kind not in _SKIPPED_ARGUMENTS:
+                raise _Syntax(f"unexpected {current.value!r} in {token.value}()", token=current)
+            stream.skip_whitespace()
+            if stream.current().kind == kinds.TOKEN_COMMA:
+                stream.next()
+            elif stream.current().kind != kinds.TOKEN_RPAREN:
+                raise _Syntax(f"the arguments of {token.value}() are not closed", token=stream.current())
+        stream.next()
+        return _Step("func", func=token.value, args=tuple(args))
+
+    def parse_filter_selector(self, stream: TokenStream, *, keys: bool = False) -> selectors.Filter:
+        token = stream.next()
+        stream.skip_whitespace()
+        if stream.current().kind != kinds.TOKEN_LPAREN:
+            raise _Syntax("a Jayway filter is written [?(...)]", token=token)
+        expression = self.parse_grouped_expression(stream)
+        stream.skip_whitespace()
+        if stream.current().kind != kinds.TOKEN_RBRACKET:
+            raise _Syntax("a Jayway filter is written [?(...)]", token=stream.current())
+        if isinstance(expression, (nodes.FilterExpressionLiteral, nodes.Nil, nodes.ListLiteral)):
+            raise _Syntax("a filter needs a path or a comparison", token=token)
+        return selectors.Filter(env=self.env, token=token, expression=nodes.FilterExpression(expression))
+
+    def parse_infix_expression(self, stream: TokenStream, left: nodes.BaseExpression) -> nodes.BaseExpression:
+        if stream.current().kind not in self.BINARY_OPERATORS:
+            raise _Syntax(f"unexpected {stream.current().value!r} in a filter", token=stream.current())
+        return super().parse_infix_expression(stream, left)
+
+    def parse_relative_query(self, stream: TokenStream) -> nodes.BaseExpression:
+        relative = stream.next().kind == kinds.TOKEN_SELF
+        return _PathExpression(_finish("", _steps(list(self.parse_query(stream)))), relative)
+
+    parse_absolute_query = parse_relative_query
+
+    def parse_regex(self, stream: TokenStream) -> nodes.BaseExpression:
+        token, letters = stream.next(), stream.next().value
+        flags = 0 if "u" in letters or "U" in letters else re.ASCII  # Java's classes and case are ASCII
+        for letter in letters:
+            flags |= self._FLAGS.get(letter, 0)
+        try:  # Java names groups (?<name>...)
+            pattern = re.sub(r"\(\?<(?=[A-Za-z])", "(?P<", token.value)
+            return nodes.RegexLiteral(value=re.compile(pattern, flags))
+        except re.error as err:
+            raise _Syntax(f"invalid regular expression /{token.value}/: {err}", token=token) from None
+
+
+class _Environment(JSONPathEnvironment):
+    pseudo_root_token = filter_context_token = intersection_token = key_token = ""  # none of these in Jayway
+    keys_selector_token = keys_filter_token = union_token = ""
+    lexer_class, parser_class = _Lexer, _Parser
+
+    def __init__(self) -> None:
+        super().__init__(well_typed=False)
+
+    def setup_function_extensions(self) -> None:
+        return  # Jayway has no RFC 9535 filter functions
+
+    def is_truthy(self, obj: object) -> bool:
+        return obj.exists() if isinstance(obj, _Operand) else bool(obj)
+
+    def compare(self, left: object, operator: str, right: object) -> bool:
+        if operator in ("&&", "||"):
+            return super().compare(left, operator, right)
+        values = [side.value() if isinstance(side, _Operand) else side for side in (left, right)]
+        return _RELATIONS[operator](*values)
+
+
+_ENV = _Environment()
+
+
+@lru_cache(maxsize=2048)
+def compile_path(path: str) -> CompiledPath:
+    """Parse ``path`` as Jayway does (cached per string); JsonPathError says what is wrong and where."""
+    text = path.strip() if isinstance(path, str) else ""
+    if not text:
+        raise JsonPathError(str(path), "a JSONPath must be a non-empty string such as $.id")
+    offset = 0 if text[0] in "$@" else 2
+    text = "$" + text[1:] if offset == 0 else "$." + text  # Jayway reads a.b as $.a.b, and @.a as $.a
+    if len(text) > 1 and text[1] not in ".[":
+        raise JsonPathError(path, f"expected '.' or '[' after {path.strip()[0]!r}")
+    try:
+        return _finish(path, _steps(list(_ENV.parser.parse(TokenStream(_ENV.lexer.tokenize(text))))))
+    except JSONPathError as err:
+        at = err.token.index - offset if err.token and err.token.index >= 0 else None
+        where = "" if at is None else f" at position {max(0, at)}"
+        message = re.sub(r"'?TOKEN_(\w+?)'?(?=\W|$)", lambda m: m.group(1).lower().replace("_", " "),
+                         str(err.message))  # "expected TOKEN_COMMA" -> "expected comma"
+        raise JsonPathError(path, message + where) from None
+    except RecursionError:
+        raise JsonPathError(path, "the path is nested too deeply") from None
+
+
+def evaluate(path: str, document: Any) -> PathResult:
+    """Read ``path`` from ``document`` as Jayway 2.10 does with default options; JsonPathError if it fails."""
+    return compile_path(path).evaluate(document)
+
+
+# ------------------------------------------------------------------ JSON text
+def to_json_text(value: Any) -> str:
+    """A translated value as JSON text: doubles as Java prints them, ', ' and ': ' between members."""
+    return _dump(value, ", ", ": ")
+
+
+def _dump(value: Any, comma: str, colon: str) -> str:
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value) if isinstance(value, int) else _number_text(value)
+    if isinstance(value, dict):
+        return "{" + comma.join(json.dumps(str(key), ensure_ascii=False) + colon + _dump(item, comma, colon)
+                                for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + comma.join(_dump(item, comma, colon) for item in value) + "]"
+    return json.dumps(value if isinstance(value, str) else str(value), ensure_ascii=False)
+
+
+def _java_str(value: Any) -> str:
+    """Java's toString() of a JSON value, as concat() uses it."""
+    return value if isinstance(value, str) else _dump(value, ",", ":")
+
+
+def _number_text(number: float) -> str:
+    """Java's Double.toString (ints as they are): plain from 1e-3 to 1e7, else d.dddE±n, with a fraction."""
+    if isinstance(number, int) or math.isnan(number) or math.isinf(number):
+        return str(number) if isinstance(number, int) else "NaN" if math.isnan(number) else (
+            "Infinity" if number > 0 else "-Infinity")
+    if number == 0:
+        return "-0.0" if math.copysign(1.0, number) < 0 else "0.0"
+    sign, digit_tuple, exponent = Decimal(repr(number)).as_tuple()
+    digits, point = "".join(map(str, digit_tuple)).rstrip("0") or "0", len(digit_tuple) + int(exponent)
+    if not 1e-3 <= abs(number) < 1e7:
+        text = f"{digits[0]}.{digits[1:] or '0'}E{point - 1}"
+    elif point <= 0:
+        text = "0." + "0" * -point + digits
+    else:
+        text = digits[:point] + "0" * (point - len(digits)) + "." + (digits[point:] or "0")
+    return ("-" if sign else "") + text
