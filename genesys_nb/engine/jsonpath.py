@@ -25,6 +25,8 @@ _Syntax = JSONPathSyntaxError
 # whose comparisons this module routes to Jayway's evaluators. Evaluation itself is Jayway's, not RFC 9535's
 # (filters on objects, PathNotFound, multi-property merges, per-match functions, deep-scan rules), which
 # python-jsonpath's selectors cannot be told; so the parsed segments become the steps walked below.
+# Why past 400 lines: the grammar, the path tokens, the filter evaluators and the functions are one library's
+# semantics, read and checked against Jayway's sources together; split up, each half would need the other.
 
 __all__ = ["CompiledPath", "JsonPathError", "PathResult", "compile_path", "evaluate", "to_json_text"]
 
@@ -107,17 +109,22 @@ class CompiledPath:
 def _finish(path: str, steps: list[_Step]) -> CompiledPath:
     if steps and steps[0].kind == "scan" and steps[-1].kind == "func":  # Jayway reads $..x.fn() as $.fn($..x)
         first = next(i for i, step in enumerate(steps) if step.kind == "func")
-        steps = [replace(steps[first], args=(_finish(path, steps[:first]),)), *steps[first + 1:]]
-    for i, step in enumerate(steps):  # Jayway's length($.x) counts $.x[*]
-        arg = step.args[0] if step.func in ("length", "size") and step.args else None
-        if isinstance(arg, CompiledPath) and not (arg.steps and arg.steps[-1].kind == "func"):
-            steps[i] = replace(step, args=(_finish(arg.path, [*arg.steps, _Step("wild")]), *step.args[1:]))
+        args = _length_argument(steps[first].func, (_finish(path, steps[:first]),))
+        steps = [replace(steps[first], args=args), *steps[first + 1:]]
     flags = [True]
     for i, step in enumerate(steps):
         definite = step.kind == "func" or (step.kind == "index" and len(step.indexes) == 1) or (
             step.kind == "name" and (len(step.names) == 1 or i == len(steps) - 1))  # a leaf ['a','b'] merges
         flags.append(flags[-1] and definite)
     return CompiledPath(path, tuple(steps), tuple(flags))
+
+
+def _length_argument(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Jayway's length($.x) counts $.x[*]: a path argument that ends without a function gets a wildcard."""
+    first = args[0] if name in ("length", "size") and args else None
+    if isinstance(first, CompiledPath) and not (first.steps and first.steps[-1].kind == "func"):
+        return (_finish(first.path, [*first.steps, _Step("wild")]), *args[1:])
+    return args
 
 
 def _steps(segments: list[Any]) -> list[_Step]:
@@ -344,7 +351,9 @@ def _kind(value: Any) -> str:
         return "undefined" if value is _UNDEF else "null" if value is None else "boolean"
     if isinstance(value, (int, float, str)):
         return "string" if isinstance(value, str) else "number"
-    return "json" if isinstance(value, (list, dict)) else "pattern"
+    if isinstance(value, (list, dict)):
+        return "json"
+    return "pattern" if isinstance(value, re.Pattern) else "other"
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -411,10 +420,18 @@ def _compared(test: Callable[[int], bool]) -> Callable[[Any, Any], bool]:
     return lambda left, right: (order := _order(left, right)) is not None and test(order)
 
 
-def _text_length(value: Any) -> int | None:
-    if isinstance(value, str):
-        return len(value.encode("utf-16-le")) // 2
-    return (len(value) if isinstance(value, list) else -1) if isinstance(value, dict | list) else None
+def _contains(left: Any, right: Any) -> bool:
+    if _kind(left) == _kind(right) == "string":
+        return right in left
+    return isinstance(left, list) and _in(right, left)
+
+
+def _size(left: Any, right: Any) -> bool:
+    if _kind(right) != "number":
+        return False
+    if isinstance(left, str):
+        return len(left.encode("utf-16-le")) // 2 == int(right)  # Java counts UTF-16 units
+    return isinstance(left, (list, dict)) and (len(left) if isinstance(left, list) else -1) == int(right)
 
 
 _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
@@ -429,12 +446,11 @@ _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "=~": _matches,
     "in": _in,
     "nin": lambda a, b: not _in(a, b),
-    "contains": lambda a, b: b in a if _kind(a) == _kind(b) == "string" else _in(b, a) if isinstance(a, list)
-    else False,
+    "contains": _contains,
     "subsetof": _both_lists(lambda a, b: all(_in(item, b) for item in a)),
     "anyof": _both_lists(lambda a, b: any(_in(item, b) for item in a)),
     "noneof": _both_lists(lambda a, b: not any(_in(item, b) for item in a)),
-    "size": lambda a, b: _kind(b) == "number" and _text_length(a) is not None and _text_length(a) == int(b),
+    "size": _size,
     "empty": lambda a, b: _kind(b) == "boolean" and isinstance(a, (str, list, dict)) and (len(a) == 0) == b,
 }
 
@@ -540,7 +556,7 @@ class _Parser(Parser):
             elif stream.current().kind != kinds.TOKEN_RPAREN:
                 raise _Syntax(f"the arguments of {token.value}() are not closed", token=stream.current())
         stream.next()
-        return _Step("func", func=token.value, args=tuple(args))
+        return _Step("func", func=token.value, args=_length_argument(token.value, tuple(args)))
 
     def parse_filter_selector(self, stream: TokenStream, *, keys: bool = False) -> selectors.Filter:
         token = stream.next()
@@ -554,6 +570,15 @@ class _Parser(Parser):
         if isinstance(expression, (nodes.FilterExpressionLiteral, nodes.Nil, nodes.ListLiteral)):
             raise _Syntax("a filter needs a path or a comparison", token=token)
         return selectors.Filter(env=self.env, token=token, expression=nodes.FilterExpression(expression))
+
+    def parse_prefix_expression(self, stream: TokenStream) -> nodes.BaseExpression:
+        expression = super().parse_prefix_expression(stream)
+        stream.skip_whitespace()
+        kind = stream.current().kind
+        compared = kind in self.BINARY_OPERATORS and kind not in (kinds.TOKEN_AND, kinds.TOKEN_OR)
+        if compared and isinstance(getattr(expression, "right", None), _PathExpression):
+            return expression.right  # type: ignore[attr-defined]  # Jayway: !@.a == 1 is @.a == 1
+        return expression
 
     def parse_infix_expression(self, stream: TokenStream, left: nodes.BaseExpression) -> nodes.BaseExpression:
         if stream.current().kind not in self.BINARY_OPERATORS:
@@ -602,12 +627,16 @@ class _Environment(JSONPathEnvironment):
 _ENV = _Environment()
 
 
-@lru_cache(maxsize=2048)
 def compile_path(path: str) -> CompiledPath:
     """Parse ``path`` as Jayway does (cached per string); JsonPathError says what is wrong and where."""
-    text = path.strip() if isinstance(path, str) else ""
-    if not text:
+    if not isinstance(path, str) or not path.strip():
         raise JsonPathError(str(path), "a JSONPath must be a non-empty string such as $.id")
+    return _compile(path)
+
+
+@lru_cache(maxsize=2048)
+def _compile(path: str) -> CompiledPath:
+    text = path.strip()
     offset = 0 if text[0] in "$@" else 2
     text = "$" + text[1:] if offset == 0 else "$." + text  # Jayway reads a.b as $.a.b, and @.a as $.a
     if len(text) > 1 and text[1] not in ".[":
@@ -619,6 +648,8 @@ def compile_path(path: str) -> CompiledPath:
         where = "" if at is None else f" at position {max(0, at)}"
         message = re.sub(r"'?TOKEN_(\w+?)'?(?=\W|$)", lambda m: m.group(1).lower().replace("_", " "),
                          str(err.message))  # "expected TOKEN_COMMA" -> "expected comma"
+        if message == "unexpected token '{'":
+            message += " (JSON object literals are not supported in filters)"
         raise JsonPathError(path, message + where) from None
     except RecursionError:
         raise JsonPathError(path, "the path is nested too deeply") from None

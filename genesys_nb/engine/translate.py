@@ -104,7 +104,7 @@ def _document(remote_response: Any) -> Any:
         return remote_response
     try:
         return json.loads(remote_response)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _NOT_JSON
 
 

@@ -333,6 +333,14 @@ def test_filter_operators(item: dict[str, Any], expression: str, matches: bool) 
     assert evaluate(f"$.items[?({expression})]", document).value == ([item] if matches else [])
 
 
+def test_a_not_before_a_compared_path_is_dropped_as_jayway_does() -> None:
+    items = [{"a": 1}, {"a": 2}, {}]
+    assert evaluate("$[?(!@.a == 1)]", items).value == [{"a": 1}]
+    assert evaluate("$[?(!(@.a == 1))]", items).value == [{"a": 2}, {}]
+    assert evaluate("$[?(!@.a)]", items).value == [{}]
+    assert evaluate("$[?(@.a == 2 && !@.a == 2)]", items).value == [{"a": 2}]
+
+
 def test_filter_on_an_object_tests_the_object_itself() -> None:
     assert evaluate("$.a[?(@.b == 1)]", {"a": {"b": 1}}).value == [{"b": 1}]
     assert evaluate("$.a[?(@.b == 2)]", {"a": {"b": 1}}).value == []
@@ -473,6 +481,17 @@ def test_syntax_errors_name_the_path(path: str, words: str) -> None:
     assert repr(path) in str(error) and error.reason in str(error)
 
 
+@pytest.mark.parametrize("path", [None, 5, ["$.a"], "   "])
+def test_a_path_that_is_not_a_non_empty_string_is_an_error(path: Any) -> None:
+    with pytest.raises(JsonPathError, match="non-empty string"):
+        compile_path(path)
+
+
+def test_json_object_literals_in_filters_are_named_as_unsupported() -> None:
+    with pytest.raises(JsonPathError, match="object literals"):
+        compile_path('$.a[?(@.b == {"x": 1})]')
+
+
 def test_syntax_error_gives_the_position() -> None:
     with pytest.raises(JsonPathError, match="position 6"):
         compile_path("$.a[0 x]")
@@ -519,6 +538,14 @@ def test_keywords_are_names_after_a_scan_and_a_dot() -> None:
 def test_to_json_text(value: Any, text: str) -> None:
     assert to_json_text(value) == text
     assert json.loads(text) == value
+
+
+def test_a_document_nested_too_deeply_is_an_error_not_a_crash() -> None:
+    document: Any = "leaf"
+    for _ in range(5000):
+        document = {"a": document}
+    with pytest.raises(JsonPathError, match="too deeply"):
+        evaluate("$..leaf", document)
 
 
 def test_the_document_is_not_changed() -> None:

@@ -133,6 +133,11 @@ def test_a_response_that_is_not_json_is_a_clear_error_per_variable(body: Any) ->
         assert f"translation variable {error.variable!r}" in error.message
 
 
+def test_a_response_text_nested_too_deeply_is_not_json() -> None:
+    result = translate({"id": "$.id"}, None, "[" * 100_000)
+    assert "not JSON" in result.errors[0].message
+
+
 def test_a_response_as_json_text_is_parsed() -> None:
     text = json.dumps(RESPONSE)
     assert translate({"id": "$.id"}, None, text).variables == {"id": '"c-1"'}
