@@ -535,12 +535,16 @@ class _Parser(Parser):
             raise _Syntax(f"unknown function {token.value}(); Jayway has {known}", token=token)
         stream.eat(kinds.TOKEN_LPAREN)
         args: list[Any] = []
-        while stream.skip_whitespace() or stream.current().kind != kinds.TOKEN_RPAREN:
+        while True:
+            stream.skip_whitespace()
+            if stream.current().kind == kinds.TOKEN_RPAREN:
+                break
             current = stream.next()
             if current.kind in (kinds.TOKEN_ROOT, kinds.TOKEN_SELF):  # Jayway reads @ on the document too
                 args.append(_finish("", _steps(list(self.parse_query(stream)))))
             elif current.kind in (kinds.TOKEN_INT, kinds.TOKEN_FLOAT):
-                args.append((json.loads(current.value),))
+                text = current.value.lstrip(":")  # python-jsonpath's float rule may take a leading ':'
+                args.append((float(text) if any(c in text for c in ".eE") else int(text),))
             elif current.kind == kinds.TOKEN_DOUBLE_QUOTE_STRING:
                 args.append((self._decode_string_literal(current),))
             elif current.kind == kinds.TOKEN_LBRACKET:
@@ -579,6 +583,10 @@ class _Parser(Parser):
         if compared and isinstance(getattr(expression, "right", None), _PathExpression):
             return expression.right  # type: ignore[attr-defined]  # Jayway: !@.a == 1 is @.a == 1
         return expression
+
+    def parse_singular_query_selector(self, stream: TokenStream) -> selectors.SingularQuerySelector:
+        raise _Syntax("Jayway brackets hold 'names', indexes, a slice, * or [?(...)]; quote names as ['a']",
+                      token=stream.current())
 
     def parse_infix_expression(self, stream: TokenStream, left: nodes.BaseExpression) -> nodes.BaseExpression:
         if stream.current().kind not in self.BINARY_OPERATORS:

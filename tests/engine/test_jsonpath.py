@@ -381,6 +381,8 @@ FUNCTIONS = [  # Jayway's NumericPathFunctionTest, NestedFunctionTest, Sequentia
     (NUMBERS, "$.numbers.sum($.numbers.min(), $.numbers.max())", 66.0),
     (NUMBERS, "$.sum(5, 3, $.numbers.max(), 2)", 20.0),
     (NUMBERS, "$.sum(5)", 5.0),
+    (NUMBERS, "$.numbers.sum( )", 55.0),
+    (NUMBERS, "$.sum( 5 , 3 )", 8.0),
     (NUMBERS, "$.numbers.append(11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 0).avg()", 10.0),
     (NUMBERS, "$.numbers.append(\"0\", \"11\").sum()", 55.0),  # aggregations skip text
     (NUMBERS, "$.numbers.first()", 1),
@@ -461,6 +463,8 @@ SYNTAX_ERRORS = [  # (path, words in the reason); many from Jayway's PathCompile
     ("$.A.B.C.sum(D()", ""),
     ("$.a[::2]", "slice"),
     ("$.a[0, 'b']", "unmixed"),
+    ("$[a]", "quote names"),
+    ("$[$.a]", "quote names"),
     ("$.a[?(@.b <> 1)]", ""),
     ("$.a[?(@.b and @.c)]", ""),
     ("$.a[?(@.b == True)]", ""),
