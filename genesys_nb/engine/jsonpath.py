@@ -25,7 +25,7 @@ _Syntax = JSONPathSyntaxError
 # whose comparisons this module routes to Jayway's evaluators. Evaluation itself is Jayway's, not RFC 9535's
 # (filters on objects, PathNotFound, multi-property merges, per-match functions, deep-scan rules), which
 # python-jsonpath's selectors cannot be told; so the parsed segments become the steps walked below.
-# Why past 400 lines: the grammar, the path tokens, the filter evaluators and the functions are one library's
+# size: past 400 lines because the grammar, the path tokens, the filter evaluators and the functions are one library's
 # semantics, read and checked against Jayway's sources together; split up, each half would need the other.
 
 __all__ = ["CompiledPath", "JsonPathError", "PathResult", "compile_path", "evaluate", "to_json_text"]
