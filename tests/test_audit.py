@@ -421,7 +421,7 @@ def test_kill_9_mid_run_leaves_only_whole_records(tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "from genesys_nb.audit.writer import AuditLog, build_record\n"
-        "from genesys_nb.api.models import ExecutionResult\n"
+        "from genesys_nb.api.result import ExecutionResult\n"
         "log = AuditLog(sys.argv[1])\n"
         "n = 0\n"
         "while True:\n"

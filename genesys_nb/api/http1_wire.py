@@ -1,3 +1,4 @@
+# size: one job (the HTTP/1.1 wire format, head to body); it goes when httpx becomes the only stack
 """The HTTP/1.1 wire format for :mod:`genesys_nb.api.http1`: request heads, the response parser (one
 ``asyncio.Protocol`` per connection), response headers and bodies, and URL splitting.
 
