@@ -2,6 +2,9 @@
 
 Every API model keeps the JSON it was built from in ``.raw`` (unknown fields included) and
 ``to_dict()`` returns JSON equal to what was received.
+
+The error models live in :mod:`genesys_nb.api._error_body`, the test-run models in
+:mod:`genesys_nb.api._test_result`; every model is importable from here.
 """
 from __future__ import annotations
 
@@ -10,6 +13,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from genesys_nb.api._error_body import ErrorBody, FieldError
+from genesys_nb.api._fields import JSON, _int, _mapping, _require_mapping, _str
+from genesys_nb.api._test_result import TestExecutionResult, TestOperation
 
 __all__ = [
     "ACTION_ID_NAMESPACE",
@@ -23,33 +30,6 @@ __all__ = [
     "stable_action_id",
 ]
 
-JSON = dict[str, Any]
-
-
-def _mapping(value: Any) -> JSON | None:
-    return dict(value) if isinstance(value, Mapping) else None
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
-def _require_mapping(data: Any, model: str) -> JSON:
-    if not isinstance(data, Mapping):
-        raise TypeError(f"{model}.from_dict expects a JSON object (dict), got {type(data).__name__}.")
-    return copy.deepcopy(dict(data))
-
-
 # Namespace of the ids given to exported actions; the emulator serves the same ids.
 ACTION_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/genesys_nb/emulator")
 
@@ -57,100 +37,6 @@ ACTION_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/genesys
 def stable_action_id(name: str) -> str:
     """The id an exported action (which carries none) gets: ``custom_-_<uuid5(name)>``, stable across runs."""
     return f"custom_-_{uuid.uuid5(ACTION_ID_NAMESPACE, name)}"
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One contract violation: a JSON path and a message.
-
-    ``$.priority`` for a field (a missing required field sits on its own path, ``$.<field>``, so a
-    form can show it beside the field); ``$`` for the whole object (e.g. not an object at all).
-    """
-
-    path: str
-    message: str
-    validator: str
-    value: Any = None
-
-    def to_dict(self) -> JSON:
-        return {"path": self.path, "message": self.message, "validator": self.validator, "value": self.value}
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-@dataclass
-class ErrorBody:
-    """The platform's error JSON: message, code, status, contextId, details, nested errors."""
-
-    message: str | None = None
-    code: str | None = None
-    status: int | None = None
-    context_id: str | None = None
-    details: list[JSON] = field(default_factory=list)
-    errors: list[ErrorBody] = field(default_factory=list)
-    message_params: JSON = field(default_factory=dict)
-    raw: JSON = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ErrorBody:
-        raw = _require_mapping(data, "ErrorBody")
-        details = raw.get("details")
-        nested = raw.get("errors")
-        return cls(
-            message=_str(raw.get("message")),
-            code=_str(raw.get("code")),
-            status=_int(raw.get("status")),
-            context_id=_str(raw.get("contextId")),
-            details=[dict(d) for d in details if isinstance(d, Mapping)] if isinstance(details, list) else [],
-            errors=[cls.from_dict(e) for e in nested if isinstance(e, Mapping)] if isinstance(nested, list) else [],
-            message_params=_mapping(raw.get("messageParams")) or {},
-            raw=raw,
-        )
-
-    @property
-    def detail_codes(self) -> list[str]:
-        """Every ``details[].errorCode``, this body's first, then those of nested errors (no duplicates)."""
-        codes: list[str] = []
-        for detail in self.details:
-            code = detail.get("errorCode")
-            if isinstance(code, str) and code not in codes:
-                codes.append(code)
-        for nested in self.errors:
-            for code in nested.detail_codes:
-                if code not in codes:
-                    codes.append(code)
-        return codes
-
-    @property
-    def full_message(self) -> str:
-        """The top-level message followed by the nested ones (the nested one often says what really failed)."""
-        parts: list[str] = []
-        for text in self._messages():
-            # Nested errors often repeat (part of) the top-level text: keep only what adds something.
-            if not any(text in part for part in parts):
-                parts.append(text)
-        return " | ".join(parts)
-
-    def _messages(self) -> list[str]:
-        found = [self.message] if self.message else []
-        for nested in self.errors:
-            found.extend(nested._messages())
-        return found
-
-    def to_dict(self) -> JSON:
-        if self.raw:
-            return copy.deepcopy(self.raw)
-        out: JSON = {}
-        for key, value in (("message", self.message), ("code", self.code), ("status", self.status),
-                           ("contextId", self.context_id)):
-            if value is not None:
-                out[key] = value
-        if self.message_params:
-            out["messageParams"] = dict(self.message_params)
-        out["details"] = [dict(d) for d in self.details]
-        out["errors"] = [e.to_dict() for e in self.errors]
-        return out
 
 
 def _schema_of(value: Any) -> JSON | None:
@@ -306,94 +192,6 @@ class Action:
             out["config"] = copy.deepcopy(self.config)
         if self.self_uri is not None:
             out["selfUri"] = self.self_uri
-        return out
-
-
-@dataclass
-class TestOperation:
-    """One step of ``POST /actions/{id}/test``."""
-
-    __test__ = False  # not a pytest test class despite the name
-
-    step: int | None = None
-    name: str | None = None
-    success: bool = False
-    result: Any = None
-    error: ErrorBody | None = None
-    raw: JSON = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TestOperation:
-        raw = _require_mapping(data, "TestOperation")
-        error = _mapping(raw.get("error"))
-        return cls(
-            step=_int(raw.get("step")),
-            name=_str(raw.get("name")),
-            success=raw.get("success") is True,
-            result=copy.deepcopy(raw.get("result")),
-            error=ErrorBody.from_dict(error) if error is not None else None,
-            raw=raw,
-        )
-
-    @property
-    def warnings(self) -> list[str]:
-        """Warnings the offline engine attached to this step (unresolved references, defaults used)."""
-        found = self.raw.get("warnings")
-        return [str(w) for w in found] if isinstance(found, list) else []
-
-    def to_dict(self) -> JSON:
-        if self.raw:
-            return copy.deepcopy(self.raw)
-        out: JSON = {"step": self.step, "name": self.name, "success": self.success, "result": self.result}
-        if self.error is not None:
-            out["error"] = self.error.to_dict()
-        return out
-
-
-@dataclass
-class TestExecutionResult:
-    """The answer of ``POST /actions/{id}/test``: per-step operations and the final result."""
-
-    __test__ = False
-
-    success: bool = False
-    operations: list[TestOperation] = field(default_factory=list)
-    error: ErrorBody | None = None
-    final_result: Any = None
-    raw: JSON = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TestExecutionResult:
-        raw = _require_mapping(data, "TestExecutionResult")
-        operations = raw.get("operations")
-        error = _mapping(raw.get("error"))
-        return cls(
-            success=raw.get("success") is True,
-            operations=[TestOperation.from_dict(op) for op in operations if isinstance(op, Mapping)]
-            if isinstance(operations, list) else [],
-            error=ErrorBody.from_dict(error) if error is not None else None,
-            final_result=copy.deepcopy(raw.get("finalResult")),
-            raw=raw,
-        )
-
-    @property
-    def output(self) -> Any:
-        """What execute would have returned (``finalResult``); None when a step failed."""
-        return self.final_result
-
-    @property
-    def failed_operation(self) -> TestOperation | None:
-        """The first step that did not succeed, if any."""
-        return next((op for op in self.operations if not op.success), None)
-
-    def to_dict(self) -> JSON:
-        if self.raw:
-            return copy.deepcopy(self.raw)
-        out: JSON = {"success": self.success, "operations": [op.to_dict() for op in self.operations]}
-        if self.error is not None:
-            out["error"] = self.error.to_dict()
-        if self.final_result is not None:
-            out["finalResult"] = copy.deepcopy(self.final_result)
         return out
 
 
