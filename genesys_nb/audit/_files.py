@@ -1,0 +1,130 @@
+"""Finding audit files and scanning their lines: folders expanded, unreadable lines (a torn last
+line after a crash) reported instead of raised, and the row ids a resumed run must skip.
+
+:func:`terminal_row_ids` reads only ``run_id``/``row_id`` (pyarrow when the file allows it,
+line by line otherwise).
+"""
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Union
+
+import orjson
+
+PathLike = Union[str, os.PathLike]  # noqa: UP007
+
+_AUDIT_SUFFIXES = (".ndjson", ".jsonl", ".parquet")
+
+
+def audit_files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
+    """Expand a file, a folder (``*.ndjson``, ``*.jsonl``, ``*.parquet``) or a list of either."""
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    found: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in _AUDIT_SUFFIXES and p.is_file()))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"audit log not found: {path} (give a file, a folder or a list of them)")
+    return found
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building millions of small dicts (it otherwise dominates parse time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def iter_lines(path: Path, skipped: list[dict[str, Any]], chunk_lines: int = 200_000) -> Iterator[list[Any]]:
+    """Yield lists of parsed records, chunk by chunk; unparsable lines go to ``skipped``."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    ends_with_newline = data.endswith(b"\n")
+    lines = data.split(b"\n")
+    del data
+    if ends_with_newline:
+        lines.pop()
+    total = len(lines)
+    loads = orjson.loads
+    for start in range(0, total, chunk_lines):
+        records: list[Any] = []
+        append = records.append
+        for offset, line in enumerate(lines[start : start + chunk_lines]):
+            try:
+                value = loads(line)
+            except orjson.JSONDecodeError as err:
+                if not line.strip():
+                    continue
+                number = start + offset + 1
+                skipped.append({"path": str(path), "line": number,
+                                "torn_last_line": number == total and not ends_with_newline,
+                                "error": str(err)})
+                continue
+            if type(value) is dict:
+                append(value)
+        yield records
+
+
+def terminal_row_ids(path: PathLike | Iterable[PathLike], run_id: str) -> set[str]:
+    """Row ids of ``run_id`` that already have a (terminal) audit record: what resume must skip."""
+    done: set[str] = set()
+    skipped: list[dict[str, Any]] = []
+    for file in audit_files(path):
+        if file.suffix == ".parquet":
+            import pandas as pd
+
+            frame = pd.read_parquet(file, columns=["run_id", "row_id"])
+            done.update(frame.loc[frame["run_id"].astype(object) == run_id, "row_id"].astype(str))
+            continue
+        fast = _row_ids_fast(file, run_id)
+        if fast is not None:
+            done.update(fast)
+            continue
+        with _gc_paused():
+            for records in iter_lines(file, skipped):
+                done.update(r["row_id"] for r in records if r.get("run_id") == run_id and r.get("row_id"))
+    return done
+
+
+def _complete_end(data: bytes, path: Path, skipped: list[dict[str, Any]]) -> int:
+    """Length of ``data`` without a torn last line (a crash mid-append), which goes to ``skipped``."""
+    if not data or data.endswith(b"\n"):
+        return len(data)
+    start = data.rfind(b"\n") + 1
+    try:
+        orjson.loads(data[start:])
+        return len(data)
+    except orjson.JSONDecodeError as err:
+        if data[start:].strip():
+            skipped.append({"path": str(path), "line": data.count(b"\n", 0, start) + 1,
+                            "torn_last_line": True, "error": str(err)})
+        return start
+
+
+def _row_ids_fast(path: Path, run_id: str) -> list[str] | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    data = path.read_bytes()
+    end = _complete_end(data, path, [])
+    schema = pa.schema([("run_id", pa.string()), ("row_id", pa.string())])
+    try:
+        table = pj.read_json(pa.BufferReader(pa.py_buffer(data).slice(0, end)), parse_options=pj.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    matching = table.filter(pc.equal(table["run_id"], pa.scalar(run_id, pa.string())))
+    return [row_id for row_id in matching["row_id"].to_pylist() if row_id]
