@@ -26,6 +26,7 @@ __all__ = ["ActionExplorer", "ActionForm", "FieldSpec", "MatrixBuilder", "Report
 _HOMES = {
     "ActionExplorer": ".explorer",
     "ActionForm": ".form",
+    "ActionLab": ".lab",
     "MatrixBuilder": ".matrix_builder",
     "ReportView": ".report_view",
     "RunPanel": ".run_panel",
