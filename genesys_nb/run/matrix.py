@@ -9,6 +9,9 @@ lengths, patterns, optional fields present/absent, required fields missing, wron
 derived row changes one thing from a valid base and carries ``expected_invalid`` (the contract's
 own validator agrees) and a ``case`` label such as ``"maxResults=max+1"``. The derivation and the
 pattern example generator live in :mod:`genesys_nb.contract.cases`.
+
+Plain values, dotted names and cell coercion live in :mod:`genesys_nb.run._cells`, the rows of
+``product()``/``zip()`` axes in :mod:`genesys_nb.run._axes`.
 """
 from __future__ import annotations
 
@@ -16,17 +19,12 @@ import copy
 import csv
 import hashlib
 import itertools
-import math
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from genesys_nb.contract.cases import (
-    _MISSING,
     FULL_PRODUCT_LIMIT,
     STRATEGIES,
     MatrixError,
@@ -36,14 +34,22 @@ from genesys_nb.contract.cases import (
     _Row,
     _set_path,
     _types,
-    _walk_fields,
     example_for_pattern,
 )
-from genesys_nb.contract.paths import flatten_dotted, json_type
+from genesys_nb.contract.paths import flatten_dotted
+from genesys_nb.run._axes import _AxesRows, _axis_values
+from genesys_nb.run._cells import (
+    _flatten_names,
+    _input_schema,
+    _overlaps,
+    _prop_at,
+    _validator,
+    coerce_cell,
+    expand_dotted,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-    from jsonschema.protocols import Validator
 
     from genesys_nb.api.models import Action
 
@@ -67,197 +73,6 @@ class MatrixRow:
     params: dict[str, Any]
     expected_invalid: bool = False
     case: str | None = None
-
-
-# --------------------------------------------------------------------------------------------
-# dotted paths and plain values
-
-
-def _plain(value: Any) -> Any:
-    """numpy/pandas scalars -> Python values; NaN/NA -> _MISSING (an absent field)."""
-    if value is None:
-        return None
-    item = getattr(value, "item", None)
-    if callable(item) and type(value).__module__.startswith("numpy"):
-        value = item()
-    if isinstance(value, float) and math.isnan(value):
-        return _MISSING
-    if type(value).__name__ in ("NAType", "NaTType"):
-        return _MISSING
-    return value
-
-
-def expand_dotted(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"address.zip": 1, "a": 2}`` -> ``{"address": {"zip": 1}, "a": 2}``; NaN/NA cells dropped."""
-    nested: dict[str, Any] = {}
-    for key, value in flat.items():
-        if not isinstance(key, str):
-            raise MatrixError(f"field names must be strings, got {key!r}")
-        value = _plain(value)
-        if value is _MISSING:
-            continue
-        if isinstance(value, Mapping):
-            value = expand_dotted(value)
-        _set_path(nested, key, value)
-    return nested
-
-
-
-
-def _overlaps(path: str, paths: Iterable[str]) -> bool:
-    return any(path == p or path.startswith(p + ".") or p.startswith(path + ".") for p in paths)
-
-
-# --------------------------------------------------------------------------------------------
-# schema helpers
-
-
-def _input_schema(action: Any) -> tuple[dict[str, Any] | None, str]:
-    """(input schema, label) from an Action, an exported action dict, or a bare schema dict."""
-    if isinstance(action, Mapping):
-        if "contract" in action:
-            contract = action.get("contract") or {}
-            schema = (contract.get("input") or {}).get("inputSchema")
-            return schema, str(action.get("name") or "action")
-        return dict(action), "schema"
-    schema = getattr(action, "input_schema", None)
-    return schema, str(getattr(action, "name", None) or getattr(action, "id", "action"))
-
-
-def _validator(schema: Mapping[str, Any], label: str) -> Validator:
-    from genesys_nb.contract.validator import compile_schema
-
-    return compile_schema(schema, label=label)
-
-
-def _prop_at(schema: Mapping[str, Any] | None, dotted: str) -> Mapping[str, Any] | None:
-    node: Any = schema
-    for part in dotted.split("."):
-        props = node.get("properties") if isinstance(node, Mapping) else None
-        if not isinstance(props, Mapping) or part not in props:
-            return None
-        node = props[part]
-    return node if isinstance(node, Mapping) else None
-
-
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
-
-
-def coerce_cell(text: str, prop: Mapping[str, Any] | None) -> Any:
-    """A CSV/CLI text cell -> the type the property's schema says (integer, number, boolean, string).
-
-    Raises ValueError naming the expected type. Without a schema the text is kept as a string.
-    """
-    types = _types(prop) if prop else []
-    if not types or "string" in types:
-        return text
-    stripped = text.strip()
-    for kind in types:
-        if kind == "integer":
-            try:
-                return int(stripped)
-            except ValueError:
-                try:
-                    number = float(stripped)
-                except ValueError:
-                    continue
-                if number.is_integer():
-                    return int(number)
-        elif kind == "number":
-            try:
-                number = float(stripped)
-            except ValueError:
-                continue
-            if math.isfinite(number):
-                return int(number) if re.fullmatch(r"[+-]?\d+", stripped) else number
-        elif kind == "boolean":
-            if stripped.lower() in _TRUE:
-                return True
-            if stripped.lower() in _FALSE:
-                return False
-        elif kind == "null" and stripped.lower() == "null":
-            return None
-        elif kind in ("object", "array"):
-            try:
-                value = orjson.loads(stripped)
-            except orjson.JSONDecodeError:
-                continue
-            if json_type(value) == kind:
-                return value
-    hints = {"integer": "a whole number like 42", "number": "a number like 4.5",
-             "boolean": "true/false (also yes/no, 1/0)", "object": "a JSON object", "array": "a JSON array"}
-    raise ValueError(f"cannot read {text!r} as {' or '.join(types)}: write {hints.get(types[0], types[0])}")
-
-
-# --------------------------------------------------------------------------------------------
-# the matrix
-
-
-def _axis_values(name: str, values: Any) -> list[Any]:
-    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
-        raise MatrixError(f"axis {name!r} must be a list of values (got {type(values).__name__}); "
-                          f"use .with_fixed({name}=...) for one value in every row")
-    listed = [_plain(v) for v in values]
-    if not listed:
-        raise MatrixError(f"axis {name!r} has no values; give at least one")
-    return listed
-
-
-class _AxesRows:
-    """The rows of ``product()`` / ``zip()`` axes, made on demand: nothing is kept per row.
-
-    ``distinct``: no two rows can have the same inputs (every axis value is a plain value, the
-    axes address separate fields, and the values of an axis that tells rows apart are distinct),
-    so row ids need no occurrence count. ``uniform``: every row has the same fields.
-    """
-
-    def __init__(self, names: list[str], values: list[list[Any]], kind: str) -> None:
-        self.names = names
-        self.values = values
-        self.kind = kind
-        self._size = math.prod(len(v) for v in values) if kind == "product" else len(values[0]) if values else 0
-        plain = all(not isinstance(v, Mapping) and v is not _MISSING for axis in values for v in axis)
-        separate = not any(_overlaps(name, names[:i]) for i, name in enumerate(names))
-        self.uniform = plain and separate
-        distinct_axes = [_distinct(axis) for axis in values]
-        self.distinct = self.uniform and (all(distinct_axes) if kind == "product" else any(distinct_axes))
-        # Top-level fields holding immutable values: a row is just the dict of its combination, and
-        # needs no copy to be handed out (the common case, and the one that runs to many rows).
-        self.flat = self.uniform and not any("." in name for name in names) and all(
-            v is None or type(v) in _IMMUTABLE for axis in values for v in axis
-        )
-        self._own = frozenset(names)
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __iter__(self) -> Iterator[_Row]:
-        combos = itertools.product(*self.values) if self.kind == "product" else zip(*self.values)
-        names = self.names
-        if self.flat:
-            own = self._own
-            for combo in combos:
-                yield _Row(dict(zip(names, combo)), own=own)
-            return
-        for combo in combos:
-            params = expand_dotted(dict(zip(names, combo)))
-            yield _Row(params, own=frozenset(flatten_dotted(params)))
-
-
-_IMMUTABLE = (str, int, float, bool)
-
-
-def _distinct(values: list[Any]) -> bool:
-    """True when no two values of an axis are the same JSON value.
-
-    Compares hashes of the canonical JSON (kept small: orjson's output buffers are larger than the
-    text); a hash collision only makes the answer a safe False.
-    """
-    try:
-        return len({hash(_canonical({"v": value})) for value in values}) == len(values)
-    except MatrixError:  # a value JSON cannot carry: reported when the rows are read, as before
-        return False
 
 
 class ParameterMatrix:
@@ -530,9 +345,3 @@ class ParameterMatrix:
 
     def _repr_html_(self) -> str:
         return self.to_dataframe()._repr_html_()  # type: ignore[operator]
-
-
-def _flatten_names(schema: Mapping[str, Any]) -> list[str]:
-    return [path for path, _, _ in _walk_fields(schema)]
-
-
