@@ -14,13 +14,13 @@ fails fails alone; the others are still rendered.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genesys_nb.api.models import Action
 from genesys_nb.engine.engine import ActionEngine
-from genesys_nb.run.matrix import ParameterMatrix
+from genesys_nb.run._rows import _as_matrix, _iter_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -66,20 +66,9 @@ def engine_for(source: Any) -> ActionEngine:
 
 
 def matrix_rows(matrix: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(row_id, params) of a ParameterMatrix, a DataFrame or a list of dicts: the ids a run gives them."""
-    if type(matrix).__name__ == "DataFrame":
-        matrix = ParameterMatrix.from_dataframe(matrix)
-    elif isinstance(matrix, (list, tuple)):
-        matrix = ParameterMatrix.from_records(list(matrix))
-    elif not isinstance(matrix, Iterable):
-        raise TypeError(f"matrix must be a ParameterMatrix, a list of dicts or a DataFrame "
-                        f"(got {type(matrix).__name__})")
-    for row in matrix:
-        row_id, params = getattr(row, "row_id", None), getattr(row, "params", None)
-        if row_id is None or params is None:
-            raise TypeError(f"matrix rows must have .row_id and .params (got {type(row).__name__}); build the "
-                            "matrix with ParameterMatrix.product/zip/from_records/from_dataframe/from_csv")
-        yield str(row_id), params
+    """(row_id, params) of a ParameterMatrix, a DataFrame or a list of dicts: read as a run reads them."""
+    for row in _iter_rows(_as_matrix(matrix)):
+        yield row.row_id, row.params
 
 
 def preview_records(source: Any, matrix: Any) -> list[tuple[str, str | None, str | None, str | None, str,
