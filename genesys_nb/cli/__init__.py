@@ -13,6 +13,7 @@ _COMMAND_MODULES = (
     "emulator_cmd",
     "actions_cmd",
     "execute_cmd",
+    "lab_cmd",
     "run_cmd",
     "report_cmd",
     "webhook_cmd",
