@@ -146,10 +146,17 @@ RETRY_CASES: list[tuple[str, list[Step], bool, RetryPolicy, int, bool, str | Non
      NO_JITTER, 2, True, None, [0.0]),
     ("429-garbage-retry-after-backs-off", [reply(429, {"Retry-After": "soon"}), Reply()], False, NO_JITTER,
      2, True, None, [0.5]),
-    ("429-until-max-retries", [reply(429, {"Retry-After": "1"})] * 4, False, NO_JITTER,
-     4, False, "rate_limited", [1.0, 1.0, 1.0]),
+    ("429-until-the-time-budget", [reply(429, {"Retry-After": "1"})] * 4, False,
+     RetryPolicy(jitter=0.0, rate_limit_budget_s=2.5), 4, False, "rate_limited", [1.0, 1.0, 1.0]),
+    ("429-storm-outlasts-max-retries", [reply(429, {"Retry-After": "1"})] * 6 + [Reply()], False,
+     RetryPolicy(jitter=0.0, max_retries=1), 7, True, None, [1.0] * 6),
+    ("429s-do-not-use-up-max-retries", [reply(429, {"Retry-After": "1"}), reply(503), reply(429, {"Retry-After": "1"}),
+                                        Reply()], False, RetryPolicy(jitter=0.0, max_retries=1), 4, True, None,
+     [1.0, 0.5, 1.0]),
     ("503-503-200", [reply(503), reply(503), Reply()], False, NO_JITTER, 3, True, None, [0.5, 1.0]),
-    ("502-504-200", [reply(502), reply(504), Reply()], False, NO_JITTER, 3, True, None, [0.5, 1.0]),
+    ("502-not-idempotent", [reply(502)], False, NO_JITTER, 1, False, "server", []),
+    ("504-not-idempotent", [reply(504)], False, NO_JITTER, 1, False, "server", []),
+    ("502-504-200-idempotent", [reply(502), reply(504), Reply()], True, NO_JITTER, 3, True, None, [0.5, 1.0]),
     ("503-max-retries-2", [reply(503)] * 3, False, RetryPolicy(jitter=0.0, max_retries=2),
      3, False, "server", [0.5, 1.0]),
     ("503-max-retries-0", [reply(503)], True, RetryPolicy(jitter=0.0, max_retries=0), 1, False, "server", []),
@@ -158,7 +165,11 @@ RETRY_CASES: list[tuple[str, list[Step], bool, RetryPolicy, int, bool, str | Non
      [1.0, 2.0, 3.0, 3.0]),
     ("500-not-idempotent", [reply(500)], False, NO_JITTER, 1, False, "server", []),
     ("500-idempotent", [reply(500), Reply()], True, NO_JITTER, 2, True, None, [0.5]),
-    ("500-remote-endpoint-idempotent", [reply(500, details=[{"errorCode": "ACTION.REMOTE_ENDPOINT"}])], True,
+    ("500-remote-endpoint-not-idempotent", [reply(500, details=[{"errorCode": "ACTION.REMOTE_ENDPOINT"}])],
+     False, NO_JITTER, 1, False, "remote_endpoint", []),
+    ("500-remote-endpoint-idempotent", [reply(500, details=[{"errorCode": "ACTION.REMOTE_ENDPOINT"}]), Reply()],
+     True, NO_JITTER, 2, True, None, [0.5]),
+    ("404-remote-endpoint-idempotent", [reply(404, details=[{"errorCode": "ACTION.REMOTE_ENDPOINT"}])], True,
      NO_JITTER, 1, False, "remote_endpoint", []),
     ("read-timeout-not-idempotent", [httpx.ReadTimeout], False, NO_JITTER, 1, False, "timeout", []),
     ("read-timeout-idempotent", [httpx.ReadTimeout, Reply()], True, NO_JITTER, 2, True, None, [0.5]),
@@ -209,7 +220,7 @@ def test_401_is_not_retried_by_the_executor(mode: str, user_action: Action) -> N
 @pytest.mark.parametrize("mode", MODES)
 def test_rate_limited_result_carries_retry_after(mode: str, user_action: Action) -> None:
     platform = Platform(user_action, [reply(429, {"Retry-After": "7"})])
-    result = run(platform, mode=mode, retry=RetryPolicy(max_retries=0))
+    result = run(platform, mode=mode, retry=RetryPolicy(rate_limit_budget_s=0))
     assert (result.error_class, result.retry_after_s, result.attempts) == ("rate_limited", 7.0, 1)
     assert result.error_code == "too.many.requests.retry.after"
 
@@ -534,11 +545,17 @@ def test_loopback_dropped_connection_after_send_is_not_retried(mode: str, emulat
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("idempotent", [False, True])
-def test_loopback_remote_endpoint_500_is_never_retried(mode: str, idempotent: bool, emulator_server: Any) -> None:
-    # The emulator's 500 says the remote endpoint failed (ACTION.REMOTE_ENDPOINT), as the platform does.
+def test_loopback_remote_endpoint_500_is_retried_only_when_idempotent(mode: str, idempotent: bool,
+                                                                    emulator_server: Any) -> None:
+    # The emulator's 500 says the remote endpoint failed (ACTION.REMOTE_ENDPOINT), as the platform does:
+    # the remote was called, so only an action the caller calls idempotent is sent again.
     result = _emulated(emulator_server, mode, [500, 200], "Echo", {"message": "x"}, idempotent=idempotent)
-    assert (result.ok, result.error_class, result.status_code, result.attempts) == (False, "remote_endpoint", 500, 1)
-    assert len(_executes(emulator_server)) == 1
+    if idempotent:
+        assert (result.ok, result.attempts) == (True, 2)
+    else:
+        assert (result.ok, result.error_class, result.status_code, result.attempts) == (False, "remote_endpoint",
+                                                                                        500, 1)
+    assert [e.executed for e in _executes(emulator_server)] == [True] * result.attempts
 
 
 @pytest.mark.parametrize("mode", LOOPBACK_MODES)
@@ -570,3 +587,35 @@ def test_sync_and_async_executors_have_the_same_surface() -> None:
     assert inspect.signature(DataActionExecutor.execute) == inspect.signature(AsyncDataActionExecutor.execute)
     assert inspect.iscoroutinefunction(AsyncDataActionExecutor.execute)
     assert not inspect.iscoroutinefunction(DataActionExecutor.execute)
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = {"next": value}
+    return value
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("inputs", "named"), [
+    ({"USER_ID": _nested(1000)}, "USER_ID.next.next"),
+    ({"USER_ID": "caf\udce9"}, "'USER_ID' holds text that is not valid Unicode"),
+    ({"USER_ID": float("nan")}, "'USER_ID' is nan"),
+    ({"USER_ID": [1, {"x": float("inf")}]}, "'USER_ID[1].x' is inf"),
+])
+def test_inputs_no_request_can_carry_fail_alone_without_raising(mode: str, inputs: Any, named: str,
+                                                                user_action: Action) -> None:
+    platform = Platform(user_action, [])
+    result = run(platform, mode=mode, inputs=inputs, validate=False)
+    assert (result.ok, result.error_class, result.attempts, result.request_sent) == (False, "validation", 0, False)
+    assert named in (result.error_message or "")
+    assert platform.execute_requests == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_on_send_runs_before_each_attempt_leaves(mode: str, user_action: Action) -> None:
+    platform = Platform(user_action, [reply(503), reply(429, {"Retry-After": "0"}), Reply()])
+    seen: list[tuple[int, int]] = []
+    result = run(platform, mode=mode, on_send=lambda attempt: seen.append((attempt, len(platform.execute_requests))))
+    assert result.ok and result.attempts == 3
+    assert seen == [(1, 0), (2, 1), (3, 2)]  # each call came before its request was sent

@@ -5,6 +5,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from genesys_nb.api.retry import (
     backoff_delay_s,
     parse_retry_after,
     retry_delay_s,
+    retry_rule,
+    retry_table_markdown,
     should_retry,
 )
 
@@ -153,28 +156,36 @@ RULES = [
     # error_class, status, idempotent, request_sent, expected
     ("rate_limited", 429, False, True, True),
     ("rate_limited", 429, True, True, True),
-    ("server", 502, False, True, True),
     ("server", 503, False, True, True),
-    ("server", 504, False, True, True),
+    ("server", 503, True, True, True),
+    ("server", 502, False, True, False),  # may have run: only for idempotent actions
+    ("server", 502, True, True, True),
+    ("server", 504, False, True, False),  # the action did not finish in time: it may have run
+    ("server", 504, True, True, True),
     ("server", 500, False, True, False),
     ("server", 500, True, True, True),
     ("server", 501, False, True, False),
-    ("remote_endpoint", 504, False, True, True),
-    ("remote_endpoint", 502, False, True, True),
-    ("remote_endpoint", 500, True, True, False),
+    ("remote_endpoint", 504, False, True, False),
+    ("remote_endpoint", 504, True, True, True),
+    ("remote_endpoint", 502, False, True, False),
+    ("remote_endpoint", 500, False, True, False),
+    ("remote_endpoint", 500, True, True, True),  # idempotent=True retries a remote 5xx
     ("remote_endpoint", 400, True, True, False),
+    ("remote_endpoint", 404, True, True, False),
     ("network", None, False, False, True),
     ("network", None, True, False, True),
     ("network", None, False, True, False),
     ("network", None, True, True, True),
     ("timeout", None, False, True, False),
     ("timeout", None, True, True, True),
+    ("timeout", None, False, False, True),  # waiting for a pooled connection: nothing was sent
     ("validation", None, True, False, False),
     ("bad_request", 400, True, True, False),
     ("auth", 401, True, True, False),
     ("permission", 403, True, True, False),
     ("not_found", 404, True, True, False),
     ("contract", 200, True, True, False),
+    ("something_new", 500, True, True, False),  # an outcome nobody described is never repeated
     (None, 200, True, True, False),
 ]
 
@@ -190,12 +201,31 @@ def test_should_retry_rules(
     assert decided is expected
 
 
+@pytest.mark.parametrize(("error_class", "status", "request_sent"),
+                         [(c, s, sent) for c, s, _, sent, _ in RULES if c is not None])
+def test_nothing_that_may_have_run_is_retried_for_a_non_idempotent_action(error_class: str, status: int | None,
+                                                                         request_sent: bool) -> None:
+    rule = retry_rule(error_class, status_code=status, request_sent=request_sent)
+    retried = should_retry(error_class, status_code=status, idempotent=False, request_sent=request_sent,
+                           retry_number=1, policy=RetryPolicy())
+    if rule.may_have_run != "no":
+        assert not retried, rule
+    assert rule.retried in {"yes", "only if idempotent", "never", "yes, for rate_limit_budget_s"}
+
+
 @pytest.mark.parametrize(("retry_number", "expected"), [(1, True), (2, True), (3, True), (4, False), (50, False)])
 def test_should_retry_stops_at_max_retries(retry_number: int, expected: bool) -> None:
     assert should_retry(
-        "rate_limited", status_code=429, idempotent=False, request_sent=True,
+        "server", status_code=503, idempotent=False, request_sent=True,
         retry_number=retry_number, policy=RetryPolicy(max_retries=3),
     ) is expected
+
+
+@pytest.mark.parametrize(("waited_s", "expected"), [(0.0, True), (299.0, True), (300.0, False), (1e6, False)])
+def test_429s_are_bounded_by_time_not_by_max_retries(waited_s: float, expected: bool) -> None:
+    policy = RetryPolicy(max_retries=0, rate_limit_budget_s=300.0)
+    assert should_retry("rate_limited", status_code=429, idempotent=False, request_sent=True, retry_number=99,
+                        policy=policy, rate_limited_s=waited_s) is expected
 
 
 def test_zero_retries_never_retries() -> None:
@@ -203,6 +233,11 @@ def test_zero_retries_never_retries() -> None:
         "server", status_code=503, idempotent=True, request_sent=True, retry_number=1,
         policy=RetryPolicy(max_retries=0),
     )
+
+
+def test_the_readme_shows_the_retry_table() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert retry_table_markdown() in readme
 
 
 def test_docstring_examples_run() -> None:

@@ -14,17 +14,102 @@ from typing import Any
 
 __all__ = [
     "RETRYABLE_SERVER_STATUSES",
+    "RETRY_TABLE",
     "RetryPolicy",
+    "RetryRule",
     "backoff_delay_s",
     "parse_retry_after",
     "retry_delay_s",
+    "retry_rule",
+    "retry_table_markdown",
     "should_retry",
 ]
 
-# Gateway-style statuses: the request did not run (or is safe to run again) on the platform side.
-RETRYABLE_SERVER_STATUSES = frozenset({502, 503, 504})
+# Platform statuses that mean the request was refused before the action ran: safe to send again.
+RETRYABLE_SERVER_STATUSES = frozenset({503})
 
 _NEVER_RETRIED = frozenset({"validation", "bad_request", "auth", "permission", "not_found", "contract"})
+
+# The "retried" column; every retry but a 429's counts against max_retries.
+ALWAYS, IF_IDEMPOTENT, NEVER, WITHIN_BUDGET = "yes", "only if idempotent", "never", "yes, for rate_limit_budget_s"
+
+
+@dataclass(frozen=True)
+class RetryRule:
+    """One row of the retry table: which failures it covers, whether the action may have run, the decision."""
+
+    error_class: str
+    when: str  # the statuses or situation, in words (for the README and reprs)
+    may_have_run: str  # "no", "maybe" or "yes": could the action's side effect have happened?
+    retried: str  # ALWAYS, IF_IDEMPOTENT, NEVER or WITHIN_BUDGET
+    why: str
+    statuses: frozenset[int] | None = None  # None: any status
+    request_sent: bool | None = None  # None: either
+
+    def covers(self, error_class: str, status_code: int | None, request_sent: bool) -> bool:
+        if error_class != self.error_class:
+            return False
+        if self.statuses is not None and status_code not in self.statuses:
+            return False
+        return self.request_sent is None or self.request_sent == request_sent
+
+
+_FIVE_XX = frozenset(range(500, 600))
+_FOUR_XX = frozenset(range(400, 500))
+
+# The one place that says when a failed execution is sent again. Treat every action as non-idempotent
+# unless the caller says otherwise: what may have reached the remote endpoint is never re-sent for it.
+RETRY_TABLE: tuple[RetryRule, ...] = (
+    RetryRule("rate_limited", "429 (rate or concurrency limit)", "no", WITHIN_BUDGET,
+              "the platform refused the request before running it; waits Retry-After, bounded by time, "
+              "not by max_retries", frozenset({429})),
+    RetryRule("server", "503 from the platform", "no", ALWAYS,
+              "the service was unavailable before the action ran", RETRYABLE_SERVER_STATUSES),
+    RetryRule("server", "500, 502, 504 and other 5xx from the platform", "maybe", IF_IDEMPOTENT,
+              "504 means the action did not finish within its timeout: the remote call may have run",
+              _FIVE_XX - RETRYABLE_SERVER_STATUSES),
+    RetryRule("remote_endpoint", "5xx from the action's remote endpoint", "yes", IF_IDEMPOTENT,
+              "the remote endpoint was called; it may have done the work before it failed", _FIVE_XX),
+    RetryRule("remote_endpoint", "4xx from the action's remote endpoint", "yes", NEVER,
+              "the remote endpoint refused this input; it would refuse it again", _FOUR_XX),
+    RetryRule("network", "connect failure, DNS, refused (nothing sent)", "no", ALWAYS,
+              "the request never left this machine", request_sent=False),
+    RetryRule("network", "reset or protocol error after sending", "maybe", IF_IDEMPOTENT,
+              "the request left; the platform may have run it", request_sent=True),
+    RetryRule("timeout", "waiting for a free connection (nothing sent)", "no", ALWAYS,
+              "the request never left this machine", request_sent=False),
+    RetryRule("timeout", "timeout_ms passed after sending", "maybe", IF_IDEMPOTENT,
+              "the action may still be running on the platform", request_sent=True),
+    RetryRule("contract", "a 2xx whose output breaks the success schema", "yes", NEVER,
+              "the action ran; its output is kept for the report"),
+    *(RetryRule(error_class, "any", "no", NEVER, "the same request gets the same answer; fix the cause "
+                "(an expired token is refreshed once by the client itself)")
+      for error_class in sorted(_NEVER_RETRIED - {"contract"})),
+)
+
+_FALLBACK_RULE = RetryRule("unknown", "anything the table does not list", "maybe", NEVER,
+                           "an outcome nobody described is never repeated")
+
+
+def retry_rule(error_class: str | None, *, status_code: int | None, request_sent: bool) -> RetryRule:
+    """The row of :data:`RETRY_TABLE` that covers a failure (a never-retry fallback for anything unlisted).
+
+    >>> retry_rule("server", status_code=504, request_sent=True).retried
+    'only if idempotent'
+    """
+    for rule in RETRY_TABLE:
+        if rule.covers(error_class or "", status_code, request_sent):
+            return rule
+    return _FALLBACK_RULE
+
+
+def retry_table_markdown() -> str:
+    """The retry table as a Markdown table (the README shows it)."""
+    lines = ["| error class | when | may have run | retried |", "| --- | --- | --- | --- |"]
+    lines.extend(f"| `{rule.error_class}` | {rule.when} | {rule.may_have_run} | {rule.retried} |"
+                 for rule in RETRY_TABLE)
+    return "\n".join(lines)
+
 
 _shared_rng = random.Random()
 
@@ -33,11 +118,17 @@ _shared_rng = random.Random()
 class RetryPolicy:
     """How many retries, how long to wait between them, and the cap on a server-requested wait.
 
-    >>> RetryPolicy().max_retries
-    3
+    ``max_retries`` bounds the retries of failures the table retries (503, connect failures, and the
+    "may have run" ones for idempotent actions). 429s have their own budget, in seconds of waiting:
+    they mean the platform did not run the request, so they are retried until ``rate_limit_budget_s``
+    of waiting is spent, however many there are.
+
+    >>> RetryPolicy().max_retries, RetryPolicy().rate_limit_budget_s
+    (3, 300.0)
     """
 
     max_retries: int = 3
+    rate_limit_budget_s: float = 300.0
     max_retry_after_s: float = 60.0
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 8.0
@@ -46,7 +137,7 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
             raise ValueError(f"max_retries must be an int >= 0 (got {self.max_retries!r}).")
-        for name in ("max_retry_after_s", "backoff_initial_s", "backoff_max_s"):
+        for name in ("max_retry_after_s", "backoff_initial_s", "backoff_max_s", "rate_limit_budget_s"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number of seconds >= 0 (got {value!r}).")
@@ -152,29 +243,19 @@ def should_retry(
     request_sent: bool,
     retry_number: int,
     policy: RetryPolicy,
+    rate_limited_s: float = 0.0,
 ) -> bool:
-    """Whether retry ``retry_number`` (1-based) may be made after a failure of ``error_class``.
+    """Whether a failure of ``error_class`` may be sent again, per :data:`RETRY_TABLE`.
 
-    - rate_limited: always (the platform did not run the request).
-    - server 502/503/504: yes; other 5xx (500): only when idempotent.
-    - remote_endpoint: like server when the status is 502/503/504, else never.
-    - network before the request was sent: yes; after it was sent: only when idempotent.
-    - timeout: only when idempotent (the action may have run).
-    - validation, bad_request, auth, permission, not_found, contract: never.
+    ``retry_number`` (1-based) counts the retries other than 429s and is bounded by ``max_retries``;
+    ``rate_limited_s`` is the time already spent waiting on 429s, bounded by ``rate_limit_budget_s``.
     """
     _check_retry_number(retry_number)
-    if error_class is None or retry_number > policy.max_retries:
+    if error_class is None:
         return False
-    if error_class in _NEVER_RETRIED:
+    rule = retry_rule(error_class, status_code=status_code, request_sent=request_sent)
+    if rule.retried == WITHIN_BUDGET:
+        return rate_limited_s < policy.rate_limit_budget_s
+    if retry_number > policy.max_retries:
         return False
-    if error_class == "rate_limited":
-        return True
-    if error_class == "server":
-        return status_code in RETRYABLE_SERVER_STATUSES or idempotent
-    if error_class == "remote_endpoint":
-        return status_code in RETRYABLE_SERVER_STATUSES
-    if error_class == "network":
-        return (not request_sent) or idempotent
-    if error_class == "timeout":
-        return idempotent
-    return False
+    return rule.retried == ALWAYS or (rule.retried == IF_IDEMPOTENT and idempotent)

@@ -20,6 +20,7 @@ from typing import Any
 from genesys_nb.api.models import Action, TestExecutionResult
 from genesys_nb.contract.check import compile_contract
 from genesys_nb.contract.flatten import flatten_output
+from genesys_nb.contract.limits import MAX_JSON_DEPTH, json_depth
 from genesys_nb.contract.schema import action_label
 from genesys_nb.engine import jsonpath, velocity
 from genesys_nb.engine.remote import NoRemoteAnswer, RemoteResponse, RenderedRequest, as_remote
@@ -37,7 +38,6 @@ from genesys_nb.engine.translate import Translation, translate
 
 __all__ = ["MAX_JSON_DEPTH", "ActionEngine", "EngineProblem", "json_depth"]
 
-MAX_JSON_DEPTH = 50  # the platform's limit on nested JSON objects in a data action's payloads
 DEFAULT_REQUEST_TEMPLATE = "${input.rawRequest}"
 DEFAULT_SUCCESS_TEMPLATE = "${rawResult}"
 
@@ -51,23 +51,6 @@ class EngineProblem:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
-
-
-def json_depth(value: Any) -> int:
-    """How deeply objects and arrays nest in a JSON value (a scalar is 0), without recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth + 1)
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def _raw_result(body: Any) -> str:
@@ -223,7 +206,7 @@ class ActionEngine:
                 400, f"The input does not match the input contract: {listed}", context_id=context_id,
                 detail=INPUT_VALIDATION))
         steps.ok("Validate input against schema", dict(inputs))
-        request = self._rendered_steps(steps, inputs)
+        request = self.request_steps(steps, inputs)
         if request is None:
             return None
         if remote is None:
@@ -237,7 +220,8 @@ class ActionEngine:
                                                                    detail=REMOTE_ENDPOINT))
         return self.finish_steps(steps, inputs, response, flatten=flatten)
 
-    def _rendered_steps(self, steps: Steps, inputs: Mapping[str, Any]) -> RenderedRequest | None:
+    def request_steps(self, steps: Steps, inputs: Mapping[str, Any]) -> RenderedRequest | None:
+        """The URL, body and headers steps into ``steps``; the request, or None when a template failed."""
         context = velocity.request_context(inputs)
         parts: dict[str, Any] = {}
         for name, where, source in (("Resolve request URL template", "requestUrlTemplate", self.url_template),

@@ -10,10 +10,16 @@
    fetched and the inputs go out unchecked (to see what the platform says about invalid input).
    A log warning (logger `genesys_nb`) says when `timeout_ms` is shorter than the action's
    `config.timeoutSeconds`.
-3. `client.execute` is called (one attempt each) and retried per `retry.should_retry`: 429
-   waits Retry-After (capped at `max_retry_after_s`), 502/503/504 and connect failures back off
-   and retry, 500 and read timeouts only when `idempotent=True`, 400/401/403/404 never.
-4. When the action is known (fetched, or primed into the validator), a 2xx output that fails the
+3. Inputs that cannot be sent at all (nested deeper than the platform's 50 levels, a lone
+   surrogate or another value JSON cannot carry) give `error_class="validation"` naming the field,
+   with no request sent.
+4. `client.execute` is called (one attempt each; `on_send(attempt)` runs just before each one
+   leaves, so a caller can write an intent record first) and retried per the retry table
+   (`genesys_nb.api.retry.RETRY_TABLE`): what may have reached the platform (500, 502, 504, a
+   remote 5xx, a reset or timeout after sending) is sent again only when `idempotent=True`; 503
+   and failures before sending back off and retry; 429 waits Retry-After for as long as
+   `rate_limit_budget_s` allows, apart from `max_retries`; 400/401/403/404 never.
+5. When the action is known (fetched, or primed into the validator), a 2xx output that fails the
    success schema becomes `error_class="contract"` (`ok=False`, the output kept). With
    `flatten=True` the output is in Architect's flattened form, which the success schema does not
    describe, so it is not checked.
@@ -31,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -44,6 +51,7 @@ from genesys_nb.api.errors import APIError, fix_hint
 from genesys_nb.api.models import Action, FieldError
 from genesys_nb.api.result import ExecutionResult
 from genesys_nb.api.retry import RetryPolicy, retry_delay_s, should_retry
+from genesys_nb.contract.limits import MAX_JSON_DEPTH
 from genesys_nb.contract.validator import (
     ContractSchemaError,
     DataActionValidator,
@@ -54,7 +62,7 @@ from genesys_nb.contract.validator import (
 if TYPE_CHECKING:
     from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
 
-__all__ = ["AsyncDataActionExecutor", "DataActionExecutor"]
+__all__ = ["AsyncDataActionExecutor", "DataActionExecutor", "unsendable_inputs"]
 
 logger = logging.getLogger("genesys_nb")
 
@@ -142,15 +150,40 @@ class _ExecutorCore:
         return self._early_result(action.id, error_class="validation", message=message,
                                   errors=list(errors), error_code=errors[0].validator, **context)
 
+    def _unsendable(self, action_id: str, inputs: Any, **context: Any) -> ExecutionResult | None:
+        """A "validation" result for inputs no request can carry (too deep, not encodable), else None."""
+        problem = unsendable_inputs(inputs)
+        if problem is None:
+            return None
+        return self._early_result(action_id, error_class="validation", error_code="unsendable",
+                                  message=f"{problem}. Fix: {fix_hint('validation', action_id=action_id)}",
+                                  **context)
+
     # ---- retry decisions -----------------------------------------------------------------
-    def _retry_wait_s(self, result: ExecutionResult, retry_number: int, idempotent: bool) -> float | None:
-        """Seconds to wait before retry `retry_number` (1-based), or None when no retry is allowed."""
-        if result.ok or not should_retry(
+    def _retry_wait_s(self, result: ExecutionResult, tally: _Tally, idempotent: bool) -> float | None:
+        """Seconds to wait before the next attempt, or None when the retry table allows none.
+
+        429s spend the time budget (``rate_limit_budget_s``); every other retry counts against
+        ``max_retries``.
+        """
+        if result.ok:
+            return None
+        limited = result.error_class == "rate_limited"
+        retry_number = tally.retries + 1
+        if not should_retry(
             result.error_class, status_code=result.status_code, idempotent=idempotent,
             request_sent=result.request_sent, retry_number=retry_number, policy=self.retry,
+            rate_limited_s=tally.rate_limited_s,
         ):
             return None
-        return retry_delay_s(result, self.retry, retry_number=retry_number, rng=self._rng)
+        wait_s = retry_delay_s(result, self.retry, retry_number=max(1, tally.rate_limits + 1) if limited
+                               else retry_number, rng=self._rng)
+        if limited:
+            tally.rate_limits += 1
+            tally.rate_limited_s += wait_s
+        else:
+            tally.retries += 1
+        return wait_s
 
     # ---- after the last attempt ----------------------------------------------------------
     def _finish(
@@ -174,6 +207,44 @@ class _ExecutorCore:
                    f"Fix: {fix_hint('contract', action_id=action.id)}")
         return dataclasses.replace(final, ok=False, error_class="contract", error_message=message,
                                    error_code=errors[0].validator, errors=list(errors))
+
+
+@dataclasses.dataclass
+class _Tally:
+    """Retries so far in one execution: 429s (and the time they cost) apart from the others."""
+
+    retries: int = 0
+    rate_limits: int = 0
+    rate_limited_s: float = 0.0
+
+
+def unsendable_inputs(inputs: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Why ``inputs`` cannot go out as a JSON request body (naming the field), or None when they can.
+
+    Walks without recursion, so a value nested thousands deep is a finding, not a RecursionError.
+    """
+    stack: list[tuple[Any, str, int]] = [(inputs, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, (dict, list, tuple)):
+            if depth >= max_depth:
+                return (f"input field '{path or '$'}' nests deeper than {max_depth} levels, the platform's "
+                        "limit for a data action's payload; flatten it or send it as a JSON string")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(value, dict) and not isinstance(key, str):
+                    return f"input field '{path or '$'}' has a non-string key {key!r}; JSON keys are strings"
+                child = f"{path}[{key}]" if not isinstance(value, dict) else (f"{path}.{key}" if path else key)
+                stack.append((item, child, depth + 1))
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as err:
+                return (f"input field '{path or '$'}' holds text that is not valid Unicode ({err.reason} at "
+                        f"character {err.start}); fix the source cell or its encoding")
+        elif isinstance(value, float) and not math.isfinite(value):
+            return f"input field '{path or '$'}' is {value!r}, which JSON cannot carry; leave it out or use null"
+    return None
 
 
 def _start() -> tuple[datetime, float]:
@@ -203,9 +274,12 @@ class DataActionExecutor(_ExecutorCore):
 
     def execute(
         self, action_id: str, inputs: Any, *, timeout_ms: int = 30000, idempotent: bool = False,
-        flatten: bool = False,
+        flatten: bool = False, on_send: Callable[[int], object] | None = None,
     ) -> ExecutionResult:
-        """Execute once or more (per the retry rules) and return what happened; never raises for failures."""
+        """Execute once or more (per the retry table) and return what happened; never raises for failures.
+
+        ``on_send(attempt)`` runs just before each attempt leaves (1-based attempt number).
+        """
         timeout_ms = validate_timeout_ms(timeout_ms)
         timestamp, started = _start()
         context: dict[str, Any] = {"timeout_ms": timeout_ms, "timestamp": timestamp, "started": started}
@@ -221,11 +295,16 @@ class DataActionExecutor(_ExecutorCore):
             failure = self._input_failure(action, inputs, **context)
             if failure is not None:
                 return failure
-        attempts, waited_s = 0, 0.0
+        unsendable = self._unsendable(action_id, inputs, **context)
+        if unsendable is not None:
+            return unsendable
+        attempts, waited_s, tally = 0, 0.0, _Tally()
         while True:
+            if on_send is not None:
+                on_send(attempts + 1)
             result = self.client.execute(action_id, inputs, flatten=flatten, timeout_ms=timeout_ms)
             attempts += 1
-            wait_s = self._retry_wait_s(result, attempts, idempotent)
+            wait_s = self._retry_wait_s(result, tally, idempotent)
             if wait_s is None:
                 break
             self._sleep(wait_s)
@@ -253,9 +332,12 @@ class AsyncDataActionExecutor(_ExecutorCore):
 
     async def execute(
         self, action_id: str, inputs: Any, *, timeout_ms: int = 30000, idempotent: bool = False,
-        flatten: bool = False,
+        flatten: bool = False, on_send: Callable[[int], object] | None = None,
     ) -> ExecutionResult:
-        """Execute once or more (per the retry rules) and return what happened; never raises for failures."""
+        """Execute once or more (per the retry table) and return what happened; never raises for failures.
+
+        ``on_send(attempt)`` runs just before each attempt leaves (1-based attempt number).
+        """
         timeout_ms = validate_timeout_ms(timeout_ms)
         timestamp, started = _start()
         context: dict[str, Any] = {"timeout_ms": timeout_ms, "timestamp": timestamp, "started": started}
@@ -271,11 +353,16 @@ class AsyncDataActionExecutor(_ExecutorCore):
             failure = self._input_failure(action, inputs, **context)
             if failure is not None:
                 return failure
-        attempts, waited_s = 0, 0.0
+        unsendable = self._unsendable(action_id, inputs, **context)
+        if unsendable is not None:
+            return unsendable
+        attempts, waited_s, tally = 0, 0.0, _Tally()
         while True:
+            if on_send is not None:
+                on_send(attempts + 1)
             result = await self.client.execute(action_id, inputs, flatten=flatten, timeout_ms=timeout_ms)
             attempts += 1
-            wait_s = self._retry_wait_s(result, attempts, idempotent)
+            wait_s = self._retry_wait_s(result, tally, idempotent)
             if wait_s is None:
                 break
             await self._sleep(wait_s)
