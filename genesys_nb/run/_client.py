@@ -1,0 +1,106 @@
+"""The client a run sends through: made from what the runner was given (a Session, a client or
+Settings), paced on the source's clock, and stopped cleanly between rows.
+
+Every execute attempt of :class:`_PacedClient` first waits for its slot from the pacer; a row
+stopped before its first request went out raises :class:`RunStopped` instead.
+"""
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from genesys_nb.run.pacing import AsyncPacer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from genesys_nb.api.client import AsyncDataActionsClient
+    from genesys_nb.api.result import ExecutionResult
+
+
+class RunStopped(Exception):
+    """Raised inside a row that was stopped before its request was sent (never escapes a run)."""
+
+
+def _check_source(source: Any) -> None:
+    """Raise TypeError unless ``source`` is something a run can get its client from."""
+    from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+    from genesys_nb.api.settings import Settings
+
+    if isinstance(source, (AsyncDataActionsClient, DataActionsClient, Settings)):
+        return
+    if getattr(source, "settings", None) is not None and (
+        hasattr(source, "async_client") or hasattr(source, "client")
+    ):
+        return  # a Session
+    raise TypeError(
+        "MatrixRunner needs a Session from genesys_nb.connect(), an AsyncDataActionsClient, "
+        f"a DataActionsClient or Settings (got {type(source).__name__})"
+    )
+
+
+def _make_client(source: Any) -> tuple[AsyncDataActionsClient, bool]:
+    """The async client for one run and whether the runner owns (and must close) it."""
+    from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
+    from genesys_nb.api.http1 import default_async_transport
+    from genesys_nb.api.settings import Settings
+
+    if isinstance(source, AsyncDataActionsClient):
+        return source, False
+    if isinstance(source, Settings):
+        return AsyncDataActionsClient(source, transport=default_async_transport()), True
+    if isinstance(source, DataActionsClient):
+        return AsyncDataActionsClient(source.settings, transport=default_async_transport(), auth=source.auth), True
+    # A Session: a client of our own bound to this run's event loop, sharing the session's token.
+    transport = getattr(source, "async_transport", None) or default_async_transport()
+    auth = None
+    for name in ("async_client", "client"):
+        auth = getattr(getattr(source, name, None), "auth", None)
+        if auth is not None:
+            break
+    return AsyncDataActionsClient(source.settings, transport=transport, auth=auth), True
+
+
+def _emulator_time_scale(source: Any) -> float:
+    """A session on the embedded emulator may compress time; pacing follows its clock."""
+    emulator = getattr(source, "emulator", None)
+    limits = getattr(emulator, "limits", None)
+    scale = getattr(limits, "time_scale", 1.0)
+    return float(scale) if isinstance(scale, (int, float)) and scale > 0 else 1.0
+
+
+# The row being executed by the current task, so the paced client knows whether it was stopped
+# before or after its first request went out.
+_ROW_SENT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("genesys_nb_row_sent", default=None)
+
+
+class _PacedClient:
+    """Wraps an async client: every execute attempt waits for its pacing slot and reports back."""
+
+    def __init__(self, client: AsyncDataActionsClient, gate: AsyncPacer, stopping: threading.Event) -> None:
+        self._client = client
+        self._gate = gate
+        self._stopping = stopping
+        self.requests = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def _stopped_before_sending(self) -> bool:
+        sent = _ROW_SENT.get()
+        return self._stopping.is_set() and (sent is None or sent[0] == 0)
+
+    async def execute(self, action_id: str, inputs: Mapping[str, Any], **kwargs: Any) -> ExecutionResult:
+        if self._stopped_before_sending():
+            raise RunStopped()
+        seq = await self._gate.acquire(abort=self._stopped_before_sending)
+        if seq is None:
+            raise RunStopped()
+        sent = _ROW_SENT.get()
+        if sent is not None:
+            sent[0] += 1
+        self.requests += 1
+        result = await self._client.execute(action_id, inputs, **kwargs)
+        self._gate.on_response(seq=seq, status_code=result.status_code, rate_limit=result.rate_limit,
+                               retry_after_s=result.retry_after_s)
+        return result

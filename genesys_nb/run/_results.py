@@ -1,0 +1,209 @@
+"""What a run leaves behind: its :class:`RunSummary`, and the result table streamed from the audit log.
+
+:func:`result_frame` reads the run's records back in chunks, one typed DataFrame row per matrix
+row in matrix order, so building the table costs about the table's own size in memory.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from genesys_nb.contract.paths import flatten_dotted
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collections import Counter
+
+    import pandas as pd
+
+    from genesys_nb.api.models import Action
+    from genesys_nb.run.pacing import PacerStats
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run did: counts, time, throughput and how often the platform said slow down."""
+
+    run_id: str
+    action_id: str
+    action_name: str | None
+    total_rows: int
+    skipped_rows: int  # already recorded by an earlier run with this run_id (resume)
+    finished_rows: int  # recorded by this run
+    ok_rows: int
+    failed_rows: int
+    error_classes: dict[str, int]
+    elapsed_s: float
+    rows_per_s: float
+    requests: int  # execute attempts sent, retries included
+    rate_limited: int  # 429 answers seen
+    slowdowns: int  # times the pace was cut after a 429
+    stopped: bool  # True when stop() or an interrupt ended the run before every row ran
+    audit_path: str
+    concurrency: int
+    rate_per_minute: float | None  # the pace asked for, per platform minute (None: pacing off)
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))  # UTC
+
+    @property
+    def unfinished_rows(self) -> int:
+        return self.total_rows - self.skipped_rows - self.finished_rows
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["started_at"] = self.started_at.isoformat().replace("+00:00", "Z")
+        out["unfinished_rows"] = self.unfinished_rows
+        return out
+
+    def __str__(self) -> str:
+        classes = ", ".join(f"{name} {count}" for name, count in sorted(self.error_classes.items())) or "none"
+        text = (
+            f"run {self.run_id}: {self.finished_rows} rows in {self.elapsed_s:.1f} s "
+            f"({self.rows_per_s:.1f} rows/s), ok {self.ok_rows}, failed {self.failed_rows} "
+            f"(errors: {classes}), {self.requests} requests, {self.rate_limited} x 429"
+        )
+        if self.skipped_rows:
+            text += f", {self.skipped_rows} already done earlier"
+        if self.stopped:
+            text += f"; stopped with {self.unfinished_rows} rows not run (resume with run_id={self.run_id!r})"
+        return text
+
+
+def _summarize(
+    run_id: str, action_id: str, action: Action | None, total: int, skipped: int, counts: Counter[str],
+    elapsed_s: float, started_at: datetime, requests: int, stats: PacerStats, rate: float | None, *,
+    audit_path: str, concurrency: int,
+) -> RunSummary:
+    """What one run did, from its row counts (``"ok"`` or an error class per finished row) and its pacer."""
+    finished = sum(counts.values())
+    errors = {name: count for name, count in counts.items() if name != "ok"}
+    return RunSummary(
+        run_id=run_id, action_id=action_id, action_name=getattr(action, "name", None), total_rows=total,
+        skipped_rows=skipped, finished_rows=finished, ok_rows=counts["ok"], failed_rows=finished - counts["ok"],
+        error_classes=errors, elapsed_s=elapsed_s, rows_per_s=finished / elapsed_s if elapsed_s > 0 else 0.0,
+        requests=requests, rate_limited=stats.rate_limited, slowdowns=stats.slowdowns,
+        stopped=skipped + finished < total, audit_path=audit_path, concurrency=concurrency,
+        rate_per_minute=rate, started_at=started_at,
+    )
+
+
+# ---- the result table, streamed from the audit log -------------------------------------------------
+_CHUNK_ROWS = 5_000
+_SCALARS = (  # (frame column, record key)
+    ("row_id", "row_id"), ("ok", "success"), ("error_class", "error_class"), ("status_code", "status_code"),
+    ("latency_ms", "latency_ms"), ("total_ms", "total_ms"), ("attempts", "attempts"),
+    ("retry_wait_ms", "retry_wait_ms"), ("correlation_id", "correlation_id"),
+    ("expected_invalid", "expected_invalid"), ("error_code", "error_code"), ("error_message", "error_message"),
+    ("timestamp", "timestamp"), ("webhook", "webhook"),
+)
+
+
+def _flat(value: Any) -> dict[str, Any]:
+    """Dotted columns of params/output; a redacted or missing value gives no columns."""
+    return flatten_dotted(value) if isinstance(value, Mapping) else {}
+
+
+def _chunk_frame(records: list[dict[str, Any]], positions: list[int], redacted_fields: list[str] | None
+                 ) -> pd.DataFrame:
+    import pandas as pd
+
+    from genesys_nb.audit.writer import REDACTED
+
+    columns: dict[str, Any] = {"_position": positions}
+    columns["row_id"] = [r.get("row_id") for r in records]
+    if redacted_fields is not None:
+        params = pd.DataFrame({f"params.{name}": [REDACTED] * len(records) for name in redacted_fields})
+    else:
+        params = pd.DataFrame.from_records([_flat(r.get("params")) for r in records])
+        params.columns = [f"params.{name}" for name in params.columns]
+    for column, key in _SCALARS[1:]:
+        columns[column] = [r.get(key) for r in records]
+    outputs = pd.DataFrame.from_records([_flat(r.get("output")) for r in records])
+    outputs.columns = [f"output.{name}" for name in outputs.columns]
+    scalars = _typed_scalars(pd.DataFrame(columns))  # typed per chunk: no big column of strings piles up
+    return pd.concat([scalars[["_position", "row_id"]], params, scalars.drop(columns=["_position", "row_id"]),
+                      outputs], axis=1)
+
+
+def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = False) -> pd.DataFrame:
+    """The run's records as one typed DataFrame in matrix order (the last record of a row wins).
+
+    Streams the log in chunks, so building the table costs about the table's own size in memory,
+    not the log's. Inputs are the recorded (scrubbed) ``params``; for secure actions every input
+    column holds the redaction marker, as in the log.
+    """
+    import numpy as np
+    import orjson
+    import pandas as pd
+
+    order: dict[str, int] = {}
+    fields: dict[str, None] = {}
+    for position, row in enumerate(matrix):
+        order[str(row.row_id)] = position
+        if secure:
+            fields.update(dict.fromkeys(_flat(row.params)))
+    redacted_fields = list(fields) if secure else None
+    needle = orjson.dumps(run_id)
+    chunks: list[pd.DataFrame] = []
+    records: list[dict[str, Any]] = []
+    positions: list[int] = []
+    seen: set[str] = set()
+    repeated = False
+    with open(audit_path, "rb") as handle:
+        for line in handle:
+            if needle not in line:
+                continue  # another run's record: skip without parsing
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # a torn last line (the reader reports it); its row has no record
+            if not isinstance(record, dict) or record.get("run_id") != run_id:
+                continue
+            row_id = str(record.get("row_id"))
+            repeated = repeated or row_id in seen
+            seen.add(row_id)
+            records.append(record)
+            positions.append(order.get(row_id, len(order)))
+            if len(records) >= _CHUNK_ROWS:
+                chunks.append(_chunk_frame(records, positions, redacted_fields))
+                records, positions = [], []
+    del seen, order
+    if records or not chunks:
+        chunks.append(_chunk_frame(records, positions, redacted_fields))
+    frame = pd.concat(chunks, ignore_index=True, sort=False) if len(chunks) > 1 else chunks[0]
+    del chunks
+    if repeated:  # a row recorded twice (a resumed run that re-ran a row by hand): the last record wins
+        frame = frame.drop_duplicates("row_id", keep="last")
+    positions_column = frame.pop("_position")
+    if not positions_column.is_monotonic_increasing:
+        # One reordering copy (records arrive in completion order, not matrix order).
+        frame = frame.take(np.argsort(positions_column.to_numpy(), kind="stable"))
+    del positions_column
+    frame = frame.reset_index(drop=True)
+    for name in ("error_class", "webhook"):
+        frame[name] = frame[name].astype("category")
+    frame.attrs["run_id"] = run_id
+    return frame
+
+
+def _typed_scalars(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    frame["row_id"] = frame["row_id"].astype(str)
+    frame["ok"] = frame["ok"].fillna(False).astype(bool)
+    frame["expected_invalid"] = frame["expected_invalid"].fillna(False).astype(bool)
+    frame["status_code"] = pd.array(frame["status_code"], dtype="Int64")
+    frame["attempts"] = pd.array(frame["attempts"], dtype="Int64")
+    for name in ("latency_ms", "total_ms", "retry_wait_ms"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601", errors="coerce").dt.as_unit("ns")
+    for name in ("error_class", "webhook"):
+        frame[name] = frame[name].astype(object)  # made categorical once the chunks are joined
+    for name in ("correlation_id", "error_code", "error_message"):
+        # Arrow-backed text: a few bytes per value instead of a Python object each (None -> <NA>).
+        frame[name] = frame[name].astype(_TEXT)
+    return frame
+
+
+_TEXT = "string[pyarrow]"
