@@ -41,6 +41,7 @@ BENCHES: tuple[Bench, ...] = (
     Bench("p3", "bench_littles_law.py", "P3 Little's law (50 ms, 50 in flight)"),
     Bench("p4", "bench_pacing.py", "P4 pacing vs the emulator's rate limit"),
     Bench("p5", "bench_validation.py", "P5 cached validator vs jsonschema.validate"),
+    Bench("preview", "bench_preview.py", "matrix preview rows/s, widest real action (>= 20,000)"),
     Bench("p6", "bench_report.py", "P6 audit analytics (LatencyReport vs pandas)", (), ("--rows", "100000")),
     Bench("audit_load", "bench_audit_load.py", "audit loading (read_audit vs pandas)", (), ("--rows", "100000")),
     Bench("p7", "bench_runner_memory.py", "P7 runner peak RSS (two sizes)"),
