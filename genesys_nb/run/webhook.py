@@ -13,13 +13,15 @@ row's state becomes ``"failed"``. After several failures in a row the dispatcher
 cool-down and sends events straight to the outbox, so a receiver that is down does not slow a run.
 :func:`replay` delivers the outbox later, each event once, and atomically rewrites the file with
 what still failed.
+
+Payloads and signatures live in :mod:`genesys_nb.run._webhook_signing`, the POST with retries and
+the outbox file in :mod:`genesys_nb.run._webhook_delivery`, the ticket of one event in
+:mod:`genesys_nb.run._webhook_ticket`, replay in :mod:`genesys_nb.run._webhook_replay`.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import logging
 import os
 import queue
@@ -27,32 +29,34 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
-import orjson
 
-from genesys_nb.api.logs import install_log_redaction
 from genesys_nb.audit import jsonsafe
-from genesys_nb.audit.writer import REDACTED, mask_values, scrub_mapping, secret_strings
-
-install_log_redaction()  # httpx logs webhook URLs at INFO
+from genesys_nb.run._webhook_delivery import _append_outbox, _deliver
+from genesys_nb.run._webhook_replay import ReplayReport, replay
+from genesys_nb.run._webhook_signing import (
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    SOURCE_HEADER,
+    TIMESTAMP_HEADER,
+    _safe_url,
+    build_row_payload,
+    sign,
+    verify,
+)
+from genesys_nb.run._webhook_ticket import WebhookTicket
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
 
     from genesys_nb.api.models import Action
     from genesys_nb.api.result import ExecutionResult
-
-try:  # POSIX: serialise outbox appends and the replay rewrite across processes
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "EVENT_ID_HEADER", "SIGNATURE_HEADER", "SOURCE_HEADER", "TIMESTAMP_HEADER", "ReplayReport",
@@ -61,210 +65,11 @@ __all__ = [
 
 logger = logging.getLogger("genesys_nb")
 
-SOURCE_HEADER = "X-Source"
-SIGNATURE_HEADER = "X-Genesys-NB-Signature"
-TIMESTAMP_HEADER = "X-Genesys-NB-Timestamp"
-EVENT_ID_HEADER = "X-Genesys-NB-Event-Id"
 MODES = ("row", "run")
-_RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
-
-
-# --------------------------------------------------------------------------------------------
-# payloads and signatures (pure)
-
-
-def sign(body: bytes, secret: str, timestamp: int) -> str:
-    """``sha256=<hex>``: HMAC-SHA256 with ``secret`` over ``b"<timestamp>." + body``."""
-    mac = hmac.new(secret.encode("utf-8"), str(timestamp).encode("ascii") + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
-def verify(body: bytes, headers: Mapping[str, str], secret: str, *, tolerance_s: float = 300,
-           now: float | None = None) -> bool:
-    """For receivers: True when the signature matches the raw body and the timestamp is recent.
-
-    ``headers`` may be any mapping (case-insensitive lookup). ``tolerance_s`` bounds the age of the
-    timestamp (replayed captures are refused); use ``tolerance_s=float("inf")`` to skip that check.
-    """
-    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
-    signature = lowered.get(SIGNATURE_HEADER.lower(), "")
-    stamp = lowered.get(TIMESTAMP_HEADER.lower(), "")
-    if not signature.startswith("sha256=") or not stamp.strip().lstrip("-").isdigit():
-        return False
-    timestamp = int(stamp)
-    current = time.time() if now is None else now
-    if abs(current - timestamp) > tolerance_s:
-        return False
-    return hmac.compare_digest(sign(body, secret, timestamp), signature)
-
-
-def _strip_values(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _strip_values(v) for k, v in value.items() if k != "value"}
-    if isinstance(value, list):
-        return [_strip_values(v) for v in value]
-    return value
-
-
-def build_row_payload(result: ExecutionResult, *, run_id: str, row_id: str | None,
-                      action: Action | None = None, action_id: str | None = None,
-                      params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The per-row body: ``{actionId, runId, rowId, success, result}`` with nothing secret in it.
-
-    For a secure action the output is redacted, field errors lose their values and, when the
-    row's ``params`` are given, any input value quoted in a message is masked.
-    """
-    public = result.to_dict()
-    if getattr(action, "secure", False):
-        public["output"] = REDACTED if public.get("output") is not None else None
-        public["errors"] = _strip_values(public.get("errors") or [])  # field errors can echo inputs
-        public = mask_values(public, secret_strings(params))
-    public = scrub_mapping(public)
-    return {"actionId": getattr(action, "id", None) or action_id or result.action_id, "runId": run_id, "rowId": row_id,
-            "success": bool(result.ok), "result": public}
-
-
-def _safe_url(url: str) -> str:
-    """The URL without credentials, query or fragment: what may be written to the outbox."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-def _headers(body: bytes, event_id: str, secret: str | None) -> dict[str, str]:
-    headers = {"Content-Type": "application/json", SOURCE_HEADER: "genesys-nb", EVENT_ID_HEADER: event_id}
-    if secret:
-        timestamp = int(time.time())
-        headers[TIMESTAMP_HEADER] = str(timestamp)
-        headers[SIGNATURE_HEADER] = sign(body, secret, timestamp)
-    return headers
-
-
-@dataclass
-class _Attempt:
-    ok: bool
-    attempts: int
-    status_code: int | None = None
-    error: str | None = None
-    retry: bool = False
-
-
-def _post_once(client: httpx.Client, url: str, body: bytes, event_id: str, secret: str | None) -> _Attempt:
-    try:
-        response = client.post(url, content=body, headers=_headers(body, event_id, secret))
-    except httpx.TimeoutException as err:
-        return _Attempt(False, 1, None, f"timeout ({type(err).__name__})", retry=True)
-    except httpx.TransportError as err:
-        return _Attempt(False, 1, None, f"network error ({type(err).__name__})", retry=True)
-    if 200 <= response.status_code < 300:
-        return _Attempt(True, 1, response.status_code)
-    return _Attempt(False, 1, response.status_code, f"HTTP {response.status_code}",
-                    retry=response.status_code in _RETRY_STATUS)
-
-
-def _deliver(client: httpx.Client, url: str, body: bytes, event_id: str, secret: str | None, *,
-             max_retries: int, backoff_s: float, backoff_max_s: float,
-             wait: Callable[[float], bool]) -> _Attempt:
-    """POST with retries; ``wait(delay)`` sleeps and returns False when the caller wants to stop."""
-    attempts = 0
-    while True:
-        outcome = _post_once(client, url, body, event_id, secret)
-        attempts += 1
-        outcome.attempts = attempts
-        if outcome.ok or not outcome.retry or attempts > max_retries:
-            return outcome
-        if not wait(min(backoff_max_s, backoff_s * 2 ** (attempts - 1))):
-            return outcome
-
-
-# --------------------------------------------------------------------------------------------
-# outbox
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    if fcntl is None:  # pragma: no cover
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{path}.lock", "a+b") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-
-
-def _append_outbox(path: Path, entries: list[dict[str, Any]]) -> None:
-    data = b"".join(jsonsafe.dumps(entry) + b"\n" for entry in entries)
-    with _locked(path):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-
-
-def _sleep(delay_s: float) -> bool:
-    time.sleep(delay_s)
-    return True
 
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-# --------------------------------------------------------------------------------------------
-# dispatcher
-
-
-class WebhookTicket:
-    """The delivery state of one event: ``"pending"`` until it settles as ``"delivered"``/``"failed"``."""
-
-    def __init__(self, event_id: str, body: bytes, *, run_id: str | None, row_id: str | None) -> None:
-        self.event_id = event_id
-        self.body = body
-        self.run_id = run_id
-        self.row_id = row_id
-        self.state = "pending"
-        self.attempts = 0
-        self.status_code: int | None = None
-        self.last_error: str | None = None
-        self._done = threading.Event()
-        self._callbacks: list[Callable[[WebhookTicket], None]] = []
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        return f"WebhookTicket(row_id={self.row_id!r}, state={self.state!r}, attempts={self.attempts})"
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self, timeout_s: float | None = None) -> str:
-        """Block until settled (or ``timeout_s``); returns the state."""
-        self._done.wait(timeout_s)
-        return self.state
-
-    def add_done_callback(self, callback: Callable[[WebhookTicket], None]) -> None:
-        with self._lock:
-            if not self._done.is_set():
-                self._callbacks.append(callback)
-                return
-        callback(self)
-
-    def _settle(self, state: str) -> None:
-        with self._lock:
-            self.state = state
-            self._done.set()
-            callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            try:
-                callback(self)
-            except Exception:  # a broken callback must not kill the worker
-                logger.exception("webhook state callback failed")
 
 
 _STOP = object()
@@ -568,84 +373,3 @@ class WebhookDispatcher:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-# --------------------------------------------------------------------------------------------
-# replay
-
-
-@dataclass
-class ReplayReport:
-    """What :func:`replay` did; ``remaining`` events are still in the outbox."""
-
-    total: int = 0
-    delivered: int = 0
-    failed: int = 0
-    unreadable: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def remaining(self) -> int:
-        return self.failed + self.unreadable
-
-    def __str__(self) -> str:
-        text = f"{self.delivered} of {self.total} event(s) delivered, {self.failed} still failing"
-        return text + (f", {self.unreadable} unreadable line(s) kept" if self.unreadable else "")
-
-
-def replay(outbox_path: str | os.PathLike[str], url: str | None = None, secret: str | None = None, *,
-           transport: httpx.BaseTransport | None = None, timeout_s: float = 5.0, max_retries: int = 3,
-           backoff_s: float = 0.5, backoff_max_s: float = 8.0) -> ReplayReport:
-    """Deliver every event of an outbox once (with retries); rewrite the outbox atomically with the
-    events that still failed, plus any appended while the replay ran.
-
-    ``url`` overrides the URL saved with each event (saved without query or credentials).
-    Events keep their ``X-Genesys-NB-Event-Id``, so a receiver can drop one it already has.
-    """
-    path = Path(outbox_path)
-    if not path.exists():
-        raise FileNotFoundError(f"webhook outbox not found: {path}")
-    report = ReplayReport()
-    data = path.read_bytes()
-    consumed = len(data)
-    keep: list[bytes] = []
-    with httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=False) as client:
-        for line in data.splitlines():
-            if not line.strip():
-                continue
-            try:
-                entry = orjson.loads(line)
-                body = entry["body"].encode("utf-8")
-                event_id = str(entry["event_id"])
-            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
-                report.unreadable += 1
-                keep.append(line)
-                continue
-            report.total += 1
-            target = url or entry.get("url")
-            if not target:
-                report.failed += 1
-                report.errors.append(f"{event_id}: no URL saved; pass url=")
-                keep.append(line)
-                continue
-            outcome = _deliver(client, target, body, event_id, secret, max_retries=max_retries,
-                               backoff_s=backoff_s, backoff_max_s=backoff_max_s,
-                               wait=_sleep)
-            if outcome.ok:
-                report.delivered += 1
-                continue
-            report.failed += 1
-            report.errors.append(f"{event_id}: {outcome.error}")
-            entry.update(attempts=int(entry.get("attempts") or 0) + outcome.attempts,
-                         last_status=outcome.status_code, last_error=outcome.error)
-            keep.append(jsonsafe.dumps(entry))
-    with _locked(path):
-        current = path.read_bytes()
-        appended = current[consumed:] if current[:consumed] == data else b""
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        with open(temporary, "wb") as handle:
-            handle.write(b"".join(line + b"\n" for line in keep) + appended)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    return report

@@ -1,0 +1,93 @@
+"""Getting one webhook event delivered: a POST retried with backoff on timeouts, 5xx and 429, and
+the outbox file where an event that still failed waits (appends locked across processes).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from genesys_nb.api.logs import install_log_redaction
+from genesys_nb.audit import jsonsafe
+from genesys_nb.run._webhook_signing import _headers
+
+install_log_redaction()  # httpx logs webhook URLs at INFO
+
+try:  # POSIX: serialise outbox appends and the replay rewrite across processes
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+_RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+@dataclass
+class _Attempt:
+    ok: bool
+    attempts: int
+    status_code: int | None = None
+    error: str | None = None
+    retry: bool = False
+
+
+def _post_once(client: httpx.Client, url: str, body: bytes, event_id: str, secret: str | None) -> _Attempt:
+    try:
+        response = client.post(url, content=body, headers=_headers(body, event_id, secret))
+    except httpx.TimeoutException as err:
+        return _Attempt(False, 1, None, f"timeout ({type(err).__name__})", retry=True)
+    except httpx.TransportError as err:
+        return _Attempt(False, 1, None, f"network error ({type(err).__name__})", retry=True)
+    if 200 <= response.status_code < 300:
+        return _Attempt(True, 1, response.status_code)
+    return _Attempt(False, 1, response.status_code, f"HTTP {response.status_code}",
+                    retry=response.status_code in _RETRY_STATUS)
+
+
+def _deliver(client: httpx.Client, url: str, body: bytes, event_id: str, secret: str | None, *,
+             max_retries: int, backoff_s: float, backoff_max_s: float,
+             wait: Callable[[float], bool]) -> _Attempt:
+    """POST with retries; ``wait(delay)`` sleeps and returns False when the caller wants to stop."""
+    attempts = 0
+    while True:
+        outcome = _post_once(client, url, body, event_id, secret)
+        attempts += 1
+        outcome.attempts = attempts
+        if outcome.ok or not outcome.retry or attempts > max_retries:
+            return outcome
+        if not wait(min(backoff_max_s, backoff_s * 2 ** (attempts - 1))):
+            return outcome
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _append_outbox(path: Path, entries: list[dict[str, Any]]) -> None:
+    data = b"".join(jsonsafe.dumps(entry) + b"\n" for entry in entries)
+    with _locked(path):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+
+def _sleep(delay_s: float) -> bool:
+    time.sleep(delay_s)
+    return True
