@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO_ROOT / "notebooks" / "01_explore_actions.ipynb"
+LAB_NOTEBOOK = REPO_ROOT / "notebooks" / "04_action_lab.ipynb"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM_PATH = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -120,12 +121,13 @@ def chromium() -> Path:
 
 
 @pytest.fixture()
-def lab(tmp_path: Path, chromium: Path) -> Iterator[Lab]:
-    if not NOTEBOOK.exists():
-        pytest.fail(f"{NOTEBOOK} is missing")
+def lab(tmp_path: Path, chromium: Path, request: pytest.FixtureRequest) -> Iterator[Lab]:
+    notebook = getattr(request, "param", NOTEBOOK)  # another notebook through indirect parametrization
+    if not notebook.exists():
+        pytest.fail(f"{notebook} is missing")
     root = tmp_path / "root"
     root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    shutil.copy(notebook, root / notebook.name)
     env = _isolated_env(tmp_path / "home")
     port = _free_port()
     token = secrets.token_hex(24)
@@ -233,6 +235,51 @@ def test_notebook_01_form_executes_in_a_real_browser(chromium: Path, lab: Lab) -
         except Exception:
             if "page" in locals():
                 page.screenshot(path=str(ARTIFACTS / "notebook01-failure.png"), full_page=True)
+            print(lab.log.read_text(errors="replace")[-4000:])
+            raise
+        finally:
+            browser.close()
+
+
+def _open_notebook(page: Any, lab: Lab, name: str) -> None:
+    page.goto(f"{lab.url}/lab/tree/{name}?token={lab.token}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="attached")
+    page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName", state="visible")
+    dialog_accept = page.locator(".jp-Dialog .jp-mod-accept")
+    if dialog_accept.count():
+        dialog_accept.first.click()
+    page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']",
+                           state="attached")
+
+
+@pytest.mark.parametrize("lab", [LAB_NOTEBOOK], indirect=True)
+def test_notebook_04_lab_output_follows_the_success_template(chromium: Path, lab: Lab) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            _open_notebook(page, lab, LAB_NOTEBOOK.name)
+            action_lab = page.locator(".gnb-action-lab").first
+            output = action_lab.locator(".gnb-lab-output")
+            _run_all_cells(page, until=output)
+            expect(output).to_contain_text("Output matches the success schema", timeout=UI_TIMEOUT_MS)
+            expect(output).to_contain_text("conv-0001")
+            template = action_lab.locator(".gnb-lab-success-template textarea")
+            template.scroll_into_view_if_needed()
+            # Typed, not set: the kernel re-evaluates every step on each change of the textarea.
+            template.fill('{"conversationId": ${id}, "editedInTheBrowser": true}')
+            expect(output).to_contain_text("editedInTheBrowser")
+            expect(output).to_contain_text("Output matches the success schema")
+            action_lab.screenshot(path=str(ARTIFACTS / "notebook04-edited.png"))
+            template.fill('{"conversationId": ${id}')
+            expect(output).to_contain_text("Output is not JSON")
+        except Exception:
+            if "page" in locals():
+                page.screenshot(path=str(ARTIFACTS / "notebook04-failure.png"), full_page=True)
             print(lab.log.read_text(errors="replace")[-4000:])
             raise
         finally:
