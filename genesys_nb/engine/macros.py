@@ -444,12 +444,12 @@ class DateTool:
     def getSystemTime(self) -> int:  # noqa: N802
         return int(_dt.datetime.now(_dt.timezone.utc).timestamp() * 1000)
 
-    def format(self, pattern: Any, value: Any = None) -> str | None:
-        """``format(pattern, date)`` with a Java SimpleDateFormat pattern; one argument formats now."""
-        if value is None and pattern is not None and self._moment(pattern) is None:
-            return _java_format(self.getDate(), to_java_string(pattern))
-        moment = self._moment(value)
-        if moment is None or pattern is None:
+    def format(self, pattern: Any, *value: Any) -> str | None:
+        """``format(pattern, date)`` with a Java SimpleDateFormat pattern; ``format(pattern)`` formats now."""
+        if pattern is None or len(value) > 1:
+            return None
+        moment = self.getDate() if not value else self._moment(value[0])
+        if moment is None:
             return None
         named = {"iso": self.ISO, "default": "yyyy-MM-dd HH:mm:ss", "short": "M/d/yy h:mm a"}
         text = to_java_string(pattern)
