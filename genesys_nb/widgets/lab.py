@@ -37,7 +37,10 @@ from .render import action_label, error_html, test_html
 
 __all__ = ["ActionLab"]
 
-_WIDE = widgets.Layout(width="auto", min_width="40em")
+
+def _wide() -> widgets.Layout:
+    """A fresh layout per widget: a shared Layout is one model, so hiding one widget would hide all."""
+    return widgets.Layout(width="auto", min_width="20em")
 
 
 def _client_of(source: Any) -> Any:
@@ -48,7 +51,7 @@ def _client_of(source: Any) -> Any:
 
 
 def _textarea(value: str, css: str, rows: int = 6) -> widgets.Textarea:
-    box = widgets.Textarea(value=value, rows=rows, continuous_update=True, layout=_WIDE)
+    box = widgets.Textarea(value=value, rows=rows, continuous_update=True, layout=_wide())
     box.add_class(css)
     return box
 
@@ -94,7 +97,7 @@ class ActionLab(widgets.VBox):
         self.last_diff: list[dict[str, Any]] = []
         self._loading = False
 
-        self.action_picker = widgets.Dropdown(options=[], description="Action", layout=_WIDE)
+        self.action_picker = widgets.Dropdown(options=[], description="Action", layout=_wide())
         self.summary = widgets.HTML(value="")
         self.form_box = widgets.VBox()
         text, status = _remote_text(remote)
@@ -103,7 +106,7 @@ class ActionLab(widgets.VBox):
         self.status_box = widgets.BoundedIntText(value=status, min=100, max=599, description="status")
         self.record_button = widgets.Button(description="Record", icon="circle",
                                             tooltip="run the live /test and keep the remote's answer")
-        self.url_box = widgets.Text(value="", description="URL", layout=_WIDE, continuous_update=True)
+        self.url_box = widgets.Text(value="", description="URL", layout=_wide(), continuous_update=True)
         self.url_box.add_class("gnb-lab-url-template")
         self.request_box = _textarea("", "gnb-lab-request-template")
         self.translation_box = _textarea("{}", "gnb-lab-translation-map", rows=4)
@@ -135,8 +138,8 @@ class ActionLab(widgets.VBox):
         self.record_button.on_click(lambda _button: self.record())
         self.diff_button.on_click(lambda _button: self.diff())
 
-        super().__init__([
-            self.action_picker, self.summary, self.message,
+        half = widgets.Layout(width="50%", min_width="0", padding="0 8px 0 0")
+        edit = widgets.VBox([
             _heading("Inputs"), self.form_box,
             _heading("Remote response"), widgets.HBox([self.status_box, self.record_button]), self.remote_box,
             _heading("Config (editable)"), self.url_box,
@@ -144,12 +147,15 @@ class ActionLab(widgets.VBox):
             widgets.HTML("translation map (JSON)"), self.translation_box,
             widgets.HTML("translation map defaults (JSON)"), self.defaults_box,
             widgets.HTML("success template"), self.success_box,
+        ], layout=half)
+        steps = widgets.VBox([
             _heading("1 · Request"), self.request_view,
             _heading("2 · Translation map"), self.translation_view,
             _heading("3 · Output"), self.output_view,
             _heading("Steps, as /test reports them"), self.steps_view,
             self.diff_button, self.diff_view,
-        ], **kwargs)
+        ], layout=half)
+        super().__init__([self.action_picker, self.summary, self.message, widgets.HBox([edit, steps])], **kwargs)
         self.add_class("gnb-action-lab")
         if live:
             self._list_actions(action)
