@@ -29,7 +29,7 @@ __all__ = ["DATE", "ESC", "JAVA_METHODS", "MACROS", "MATH", "SUCCESS_UTILS", "UR
 # ---------------------------------------------------------------------------- Java printing
 def java_double(value: float) -> str:
     """``Double.toString``: ``2.0``, ``3.5``, ``1.0E7``, ``1.0E-4``, ``NaN``, ``Infinity``."""
-    if value != value:
+    if _pymath.isnan(value):
         return "NaN"
     if value in (float("inf"), float("-inf")):
         return "Infinity" if value > 0 else "-Infinity"
@@ -105,9 +105,7 @@ def _java_escape(text: str, *, javascript: bool) -> str:
             out.append({"\b": "\\b", "\n": "\\n", "\t": "\\t", "\f": "\\f", "\r": "\\r"}[ch])
         elif code < 32:
             out.append(f"\\u{code:04X}")
-        elif ch == '"' or ch == "\\":
-            out.append("\\" + ch)
-        elif javascript and ch in "'/":
+        elif ch == '"' or ch == "\\" or javascript and ch in "'/":
             out.append("\\" + ch)
         else:
             out.append(ch)
@@ -126,13 +124,13 @@ _HTML_NAMED = {'"': "&quot;", "&": "&amp;", "<": "&lt;", ">": "&gt;"}
 class EscapeTool:
     """``$esc``: velocity-tools 2.0 EscapeTool and the platform's additions."""
 
-    def jsonString(self, value: Any) -> str | None:  # noqa: N802 - the template's name for it
+    def jsonString(self, value: Any) -> str | None:
         if value is None:
             return None
         text = to_java_string(value)
         return "".join(_JSON_ESCAPES.get(ch) or (f"\\u{ord(ch):04x}" if ord(ch) < 32 else ch) for ch in text)
 
-    jsonEncode = jsonString  # noqa: N815
+    jsonEncode = jsonString
 
     def url(self, value: Any) -> str | None:
         """``URLEncoder.encode(s, "UTF-8")``: form style, space as ``+``."""
@@ -140,9 +138,9 @@ class EscapeTool:
             return None
         return quote_plus(to_java_string(value), safe="*").replace("~", "%7E")
 
-    urlFormEncode = url  # noqa: N815
+    urlFormEncode = url
 
-    def uriEncode(self, value: Any) -> str | None:  # noqa: N802
+    def uriEncode(self, value: Any) -> str | None:
         """Percent-encoding for a URI component: space as ``%20``."""
         if value is None:
             return None
@@ -169,7 +167,7 @@ class EscapeTool:
     def html(self, value: Any) -> str | None:
         if value is None:
             return None
-        import html.entities as entities
+        from html import entities
         out = []
         for ch in to_java_string(value):
             if ch in _HTML_NAMED:
@@ -196,44 +194,44 @@ class EscapeTool:
         return to_java_string(value).replace("$", "${esc.d}").replace("#", "${esc.h}")
 
     # the property forms: $esc.quote, $esc.d, $esc.hash ...
-    def getQuote(self) -> str:  # noqa: N802
+    def getQuote(self) -> str:
         return '"'
 
-    getQ = getQuote  # noqa: N815
+    getQ = getQuote
 
-    def getSingleQuote(self) -> str:  # noqa: N802
+    def getSingleQuote(self) -> str:
         return "'"
 
-    getS = getSingleQuote  # noqa: N815
+    getS = getSingleQuote
 
-    def getDollar(self) -> str:  # noqa: N802
+    def getDollar(self) -> str:
         return "$"
 
-    getD = getDollar  # noqa: N815
+    getD = getDollar
 
-    def getHash(self) -> str:  # noqa: N802
+    def getHash(self) -> str:
         return "#"
 
-    getH = getHash  # noqa: N815
+    getH = getHash
 
-    def getBackslash(self) -> str:  # noqa: N802
+    def getBackslash(self) -> str:
         return "\\"
 
-    getB = getBackslash  # noqa: N815
+    getB = getBackslash
 
-    def getNewline(self) -> str:  # noqa: N802
+    def getNewline(self) -> str:
         return "\n"
 
-    getN = getNewline  # noqa: N815
+    getN = getNewline
 
-    def getExclamation(self) -> str:  # noqa: N802
+    def getExclamation(self) -> str:
         return "!"
 
-    getE = getExclamation  # noqa: N815
+    getE = getExclamation
 
 
 # ---------------------------------------------------------------------------- $math
-def _match_type(value: float, *inputs: int | float) -> int | float:
+def _match_type(value: float, *inputs: float) -> int | float:
     # MathTool.matchType: an integral result of integral inputs stays integral, anything else is a Double
     if all(isinstance(n, int) for n in inputs) and value == _pymath.floor(value) and abs(value) < 2**63:
         return int(value)
@@ -302,9 +300,9 @@ class MathTool:
 
     def round(self, value: Any) -> int | None:
         nums = self._numbers(value)
-        return None if nums is None else int(_pymath.floor(float(nums[0]) + 0.5))  # Math.round
+        return None if nums is None else _pymath.floor(float(nums[0]) + 0.5)  # Math.round
 
-    def roundTo(self, decimals: Any, value: Any) -> float | None:  # noqa: N802
+    def roundTo(self, decimals: Any, value: Any) -> float | None:
         nums = self._numbers(decimals, value)
         if nums is None:
             return None
@@ -313,21 +311,21 @@ class MathTool:
 
     def floor(self, value: Any) -> int | None:
         nums = self._numbers(value)
-        return None if nums is None else int(_pymath.floor(float(nums[0])))
+        return None if nums is None else _pymath.floor(float(nums[0]))
 
     def ceil(self, value: Any) -> int | None:
         nums = self._numbers(value)
-        return None if nums is None else int(_pymath.ceil(float(nums[0])))
+        return None if nums is None else _pymath.ceil(float(nums[0]))
 
-    def toInteger(self, value: Any) -> int | None:  # noqa: N802
+    def toInteger(self, value: Any) -> int | None:
         nums = self._numbers(value)
         return None if nums is None else int(nums[0])
 
-    def toDouble(self, value: Any) -> float | None:  # noqa: N802
+    def toDouble(self, value: Any) -> float | None:
         nums = self._numbers(value)
         return None if nums is None else float(nums[0])
 
-    def toNumber(self, value: Any) -> int | float | None:  # noqa: N802
+    def toNumber(self, value: Any) -> int | float | None:
         return to_number(value)
 
     def random(self, low: Any = None, high: Any = None) -> int | float | None:
@@ -340,7 +338,7 @@ class MathTool:
             return _random.randrange(int(nums[0]), int(nums[1])) if nums[1] > nums[0] else None
         return float(nums[0]) + _random.random() * (float(nums[1]) - float(nums[0]))
 
-    def getRandom(self) -> float:  # noqa: N802
+    def getRandom(self) -> float:
         return _random.random()
 
 
@@ -348,7 +346,7 @@ class MathTool:
 class SuccessTemplateUtils:
     """``$successTemplateUtils``: helpers over the translated variables' JSON text."""
 
-    def firstFromArray(self, array_text: Any, default: Any = None) -> str | None:  # noqa: N802
+    def firstFromArray(self, array_text: Any, default: Any = None) -> str | None:
         """Compact JSON of the array's first element; ``default`` (or empty text) when the array is empty."""
         if array_text is None:
             return None
@@ -359,7 +357,7 @@ class SuccessTemplateUtils:
             return compact_json(value[0])
         return compact_json(value)
 
-    def moveKeysIntoArrayOfObjects(self, object_text: Any, key_name: Any = "key") -> str | None:  # noqa: N802
+    def moveKeysIntoArrayOfObjects(self, object_text: Any, key_name: Any = "key") -> str | None:
         """``{"a": {..}, "b": {..}}`` as ``[{key_name: "a", ..}, {key_name: "b", ..}]`` (compact JSON)."""
         if object_text is None or key_name is None:
             return None
@@ -376,7 +374,7 @@ class SuccessTemplateUtils:
 class UrlTool:
     """``$urlTool.optionalQueryParam(name, value[, isFirst])``: ``&name=value`` only when value is set."""
 
-    def optionalQueryParam(self, name: Any, value: Any = None, is_first: Any = False) -> str:  # noqa: N802
+    def optionalQueryParam(self, name: Any, value: Any = None, is_first: Any = False) -> str:
         if value is None or to_java_string(value) == "":
             return ""
         prefix = "" if is_first is True or to_java_string(is_first).lower() == "true" else "&"
@@ -438,10 +436,10 @@ class DateTool:
             return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.timezone.utc)
 
-    def getDate(self) -> _dt.datetime:  # noqa: N802
+    def getDate(self) -> _dt.datetime:
         return _dt.datetime.now(_dt.timezone.utc)
 
-    def getSystemTime(self) -> int:  # noqa: N802
+    def getSystemTime(self) -> int:
         return int(_dt.datetime.now(_dt.timezone.utc).timestamp() * 1000)
 
     def format(self, pattern: Any, *value: Any) -> str | None:
@@ -455,11 +453,11 @@ class DateTool:
         text = to_java_string(pattern)
         return _java_format(moment.astimezone(_dt.timezone.utc), named.get(text, text))
 
-    def toDate(self, *args: Any) -> _dt.datetime | None:  # noqa: N802
+    def toDate(self, *args: Any) -> _dt.datetime | None:
         """``toDate(value)`` or ``toDate(pattern, value)`` (ISO-8601 text or epoch milliseconds)."""
         return self._moment(args[-1]) if args else None
 
-    def getYear(self, value: Any = None) -> int | None:  # noqa: N802
+    def getYear(self, value: Any = None) -> int | None:
         moment = self._moment(value) if value is not None else self.getDate()
         return None if moment is None else moment.year
 

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import airspeed as _airspeed_package
 
@@ -42,7 +42,7 @@ def _private_airspeed() -> Any:
     return module
 
 
-_as = _private_airspeed()
+_as: Any = _private_airspeed()
 NoMatch = _as.NoMatch
 _MISSING = object()
 _UNRESOLVED: ContextVar[list[str] | None] = ContextVar("velocity_unresolved_inputs", default=None)
@@ -108,7 +108,7 @@ def _relational(test: Any) -> Any:
 
 def _arith(op: str) -> Any:
     def apply(a: Any, b: Any) -> Any:
-        if op == "+" and (isinstance(a, str) or isinstance(b, str)) and a is not None and b is not None:
+        if op == "+" and (isinstance(a, str) or isinstance(b, str)):
             return to_java_string(a) + to_java_string(b)  # ASTAddNode concatenates when a side is a String
         if not (_is_number(a) and _is_number(b)):
             return None
@@ -217,24 +217,24 @@ class ForeachScope:
     def __init__(self, parent: Any, length: int) -> None:
         self.parent, self.length, self.index = parent, length, 0
 
-    def getIndex(self) -> int:  # noqa: N802 - Velocity's property names
+    def getIndex(self) -> int:
         return self.index
 
-    def getCount(self) -> int:  # noqa: N802
+    def getCount(self) -> int:
         return self.index + 1
 
-    def hasNext(self) -> bool:  # noqa: N802
+    def hasNext(self) -> bool:
         return self.index + 1 < self.length
 
-    getHasNext = hasNext  # noqa: N815
+    getHasNext = hasNext
 
-    def isFirst(self) -> bool:  # noqa: N802
+    def isFirst(self) -> bool:
         return self.index == 0
 
-    def isLast(self) -> bool:  # noqa: N802
+    def isLast(self) -> bool:
         return self.index + 1 == self.length
 
-    def getParent(self) -> Any:  # noqa: N802
+    def getParent(self) -> Any:
         return self.parent
 
 
@@ -249,59 +249,16 @@ def _lookup(namespace: Any, name: str) -> Any:
 class Text(_as.Text):
     # a backslash run before $ or # is an escape (EscapeRun), not text; a # starting a directive is never text
     PLAIN = re.compile(r"((?:[^\\$#]+|\\+(?![\\$#])|\$(?![!{A-Za-z_])|\$!(?![{A-Za-z_])|#(?![{A-Za-z#*@]))+)",
-                       re.S)
+                       re.DOTALL)
 
     def parse(self) -> None:
         self.text, = self.identity_match(self.PLAIN)
 
 
-class EscapeRun(_as._Element):
-    # Velocity 1.7: "\$ref" prints "$ref" when the reference has a value and "\$ref" when it has none; pairs of
-    # backslashes print as one; "\#if" prints the directive's name. airspeed just drops one backslash.
-    START = re.compile(r"(\\+)(?=[$#])")
-    DIRECTIVE = re.compile(r"#\{?(?:if|elseif|else|end|set|foreach|macro|include|parse|stop|break|evaluate|"
-                           r"define)\b\}?")
-
-    def parse(self) -> None:
-        slashes, = self.identity_match(self.START)
-        self.count = len(slashes)
-        self.reference: Any = None
-        self.literal = ""
-        self.directive = False
-        try:
-            reference = FormalReference(self.filename, self._full_text, self.end)
-        except NoMatch:
-            reference = None
-        if reference is not None and reference.expression is not None:
-            self.reference, self.end = reference, reference.end
-            return
-        match = self.DIRECTIVE.match(self._full_text, self.end)
-        if match:
-            self.directive = True
-            if self.count % 2:
-                self.literal, self.end = match.group(0), match.end()
-
-    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
-        half = "\\" * (self.count // 2)
-        if self.reference is not None:
-            value = self.reference.value_of(namespace, loader)
-            if value is None:
-                self.reference.note_unresolved(namespace)
-                stream.write("\\" * self.count + self.reference.text)
-            elif self.count % 2:
-                stream.write(half + self.reference.text)
-            else:
-                stream.write(half + (value if type(value) is str else to_java_string(value)))
-        elif self.directive:
-            stream.write(half + self.literal)
-        else:
-            stream.write("\\" * self.count)
-
-
 class NameOrCall(_as.NameOrCall):
     # Velocity 1.7 identifiers may contain '-'; lookups follow Velocity's uberspector (map entry, getX()/isX(),
     # Java String/List/Map methods) instead of Python attributes, and a null on the way gives null, not an error
-    NAME = re.compile(r"([_a-z][a-z0-9_-]*)", re.S | re.I)
+    NAME = re.compile(r"([_a-z][a-z0-9_-]*)", re.DOTALL | re.IGNORECASE)
 
     def calculate(self, current: Any, loader: Any, top: Any) -> Any:
         if current is None:
@@ -337,7 +294,13 @@ class FormalReference(_as.FormalReference):
     # Java printing (true, 2.0, [a, b], {k=v}), the reference's own text when it is null, and the note of an
     # unresolved ${input.x} for the warnings
     def parse(self) -> None:
-        super().parse()
+        self.silent, braces = self.identity_match(self.START)
+        try:
+            self.expression = self.next_element(_as.VariableExpression)
+        except NoMatch:
+            raise NoMatch() from None  # "${" or "$!{" not followed by a name is text (DollarText)
+        if braces:
+            self.require_match(self.CLOSING_BRACE, "}")
         self.text = self.my_text()
         self.input_names = tuple(dict.fromkeys(_INPUT_REF.findall(self.text)))
         self.path = self._simple_path()
@@ -386,8 +349,6 @@ class FormalReference(_as.FormalReference):
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
         value = self.value_of(namespace, loader)
-        if value is None and self.alternate is not None:
-            value = self.alternate.calculate(namespace, loader)
         if value is None:
             if self.silent and self.expression is not None:
                 return
@@ -397,9 +358,52 @@ class FormalReference(_as.FormalReference):
             stream.write(value if type(value) is str else to_java_string(value))
 
 
+class EscapeRun(_as._Element):
+    # Velocity 1.7: "\$ref" prints "$ref" when the reference has a value and "\$ref" when it has none; pairs of
+    # backslashes print as one; "\#if" prints the directive's name. airspeed just drops one backslash.
+    START = re.compile(r"(\\+)(?=[$#])")
+    DIRECTIVE = re.compile(r"#\{?(?:if|elseif|else|end|set|foreach|macro|include|parse|stop|break|evaluate|"
+                           r"define)\b\}?")
+
+    end: int
+
+    def parse(self) -> None:
+        slashes, = self.identity_match(self.START)
+        self.count = len(slashes)
+        self.reference: Any = None
+        self.literal = ""
+        self.directive = False
+        try:
+            self.reference = self.next_element(FormalReference)
+            return
+        except NoMatch:
+            pass
+        match = self.DIRECTIVE.match(self._full_text, self.end)
+        if match:
+            self.directive = True
+            if self.count % 2:
+                self.literal, self.end = match.group(0), match.end()
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        half = "\\" * (self.count // 2)
+        if self.reference is not None:
+            value = self.reference.value_of(namespace, loader)
+            if value is None:
+                self.reference.note_unresolved(namespace)
+                stream.write("\\" * self.count + self.reference.text)
+            elif self.count % 2:
+                stream.write(half + self.reference.text)
+            else:
+                stream.write(half + (value if type(value) is str else to_java_string(value)))
+        elif self.directive:
+            stream.write(half + self.literal)
+        else:
+            stream.write("\\" * self.count)
+
+
 class StringLiteral(_as.StringLiteral):
     # Velocity 1.7 single-quoted strings: no backslash escapes; '' stands for '
-    STRING = re.compile(r"'((?:''|[^'])*)'", re.S)
+    STRING = re.compile(r"'((?:''|[^'])*)'", re.DOTALL)
 
     def parse(self) -> None:
         raw, = self.identity_match(self.STRING)
@@ -409,7 +413,7 @@ class StringLiteral(_as.StringLiteral):
 class InterpolatedStringLiteral(_as.InterpolatedStringLiteral):
     # Velocity 1.7 keeps backslashes in "..." (only \uXXXX is decoded), "" stands for ", and only a string
     # with $ or # in it is parsed as a template
-    STRING = re.compile(r'"((?:\\.|""|[^"\\])*)"', re.S)
+    STRING = re.compile(r'"((?:\\.|""|[^"\\])*)"', re.DOTALL)
     UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
     def parse(self) -> None:
@@ -426,14 +430,14 @@ class InterpolatedStringLiteral(_as.InterpolatedStringLiteral):
 
 
 class BooleanLiteral(_as.BooleanLiteral):
-    BOOLEAN = re.compile(r"(true|false)\b", re.S)  # lower case only, and not the start of a longer word
+    BOOLEAN = re.compile(r"(true|false)\b", re.DOTALL)  # lower case only, and not the start of a longer word
 
 
 class BinaryOperator(_as.BinaryOperator):
     # word operators need word boundaries; == and != share a precedence; comparisons and arithmetic follow
     # Velocity (numbers by value, toString() otherwise, integer division truncates, + concatenates strings)
-    BINARY_OP = re.compile(r"\s*(>=|<=|==|!=|<|>|%|\|\||&&|\+|-|\*|/|(?:or|and|gt|lt|ne|eq|ge|le)\b)\s*", re.S)
-    OPERATORS = {
+    BINARY_OP = re.compile(r"\s*(>=|<=|==|!=|<|>|%|\|\||&&|\+|-|\*|/|(?:or|and|gt|lt|ne|eq|ge|le)\b)\s*", re.DOTALL)
+    OPERATORS: ClassVar[dict[str, Any]] = {
         "==": _equals, "eq": _equals, "!=": lambda a, b: not _equals(a, b), "ne": lambda a, b: not _equals(a, b),
         ">": _relational(lambda a, b: a > b), "gt": _relational(lambda a, b: a > b),
         ">=": _relational(lambda a, b: a >= b), "ge": _relational(lambda a, b: a >= b),
@@ -442,7 +446,7 @@ class BinaryOperator(_as.BinaryOperator):
         "+": _arith("+"), "-": _arith("-"), "*": _arith("*"), "/": _arith("/"), "%": _arith("%"),
         "&&": None, "and": None, "||": None, "or": None,
     }
-    PRECEDENCE = {"||": 13, "or": 13, "&&": 12, "and": 12, "==": 8, "eq": 8, "!=": 8, "ne": 8,
+    PRECEDENCE: ClassVar[dict[str, int]] = {"||": 13, "or": 13, "&&": 12, "and": 12, "==": 8, "eq": 8, "!=": 8, "ne": 8,
                   ">": 7, "<": 7, ">=": 7, "<=": 7, "gt": 7, "lt": 7, "ge": 7, "le": 7,
                   "+": 5, "-": 5, "*": 4, "/": 4, "%": 4}
 
@@ -462,6 +466,16 @@ class _Computed:
         return self.value
 
 
+def _apply(op: Any, left: Any, a: Any, right: Any, b: Any) -> Any:
+    if op.symbol == "+" and (a is None) != (b is None) and isinstance(a if b is None else b, str):
+        # ASTAddNode: a null beside a String is concatenated as its literal text ("x" + $none is "x$none")
+        if a is None:
+            a = left.my_text().strip() if hasattr(left, "my_text") else "null"
+        else:
+            b = right.my_text().strip() if hasattr(right, "my_text") else "null"
+    return op.apply_to(a, b)
+
+
 class Expression(_as.Expression):
     # && and || short-circuit and use Velocity truthiness; airspeed evaluates both sides with Python's bool()
     def calculate(self, namespace: Any, loader: Any) -> Any:
@@ -469,7 +483,8 @@ class Expression(_as.Expression):
         if len(terms) == 1:
             return terms[0].calculate(namespace, loader)
         if len(terms) == 3 and terms[1].apply_to is not None:  # one comparison: the usual #if
-            return terms[1].apply_to(terms[0].calculate(namespace, loader), terms[2].calculate(namespace, loader))
+            return _apply(terms[1], terms[0], terms[0].calculate(namespace, loader),
+                          terms[2], terms[2].calculate(namespace, loader))
         operators: list[Any] = []
         values: list[Any] = [terms[0]]
         rest = terms[1:]
@@ -482,7 +497,7 @@ class Expression(_as.Expression):
             elif op.symbol in ("||", "or"):
                 result = _truthy(a) or _truthy(right.calculate(namespace, loader))
             else:
-                result = op.apply_to(a, right.calculate(namespace, loader))
+                result = _apply(op, left, a, right, right.calculate(namespace, loader))
             values.append(_Computed(result))
 
         while rest:
@@ -498,7 +513,7 @@ class Expression(_as.Expression):
 
 
 class UnaryOperatorValue(_as.UnaryOperatorValue):
-    UNARY_OP = re.compile(r"\s*(!|not\b)\s*", re.S)
+    UNARY_OP = re.compile(r"\s*(!|not\b)\s*", re.DOTALL)
 
     def calculate(self, namespace: Any, loader: Any) -> Any:
         return not _truthy(self.value.calculate(namespace, loader))
@@ -517,12 +532,12 @@ class IfDirective(_as.IfDirective):
 
 
 class ElseBlock(_as.ElseBlock):
-    START = re.compile(r"#(?:else\b|\{else\})(?:[ \t]*\r?\n)?", re.S)  # #else eats the rest of its line
+    START = re.compile(r"#(?:else\b|\{else\})(?:[ \t]*\r?\n)?", re.DOTALL)  # #else eats the rest of its line
 
 
 class Comment(_as.Comment):
     # "##" runs through its newline; "#* *#" leaves the newline after it in Velocity 1.7
-    COMMENT = re.compile(r"#(?:#[^\n]*(?:\n|$)|\*.*?\*#)", re.S)
+    COMMENT = re.compile(r"#(?:#[^\n]*(?:\n|$)|\*.*?\*#)", re.DOTALL)
 
 
 class SetDirective(_as.SetDirective):
@@ -557,7 +572,7 @@ def _iterable(value: Any) -> list[Any] | None:
 class ForeachDirective(_as.ForeachDirective):
     # maps give their values, strings do not iterate, #break works, $foreach is a scope object, and the loop
     # variable is restored afterwards while a #set inside the loop stays (one context, as in Velocity)
-    CLOSE_PAREN = re.compile(r"\s*\)(?:[ \t]*\r?\n)?", re.S)
+    CLOSE_PAREN = re.compile(r"\s*\)(?:[ \t]*\r?\n)?", re.DOTALL)
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
         items = _iterable(self.value.calculate(namespace, loader))
@@ -589,7 +604,7 @@ class StopDirective(_as.StopDirective):
 
 
 class BreakDirective(_as._Element):
-    START = re.compile(r"#(?:break\b|\{break\})", re.S)
+    START = re.compile(r"#(?:break\b|\{break\})", re.DOTALL)
 
     def parse(self) -> None:
         self.identity_match(self.START)
@@ -618,7 +633,7 @@ class Block(_as.Block):
     LINE_INDENT = re.compile(r"(?:^|\n)([ \t]+)$")
 
     def parse(self) -> None:
-        self.children = []
+        self.children: list[Any] = []
         while True:
             try:
                 child = self.next_element(self.ELEMENTS)
@@ -642,6 +657,18 @@ class Block(_as.Block):
             raise _as.TemplateExecutionError(child) from err
 
 
+class DollarText(_as._Element):
+    """A "$", "$!", "${" or "$!{" that starts no reference: plain text."""
+
+    START = re.compile(r"(\$!?\{?)")
+
+    def parse(self) -> None:
+        self.text, = self.identity_match(self.START)
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        stream.write(self.text)
+
+
 class _Root(_as.LocalNamespace):
     """The render's own scope over the caller's context: #set and #macro write here, never into the context."""
 
@@ -655,7 +682,7 @@ for _node in (Text, NameOrCall, SubExpression, FormalReference, StringLiteral, I
     setattr(_as, _node.__name__, _node)
 Block.ELEMENTS = (EscapeRun, Text, FormalReference, Comment, IfDirective, SetDirective, ForeachDirective,
                   _as.IncludeDirective, _as.ParseDirective, _as.MacroDefinition, _as.DefineDefinition, StopDirective,
-                  BreakDirective, _as.EvaluateDirective, MacroCall, _as.FallthroughHashText)
+                  BreakDirective, _as.EvaluateDirective, MacroCall, _as.FallthroughHashText, DollarText)
 
 
 # ---------------------------------------------------------------------------- compiling, with errors that say where

@@ -41,6 +41,10 @@ def test_references_end_where_identifiers_end() -> None:
     assert render("$5 and $ alone, $!") == "$5 and $ alone, $!"
 
 
+def test_a_dollar_brace_that_starts_no_reference_is_text() -> None:
+    assert render("${1} $!{ } $ {x} end$") == "${1} $!{ } $ {x} end$"
+
+
 def test_hyphens_belong_to_identifiers_in_velocity_1_7() -> None:
     assert render("$input.a-b|${input.a}-b", a="x") == "$input.a-b|x-b"
 
@@ -87,6 +91,7 @@ def test_operators() -> None:
         "3 -1 3.5 n1"
     assert render("#set($x = 1 + 2 * 3)$x #set($y = (1 + 2) * 3)$y") == "7 9"
     assert render("#set($q = 'keep')#set($q = 1 / 0)$q #set($q = 5 - 'x')$q") == "keep keep"
+    assert render("#set($s = 'x' + $input.none)$s #set($t = $input.n + 'y')$t", n=2) == "x$input.none 2y"
 
 
 def test_and_short_circuits() -> None:
