@@ -141,3 +141,13 @@ def test_an_unknown_org_action_exits_2(org: Any, capsys: pytest.CaptureFixture[s
     assert main(["lab", "No Such Action"]) == 2
     err = capsys.readouterr().err
     assert "unknown action 'No Such Action'" in err and "Create Callback Extended with Data" in err
+
+
+def test_credential_like_headers_are_masked_in_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = {"name": "Headers", "config": {"request": {"requestType": "GET", "requestUrlTemplate": "https://x/y",
+              "headers": {"Authorization": "Bearer abc123", "Accept": "application/json"}}}}
+    path = tmp_path / "headers.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    main(["lab", str(path)])
+    out = capsys.readouterr().out
+    assert '"Authorization": "***"' in out and "abc123" not in out and "application/json" in out

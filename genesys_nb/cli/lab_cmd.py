@@ -97,15 +97,27 @@ def _response(path: str, status: int) -> Any:
     return RemoteResponse(body=body, status=status)
 
 
+_CREDENTIAL_WORDS = ("auth", "token", "secret", "key", "password", "cookie")
+
+
 def _short(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _masked_headers(headers: Any) -> Any:
+    """Header values whose names look like credentials, shown as ***."""
+    if not isinstance(headers, dict):
+        return headers
+    return {name: "***" if any(word in str(name).lower() for word in _CREDENTIAL_WORDS) else value
+            for name, value in headers.items()}
 
 
 def steps_table(result: TestExecutionResult) -> str:
     """One line per step: number, name, ok/failed, the result (or the error) and how many warnings it has."""
     rows = []
     for op in result.operations:
-        detail = (op.error.message or op.error.code or "failed") if op.error is not None else _short(op.result)
+        result = _masked_headers(op.result) if op.name == "Resolve request headers" else op.result
+        detail = (op.error.message or op.error.code or "failed") if op.error is not None else _short(result)
         count = len(op.warnings)
         rows.append([op.step, op.name, "ok" if op.success else "failed", detail,
                      f"{count} (listed below)" if count else ""])
