@@ -413,7 +413,8 @@ def _java_format(moment: _dt.datetime, pattern: str) -> str:
         hours, mins = divmod(abs(minutes), 60)
         if letter == "z":
             return moment.tzname() or "UTC"
-        return f"{sign}{hours:02d}:{mins:02d}" if letter == "X" and width >= 3 else f"{sign}{hours:02d}{mins:02d}"
+        separator = ":" if letter == "X" and width >= 3 else ""
+        return f"{sign}{hours:02d}{separator}{mins:02d}"
 
     return _JAVA_PATTERN.sub(piece, pattern)
 
@@ -468,8 +469,8 @@ SUCCESS_UTILS = SuccessTemplateUtils()
 URL_TOOL = UrlTool()
 DATE = DateTool()
 
-MACROS: dict[str, Any] = {"esc": ESC, "math": MATH, "successTemplateUtils": SUCCESS_UTILS, "urlTool": URL_TOOL,
-                          "dateTool": DATE}
+MACROS: dict[str, Any] = {"esc": ESC, "math": MATH, "successTemplateUtils": SUCCESS_UTILS,
+                          "urlTool": URL_TOOL, "dateTool": DATE}
 
 
 # ---------------------------------------------------------------------------- Java methods of plain values
@@ -606,13 +607,20 @@ def _map_put(mapping: dict[Any, Any], key: Any, value: Any) -> Any:
     return previous  # a first put returns null, so "$map.put(...)" stays in the text, as in Velocity
 
 
+def _number_compare(n: float, other: Any) -> int:
+    if isinstance(other, bool) or not isinstance(other, (int, float)):
+        raise NoSuchMethod
+    return (n > other) - (n < other)
+
+
 _TRIM = "".join(chr(c) for c in range(33))
 
 _STRING: dict[str, Any] = {
     "length": len, "isEmpty": lambda s: not s, "isBlank": lambda s: not s.strip(),
     "charAt": _char_at, "substring": _substring, "subSequence": _substring,
     "indexOf": lambda s, x, start=0: s.find(_text(x), max(_int(start), 0)),
-    "lastIndexOf": lambda s, x, *start: s.rfind(_text(x), 0, _int(start[0]) + len(x)) if start else s.rfind(_text(x)),
+    "lastIndexOf": lambda s, x, *start: (s.rfind(_text(x), 0, _int(start[0]) + len(x)) if start
+                                         else s.rfind(_text(x))),
     "contains": lambda s, x: _text(x) in s,
     "startsWith": lambda s, x, offset=0: s.startswith(_text(x), _int(offset)),
     "endsWith": lambda s, x: s.endswith(_text(x)),
@@ -637,16 +645,17 @@ _LIST: dict[str, Any] = {
     "toString": to_java_string, "equals": lambda xs, ys: xs == ys,
 }
 _MAP: dict[str, Any] = {
-    "get": lambda m, k: m.get(k), "getOrDefault": lambda m, k, d: m.get(k, d), "containsKey": lambda m, k: k in m,
-    "containsValue": lambda m, v: v in m.values(), "keySet": lambda m: list(m), "values": lambda m: list(m.values()),
+    "get": lambda m, k: m.get(k), "getOrDefault": lambda m, k, d: m.get(k, d),
+    "containsKey": lambda m, k: k in m, "containsValue": lambda m, v: v in m.values(),
+    "keySet": lambda m: list(m), "values": lambda m: list(m.values()),
     "size": len, "isEmpty": lambda m: not m, "put": _map_put, "remove": lambda m, k: m.pop(k, None),
-    "putAll": lambda m, other: (m.update(other), "")[1], "toString": to_java_string, "equals": lambda m, o: m == o,
+    "putAll": lambda m, other: (m.update(other), "")[1], "toString": to_java_string,
+    "equals": lambda m, o: m == o,
 }
 _NUMBER: dict[str, Any] = {
     "intValue": int, "longValue": int, "doubleValue": float, "floatValue": float, "toString": to_java_string,
     "equals": lambda n, o: type(n) is type(o) and n == o,
-    "compareTo": lambda n, o: (n > o) - (n < o) if isinstance(o, (int, float)) and not isinstance(o, bool) else (
-        _ for _ in ()).throw(NoSuchMethod()),
+    "compareTo": lambda n, o: _number_compare(n, o),
 }
 _BOOLEAN: dict[str, Any] = {"booleanValue": bool, "toString": to_java_string, "equals": lambda b, o: b is o}
 

@@ -1,4 +1,4 @@
-"""Velocity templates the way a Data Action's requestUrlTemplate, headers, requestTemplate and successTemplate run.
+"""Velocity templates run the way a Data Action's URL, headers, body and success templates run.
 
 The parser and evaluator are airspeed's; where airspeed's semantics differ from Apache Velocity 1.7 (what the
 platform runs) a node class is subclassed below, each with the reason. The subclasses live in a private copy
@@ -50,15 +50,16 @@ _INPUT_REF = re.compile(r"\$!?\{?input\.([A-Za-z_][\w-]*)")
 
 
 class TemplateSyntaxError(ValueError):
-    """A template the platform's Velocity would refuse: where (1-based line and column), why and how to fix it."""
+    """A template the platform's Velocity would refuse: where (1-based line, column), why, how to fix it."""
 
     def __init__(self, template: str, line: int, column: int, reason: str, hint: str = "") -> None:
         self.template, self.line, self.column, self.reason, self.hint = template, line, column, reason, hint
-        super().__init__(f"{template} line {line}, column {column}: {reason}" + (f" ({hint})" if hint else ""))
+        where = f"{template} line {line}, column {column}"
+        super().__init__(f"{where}: {reason}" + (f" ({hint})" if hint else ""))
 
 
 class TemplateRenderError(TemplateSyntaxError):
-    """A method that threw while rendering (Velocity's MethodInvocationException): the action fails there too."""
+    """A method threw while rendering (Velocity's MethodInvocationException): the action fails there too."""
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ def _lookup(namespace: Any, name: str) -> Any:
         return None
 
 
-# ---------------------------------------------------------------------------- airspeed nodes, Velocity 1.7 rules
+# ------------------------------------------------------------------------ airspeed nodes, Velocity 1.7 rules
 class Text(_as.Text):
     # a backslash run before $ or # is an escape (EscapeRun), not text; a # starting a directive is never text
     PLAIN = re.compile(r"((?:[^\\$#]+|\\+(?![\\$#])|\$(?![!{A-Za-z_])|\$!(?![{A-Za-z_])|#(?![{A-Za-z#*@]))+)",
@@ -256,8 +257,9 @@ class Text(_as.Text):
 
 
 class NameOrCall(_as.NameOrCall):
-    # Velocity 1.7 identifiers may contain '-'; lookups follow Velocity's uberspector (map entry, getX()/isX(),
-    # Java String/List/Map methods) instead of Python attributes, and a null on the way gives null, not an error
+    # Velocity 1.7 identifiers may contain '-'; lookups follow Velocity's uberspector (map entry,
+    # getX()/isX(), Java String/List/Map methods) instead of Python attributes, and a null on the way gives
+    # null, not an error
     NAME = re.compile(r"([_a-z][a-z0-9_-]*)", re.DOTALL | re.IGNORECASE)
 
     def calculate(self, current: Any, loader: Any, top: Any) -> Any:
@@ -267,8 +269,8 @@ class NameOrCall(_as.NameOrCall):
             value = _lookup(current, self.name)
             if isinstance(value, _as._FunctionDefinition):
                 out = _Out()
-                value.execute_function(out, top, self.parameters.calculate(top, loader) if self.parameters else [],
-                                       loader)
+                args = self.parameters.calculate(top, loader) if self.parameters else []
+                value.execute_function(out, top, args, loader)
                 return "".join(out)
         elif self.parameters is not None:
             return _invoke(current, self.name, self.parameters.calculate(top, loader))
@@ -359,8 +361,9 @@ class FormalReference(_as.FormalReference):
 
 
 class EscapeRun(_as._Element):
-    # Velocity 1.7: "\$ref" prints "$ref" when the reference has a value and "\$ref" when it has none; pairs of
-    # backslashes print as one; "\#if" prints the directive's name. airspeed just drops one backslash.
+    # Velocity 1.7: "\$ref" prints "$ref" when the reference has a value and "\$ref" when it has none;
+    # pairs of backslashes print as one; "\#if" prints the directive's name. airspeed just drops one
+    # backslash.
     START = re.compile(r"(\\+)(?=[$#])")
     DIRECTIVE = re.compile(r"#\{?(?:if|elseif|else|end|set|foreach|macro|include|parse|stop|break|evaluate|"
                            r"define)\b\}?")
@@ -436,9 +439,11 @@ class BooleanLiteral(_as.BooleanLiteral):
 class BinaryOperator(_as.BinaryOperator):
     # word operators need word boundaries; == and != share a precedence; comparisons and arithmetic follow
     # Velocity (numbers by value, toString() otherwise, integer division truncates, + concatenates strings)
-    BINARY_OP = re.compile(r"\s*(>=|<=|==|!=|<|>|%|\|\||&&|\+|-|\*|/|(?:or|and|gt|lt|ne|eq|ge|le)\b)\s*", re.DOTALL)
+    BINARY_OP = re.compile(r"\s*(>=|<=|==|!=|<|>|%|\|\||&&|\+|-|\*|/|(?:or|and|gt|lt|ne|eq|ge|le)\b)\s*",
+                           re.DOTALL)
     OPERATORS: ClassVar[dict[str, Any]] = {
-        "==": _equals, "eq": _equals, "!=": lambda a, b: not _equals(a, b), "ne": lambda a, b: not _equals(a, b),
+        "==": _equals, "eq": _equals,
+        "!=": lambda a, b: not _equals(a, b), "ne": lambda a, b: not _equals(a, b),
         ">": _relational(lambda a, b: a > b), "gt": _relational(lambda a, b: a > b),
         ">=": _relational(lambda a, b: a >= b), "ge": _relational(lambda a, b: a >= b),
         "<": _relational(lambda a, b: a < b), "lt": _relational(lambda a, b: a < b),
@@ -446,7 +451,8 @@ class BinaryOperator(_as.BinaryOperator):
         "+": _arith("+"), "-": _arith("-"), "*": _arith("*"), "/": _arith("/"), "%": _arith("%"),
         "&&": None, "and": None, "||": None, "or": None,
     }
-    PRECEDENCE: ClassVar[dict[str, int]] = {"||": 13, "or": 13, "&&": 12, "and": 12, "==": 8, "eq": 8, "!=": 8, "ne": 8,
+    PRECEDENCE: ClassVar[dict[str, int]] = {
+                  "||": 13, "or": 13, "&&": 12, "and": 12, "==": 8, "eq": 8, "!=": 8, "ne": 8,
                   ">": 7, "<": 7, ">=": 7, "<=": 7, "gt": 7, "lt": 7, "ge": 7, "le": 7,
                   "+": 5, "-": 5, "*": 4, "/": 4, "%": 4}
 
@@ -670,7 +676,7 @@ class DollarText(_as._Element):
 
 
 class _Root(_as.LocalNamespace):
-    """The render's own scope over the caller's context: #set and #macro write here, never into the context."""
+    """The render's own scope over the caller's context: #set and #macro write here, not into the context."""
 
     def top(self) -> Any:
         return self
@@ -681,11 +687,12 @@ for _node in (Text, NameOrCall, SubExpression, FormalReference, StringLiteral, I
               SetDirective, ForeachDirective, StopDirective, MacroCall, Block):
     setattr(_as, _node.__name__, _node)
 Block.ELEMENTS = (EscapeRun, Text, FormalReference, Comment, IfDirective, SetDirective, ForeachDirective,
-                  _as.IncludeDirective, _as.ParseDirective, _as.MacroDefinition, _as.DefineDefinition, StopDirective,
-                  BreakDirective, _as.EvaluateDirective, MacroCall, _as.FallthroughHashText, DollarText)
+                  _as.IncludeDirective, _as.ParseDirective, _as.MacroDefinition, _as.DefineDefinition,
+                  StopDirective, BreakDirective, _as.EvaluateDirective, MacroCall, _as.FallthroughHashText,
+                  DollarText)
 
 
-# ---------------------------------------------------------------------------- compiling, with errors that say where
+# -------------------------------------------------------------------- compiling, with errors that say where
 _BLOCK_NODES = ("IfDirective", "ForeachDirective", "MacroDefinition", "DefineDefinition", "ElseBlock",
                 "ElseifBlock")
 
@@ -703,9 +710,11 @@ def _explain(source: str, err: Any) -> tuple[int, str, str]:
     if kind == "TemplateBody":
         directive = re.match(r"#\{?(end|elseif|else)\b\}?", rest)
         if directive and directive.group(1) == "end":
-            return element.end, "#end without #if/#foreach", "remove it, or add the #if/#foreach it should close"
+            return (element.end, "#end without #if/#foreach",
+                    "remove it, or add the #if/#foreach it should close")
         if directive:
-            return element.end, f"#{directive.group(1)} without #if", "an #else/#elseif belongs between #if and #end"
+            return (element.end, f"#{directive.group(1)} without #if",
+                    "an #else/#elseif belongs between #if and #end")
         return element.end, f"cannot parse {rest[:30]!r}", "check the directive or reference that starts here"
     if kind in _BLOCK_NODES:
         name = re.match(r"#\{?(\w+)", source[element.start:])
@@ -720,7 +729,8 @@ def _explain(source: str, err: Any) -> tuple[int, str, str]:
     if kind == "SetDirective":
         return element.start, "#set needs the form #set($name = value)", f"expected {expected} here"
     got = rest[:20] or "the end of the template"
-    return element.end, f"expected {expected}, got {got!r}", "check the directive or reference that starts here"
+    return (element.end, f"expected {expected}, got {got!r}",
+            "check the directive or reference that starts here")
 
 
 @dataclass(frozen=True)
@@ -777,16 +787,18 @@ def _warnings(names: list[str], template: str, input_fields: Sequence[str] | Non
                          f"(write $!{{input.{name}}} to render nothing when it is absent)")
         else:
             best = _suggestion(name, fields)
-            tip = f"; did you mean {best!r} (${{input.{best}}})?" if best else (
-                f"; its fields are {', '.join(fields[:12])}" if fields else "; the contract has no input fields")
-            found.append(f"{template}: {ref} stayed in the text unresolved: {name!r} is not an input field of "
-                         f"the contract{tip}")
+            if best:
+                tip = f"; did you mean {best!r} (${{input.{best}}})?"
+            else:
+                tip = f"; its fields are {', '.join(fields[:12])}" if fields else "; the contract has none"
+            found.append(f"{template}: {ref} stayed in the text unresolved: {name!r} is not an input field "
+                         f"of the contract{tip}")
     return tuple(found)
 
 
 def render_template(source: str, context: Mapping[str, Any], *, template: str,
                     input_fields: Sequence[str] | None = None) -> Rendered:
-    """``source`` rendered over ``context`` as Velocity 1.7 would, with a warning per unresolved ${input.x}."""
+    """``source`` rendered over ``context`` as Velocity 1.7 would; a warning per unresolved ${input.x}."""
     body = _compiled(source, template)
     out = _Out()
     unresolved: list[str] = []
@@ -823,6 +835,7 @@ def request_context(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return {**MACROS, "input": _input(inputs)}
 
 
-def success_context(inputs: Mapping[str, Any], variables: Mapping[str, str], raw_result: str) -> dict[str, Any]:
-    """The successTemplate's context: each translated variable (JSON text), ``$rawResult``, ``$input``, macros."""
+def success_context(inputs: Mapping[str, Any], variables: Mapping[str, str],
+                    raw_result: str) -> dict[str, Any]:
+    """The successTemplate's context: the translated variables (JSON text), ``$rawResult``, ``$input``."""
     return {**MACROS, **variables, "rawResult": raw_result, "input": _input(inputs)}
