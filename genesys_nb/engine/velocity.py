@@ -18,6 +18,7 @@ import functools
 import importlib.util
 import inspect
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
@@ -124,26 +125,23 @@ def _arith(op: str) -> Any:
         if isinstance(a, int) and isinstance(b, int):  # Java integer division and remainder truncate
             quotient = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
             return quotient if op == "/" else a - b * quotient
-        import math
         return a / b if op == "/" else math.fmod(a, b)
     return apply
 
 
 def _arity(function: Any) -> tuple[int, float]:
+    """How many positional arguments ``function`` takes (least, most), computed once per function."""
     key = getattr(function, "__func__", function)
     cached = _ARITY.get(key)
     if cached is None:
         try:
             params = list(inspect.signature(function).parameters.values())
-        except (TypeError, ValueError):
-            params = []
+        except (TypeError, ValueError):  # a builtin without a signature: the call itself decides
             cached = (0, float("inf"))
-        if params or cached is None:
-            required = sum(1 for p in params if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD
-                           or p.kind is p.POSITIONAL_ONLY and p.default is p.empty)
-            most = float("inf") if any(p.kind is p.VAR_POSITIONAL for p in params) else sum(
-                1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
-            cached = (required, most)
+        else:
+            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            most = float("inf") if any(p.kind is p.VAR_POSITIONAL for p in params) else len(positional)
+            cached = (sum(1 for p in positional if p.default is p.empty), most)
         _ARITY[key] = cached
     return cached
 

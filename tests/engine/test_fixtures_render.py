@@ -1,4 +1,4 @@
-"""Every real action's templates rendered as the Java reference renders them (expected/ next to the exports)."""
+"""Every real action's templates rendered as the Java reference renders them (the expected/ files)."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,8 @@ from genesys_nb.engine.macros import compact_json
 
 def _folder() -> Path | None:
     configured = os.environ.get("GENESYS_NB_REAL_ACTIONS")
-    folder = Path(configured) if configured else Path(__file__).resolve().parents[2].parent / "shared" / "real-actions"
+    default = Path(__file__).resolve().parents[2].parent / "shared" / "real-actions"
+    folder = Path(configured) if configured else default
     return folder if (folder / "expected").is_dir() else None
 
 

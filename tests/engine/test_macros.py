@@ -22,7 +22,8 @@ def render(source: str, **inputs: object) -> str:
 
 
 @pytest.mark.parametrize(("value", "text"), [
-    (2.0, "2.0"), (3.5, "3.5"), (0.1, "0.1"), (1e7, "1.0E7"), (1.5e-5, "1.5E-5"), (123456789.0, "1.23456789E8"),
+    (2.0, "2.0"), (3.5, "3.5"), (0.1, "0.1"), (1e7, "1.0E7"), (1.5e-5, "1.5E-5"),
+    (123456789.0, "1.23456789E8"),
     (-0.0, "-0.0"), (float("nan"), "NaN"), (float("inf"), "Infinity"), (0.001, "0.001"),
 ])
 def test_doubles_print_as_java_does(value: float, text: str) -> None:
@@ -84,7 +85,8 @@ def test_math_follows_java_number_rules() -> None:
 
 
 def test_math_results_print_as_java_would() -> None:
-    assert render("$math.div(7,2) $math.div(6,2) $math.mul(2,2.0) $math.add($input.n, 1)", n=4) == "3.5 3 4.0 5"
+    assert render("$math.div(7,2) $math.div(6,2) $math.mul(2,2.0) $math.add($input.n, 1)",
+                  n=4) == "3.5 3 4.0 5"
 
 
 def test_math_random_stays_in_range() -> None:
@@ -110,7 +112,8 @@ def test_optional_query_param_only_when_there_is_a_value() -> None:
     assert URL_TOOL.optionalQueryParam("q", "a b") == "&q=a+b"
     assert URL_TOOL.optionalQueryParam("q", "a", True) == "q=a"
     assert URL_TOOL.optionalQueryParam("q", None) == "" and URL_TOOL.optionalQueryParam("q", "") == ""
-    assert render("/x?$urlTool.optionalQueryParam('a', $input.a, true)$urlTool.optionalQueryParam('b', $input.b)",
+    assert render("/x?$urlTool.optionalQueryParam('a', $input.a, true)"
+                  "$urlTool.optionalQueryParam('b', $input.b)",
                   a=1) == "/x?a=1"
 
 
@@ -127,23 +130,27 @@ def test_java_string_methods_through_templates() -> None:
     assert render("$input.s.trim()|$input.s.toLowerCase()|$input.s.toUpperCase()", s=s) == \
         "Ada Lovelace| ada lovelace | ADA LOVELACE "
     assert render("$input.s.length()|$input.s.substring(1, 4)|$input.s.indexOf('Love')", s=s) == "14|Ada|5"
-    assert render("$input.s.replace(' ', '%20')|$input.s.trim().replaceAll('(\\w+) (\\w+)', '$2, $1')", s=s) == \
+    assert render("$input.s.replace(' ', '%20')|"
+                  "$input.s.trim().replaceAll('(\\w+) (\\w+)', '$2, $1')", s=s) == \
         "%20Ada%20Lovelace%20|Lovelace, Ada"
     assert render("$input.s.contains('Ada') $input.s.startsWith(' A') $input.s.endsWith('x') "
-                  "$input.s.equals(' Ada Lovelace ') $input.s.isEmpty() $input.s.trim().matches('[A-Za-z ]+')",
+                  "$input.s.equals(' Ada Lovelace ') $input.s.isEmpty() "
+                  "$input.s.trim().matches('[A-Za-z ]+')",
                   s=s) == "true true false true false true"
     assert render("#foreach($p in $input.s.trim().split(' '))[$p]#end", s=s) == "[Ada][Lovelace]"
 
 
 def test_java_split_drops_trailing_empty_strings() -> None:
     split = JAVA_METHODS[str]["split"]
-    assert split("a,b,,", ",") == ["a", "b"] and split("", ",") == [""] and split("a,b,c", ",", 2) == ["a", "b,c"]
+    assert split("a,b,,", ",") == ["a", "b"] and split("", ",") == [""]
+    assert split("a,b,c", ",", 2) == ["a", "b,c"] and split("abc", "") == ["a", "b", "c"]
 
 
 def test_a_method_that_throws_fails_the_render_with_its_position() -> None:
     with pytest.raises(velocity.TemplateRenderError) as caught:
         render("ok\n  $input.s.substring(5)", s="abc")
-    assert (caught.value.line, caught.value.column) == (2, 3) and "StringIndexOutOfBounds" in caught.value.reason
+    assert (caught.value.line, caught.value.column) == (2, 3)
+    assert "StringIndexOutOfBounds" in caught.value.reason
 
 
 def test_unknown_methods_and_wrong_arity_are_null() -> None:
@@ -154,5 +161,6 @@ def test_unknown_methods_and_wrong_arity_are_null() -> None:
 def test_list_and_map_methods() -> None:
     assert render("#set($l = [1, 2])$l.size() $l.get(1) $l.contains(2) $l.isEmpty()") == "2 2 true false"
     assert render("#set($l = [])#set($ok = $l.add('x'))$l $ok") == "[x] true"
-    assert render("#set($m = {'a': 1})$m.get('a') $m.containsKey('b') $m.keySet() $m.size()") == "1 false [a] 1"
+    assert render("#set($m = {'a': 1})$m.get('a') $m.containsKey('b') $m.keySet() $m.size()") == \
+        "1 false [a] 1"
     assert render("#set($m = {})$m.put('k', 'v')|$m") == "$m.put('k', 'v')|{k=v}"

@@ -81,7 +81,8 @@ def test_the_usual_presence_check() -> None:
 
 def test_velocity_1_7_truthiness() -> None:
     assert render("#if($input.e)T#{else}F#end #if($input.z)T#{else}F#end #if($input.b)T#{else}F#end "
-                  "#if($input.none)T#{else}F#end #if(!$input.none)T#{else}F#end", e="", z=0, b=False) == "T T F F T"
+                  "#if($input.none)T#{else}F#end #if(!$input.none)T#{else}F#end",
+                  e="", z=0, b=False) == "T T F F T"
 
 
 def test_operators() -> None:
@@ -109,14 +110,15 @@ def test_set_eats_its_indentation_and_newline() -> None:
 
 
 def test_foreach_counters_and_has_next() -> None:
-    source = "#foreach($x in $l)$velocityCount/$foreach.count/$foreach.index=$x#if($foreach.hasNext), #end#end"
+    source = ("#foreach($x in $l)$velocityCount/$foreach.count/$foreach.index=$x"
+              "#if($foreach.hasNext), #end#end")
     assert render_template("#set($l = ['a', 'b', 'c'])" + source, velocity.request_context({}),
                            template="t").text == "1/1/0=a, 2/2/1=b, 3/3/2=c"
 
 
 def test_foreach_over_a_map_gives_values_and_a_string_does_not_iterate() -> None:
-    assert render("#foreach($v in {'a': 1, 'b': 2})$v#end|#foreach($c in 'abc')$c#end|#foreach($n in [1..3])$n#end"
-                  ) == "12||123"
+    assert render("#foreach($v in {'a': 1, 'b': 2})$v#end|#foreach($c in 'abc')$c#end|"
+                  "#foreach($n in [1..3])$n#end") == "12||123"
 
 
 def test_foreach_restores_the_loop_variable_but_keeps_sets() -> None:
@@ -134,7 +136,8 @@ def test_comments() -> None:
 
 
 def test_escapes() -> None:
-    assert render("\\$input.x|\\$input.none|\\\\$input.x|\\#if|a\\b", x="v") == "$input.x|\\$input.none|\\v|#if|a\\b"
+    assert render("\\$input.x|\\$input.none|\\\\$input.x|\\#if|a\\b", x="v") == \
+        "$input.x|\\$input.none|\\v|#if|a\\b"
 
 
 def test_string_literals_keep_backslashes_and_double_quotes_escape_by_doubling() -> None:
@@ -189,7 +192,8 @@ def test_syntax_errors_say_where_and_what(source: str, line: int, column: int, w
     assert (err.template, err.line, err.column) == ("requestTemplate", line, column)
     assert words in err.reason
     assert str(err).startswith(f"requestTemplate line {line}, column {column}: {words}")
-    assert "(" in str(err)[len(f"requestTemplate line {line}, column {column}: {err.reason}"):]  # a hint follows
+    prefix = f"requestTemplate line {line}, column {column}: {err.reason}"
+    assert str(err)[len(prefix):].startswith(" (")  # a hint follows
 
 
 def test_render_raises_the_same_syntax_error_with_the_template_name() -> None:
@@ -210,23 +214,27 @@ def test_no_warnings_when_everything_resolves() -> None:
 
 
 def test_an_unresolved_input_reference_is_named() -> None:
-    rendered = render_template("/x/${input.id}/$input.id", velocity.request_context({}), template="requestUrlTemplate")
+    rendered = render_template("/x/${input.id}/$input.id", velocity.request_context({}),
+                               template="requestUrlTemplate")
     assert len(rendered.warnings) == 1
-    assert rendered.warnings[0].startswith("requestUrlTemplate: ${input.id}") and "'id'" in rendered.warnings[0]
+    assert rendered.warnings[0].startswith("requestUrlTemplate: ${input.id}")
+    assert "'id'" in rendered.warnings[0]
 
 
 def test_a_reference_outside_the_contract_suggests_the_closest_field() -> None:
     rendered = render_template("${input.contactlistId}", velocity.request_context({"contactListId": "c"}),
                                template="requestTemplate", input_fields=("contactListId", "campaignId"))
     assert len(rendered.warnings) == 1
-    assert "not an input field" in rendered.warnings[0] and "did you mean 'contactListId'" in rendered.warnings[0]
+    assert "not an input field" in rendered.warnings[0]
+    assert "did you mean 'contactListId'" in rendered.warnings[0]
     typo = render_template("${input.campainId}", velocity.request_context({}), template="t",
                            input_fields=("contactListId", "campaignId"))
     assert "did you mean 'campaignId'" in typo.warnings[0]
 
 
 def test_an_optional_field_left_out_says_so() -> None:
-    rendered = render_template("${input.note}", velocity.request_context({}), template="t", input_fields=("note",))
+    rendered = render_template("${input.note}", velocity.request_context({}), template="t",
+                               input_fields=("note",))
     assert "was not given" in rendered.warnings[0] and "$!{input.note}" in rendered.warnings[0]
 
 
