@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     engine = ActionEngine.from_export(export)
     field = varied_field(inputs, export)
     fixed = {k: v for k, v in inputs.items() if k != field}
-    matrix = ParameterMatrix.product(**{field: [f"{inputs[field]}-{i}" for i in range(args.rows)]}).with_fixed(fixed)
+    values = [f"{inputs[field]}-{i}" for i in range(args.rows)]
+    matrix = ParameterMatrix.product(**{field: values}).with_fixed(fixed)
     params = [p for _, p in matrix_rows(matrix)]
     frame = preview(engine, matrix)
     failed = int(frame["error"].notna().sum())

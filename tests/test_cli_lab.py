@@ -1,4 +1,4 @@
-"""`genesys-nb lab`: steps of an offline run as a table or JSON, a matrix preview as CSV, clear exit-2 errors."""
+"""`genesys-nb lab`: an offline run's steps as a table or JSON, a matrix preview as CSV, exit-2 errors."""
 from __future__ import annotations
 
 import csv
@@ -65,8 +65,8 @@ def test_a_remote_error_status(answer: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_inputs_are_read_as_the_contract_types(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["lab", str(TABLE_ROW), "--input", "Key=k1", "--input", "DatatableId=dt", "--input", "IntFieldName1=n",
-            "--input", "IntFieldValue1=42", "--json"]
+    args = ["lab", str(TABLE_ROW), "--input", "Key=k1", "--input", "DatatableId=dt",
+            "--input", "IntFieldName1=n", "--input", "IntFieldValue1=42", "--json"]
     main(args)
     document = json.loads(capsys.readouterr().out)
     assert document["operations"][0]["result"]["IntFieldValue1"] == 42
@@ -84,7 +84,8 @@ def test_matrix_preview_to_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str
     with out.open(encoding="utf-8") as handle:
         written = list(csv.DictReader(handle))
     assert list(written[0]) == ["row_id", "method", "url", "body", "warnings", "error"]
-    assert [r["url"] for r in written] == ["/api/v2/flows/datatables/dt/rows/a%20b", "/api/v2/flows/datatables/dt/rows/c"]
+    rows_url = "/api/v2/flows/datatables/dt/rows/"
+    assert [r["url"] for r in written] == [f"{rows_url}a%20b", f"{rows_url}c"]
     assert json.loads(written[0]["body"]) == {"key": "a b", "colour": "red"}
     assert json.loads(written[1]["body"]) == {"key": "c"}
     assert main(["lab", str(TABLE_ROW), "--matrix", str(rows)]) == 0
@@ -143,7 +144,8 @@ def test_an_unknown_org_action_exits_2(org: Any, capsys: pytest.CaptureFixture[s
     assert "unknown action 'No Such Action'" in err and "Create Callback Extended with Data" in err
 
 
-def test_credential_like_headers_are_masked_in_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_credential_like_headers_are_masked_in_the_table(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
     export = {"name": "Headers", "config": {"request": {"requestType": "GET", "requestUrlTemplate": "https://x/y",
               "headers": {"Authorization": "Bearer abc123", "Accept": "application/json"}}}}
     path = tmp_path / "headers.json"

@@ -56,8 +56,8 @@ def _find_in_org(client: Any, wanted: str) -> Action:
     matches = [a for a in actions if wanted in (a.id, a.name)]
     if not matches:
         names = ", ".join(sorted(a.name or a.id for a in actions)[:30])
-        raise CommandError(f"unknown action {wanted!r}: no file of that name and no action with that id or name "
-                           f"in the org; actions: {names}")
+        raise CommandError(f"unknown action {wanted!r}: no file of that name and no action with that id or "
+                           f"name in the org; actions: {names}")
     return client.get_action(matches[0].id)
 
 
@@ -162,7 +162,8 @@ def _preview(action: Action, args: argparse.Namespace) -> int:
     failed = int(frame["error"].notna().sum())
     if args.out:
         frame.to_csv(args.out, index=False)
-        print(f"wrote {len(frame)} row(s) to {args.out}" + (f"; {failed} could not be rendered" if failed else ""))
+        note = f"; {failed} could not be rendered" if failed else ""
+        print(f"wrote {len(frame)} row(s) to {args.out}{note}")
     elif args.json:
         print(frame.to_json(orient="records", indent=2, force_ascii=False))
     else:
@@ -206,8 +207,8 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "lab", help="run an action's templates and translation map offline, step by step (or over a matrix)",
-        description="Evaluate an action's config offline: the rendered request, the translation map over a given "
-        "remote answer, the output and its contract check, step by step like /test. With --matrix, "
+        description="Evaluate an action's config offline: the rendered request, the translation map over a "
+        "given remote answer, the output and its contract check, step by step like /test. With --matrix, "
         "write each row's rendered request instead. Exit 0 ok, 1 a step failed, 2 could not run.",
     )
     parser.add_argument("action", metavar="ACTION_OR_FILE",

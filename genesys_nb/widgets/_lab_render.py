@@ -58,11 +58,12 @@ def request_html(request: Any, *, secure: bool = False) -> str:
         rows.append(("headers", headers + "\n"))
     body = SECURE_HIDDEN if secure else (request.body or "(empty)")
     return (_badge("Request rendered", True, "gnb-lab-request-ok") + table_html(rows)
-            + "<b>body</b>" + f"<div class='gnb-lab-body'>{_pre(body)}</div>" + _warnings_html(request.warnings))
+            + "<b>body</b>" + f"<div class='gnb-lab-body'>{_pre(body)}</div>"
+            + _warnings_html(request.warnings))
 
 
 def translation_rows(translation_map: Mapping[str, Any], translation: Any) -> list[dict[str, Any]]:
-    """One row per translationMap variable: its path, its JSON text, whether its default was used, its error."""
+    """One row per translationMap variable: its path, its JSON text, default used or not, any error."""
     errors = {error.variable: error.message for error in translation.errors}
     used = set(translation.defaults_used)
     rows = []
@@ -75,7 +76,7 @@ def translation_rows(translation_map: Mapping[str, Any], translation: Any) -> li
 def translation_html(rows: Sequence[Mapping[str, Any]], *, secure: bool = False) -> str:
     """The translation variables as a table: variable, JSONPath, value, default used (or the error)."""
     failed = [row for row in rows if row["error"]]
-    title = ("Translation map resolved" if not failed else f"Translation map: {len(failed)} variable(s) failed")
+    title = "Translation map resolved" if not failed else f"Translation map: {len(failed)} variable(s) failed"
     if not rows:
         return _badge("Translation map is empty (the success template reads rawResult)", True,
                       "gnb-lab-translation-ok")
@@ -112,7 +113,10 @@ def output_html(text: str, output: Any, problems: Sequence[Any], *, parse_error:
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    if isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return text if len(text) <= 300 else text[:300] + "…"
 
 
@@ -126,6 +130,15 @@ def _comparable(value: Any) -> Any:
     return value
 
 
+def _shown_result(op: Any) -> Any:
+    """A step's result, or its error message when it failed (None for a step that did not run)."""
+    if op is None:
+        return None
+    if op.success:
+        return op.result
+    return op.error.message if op.error else None
+
+
 def diff_rows(live: TestExecutionResult, offline: TestExecutionResult) -> list[dict[str, Any]]:
     """Operation by operation (matched by step name): both outcomes, both results, and whether they agree."""
     live_ops = {op.name or f"step {op.step}": op for op in live.operations}
@@ -134,8 +147,7 @@ def diff_rows(live: TestExecutionResult, offline: TestExecutionResult) -> list[d
     rows = []
     for name in names:
         a, b = live_ops.get(name), offline_ops.get(name)
-        live_value = None if a is None else (a.result if a.success else (a.error.message if a.error else None))
-        offline_value = None if b is None else (b.result if b.success else (b.error.message if b.error else None))
+        live_value, offline_value = _shown_result(a), _shown_result(b)
         if a is None or b is None:
             verdict = "only offline" if a is None else "only live"
         elif a.success != b.success:
@@ -162,10 +174,11 @@ def diff_html(rows: Sequence[Mapping[str, Any]], *, secure: bool = False) -> str
         live = SECURE_HIDDEN if secure else row["live"]
         offline = SECURE_HIDDEN if secure else row["offline"]
         cells.append(f"<tr><td>{html.escape(row['name'])}</td><td>{marks[row['live_ok']]}</td>"
-                     f"<td>{marks[row['offline_ok']]}</td><td style='color:{color}'>{html.escape(row['verdict'])}"
-                     f"</td><td style='text-align:left'><code>{html.escape(live)}</code></td>"
+                     f"<td>{marks[row['offline_ok']]}</td>"
+                     f"<td style='color:{color}'>{html.escape(row['verdict'])}</td>"
+                     f"<td style='text-align:left'><code>{html.escape(live)}</code></td>"
                      f"<td style='text-align:left'><code>{html.escape(offline)}</code></td></tr>")
     css = "gnb-lab-diff-same" if not differing else "gnb-lab-diff-differs"
-    return (_badge(title, not differing, css) + "<table class='gnb-lab-diff'><tr><th>operation</th><th>live</th>"
-            "<th>offline</th><th>verdict</th><th>live result</th><th>offline result</th></tr>"
+    return (_badge(title, not differing, css) + "<table class='gnb-lab-diff'><tr><th>operation</th>"
+            "<th>live</th><th>offline</th><th>verdict</th><th>live result</th><th>offline result</th></tr>"
             + "".join(cells) + "</table>")

@@ -1,4 +1,4 @@
-"""ActionLab: an action's config evaluated step by step as you type, offline, with an optional live /test diff.
+"""ActionLab: an action's config evaluated step by step as you type, offline, with an optional /test diff.
 
 Pick an action (from an org or the emulator, or give an export), fill its inputs, give the remote
 endpoint's answer (or record it from a live org), and read every step: the rendered URL and body, each
@@ -155,7 +155,8 @@ class ActionLab(widgets.VBox):
             _heading("Steps, as /test reports them"), self.steps_view,
             self.diff_button, self.diff_view,
         ], layout=half)
-        super().__init__([self.action_picker, self.summary, self.message, widgets.HBox([edit, steps])], **kwargs)
+        super().__init__([self.action_picker, self.summary, self.message, widgets.HBox([edit, steps])],
+                         **kwargs)
         self.add_class("gnb-action-lab")
         if live:
             self._list_actions(action)
@@ -210,7 +211,8 @@ class ActionLab(widgets.VBox):
         self.form_box.children = [self.form]
         problems = engine.problems()
         listed = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
-        self.summary.value = (f"<b>{html.escape(engine.method)}</b> <code>{html.escape(engine.url_template)}</code>"
+        self.summary.value = (f"<b>{html.escape(engine.method)}</b> "
+                              f"<code>{html.escape(engine.url_template)}</code>"
                               + (f"<ul style='color:#b00020'>{listed}</ul>" if listed else ""))
         self.message.value = ""
         self.diff_view.value = ""
@@ -233,7 +235,8 @@ class ActionLab(widgets.VBox):
             except ValueError as err:
                 return None, f"the {name} is not JSON ({err})"
             if not isinstance(value, dict):
-                return None, f"the {name} must be a JSON object of name -> value, not a {type(value).__name__}"
+                kind = type(value).__name__
+                return None, f"the {name} must be a JSON object of name -> value, not a {kind}"
             maps[name] = value
         action = self.engine.action
         config = copy.deepcopy(action.config or {})
@@ -255,18 +258,19 @@ class ActionLab(widgets.VBox):
         try:
             body = json.loads(text)
         except ValueError as err:
-            return None, f"the remote response is not JSON ({err}); the platform would fail at Execute request"
+            return None, f"the remote response is not JSON ({err}); the platform fails at Execute request"
         return RemoteResponse(body=body, status=int(self.status_box.value)), ""
 
     def evaluate(self) -> TestExecutionResult | None:
-        """Every step again with the current inputs, response and editors; returns the offline /test result."""
+        """Every step again with the current inputs, answer and editors; returns the offline /test result."""
         if self._loading or self.engine is None or self.form is None:
             return None
         secure = self.secure
         engine, problem = self.edited_engine()
         inputs = self.form.value
         if engine is None:
-            self.translation_view.value = problem_html("Translation map", problem, "gnb-lab-translation-failed")
+            self.translation_view.value = problem_html("Translation map", problem,
+                                                       "gnb-lab-translation-failed")
             self.output_view.value = problem_html("Output", "fix the translation map first",
                                                   "gnb-lab-output-failed")
             return None
@@ -281,8 +285,8 @@ class ActionLab(widgets.VBox):
         self.steps_view.value = test_html(self.last_test, secure=secure)
         return self.last_test
 
-    def _translate_and_output(self, engine: ActionEngine, inputs: dict[str, Any], remote: RemoteResponse | None,
-                              why: str, secure: bool) -> None:
+    def _translate_and_output(self, engine: ActionEngine, inputs: dict[str, Any],
+                              remote: RemoteResponse | None, why: str, secure: bool) -> None:
         if remote is not None and not remote.ok:
             why = f"the remote answered {remote.status}: the test fails at Execute request"
         if remote is None or not remote.ok:
@@ -313,7 +317,7 @@ class ActionLab(widgets.VBox):
     # ---- the live org
 
     def record(self) -> RemoteResponse | None:
-        """Run the live /test with the form's inputs and put the remote's recorded answer in the response box."""
+        """Run the live /test with the form's inputs; put the remote's recorded answer in the response box."""
         if self.client is None or self.engine is None or self.form is None:
             self.message.value = "<i>Record needs a connected org</i>"
             return None
