@@ -618,7 +618,9 @@ class BreakDirective(_as._Element):
 
 
 class MacroCall(_as.MacroCall):
-    # an unknown #name(...) is text in Velocity, whether or not its arguments parse
+    # an unknown #name(...) is text in Velocity, whether or not its arguments parse; like every directive's
+    # closing parenthesis, the call's eats the newline right after it
+    CLOSE_PAREN = re.compile(r"\s*\)(?:[ \t]*\r?\n)?", re.DOTALL)
     def parse(self) -> None:
         try:
             super().parse()

@@ -151,6 +151,7 @@ def test_interpolated_strings() -> None:
 
 def test_macros_and_unknown_directives() -> None:
     assert render("#macro(greet $who)Hi $who#end#greet('Ada')") == "Hi Ada"
+    assert render("#macro(line $x)[$x]#end\n#line(1)\n#line(2)\nend") == "[1][2]end"
     assert render("#undefinedmacro('x') #ff0000 #") == "#undefinedmacro('x') #ff0000 #"
 
 
