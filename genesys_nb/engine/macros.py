@@ -344,7 +344,7 @@ class MathTool:
 
 # ---------------------------------------------------------------------------- $successTemplateUtils, $urlTool
 class SuccessTemplateUtils:
-    """``$successTemplateUtils``: helpers over the translated variables' JSON text."""
+    """``$successTemplateUtils``: functions over the translated variables' JSON text."""
 
     def firstFromArray(self, array_text: Any, default: Any = None) -> str | None:
         """Compact JSON of the array's first element; ``default`` (or empty text) when the array is empty."""
