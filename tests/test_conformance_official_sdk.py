@@ -120,7 +120,7 @@ def test_execute_and_test(sdk: tuple[Any, RecordingHttpClient], emulator_server:
     assert ("orders.orderId" in output) is flatten
     result = api.post_integrations_action_test(orders, {"customerId": "C-000007"}, flatten=flatten)
     assert_round_trip(api_client, result, recorder.bodies[-1])
-    assert result.success and [op.step for op in result.operations] == [1, 2, 3, 4, 5, 6]
+    assert result.success and [op.step for op in result.operations] == [1, 2, 3, 4, 5, 6, 7, 8]
     failed = api.post_integrations_action_test(orders, {"customerId": "nope"})
     assert_round_trip(api_client, failed, recorder.bodies[-1])
     assert failed.success is False and failed.error.details[0].field_name == "customerId"

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from genesys_nb.engine.steps import STEP_NAMES
 from genesys_nb.emulator import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -331,11 +332,13 @@ def test_test_endpoint_numbers_its_operations(emulator: Emulator, client: httpx.
     url = f"{ACTIONS}/{action_id(emulator, 'Get Customer By Phone')}/test"
     body = client.post(url, json={"phoneNumber": "+13175550100"}, headers=auth).json()
     assert body["success"] is True
-    assert [op["step"] for op in body["operations"]] == [1, 2, 3, 4, 5, 6]
-    assert body["operations"][0]["name"] == "Validate input against schema"
+    assert [op["step"] for op in body["operations"]] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [op["name"] for op in body["operations"]] == list(STEP_NAMES)
     assert body["operations"][1]["result"].endswith("phone=%2B13175550100")
     assert body["finalResult"]["customerId"].startswith("C-")
-    assert body["operations"][3]["result"]["customerId"] == f"\"{body['finalResult']['customerId']}\""
+    remote = body["operations"][4]["result"]  # the CRM's own shape, before the translation map
+    assert remote["id"] == body["finalResult"]["customerId"] and "customerId" not in remote
+    assert body["operations"][5]["result"]["customerId"] == f"\"{body['finalResult']['customerId']}\""
 
 
 def test_test_endpoint_reports_a_failed_step(emulator: Emulator, client: httpx.Client,

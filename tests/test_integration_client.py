@@ -59,7 +59,7 @@ def test_execute_ok_and_test_mode(client: DataActionsClient, emulator_server: An
     flat = client.execute(action_id(emulator_server, "List Customer Orders"), {"customerId": "C-000003"}, flatten=True)
     assert flat.ok and "orders.orderId" in flat.output
     test = client.test(phone, {"phoneNumber": "+13175550100"})
-    assert test.success and [op.step for op in test.operations] == [1, 2, 3, 4, 5, 6]
+    assert test.success and [op.step for op in test.operations] == [1, 2, 3, 4, 5, 6, 7, 8]
 
 
 @pytest.mark.parametrize(

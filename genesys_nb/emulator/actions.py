@@ -6,17 +6,20 @@ says how the emulator behaves for it::
 
     "emulator": {"behaviour": "lookup_customer", "category": "CRM Lookups", "version": 3,
                  "latency": {"median_ms": 40, "sigma": 0.3}, "faults": [<fault rules>],
-                 "synthetic": false}
+                 "synthetic": false, "remote": {"status": 200, "body": {...}}}
 
-Without it the action synthesises outputs from its success schema. Ids are stable:
-``custom_-_<uuid5(name)>``.
+Every action runs through the action engine (its own request templates, translation map and success
+template). What its remote endpoint answers comes, first found wins, from a stand-in set at run time
+(``Emulator.set_remote``), the block's ``"remote"`` or a ``remotes/<same file name>`` file beside the
+action file, else the behaviour; without one the remote answers a value made up from the success
+schema. Ids are stable: ``custom_-_<uuid5(name)>``.
 """
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from jsonschema.exceptions import SchemaError
 
 from genesys_nb.emulator.behaviours import BEHAVIOURS
 from genesys_nb.emulator.faults import FaultPlan, FaultPlanError, LatencyModel
+from genesys_nb.engine.remote import RemoteResponse
 
 ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/genesys_nb/emulator")
 ACTIONS_PATH = "/api/v2/integrations/actions"
@@ -36,7 +40,8 @@ _CATEGORY_BY_TYPE = {
     "custom-rest-actions": "Web Services Data Actions",
     "salesforce-datadip": "Salesforce Data Actions",
 }
-_EMULATOR_KEYS = {"behaviour", "category", "version", "latency", "faults", "synthetic", "note"}
+_EMULATOR_KEYS = {"behaviour", "category", "version", "latency", "faults", "synthetic", "note", "remote"}
+REMOTES_DIR_NAME = "remotes"
 
 
 class ActionDefinitionError(ValueError):
@@ -70,6 +75,7 @@ class EmulatedAction:
     faults: FaultPlan = field(default_factory=FaultPlan)
     synthetic: bool = False
     source: str = "<memory>"
+    remote: RemoteResponse | None = None  # the remote endpoint's default answer, when the action ships one
 
     @property
     def self_uri(self) -> str:
@@ -148,6 +154,7 @@ def parse_action(data: Any, source: str = "<memory>") -> EmulatedAction:
         faults = FaultPlan.from_dict(block.get("faults", []))
     except FaultPlanError as err:
         raise fail(f"emulator block: {err}") from None
+    remote = _remote_of(block["remote"], fail, "emulator.remote") if "remote" in block else None
 
     return EmulatedAction(
         id=action_id_for(name),
@@ -165,7 +172,17 @@ def parse_action(data: Any, source: str = "<memory>") -> EmulatedAction:
         faults=faults,
         synthetic=bool(block.get("synthetic", False)),
         source=source,
+        remote=remote,
     )
+
+
+def _remote_of(data: Any, fail: Any, label: str) -> RemoteResponse:
+    if not isinstance(data, dict) or "body" not in data:
+        raise fail(f"{label} must be an object {{\"status\": 200, \"body\": <the remote's JSON answer>}}")
+    try:
+        return RemoteResponse.from_dict(data)
+    except ValueError as err:
+        raise fail(f"{label}: {err}") from None
 
 
 def load_action_file(path: str | Path) -> EmulatedAction:
@@ -180,7 +197,22 @@ def load_action_file(path: str | Path) -> EmulatedAction:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise ActionDefinitionError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
-    return parse_action(data, str(path))
+    action = parse_action(data, str(path))
+    sidecar = path.parent / REMOTES_DIR_NAME / path.name
+    if action.remote is None and sidecar.is_file():
+        action = replace(action, remote=_load_remote(sidecar))
+    return action
+
+
+def _load_remote(path: Path) -> RemoteResponse:
+    def fail(problem: str) -> ActionDefinitionError:
+        return ActionDefinitionError(f"{path}: {problem}")
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise fail(f"cannot read the remote answer ({err})") from None
+    return _remote_of(data, fail, "the remote answer")
 
 
 def load_actions_dir(directory: str | Path) -> list[EmulatedAction]:

@@ -1,8 +1,10 @@
-"""What each emulated action does with its input: deterministic outputs, some with state.
+"""What each emulated action's remote endpoint answers for an input: deterministic, some with state.
 
-A behaviour is ``fn(inputs, ctx) -> output``; it may raise :class:`RemoteFailure` to stand for
-the remote endpoint answering with an error. Outputs depend only on the input (and the record
-store for updates), never on the emulator's random stream, so a retried call answers the same.
+A behaviour is ``fn(inputs, ctx) -> remote answer``: the body the action's remote service returns,
+which the action's own translation map and success template then turn into its output (through the
+action engine). It may raise :class:`RemoteFailure` for the remote answering with an error status.
+Answers depend only on the input (and the record store for updates), never on the emulator's
+random stream, so a retried call answers the same.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import orjson
 
 
 class RemoteFailure(Exception):
-    """The (pretend) remote endpoint failed; becomes an ErrorBody with detail ACTION.REMOTE_ENDPOINT."""
+    """The (pretend) remote endpoint answered an error status with ``message`` as its body text."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -52,19 +54,19 @@ _TIERS = ("bronze", "silver", "gold", "platinum")
 def lookup_customer(inputs: dict[str, Any], ctx: BehaviourContext) -> Any:
     phone = str(inputs.get("phoneNumber", ""))
     if phone.endswith("0000"):
-        raise RemoteFailure(404, f"Response from web service: {{\"error\":\"no customer with phone {phone}\"}}")
+        raise RemoteFailure(404, f"{{\"error\":\"no customer with phone {phone}\"}}")
     rng = input_rng(phone, "customer")
     first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
     customer_id = f"C-{rng.randrange(10**6):06d}"
+    # The CRM's own shape; the action's translation map picks the output fields out of it.
     return {
-        "customerId": customer_id,
-        "firstName": first,
-        "lastName": last,
+        "id": customer_id,
+        "name": {"first": first, "last": last},
         "email": f"{first.lower()}.{last.lower()}@example.com",
-        "tier": rng.choice(_TIERS),
-        "accountStatus": rng.choice(("active", "active", "active", "suspended")),
-        "openTickets": rng.randrange(0, 5),
-        "lifetimeValue": round(rng.uniform(10, 25000), 2),
+        "loyalty": {"tier": rng.choice(_TIERS)},
+        "status": rng.choice(("active", "active", "active", "suspended")),
+        "support": {"openTickets": rng.randrange(0, 5)},
+        "metrics": {"lifetimeValue": round(rng.uniform(10, 25000), 2)},
     }
 
 

@@ -9,6 +9,11 @@
     POST /__emulator__/tokens/expire    every issued token expires now
     GET  /__emulator__/actions          -> [{id, name, category, secure, behaviour, source}]
     POST /__emulator__/actions          an exported action JSON (with an optional "emulator" block)
+    GET  /__emulator__/remotes          -> {action_id: "response"|"routes"|"recording"|"function"|"value"}
+    PUT  /__emulator__/remotes          {"action_id": id, "response": {"status": 200, "body": ...}}
+                                        or {"action_id": id, "routes": [{"method", "url", "response"}]}
+                                        or {"action_id": id, "recording": {"entries": [...]}};
+                                        {"action_id": id, "response": null} goes back to the default
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import orjson
 
 from genesys_nb.emulator.actions import ActionDefinitionError
 from genesys_nb.emulator.faults import FaultPlan, FaultPlanError
+from genesys_nb.emulator.remotes import parse_remote_spec, remote_kind
 from genesys_nb.emulator.wire import Decision, EmulatorRequest, error_body, json_decision
 
 if TYPE_CHECKING:
@@ -70,6 +76,15 @@ def handle(emulator: OrgState, request: EmulatorRequest) -> Decision:
         if route == "actions" and method == "POST":
             action = emulator.add_action(_body(request))
             return json_decision(201, {"id": action.id, "name": action.name})
+        if route == "remotes" and method == "GET":
+            return json_decision(200, _remotes_view(emulator))
+        if route == "remotes" and method in ("PUT", "POST"):
+            body = _body(request)
+            action_id = body.get("action_id")
+            if not isinstance(action_id, str):
+                return _problem(400, f"{method} {request.path}: give \"action_id\" (the action's id)")
+            emulator.set_remote(action_id, parse_remote_spec(body))
+            return json_decision(200, _remotes_view(emulator))
         if route == "actions" and method == "GET":
             return json_decision(200, [
                 {"id": a.id, "name": a.name, "category": a.category, "secure": a.secure,
@@ -81,6 +96,10 @@ def handle(emulator: OrgState, request: EmulatorRequest) -> Decision:
     except KeyError as err:
         return _problem(404, f"{method} {request.path}: {err.args[0] if err.args else err}")
     return _problem(404, f"unknown control route {method} {request.path}; see the genesys_nb.emulator.control docs")
+
+
+def _remotes_view(emulator: OrgState) -> dict[str, str]:
+    return {action_id: remote_kind(remote) for action_id, remote in emulator.remotes.items()}
 
 
 def _faults_view(emulator: OrgState) -> dict[str, Any]:

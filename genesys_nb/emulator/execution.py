@@ -1,4 +1,7 @@
-"""Execute and test: input contract checks, error bodies for action failures, TestExecutionResult.
+"""Execute and test: input contract checks and the error bodies of failures outside the action's config.
+
+The action's own steps (templates, remote, translation, success template) and their records are the
+engine's (:mod:`genesys_nb.engine`); :mod:`genesys_nb.emulator.remotes` says what the remote answers.
 
 Error shapes follow the help-center examples in genesys-api.md section 3. Where the platform's
 exact words are not documented (input validation, 502/504 wording) the texts here are the
@@ -6,32 +9,20 @@ emulator's choice, marked as such.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 from jsonschema import Draft4Validator, validators
 from jsonschema.protocols import Validator
 
-from genesys_nb.emulator.actions import EmulatedAction
 from genesys_nb.emulator.wire import error_body, nested_error, rate_limit_message, retry_after_header
 
 MALFORMED_MESSAGE = "The request could not be understood by the server due to malformed syntax."
 REMOTE_ENDPOINT = "ACTION.REMOTE_ENDPOINT"
 INPUT_VALIDATION = "ACTION.INPUT_VALIDATION"  # emulator's choice: the real detail code is undocumented
-STEP_NAMES = (
-    "Validate input against schema",
-    "Resolve request URL template",
-    "Execute request",
-    "Resolve translation map",
-    "Apply output transformation",
-    "Validate output against schema",
-)
 # Injected statuses for which the remote endpoint was reached (the action's effect may have happened).
-EXECUTED_STATUSES = frozenset({400, 500, 504})
-
-_INPUT_VARIABLE = re.compile(r"\$!?\{(?:esc\.url\(\$)?input\.([A-Za-z0-9_]+)\)?\}")
+# 502 says the remote endpoint returned an invalid response, so it was reached too.
+EXECUTED_STATUSES = frozenset({400, 500, 502, 504})
 
 
 def compile_input_validator(schema: dict[str, Any]) -> Validator:
@@ -147,59 +138,3 @@ def injected_error(status: int, context_id: str, *, timeout_seconds: int = 60) -
                                                "use test mode to execute the action, or execute request in Postman "
                                                f"or other REST tools. [{context_id}]")])
     raise ValueError(f"no injected error body for status {status}")
-
-
-def remote_failure_error(status: int, message: str, context_id: str) -> dict[str, Any]:
-    code = {404: "not.found", 401: "not.authorized", 403: "not.authorized", 500: "internal.server.error"}.get(
-        status, "bad.request")
-    return error_body(status, code, f"The remote endpoint answered {status}.", context_id,
-                      details=[{"errorCode": REMOTE_ENDPOINT}],
-                      errors=[nested_error(status, code.upper().replace(".", "_"),
-                                           f"REST call for action execute failed. Message: Request to backend "
-                                           f"service failed. {message} [{context_id}]")])
-
-
-def resolve_url(action: EmulatedAction, inputs: dict[str, Any]) -> str:
-    template = str((action.config.get("request") or {}).get("requestUrlTemplate", ""))
-
-    def substitute(match: re.Match[str]) -> str:
-        value = inputs.get(match.group(1))
-        return "" if value is None else quote(str(value), safe="")
-
-    return _INPUT_VARIABLE.sub(substitute, template)
-
-
-def test_result(
-    action: EmulatedAction,
-    inputs: dict[str, Any],
-    *,
-    output: Any = None,
-    final: Any = None,
-    failed_step: int | None = None,
-    error: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """TestExecutionResult: numbered operations up to the failing one (if any)."""
-    translation = (action.config.get("response") or {}).get("translationMap") or {}
-    results: list[Any] = [
-        inputs,
-        resolve_url(action, inputs),
-        output,
-        {name: orjson.dumps(output.get(name)).decode() for name in translation} if isinstance(output, dict) else {},
-        output,
-        final,
-    ]
-    operations: list[dict[str, Any]] = []
-    for step, name in enumerate(STEP_NAMES, start=1):
-        if failed_step is not None and step == failed_step:
-            operations.append({"step": step, "name": name, "success": False, "error": error})
-            break
-        operation: dict[str, Any] = {"step": step, "name": name, "success": True}
-        if results[step - 1] is not None:
-            operation["result"] = results[step - 1]
-        operations.append(operation)
-    if failed_step is not None:
-        return {"operations": operations, "error": error, "success": False}
-    result: dict[str, Any] = {"operations": operations, "success": True}
-    if final is not None:
-        result["finalResult"] = final
-    return result

@@ -11,12 +11,8 @@ import logging
 import uuid
 from typing import Any
 
-from genesys_nb.contract.flatten import flatten_output
-from genesys_nb.emulator import catalog, control, execution
-from genesys_nb.emulator.actions import (
-    EmulatedAction,
-)
-from genesys_nb.emulator.behaviours import BEHAVIOURS, BehaviourContext, RemoteFailure
+from genesys_nb.emulator import catalog, control, execution, remotes
+from genesys_nb.emulator.actions import EmulatedAction
 from genesys_nb.emulator.call import Call, parse_route
 from genesys_nb.emulator.faults import FaultOutcome, FaultPlan
 from genesys_nb.emulator.limits import CONCURRENCY_LIMIT_KEY, RATE_LIMIT_KEY, RateState
@@ -30,7 +26,12 @@ from genesys_nb.emulator.tokens import (
     oauth_error,
     token_response,
 )
-from genesys_nb.emulator.wire import Decision, EmulatorRequest, error_body, json_decision
+from genesys_nb.emulator.wire import Decision, EmulatorRequest, error_body, json_decision, nested_error
+from genesys_nb.engine.remote import RemoteResponse, RenderedRequest, as_remote
+from genesys_nb.engine.steps import REMOTE_ENDPOINT, Steps
+
+INPUT_STEP = "Validate input against schema"
+EXECUTE_STEP = "Execute request"
 
 _LOG = logging.getLogger("genesys_nb.emulator")
 
@@ -137,8 +138,8 @@ class Emulator(OrgState):
         return call.answer(200, payload, outcome)
 
     def _execute(self, call: Call, action: EmulatedAction) -> Decision:
+        """Execute or test: the input contract, then the action's own config through the engine."""
         request, context_id, is_test = call.request, call.context_id, call.operation == "test"
-        flatten = catalog.flag(request, "flatten")
         inputs, problem = execution.parse_input(request.body)
         if inputs is None:
             return call.error(execution.body_error(str(problem), context_id))
@@ -147,39 +148,66 @@ class Emulator(OrgState):
                 1.0, context_id, limit_key=CONCURRENCY_LIMIT_KEY, limit_value=self._limits.max_in_flight,
                 concurrency=True)
             return call.error(body, [("retry-after", retry_after)], fault="concurrency_limit")
+        steps = Steps(context_id)
         problems = execution.field_problems(self._validator(action), inputs)
         if problems:
-            error = execution.validation_error(problems, context_id)
-            if is_test:
-                return call.answer(200, execution.test_result(action, inputs, failed_step=1, error=error))
-            return call.error(error)
+            steps.fail(INPUT_STEP, execution.validation_error(problems, context_id))
+            return self._failed(call, steps, is_test)
         outcome = self._faults_for(call.operation, action.id)
         if outcome.reset == "before" or (outcome.status is not None and outcome.status not in execution.EXECUTED_STATUSES):
             return self._fault_without_execution(call, outcome, action)
+        steps.ok(INPUT_STEP, inputs)
+        engine = self._engine(action)
+        rendered = engine.request_steps(steps, inputs)
+        if rendered is None:  # a template that does not render stops the action before the remote is called
+            return self._failed(call, steps, is_test)
         # The remote endpoint is reached from here on: the action's effect happens.
         call.executed = True
         latency_ms = action.latency.sample_ms(self._rng) if action.latency else 0.0
         outcome_delay = FaultOutcome(outcome.delay_ms + latency_ms, outcome.status, outcome.retry_after_s,
                                      outcome.reset, outcome.body_kind, outcome.body_status, outcome.labels)
         self._acquire_slot(call)
-        try:
-            output = BEHAVIOURS[action.behaviour](inputs, BehaviourContext(action.success_schema, self._records))
-        except Exception as err:  # noqa: BLE001 - a behaviour that does not fit its contract is the remote failing
-            failure = err if isinstance(err, RemoteFailure) else RemoteFailure(
-                500, f"The emulated behaviour '{action.behaviour}' failed on this input "
-                f"({type(err).__name__}: {err}); check the action's emulator block")
-            error = execution.remote_failure_error(failure.status, failure.message, context_id)
-            if is_test:
-                return call.answer(200, execution.test_result(action, inputs, failed_step=3, error=error), outcome_delay)
-            return call.error(error, delay_ms=outcome_delay.delay_ms, fault=outcome.label)
+        response = self._remote_answer(action, inputs, rendered)
+        if isinstance(response, str):
+            steps.fail(EXECUTE_STEP, error_body(
+                500, "internal.server.error", response, context_id, details=[{"errorCode": REMOTE_ENDPOINT}],
+                errors=[nested_error(500, "INTERNAL_SERVER_ERROR",
+                                     f"REST call for action execute failed. Message: {response} [{context_id}]")]))
+            return self._failed(call, steps, is_test, outcome_delay, fault=outcome.label)
         if outcome.status is not None:
-            error = execution.injected_error(outcome.status, context_id, timeout_seconds=action.timeout_seconds)
-            if is_test:
-                return call.answer(200, execution.test_result(action, inputs, failed_step=3, error=error), outcome_delay)
-            return call.error(error, delay_ms=outcome_delay.delay_ms, fault=outcome.label)
-        final = flatten_output(output) if flatten else output
-        payload = execution.test_result(action, inputs, output=output, final=final) if is_test else final
-        return call.answer(200, payload, outcome_delay)
+            steps.fail(EXECUTE_STEP, execution.injected_error(outcome.status, context_id,
+                                                              timeout_seconds=action.timeout_seconds))
+            return self._failed(call, steps, is_test, outcome_delay, fault=outcome.label)
+        final = engine.finish_steps(steps, inputs, response, flatten=catalog.flag(request, "flatten"))
+        if steps.failed:
+            return self._failed(call, steps, is_test, outcome_delay, fault=outcome.label)
+        return call.answer(200, _wire_test(steps.to_dict(final)) if is_test else final, outcome_delay)
+
+    def _failed(self, call: Call, steps: Steps, is_test: bool, outcome: FaultOutcome | None = None, *,
+                fault: str | None = None) -> Decision:
+        """A failed step: /test answers 200 with the operations, execute answers the step's ErrorBody."""
+        if is_test:
+            return call.answer(200, _wire_test(steps.to_dict()), outcome)
+        assert steps.error is not None
+        return call.error(steps.error, delay_ms=outcome.delay_ms if outcome else 0.0, fault=fault)
+
+    def _engine(self, action: EmulatedAction) -> Any:
+        key = (action.id, action.version)
+        engine = self._engines.get(key)
+        if engine is None:
+            engine = self._engines[key] = remotes.engine_for(action)
+        return engine
+
+    def _remote_answer(self, action: EmulatedAction, inputs: dict[str, Any],
+                       rendered: RenderedRequest) -> RemoteResponse | str:
+        """The remote's answer (set stand-in, shipped answer, else behaviour), or why there is none."""
+        chosen = self._remotes.get(action.id)
+        if chosen is not None:
+            return remotes.answer(as_remote(chosen), rendered, who="the remote stand-in set for this action")
+        if action.remote is not None:
+            return action.remote
+        return remotes.answer(remotes.behaviour_remote(action, inputs, self._records), rendered,
+                              who=f"the emulated behaviour '{action.behaviour}'")
 
     # ------------------------------------------------------------------ helpers
     def _oauth(self, call: Call) -> Decision:
@@ -284,3 +312,11 @@ class Emulator(OrgState):
 
     def _scaled_s(self, delay_ms: float) -> float:
         return delay_ms / 1000.0 / self._limits.time_scale
+
+
+def _wire_test(result: dict[str, Any]) -> dict[str, Any]:
+    """A TestExecutionResult as the platform sends it: the engine's per-step warnings are genesys_nb's own
+    addition (an offline simulation keeps them), so the emulated org leaves them out, like a real one."""
+    for operation in result["operations"]:
+        operation.pop("warnings", None)
+    return result

@@ -79,6 +79,8 @@ class OrgState:
         self._positions: dict[str, dict[int, int]] = {}
         self._validators: dict[tuple[str, int], Any] = {}
         self._records: dict[str, dict[str, Any]] = {}
+        self._remotes: dict[str, Any] = {}  # action id -> what the user set as its remote endpoint
+        self._engines: dict[tuple[str, int], Any] = {}
         self._in_flight = 0
         self._rng = random.Random(seed)
         self._id_rng = random.Random(f"ids:{seed}")
@@ -136,8 +138,30 @@ class OrgState:
                 self._faults[scope] = parsed
             self._positions.pop(scope, None)
 
+    @property
+    def remotes(self) -> dict[str, Any]:
+        """The remote stand-ins set with :meth:`set_remote`, by action id (the defaults are not listed)."""
+        with self._lock:
+            return dict(self._remotes)
+
+    def set_remote(self, action_id: str, remote: Any) -> None:
+        """What the action's remote endpoint answers from now on, whatever its behaviour or shipped answer.
+
+        ``remote`` is a JSON value (a 200 answer), a ``RemoteResponse``, a function of the
+        ``RenderedRequest``, a ``RouteTable`` or a ``Recording`` (see :mod:`genesys_nb.engine.remote`);
+        None goes back to the action's default.
+        """
+        if action_id not in self._actions:
+            raise KeyError(f"no emulated action with id {action_id!r}; ids are listed by Emulator.actions")
+        with self._lock:
+            if remote is None:
+                self._remotes.pop(action_id, None)
+            else:
+                self._remotes[action_id] = remote
+
     def reset(self, *, tokens: bool = False) -> None:
-        """Back to the start: no faults, initial limits and actions, empty log and records, reseeded randomness.
+        """Back to the start: no faults or remote stand-ins, initial limits and actions, empty log and records,
+        reseeded randomness.
 
         Issued tokens stay valid unless ``tokens=True``.
         """
@@ -149,6 +173,7 @@ class OrgState:
             self._log.clear()
             self._rate.clear()
             self._records.clear()
+            self._remotes.clear()
             self._rng = random.Random(self.seed)
             self._id_rng = random.Random(f"ids:{self.seed}")
             if tokens:

@@ -2,30 +2,18 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from real_fixtures import ACTIONS_DIR, EXPECTED
 
 from genesys_nb.engine import velocity
 from genesys_nb.engine.macros import compact_json
 
 
-def _folder() -> Path | None:
-    configured = os.environ.get("GENESYS_NB_REAL_ACTIONS")
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "real-actions"
-    folder = Path(configured) if configured else default
-    return folder if (folder / "expected").is_dir() else None
-
-
-FOLDER = _folder()
-EXPECTED = sorted((FOLDER / "expected").glob("*.json")) if FOLDER else []
-pytestmark = pytest.mark.skipif(not EXPECTED, reason="the real-actions fixtures are not on this machine")
-
-
 def _load(expected: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    return json.loads(expected.read_text()), json.loads((expected.parent.parent / expected.name).read_text())
+    return json.loads(expected.read_text()), json.loads((ACTIONS_DIR / expected.name).read_text())
 
 
 def _templates(action: dict[str, Any]) -> tuple[str, str, str]:
