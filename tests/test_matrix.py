@@ -102,7 +102,7 @@ def test_to_dataframe_has_meta_and_field_columns() -> None:
 
 
 def _events_action(real_actions: list[dict[str, Any]], name: str) -> Action:
-    export = next(a for a in real_actions if a["name"].startswith(name))
+    export = next(a for a in real_actions if a["name"] == name or a["name"].startswith(f"{name} - "))
     return Action.from_export(export)
 
 

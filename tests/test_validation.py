@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,6 +46,13 @@ VALID_INPUTS: dict[str, dict[str, Any]] = {
     "Update Data Table Row": {"Key": "row 1", "IntFieldName1": "n", "IntFieldValue1": 3,
                               "BoolFieldName1": "b", "BoolFieldValue1": False},
 }
+# Every other packaged export: the inputs of its worked example (tests/fixtures/expected, the Java
+# reference's own cases), which must satisfy its contract too.
+_EXPECTED = Path(__file__).resolve().parent / "fixtures" / "expected"
+_PACKAGED = Path(__file__).resolve().parents[1] / "genesys_nb" / "emulator" / "actions" / "real"
+for _file in sorted(_EXPECTED.glob("*.json")):
+    _name = json.loads((_PACKAGED / _file.name).read_text(encoding="utf-8"))["name"]
+    VALID_INPUTS.setdefault(_name, json.loads(_file.read_text(encoding="utf-8"))["cases"][0]["inputs"])
 
 # (export name, inputs, expected violations as (path, validator)).
 VIOLATIONS: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [

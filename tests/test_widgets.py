@@ -64,7 +64,7 @@ def test_flat_form_shows_live_messages_as_the_user_types(real_actions: list[dict
 
 
 def test_defaults_enums_and_required_marks(real_actions: list[dict[str, Any]]) -> None:
-    [export] = [e for e in real_actions if e["name"].startswith("Get Queue Metrics")]
+    [export] = [e for e in real_actions if e["name"].startswith("Get Queue Metrics oWaiting")]
     form = ActionForm(Action.from_export(export))
     media = form.fields["mediaType"]
     assert media.value == "voice"  # the schema default
@@ -76,7 +76,7 @@ def test_defaults_enums_and_required_marks(real_actions: list[dict[str, Any]]) -
 
 
 def test_value_round_trip_on_the_widest_real_action(real_actions: list[dict[str, Any]]) -> None:
-    [export] = [e for e in real_actions if e["name"].startswith("Update Data Table Row")]
+    [export] = [e for e in real_actions if e["name"] == "Update Data Table Row"]
     form = ActionForm(Action.from_export(export))
     value = {"Key": "row-1", "DatatableId": "dt", "IntFieldValue1": 7, "BoolFieldValue1": False,
              "BoolFieldValue2": True, "StringFieldValue1": "hello"}

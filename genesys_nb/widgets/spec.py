@@ -103,7 +103,8 @@ def field_specs(schema: Mapping[str, Any] | None, *, secure: bool = False) -> li
     """Field specs for the top-level properties of an input schema (in schema order).
 
     A schema that is not an object with properties gives one ``raw_json`` spec at the root path ""
-    whose ``reason`` says why, so a form can always be built.
+    whose ``reason`` says why, so a form can always be built; ``"properties": {}`` (an action with no
+    input) gives no specs at all.
     """
     if not schema:
         return [_root_raw("the action has no input contract; type the input as a JSON object")]
@@ -116,7 +117,9 @@ def field_specs(schema: Mapping[str, Any] | None, *, secure: bool = False) -> li
     if types and types != ["object"]:
         return [_root_raw(f"the input contract's type is {types!r}, not 'object'")]
     properties = schema.get("properties")
-    if not isinstance(properties, Mapping) or not properties:
+    if isinstance(properties, Mapping) and not properties:
+        return []  # "properties": {} is how an export says the action takes no input: the form has no fields
+    if not isinstance(properties, Mapping):
         return [_root_raw("the input contract declares no properties; type the input as a JSON object")]
     return _children(schema, parent_path="", secure=secure)
 
