@@ -528,7 +528,7 @@ def test_loopback_retries_429_and_503_then_succeeds(mode: str, emulator_server: 
     waits: list[float] = []
     result = _emulated(emulator_server, mode, [429, 503, 200], "Echo", {"message": "hi", "sequence": 7}, waits=waits)
     assert (result.ok, result.attempts, result.output) == (True, 3, {"message": "hi", "sequence": 7})
-    assert waits == [1.0, 1.0]  # Retry-After 1 s, then the second backoff step (0.5 * 2)
+    assert waits == [1.0, 0.5]  # Retry-After 1 s, then the first backoff step: a 429 does not use up a retry
     assert [entry.status for entry in _executes(emulator_server)] == [429, 503, 200]
     assert result.correlation_id == _executes(emulator_server)[-1].correlation_id
 

@@ -87,14 +87,22 @@ def test_validate_false_lets_the_platform_answer(emulator_server: Any, client: D
 
 
 def test_retries_follow_the_policy(emulator_server: Any, client: DataActionsClient, tmp_path: Path) -> None:
-    emulator_server.emulator.set_faults(UPDATE, {"rules": [{"type": "sequence", "statuses": [503, 502, 200],
+    emulator_server.emulator.set_faults(UPDATE, {"rules": [{"type": "sequence", "statuses": [503, 503, 200],
                                                             "retry_after_s": 0}]})
     pipeline = ExecutionOrchestrator(client, retry=QUICK, audit=tmp_path / "audit.ndjson")
     result = pipeline.execute(UPDATE, {"recordId": "R-10042"})
     assert result.ok and result.attempts == 3
-    [record] = records(tmp_path / "audit.ndjson")
+    [record] = [r for r in records(tmp_path / "audit.ndjson") if r.get("kind", "result") == "result"]
     assert record["attempts"] == 3
     assert len(executes(emulator_server)) == 3
+
+
+def test_a_502_that_may_have_run_is_not_sent_again(emulator_server: Any, client: DataActionsClient) -> None:
+    emulator_server.emulator.set_faults(UPDATE, {"rules": [{"type": "sequence", "statuses": [503, 502, 200],
+                                                            "retry_after_s": 0}]})
+    result = ExecutionOrchestrator(client, retry=QUICK).execute(UPDATE, {"recordId": "R-10042"})
+    assert (result.ok, result.status_code, result.attempts) == (False, 502, 2)
+    assert [entry.executed for entry in executes(emulator_server)] == [False, True]
 
 
 def test_a_read_timeout_is_not_retried_unless_idempotent(emulator_server: Any, client: DataActionsClient) -> None:

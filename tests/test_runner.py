@@ -138,10 +138,26 @@ def test_a_pace_set_above_the_limit_is_held_back_by_the_rate_limit_headers(emula
 def test_without_pacing_the_same_run_is_rate_limited(emulator_server: Any, settings: Any, tmp_path: Path) -> None:
     # The control for the test above: it would fail if the emulator did not enforce its limit.
     emulator_server.emulator.set_limits(rate_per_minute=120, time_scale=30)
-    runner = fast_runner(settings, tmp_path, concurrency=16, rate_per_minute=None, retry=RetryPolicy(max_retries=0))
+    # 429s are retried for rate_limit_budget_s; a budget of 0 lets the platform's refusals show.
+    runner = fast_runner(settings, tmp_path, concurrency=16, rate_per_minute=None,
+                         retry=RetryPolicy(rate_limit_budget_s=0))
     frame = runner.run(ECHO, echo_matrix(240))
     assert runner.last_summary is not None and runner.last_summary.rate_limited > 0
     assert (frame["error_class"] == "rate_limited").sum() == runner.last_summary.rate_limited
+
+
+def test_a_429_storm_on_every_other_request_ends_with_every_row_ok_and_nothing_twice(
+        compressed: Any, settings: Any, tmp_path: Path) -> None:
+    compressed.emulator.set_faults(ECHO, {"rules": [{"type": "errors", "rates": {"429": 0.5},
+                                                     "retry_after_s": 0}]})
+    runner = fast_runner(settings, tmp_path, concurrency=4, retry=RetryPolicy(max_retries=1, backoff_initial_s=0.01,
+                                                                                backoff_max_s=0.05))
+    frame = runner.run(ECHO, echo_matrix(60))
+    assert frame["ok"].all(), frame["error_class"].value_counts()
+    log = execute_log(compressed)
+    assert Counter(entry.status for entry in log)[429] > 10  # well past max_retries for some rows
+    ran = Counter(entry.body_sha256 for entry in log if entry.executed)
+    assert len(ran) == 60 and set(ran.values()) == {1}  # each row executed exactly once on the server
 
 
 def test_a_429_is_retried_after_retry_after_and_counted(compressed: Any, settings: Any, tmp_path: Path) -> None:
@@ -176,7 +192,8 @@ def test_pace_follows_the_emulator_clock_of_a_session() -> None:
     ("statuses", "idempotent", "error_class", "status_code", "attempts", "sent"),
     [
         ([503, 200], False, None, 200, 2, 2),          # 503: retried, then fine
-        ([502, 504, 200], False, None, 200, 3, 3),
+        ([502, 504, 200], False, "remote_endpoint", 502, 1, 1),  # the remote was reached: not re-sent
+        ([502, 504, 200], True, None, 200, 3, 3),
         ([500], False, "remote_endpoint", 500, 1, 1),  # 500 on a non-idempotent action: never re-sent
         ([400], False, "remote_endpoint", 400, 1, 1),  # the remote endpoint's 400: never retried
         ([503, 503, 503, 503], False, "server", 503, 4, 4),  # 1 + 3 retries, then the failure stands
