@@ -1,3 +1,4 @@
+# size: one library's semantics (grammar, path tokens, filter evaluators, functions), checked against Jayway's together
 """Jayway JsonPath 2.10 semantics for translation maps, on python-jsonpath's lexer, parser and filter tree."""
 from __future__ import annotations
 
@@ -25,8 +26,6 @@ _Syntax = JSONPathSyntaxError
 # whose comparisons this module routes to Jayway's evaluators. Evaluation itself is Jayway's, not RFC 9535's
 # (filters on objects, PathNotFound, multi-property merges, per-match functions, deep-scan rules), which
 # python-jsonpath's selectors cannot be told; so the parsed segments become the steps walked below.
-# size: past 400 lines because the grammar, the path tokens, the filter evaluators and the functions are one library's
-# semantics, read and checked against Jayway's sources together; split up, each half would need the other.
 
 __all__ = ["CompiledPath", "JsonPathError", "PathResult", "compile_path", "evaluate", "to_json_text"]
 
