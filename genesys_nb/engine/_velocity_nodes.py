@@ -1,0 +1,295 @@
+"""Operators, expressions and directives of a Velocity template: airspeed's nodes, with the Velocity 1.7 rules.
+
+Where airspeed's semantics differ from Apache Velocity 1.7 (what the platform runs) a node class is subclassed,
+each with the reason. Importing this module installs these classes and those of
+:mod:`genesys_nb.engine._velocity_refs` into the private airspeed copy, whose grammar then builds them.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from genesys_nb.engine._velocity_refs import (
+    _MISSING,
+    DollarText,
+    EscapeRun,
+    FormalReference,
+    InterpolatedStringLiteral,
+    NameOrCall,
+    NoMatch,
+    StringLiteral,
+    SubExpression,
+    Text,
+    _as,
+    _lookup,
+)
+from genesys_nb.engine._velocity_values import (
+    ForeachScope,
+    _arith,
+    _equals,
+    _property,
+    _relational,
+    _truthy,
+)
+
+
+class _Break(BaseException):  # not an Exception: airspeed wraps those into TemplateExecutionError
+    pass
+
+
+class _Stop(BaseException):
+    pass
+
+
+
+class BooleanLiteral(_as.BooleanLiteral):
+    BOOLEAN = re.compile(r"(true|false)\b", re.DOTALL)  # lower case only, and not the start of a longer word
+
+
+class BinaryOperator(_as.BinaryOperator):
+    # word operators need word boundaries; == and != share a precedence; comparisons and arithmetic follow
+    # Velocity (numbers by value, toString() otherwise, integer division truncates, + concatenates strings)
+    BINARY_OP = re.compile(r"\s*(>=|<=|==|!=|<|>|%|\|\||&&|\+|-|\*|/|(?:or|and|gt|lt|ne|eq|ge|le)\b)\s*",
+                           re.DOTALL)
+    OPERATORS: ClassVar[dict[str, Any]] = {
+        "==": _equals, "eq": _equals,
+        "!=": lambda a, b: not _equals(a, b), "ne": lambda a, b: not _equals(a, b),
+        ">": _relational(lambda a, b: a > b), "gt": _relational(lambda a, b: a > b),
+        ">=": _relational(lambda a, b: a >= b), "ge": _relational(lambda a, b: a >= b),
+        "<": _relational(lambda a, b: a < b), "lt": _relational(lambda a, b: a < b),
+        "<=": _relational(lambda a, b: a <= b), "le": _relational(lambda a, b: a <= b),
+        "+": _arith("+"), "-": _arith("-"), "*": _arith("*"), "/": _arith("/"), "%": _arith("%"),
+        "&&": None, "and": None, "||": None, "or": None,
+    }
+    PRECEDENCE: ClassVar[dict[str, int]] = {
+                  "||": 13, "or": 13, "&&": 12, "and": 12, "==": 8, "eq": 8, "!=": 8, "ne": 8,
+                  ">": 7, "<": 7, ">=": 7, "<=": 7, "gt": 7, "lt": 7, "ge": 7, "le": 7,
+                  "+": 5, "-": 5, "*": 4, "/": 4, "%": 4}
+
+    def parse(self) -> None:
+        self.symbol, = self.identity_match(self.BINARY_OP)
+        self.apply_to = self.OPERATORS[self.symbol]
+        self.precedence = self.PRECEDENCE[self.symbol]
+
+
+class _Computed:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def calculate(self, namespace: Any, loader: Any) -> Any:
+        return self.value
+
+
+def _apply(op: Any, left: Any, a: Any, right: Any, b: Any) -> Any:
+    if op.symbol == "+" and (a is None) != (b is None) and isinstance(a if b is None else b, str):
+        # ASTAddNode: a null beside a String is concatenated as its literal text ("x" + $none is "x$none")
+        if a is None:
+            a = left.my_text().strip() if hasattr(left, "my_text") else "null"
+        else:
+            b = right.my_text().strip() if hasattr(right, "my_text") else "null"
+    return op.apply_to(a, b)
+
+
+class Expression(_as.Expression):
+    # && and || short-circuit and use Velocity truthiness; airspeed evaluates both sides with Python's bool()
+    def calculate(self, namespace: Any, loader: Any) -> Any:
+        terms = self.expression
+        if len(terms) == 1:
+            return terms[0].calculate(namespace, loader)
+        if len(terms) == 3 and terms[1].apply_to is not None:  # one comparison: the usual #if
+            return _apply(terms[1], terms[0], terms[0].calculate(namespace, loader),
+                          terms[2], terms[2].calculate(namespace, loader))
+        operators: list[Any] = []
+        values: list[Any] = [terms[0]]
+        rest = terms[1:]
+
+        def reduce() -> None:
+            right, left, op = values.pop(), values.pop(), operators.pop()
+            a = left.calculate(namespace, loader)
+            if op.symbol in ("&&", "and"):
+                result = _truthy(a) and _truthy(right.calculate(namespace, loader))
+            elif op.symbol in ("||", "or"):
+                result = _truthy(a) or _truthy(right.calculate(namespace, loader))
+            else:
+                result = _apply(op, left, a, right, right.calculate(namespace, loader))
+            values.append(_Computed(result))
+
+        while rest:
+            if not operators or rest[0].greater_precedence_than(operators[-1]):
+                operators.append(rest[0])
+                values.append(rest[1])
+                rest = rest[2:]
+            else:
+                reduce()
+        while operators:
+            reduce()
+        return values[0].calculate(namespace, loader)
+
+
+class UnaryOperatorValue(_as.UnaryOperatorValue):
+    UNARY_OP = re.compile(r"\s*(!|not\b)\s*", re.DOTALL)
+
+    def calculate(self, namespace: Any, loader: Any) -> Any:
+        return not _truthy(self.value.calculate(namespace, loader))
+
+
+class IfDirective(_as.IfDirective):
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        if _truthy(self.condition.calculate(namespace, loader)):
+            self.block.evaluate(stream, namespace, loader)
+            return
+        for branch in self.elseifs:
+            if _truthy(branch.calculate(namespace, loader)):
+                branch.evaluate(stream, namespace, loader)
+                return
+        self.else_block.evaluate(stream, namespace, loader)
+
+
+class ElseBlock(_as.ElseBlock):
+    START = re.compile(r"#(?:else\b|\{else\})(?:[ \t]*\r?\n)?", re.DOTALL)  # #else eats the rest of its line
+
+
+class Comment(_as.Comment):
+    # "##" runs through its newline; "#* *#" leaves the newline after it in Velocity 1.7
+    COMMENT = re.compile(r"#(?:#[^\n]*(?:\n|$)|\*.*?\*#)", re.DOTALL)
+
+
+class SetDirective(_as.SetDirective):
+    # Velocity 1.7: a null value leaves the variable as it was, and #set writes the template's context, not a
+    # scope of the loop or macro it sits in
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        value = self.value.calculate(namespace, loader)
+        if value is None:
+            return
+        if len(self.terms) == 1:
+            target = namespace
+            while dict.get(target, self.terms[0], _MISSING) is _MISSING and isinstance(
+                    target.parent, _as.LocalNamespace):
+                target = target.parent
+            dict.__setitem__(target, self.terms[0], value)
+            return
+        holder = _lookup(namespace, self.terms[0])
+        for term in self.terms[1:-1]:
+            holder = _property(holder, term)
+        if isinstance(holder, dict):
+            holder[self.terms[-1]] = value
+
+
+def _iterable(value: Any) -> list[Any] | None:
+    if isinstance(value, Mapping):
+        return list(value.values())  # Velocity iterates a map's values
+    if isinstance(value, (list, tuple, range)):
+        return list(value)
+    return None  # a string, a number or null: no iteration
+
+
+class ForeachDirective(_as.ForeachDirective):
+    # maps give their values, strings do not iterate, #break works, $foreach is a scope object, and the loop
+    # variable is restored afterwards while a #set inside the loop stays (one context, as in Velocity)
+    CLOSE_PAREN = re.compile(r"\s*\)(?:[ \t]*\r?\n)?", re.DOTALL)
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        items = _iterable(self.value.calculate(namespace, loader))
+        if not items:
+            return
+        names = (self.loop_var_name, "velocityCount", "velocityHasNext", "foreach")
+        saved = [dict.get(namespace, name, _MISSING) for name in names]
+        scope = ForeachScope(_lookup(namespace, "foreach"), len(items))
+        try:
+            for index, item in enumerate(items):
+                scope.index = index
+                dict.update(namespace, {self.loop_var_name: item, "velocityCount": index + 1,
+                                        "velocityHasNext": index + 1 < len(items), "foreach": scope})
+                try:
+                    self.block.evaluate(stream, namespace, loader)
+                except _Break:
+                    break
+        finally:
+            for name, old in zip(names, saved):
+                if old is _MISSING:
+                    dict.pop(namespace, name, None)
+                else:
+                    dict.__setitem__(namespace, name, old)
+
+
+class StopDirective(_as.StopDirective):
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        raise _Stop
+
+
+class BreakDirective(_as._Element):
+    START = re.compile(r"#(?:break\b|\{break\})", re.DOTALL)
+
+    def parse(self) -> None:
+        self.identity_match(self.START)
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        raise _Break
+
+
+class MacroCall(_as.MacroCall):
+    # an unknown #name(...) is text in Velocity, whether or not its arguments parse; like every directive's
+    # closing parenthesis, the call's eats the newline right after it
+    CLOSE_PAREN = re.compile(r"\s*\)(?:[ \t]*\r?\n)?", re.DOTALL)
+    def parse(self) -> None:
+        try:
+            super().parse()
+        except _as.TemplateSyntaxError:
+            raise NoMatch() from None
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        if _lookup(namespace, "#" + self.macro_name) is None:
+            stream.write(self.my_text())
+        else:
+            super().evaluate_raw(stream, namespace, loader)
+
+
+class Block(_as.Block):
+    ELEMENTS: tuple[Any, ...] = ()
+    LINE_INDENT = re.compile(r"(?:^|\n)([ \t]+)$")
+
+    def parse(self) -> None:
+        self.children: list[Any] = []
+        while True:
+            try:
+                child = self.next_element(self.ELEMENTS)
+            except NoMatch:
+                break
+            if isinstance(child, SetDirective) and self.children and isinstance(self.children[-1], Text):
+                previous = self.children[-1]  # #set eats the indentation before it (its token includes it)
+                match = self.LINE_INDENT.search(previous.text)
+                if match and (match.start(1) > 0 or len(self.children) == 1):
+                    previous.text = previous.text[:match.start(1)]
+            self.children.append(child)
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        child = None
+        try:
+            for child in self.children:
+                child.evaluate_raw(stream, namespace, loader)
+        except _as.TemplateExecutionError:
+            raise
+        except Exception as err:
+            raise _as.TemplateExecutionError(child) from err
+
+
+
+class _Root(_as.LocalNamespace):
+    """The render's own scope over the caller's context: #set and #macro write here, not into the context."""
+
+    def top(self) -> Any:
+        return self
+
+
+for _node in (Text, NameOrCall, SubExpression, FormalReference, StringLiteral, InterpolatedStringLiteral,
+              BooleanLiteral, BinaryOperator, Expression, UnaryOperatorValue, IfDirective, ElseBlock, Comment,
+              SetDirective, ForeachDirective, StopDirective, MacroCall, Block):
+    setattr(_as, _node.__name__, _node)
+Block.ELEMENTS = (EscapeRun, Text, FormalReference, Comment, IfDirective, SetDirective, ForeachDirective,
+                  _as.IncludeDirective, _as.ParseDirective, _as.MacroDefinition, _as.DefineDefinition,
+                  StopDirective, BreakDirective, _as.EvaluateDirective, MacroCall, _as.FallthroughHashText,
+                  DollarText)
+

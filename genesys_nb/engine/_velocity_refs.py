@@ -1,0 +1,247 @@
+"""Text and references of a Velocity template: airspeed's nodes for them, with the Velocity 1.7 rules.
+
+airspeed's grammar finds its node classes by module-global name, so the subclasses here (and those of
+:mod:`genesys_nb.engine._velocity_nodes`, which installs them all) go into a private copy of the airspeed
+module; other users of airspeed in the same process keep its own behaviour.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+
+import airspeed as _airspeed_package
+
+from genesys_nb.engine._java import to_java_string
+from genesys_nb.engine._velocity_values import _index, _invoke, _property
+
+
+def _private_airspeed() -> Any:
+    # the module's own code, run again as a module of its own: installing node classes changes this copy only
+    spec = importlib.util.spec_from_file_location("genesys_nb.engine._airspeed", _airspeed_package.__file__)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_as: Any = _private_airspeed()
+NoMatch = _as.NoMatch
+_MISSING = object()
+_UNRESOLVED: ContextVar[list[str] | None] = ContextVar("velocity_unresolved_inputs", default=None)
+_INPUT_REF = re.compile(r"\$!?\{?input\.([A-Za-z_][\w-]*)")
+
+
+class _Out(list):  # type: ignore[type-arg]
+    """The output: a list of pieces joined once (cheaper than airspeed's StringIO per write)."""
+
+    write = list.append
+
+
+def _lookup(namespace: Any, name: str) -> Any:
+    try:
+        return namespace[name]
+    except KeyError:
+        return None
+
+
+# ------------------------------------------------------------------------ text and references, Velocity 1.7 rules
+class Text(_as.Text):
+    # a backslash run before $ or # is an escape (EscapeRun), not text; a # starting a directive is never text
+    PLAIN = re.compile(r"((?:[^\\$#]+|\\+(?![\\$#])|\$(?![!{A-Za-z_])|\$!(?![{A-Za-z_])|#(?![{A-Za-z#*@]))+)",
+                       re.DOTALL)
+
+    def parse(self) -> None:
+        self.text, = self.identity_match(self.PLAIN)
+
+
+class NameOrCall(_as.NameOrCall):
+    # Velocity 1.7 identifiers may contain '-'; lookups follow Velocity's uberspector (map entry,
+    # getX()/isX(), Java String/List/Map methods) instead of Python attributes, and a null on the way gives
+    # null, not an error
+    NAME = re.compile(r"([_a-z][a-z0-9_-]*)", re.DOTALL | re.IGNORECASE)
+
+    def calculate(self, current: Any, loader: Any, top: Any) -> Any:
+        if current is None:
+            return None
+        if isinstance(current, _as.LocalNamespace):
+            value = _lookup(current, self.name)
+            if isinstance(value, _as._FunctionDefinition):
+                out = _Out()
+                args = self.parameters.calculate(top, loader) if self.parameters else []
+                value.execute_function(out, top, args, loader)
+                return "".join(out)
+        elif self.parameters is not None:
+            return _invoke(current, self.name, self.parameters.calculate(top, loader))
+        else:
+            value = _property(current, self.name)
+        if self.index is not None and value is not None:
+            value = _index(value, self.index.calculate(top, loader))
+        return value
+
+
+class SubExpression(_as.SubExpression):
+    # airspeed evaluates "[$i]" against the indexed object instead of the namespace and fails on a null
+    def calculate(self, current: Any, loader: Any, top: Any) -> Any:
+        if not isinstance(self.expression, _as.ArrayIndex):
+            return self.expression.calculate(current, loader, top)
+        if current is None:
+            return None
+        result = _index(current, self.expression.calculate(top, loader))
+        return self.subexpression.calculate(result, loader, top) if self.subexpression else result
+
+
+class FormalReference(_as.FormalReference):
+    # Java printing (true, 2.0, [a, b], {k=v}), the reference's own text when it is null, and the note of an
+    # unresolved ${input.x} for the warnings
+    def parse(self) -> None:
+        self.silent, braces = self.identity_match(self.START)
+        try:
+            self.expression = self.next_element(_as.VariableExpression)
+        except NoMatch:
+            raise NoMatch() from None  # "${" or "$!{" not followed by a name is text (DollarText)
+        if braces:
+            self.require_match(self.CLOSING_BRACE, "}")
+        self.text = self.my_text()
+        self.input_names = tuple(dict.fromkeys(_INPUT_REF.findall(self.text)))
+        self.path = self._simple_path()
+
+    def _simple_path(self) -> tuple[str, ...] | None:
+        names: list[str] = []
+        expression = self.expression
+        while expression is not None:
+            part = expression.part
+            if part.parameters is not None or part.index is not None:
+                return None
+            names.append(part.name)
+            sub = expression.subexpression
+            if sub is None:
+                break
+            if isinstance(sub.expression, _as.ArrayIndex):
+                return None
+            expression = sub.expression
+        return tuple(names) or None
+
+    def value_of(self, namespace: Any, loader: Any) -> Any:
+        path = self.path
+        if path is not None:  # $a.b.c over maps: the common case, without the general machinery
+            current = _lookup(namespace, path[0])
+            for name in path[1:]:
+                if type(current) is dict:
+                    current = current.get(name)
+                elif current is None:
+                    return None
+                else:
+                    return self.expression.calculate(namespace, loader)
+            if not isinstance(current, _as._FunctionDefinition):
+                return current
+        return None if self.expression is None else self.expression.calculate(namespace, loader)
+
+    def calculate(self, namespace: Any, loader: Any) -> Any:
+        return self.value_of(namespace, loader)
+
+    def note_unresolved(self, namespace: Any) -> None:
+        sink = _UNRESOLVED.get()
+        if sink is not None and self.input_names:
+            given = _lookup(namespace, "input")
+            for name in self.input_names:
+                if not isinstance(given, Mapping) or given.get(name) is None:
+                    sink.append(name)
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        value = self.value_of(namespace, loader)
+        if value is None:
+            if self.silent and self.expression is not None:
+                return
+            self.note_unresolved(namespace)
+            stream.write(self.text)
+        else:
+            stream.write(value if type(value) is str else to_java_string(value))
+
+
+class EscapeRun(_as._Element):
+    # Velocity 1.7: "\$ref" prints "$ref" when the reference has a value and "\$ref" when it has none;
+    # pairs of backslashes print as one; "\#if" prints the directive's name. airspeed just drops one
+    # backslash.
+    START = re.compile(r"(\\+)(?=[$#])")
+    DIRECTIVE = re.compile(r"#\{?(?:if|elseif|else|end|set|foreach|macro|include|parse|stop|break|evaluate|"
+                           r"define)\b\}?")
+
+    end: int
+
+    def parse(self) -> None:
+        slashes, = self.identity_match(self.START)
+        self.count = len(slashes)
+        self.reference: Any = None
+        self.literal = ""
+        self.directive = False
+        try:
+            self.reference = self.next_element(FormalReference)
+            return
+        except NoMatch:
+            pass
+        match = self.DIRECTIVE.match(self._full_text, self.end)
+        if match:
+            self.directive = True
+            if self.count % 2:
+                self.literal, self.end = match.group(0), match.end()
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        half = "\\" * (self.count // 2)
+        if self.reference is not None:
+            value = self.reference.value_of(namespace, loader)
+            if value is None:
+                self.reference.note_unresolved(namespace)
+                stream.write("\\" * self.count + self.reference.text)
+            elif self.count % 2:
+                stream.write(half + self.reference.text)
+            else:
+                stream.write(half + (value if type(value) is str else to_java_string(value)))
+        elif self.directive:
+            stream.write(half + self.literal)
+        else:
+            stream.write("\\" * self.count)
+
+
+class StringLiteral(_as.StringLiteral):
+    # Velocity 1.7 single-quoted strings: no backslash escapes; '' stands for '
+    STRING = re.compile(r"'((?:''|[^'])*)'", re.DOTALL)
+
+    def parse(self) -> None:
+        raw, = self.identity_match(self.STRING)
+        self.value = raw.replace("''", "'")
+
+
+class InterpolatedStringLiteral(_as.InterpolatedStringLiteral):
+    # Velocity 1.7 keeps backslashes in "..." (only \uXXXX is decoded), "" stands for ", and only a string
+    # with $ or # in it is parsed as a template
+    STRING = re.compile(r'"((?:\\.|""|[^"\\])*)"', re.DOTALL)
+    UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+    def parse(self) -> None:
+        raw, = self.identity_match(self.STRING)
+        self.value = self.UNICODE.sub(lambda m: chr(int(m.group(1), 16)), raw).replace('""', '"')
+        self.block = _as.Block(self.filename, self.value, 0) if ("$" in self.value or "#" in self.value) else None
+
+    def calculate(self, namespace: Any, loader: Any) -> Any:
+        if self.block is None:
+            return self.value
+        out = _Out()
+        self.block.evaluate(out, namespace, loader)
+        return "".join(out)
+
+
+
+class DollarText(_as._Element):
+    """A "$", "$!", "${" or "$!{" that starts no reference: plain text."""
+
+    START = re.compile(r"(\$!?\{?)")
+
+    def parse(self) -> None:
+        self.text, = self.identity_match(self.START)
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        stream.write(self.text)
+
