@@ -95,8 +95,17 @@ def _apply(op: Any, left: Any, a: Any, right: Any, b: Any) -> Any:
 
 class Expression(_as.Expression):
     # && and || short-circuit and use Velocity truthiness; airspeed evaluates both sides with Python's bool()
+    def parse(self) -> None:
+        super().parse()
+        terms = self.expression
+        # one comparison, the usual #if: its test, called with both sides (a "+" needs _apply's null rule)
+        self.comparison = (terms[1].apply_to if len(terms) == 3 and terms[1].apply_to is not None
+                           and terms[1].symbol != "+" else None)
+
     def calculate(self, namespace: Any, loader: Any) -> Any:
         terms = self.expression
+        if self.comparison is not None:
+            return self.comparison(terms[0].calculate(namespace, loader), terms[2].calculate(namespace, loader))
         if len(terms) == 1:
             return terms[0].calculate(namespace, loader)
         if len(terms) == 3 and terms[1].apply_to is not None:  # one comparison: the usual #if
@@ -136,9 +145,17 @@ class UnaryOperatorValue(_as.UnaryOperatorValue):
         return not _truthy(self.value.calculate(namespace, loader))
 
 
+class Value(_as.Value):
+    # an operand is its expression: calculated without a call of its own in between
+    def parse(self) -> None:
+        super().parse()
+        self.calculate = self.expression.calculate
+
+
 class IfDirective(_as.IfDirective):
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
-        if _truthy(self.condition.calculate(namespace, loader)):
+        value = self.condition.calculate(namespace, loader)
+        if value is not None and value is not False:  # _truthy, inline: one #if per optional field
             self.block.evaluate(stream, namespace, loader)
             return
         for branch in self.elseifs:
@@ -268,13 +285,20 @@ class Block(_as.Block):
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
         child = None
         try:
+            write = stream.write
             for child in self.children:
-                child.evaluate_raw(stream, namespace, loader)
+                if child.__class__ is Text:  # plain text, written without a call of its own
+                    write(child.text)
+                else:
+                    child.evaluate_raw(stream, namespace, loader)
         except _as.TemplateExecutionError:
             raise
         except Exception as err:
             raise _as.TemplateExecutionError(child) from err
 
+    # only a TemplateExecutionError (or a BaseException such as #stop) leaves evaluate_raw, which is all the
+    # wrapper evaluate() would let through: the wrapper is skipped
+    evaluate = evaluate_raw
 
 
 class _Root(_as.LocalNamespace):
@@ -285,7 +309,7 @@ class _Root(_as.LocalNamespace):
 
 
 for _node in (Text, NameOrCall, SubExpression, FormalReference, StringLiteral, InterpolatedStringLiteral,
-              BooleanLiteral, BinaryOperator, Expression, UnaryOperatorValue, IfDirective, ElseBlock, Comment,
+              Value, BooleanLiteral, BinaryOperator, Expression, UnaryOperatorValue, IfDirective, ElseBlock, Comment,
               SetDirective, ForeachDirective, StopDirective, MacroCall, Block):
     setattr(_as, _node.__name__, _node)
 Block.ELEMENTS = (EscapeRun, Text, FormalReference, Comment, IfDirective, SetDirective, ForeachDirective,

@@ -40,7 +40,20 @@ class _Out(list):  # type: ignore[type-arg]
     write = list.append
 
 
+_LocalNamespace = _as.LocalNamespace
+_FunctionDefinition = _as._FunctionDefinition
+_VALUE_TYPES = frozenset({str, int, float, bool, type(None), dict, list})  # never a #define's body
+
+
 def _lookup(namespace: Any, name: str) -> Any:
+    """``namespace[name]``, None when absent: the scopes walked without a KeyError raised in each."""
+    while isinstance(namespace, _LocalNamespace):
+        value = dict.get(namespace, name, _MISSING)
+        if value is not _MISSING:
+            return value
+        namespace = namespace.parent
+    if type(namespace) is dict:
+        return namespace.get(name)
     try:
         return namespace[name]
     except KeyError:
@@ -107,6 +120,7 @@ class FormalReference(_as.FormalReference):
         self.text = self.my_text()
         self.input_names = tuple(dict.fromkeys(_INPUT_REF.findall(self.text)))
         self.path = self._simple_path()
+        self.head, self.rest = (self.path[0], self.path[1:]) if self.path else ("", ())
 
     def _simple_path(self) -> tuple[str, ...] | None:
         names: list[str] = []
@@ -125,17 +139,23 @@ class FormalReference(_as.FormalReference):
         return tuple(names) or None
 
     def value_of(self, namespace: Any, loader: Any) -> Any:
-        path = self.path
-        if path is not None:  # $a.b.c over maps: the common case, without the general machinery
-            current = _lookup(namespace, path[0])
-            for name in path[1:]:
+        if self.path is not None:  # $a.b.c over maps: the common case, without the general machinery
+            scope = namespace  # _lookup(namespace, self.head), inline: a template makes this lookup most
+            while isinstance(scope, _LocalNamespace):
+                current = dict.get(scope, self.head, _MISSING)
+                if current is not _MISSING:
+                    break
+                scope = scope.parent
+            else:
+                current = scope.get(self.head) if type(scope) is dict else _lookup(scope, self.head)
+            for name in self.rest:
                 if type(current) is dict:
                     current = current.get(name)
                 elif current is None:
                     return None
                 else:
                     return self.expression.calculate(namespace, loader)
-            if not isinstance(current, _as._FunctionDefinition):
+            if type(current) in _VALUE_TYPES or not isinstance(current, _FunctionDefinition):
                 return current
         return None if self.expression is None else self.expression.calculate(namespace, loader)
 
@@ -150,15 +170,18 @@ class FormalReference(_as.FormalReference):
                 if not isinstance(given, Mapping) or given.get(name) is None:
                     sink.append(name)
 
-    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+    def printed(self, namespace: Any, loader: Any) -> str:
+        """What the reference prints: its value as Java prints it, nothing ($!) or its own text when null."""
         value = self.value_of(namespace, loader)
         if value is None:
             if self.silent and self.expression is not None:
-                return
+                return ""
             self.note_unresolved(namespace)
-            stream.write(self.text)
-        else:
-            stream.write(value if type(value) is str else to_java_string(value))
+            return self.text  # type: ignore[no-any-return]
+        return value if type(value) is str else to_java_string(value)
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        stream.write(self.printed(namespace, loader))
 
 
 class EscapeRun(_as._Element):
@@ -224,10 +247,21 @@ class InterpolatedStringLiteral(_as.InterpolatedStringLiteral):
         raw, = self.identity_match(self.STRING)
         self.value = self.UNICODE.sub(lambda m: chr(int(m.group(1), 16)), raw).replace('""', '"')
         self.block = _as.Block(self.filename, self.value, 0) if ("$" in self.value or "#" in self.value) else None
+        children: list[Any] = self.block.children if self.block is not None else []
+        # "$!{input.x}" alone, the usual #if operand: printed without a block and an output of its own
+        self.reference = children[0] if len(children) == 1 and type(children[0]) is FormalReference else None
 
     def calculate(self, namespace: Any, loader: Any) -> Any:
         if self.block is None:
             return self.value
+        reference = self.reference
+        if reference is not None:
+            try:
+                return reference.printed(namespace, loader)
+            except _as.TemplateExecutionError:
+                raise
+            except Exception as err:  # as the block would report it: at the reference
+                raise _as.TemplateExecutionError(reference) from err
         out = _Out()
         self.block.evaluate(out, namespace, loader)
         return "".join(out)

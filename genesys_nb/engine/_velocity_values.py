@@ -27,6 +27,8 @@ def _is_number(value: Any) -> bool:
 
 def _equals(a: Any, b: Any) -> bool:
     # ASTEQNode: numbers compare by value, same classes by equals(), anything else by toString()
+    if type(a) is str and type(b) is str:  # the usual #if("$!{input.x}" != ""), answered first
+        return a == b
     if _is_number(a) and _is_number(b):
         return a == b
     if a is None or b is None:

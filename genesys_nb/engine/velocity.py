@@ -162,7 +162,8 @@ def render_template(source: str, context: Mapping[str, Any], *, template: str,
     unresolved: list[str] = []
     token = _UNRESOLVED.set(unresolved)
     try:
-        body.evaluate(out, _Root(context), _as.NullLoader())
+        # the body's block straight away: its own scope is given, and the wrappers would add nothing
+        body.block.evaluate_raw(out, _Root(context), _LOADER)
     except (_Stop, _Break):
         pass
     except _as.TemplateExecutionError as err:
@@ -180,11 +181,15 @@ def render_template(source: str, context: Mapping[str, Any], *, template: str,
     return Rendered(text, _warnings(unresolved, template, input_fields) if unresolved else ())
 
 
+_LOADER = _as.NullLoader()  # no #include or #parse source: every load fails, as it has no state
+_RAW_JSON = json.JSONEncoder(ensure_ascii=False, default=to_java_string).encode  # json.dumps, made once
+
+
 def _input(inputs: Mapping[str, Any]) -> dict[str, Any]:
     given = dict(inputs)
     given.pop("rawRequest", None)
     # the whole input as JSON text, in the inputs' order, with Jackson-like ", " / ": " spacing
-    raw = json.dumps(given, ensure_ascii=False, default=to_java_string)
+    raw = _RAW_JSON(given)
     return {**given, "rawRequest": raw}
 
 
