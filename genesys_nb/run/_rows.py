@@ -20,11 +20,15 @@ def _iter_rows(matrix: Any) -> Iterator[_Row]:
         row_id = getattr(row, "row_id", None)
         params = getattr(row, "params", None)
         if row_id is None or params is None:
-            raise TypeError(
-                f"matrix rows must have .row_id and .params (got {type(row).__name__}); build the matrix "
-                "with ParameterMatrix.product/zip/from_records/from_dataframe/from_csv"
-            )
+            raise _not_a_row(row)
         yield _Row(str(row_id), dict(params), bool(getattr(row, "expected_invalid", False)))
+
+
+def _not_a_row(row: Any) -> TypeError:
+    return TypeError(
+        f"matrix rows must have .row_id and .params (got {type(row).__name__}); build the matrix "
+        "with ParameterMatrix.product/zip/from_records/from_dataframe/from_csv"
+    )
 
 
 def _as_matrix(matrix: Any) -> Any:

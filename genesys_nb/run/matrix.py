@@ -65,6 +65,19 @@ _META_COLUMNS = ("row_id", "case", "expected_invalid")
 _SHARED_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
+# The fixed values a row with given own fields takes: (top-level shared values to update the row with, None)
+# when every one is such a value, else (None, [(dotted path, value) in order]).
+_FixedPlan = tuple[dict[str, Any] | None, list[tuple[str, Any]]]
+_PLANS_KEPT = 256  # distinct sets of own fields whose plan is kept (a product's rows share one)
+
+
+def _fixed_plan(fixed: Mapping[str, Any], own: frozenset[str]) -> _FixedPlan:
+    paths = [(path, value) for path, value in fixed.items() if not _overlaps(path, own)]
+    if all("." not in path and type(value) in _SHARED_TYPES for path, value in paths):
+        return dict(paths), paths
+    return None, paths
+
+
 @dataclass(frozen=True)
 class MatrixRow:
     """One row: its stable id, the inputs, and (for derived cases) whether the contract rejects it."""
@@ -251,11 +264,23 @@ class ParameterMatrix:
         # Rows of distinct axis values cannot repeat: no occurrence count (and no memory per row) needed.
         seen: dict[str, int] | None = None if isinstance(self._rows, _AxesRows) and self._rows.distinct else {}
         fresh = isinstance(self._rows, _AxesRows) and self._rows.flat  # a new dict of immutable values
+        fixed = self._fixed
+        plans: dict[frozenset[str], _FixedPlan] = {}
         for row in self._rows:
             params = row.params if fresh else copy.deepcopy(row.params)
-            for path, value in self._fixed.items():
-                if not _overlaps(path, row.own):
-                    _set_path(params, path, value if type(value) in _SHARED_TYPES else copy.deepcopy(value))
+            if fixed:
+                # which fixed values a row takes depends on its own fields only: worked out once per set of them
+                plan = plans.get(row.own)
+                if plan is None:
+                    plan = _fixed_plan(fixed, row.own)
+                    if len(plans) < _PLANS_KEPT:
+                        plans[row.own] = plan
+                top, paths = plan
+                if top is not None:
+                    params.update(top)
+                else:
+                    for path, value in paths:
+                        _set_path(params, path, value if type(value) in _SHARED_TYPES else copy.deepcopy(value))
             invalid = row.expected_invalid
             if validator is not None and row.derived:
                 invalid = not validator.is_valid(params)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from genesys_nb.api.models import Action
 from genesys_nb.engine.engine import ActionEngine
-from genesys_nb.run._rows import _as_matrix, _iter_rows
+from genesys_nb.run._rows import _as_matrix, _not_a_row
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -67,8 +67,13 @@ def engine_for(source: Any) -> ActionEngine:
 
 def matrix_rows(matrix: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """(row_id, params) of a ParameterMatrix, a DataFrame or a list of dicts: read as a run reads them."""
-    for row in _iter_rows(_as_matrix(matrix)):
-        yield row.row_id, row.params
+    # the rows a run reads (_iter_rows), without the run's own record of each: a preview renders every row
+    for row in _as_matrix(matrix):
+        row_id = getattr(row, "row_id", None)
+        params = getattr(row, "params", None)
+        if row_id is None or params is None:
+            raise _not_a_row(row)
+        yield str(row_id), dict(params)
 
 
 def preview_records(source: Any, matrix: Any) -> list[tuple[str, str | None, str | None, str | None, str,
