@@ -39,7 +39,9 @@ def one_clear_line(err: str, *needles: str) -> None:
 
 
 def audit_lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    """The terminal records (one per finished row); intent and webhook-state records carry a "kind"."""
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [record for record in records if "kind" not in record]
 
 
 # ---- actions ----------------------------------------------------------------------------------------

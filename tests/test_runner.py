@@ -30,8 +30,13 @@ def echo_matrix(rows: int) -> ParameterMatrix:
     return ParameterMatrix.product(sequence=list(range(rows))).with_fixed(message="hello")
 
 
-def audit_records(path: Path) -> list[dict[str, Any]]:
+def all_records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def audit_records(path: Path) -> list[dict[str, Any]]:
+    """The terminal records (one per finished row); intent and webhook-state records carry a "kind"."""
+    return [record for record in all_records(path) if "kind" not in record]
 
 
 def execute_log(emulator_server: Any) -> list[Any]:

@@ -7,6 +7,7 @@ request is made of and how it becomes an ``httpx.Request`` (or the parts a direc
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,14 @@ def _encode_inputs(inputs: Any) -> bytes:
         return json.dumps(dict(inputs), default=_json_default, allow_nan=False, separators=(",", ":")).encode()
     except (TypeError, ValueError) as err:
         raise ValueError(f"inputs cannot be sent as JSON: {err} (NaN/inf and custom objects are not allowed).") from err
+
+
+def request_body_sha256(inputs: Any) -> str:
+    """The sha256 (hex) of the exact body an execute of ``inputs`` sends ("" when it cannot be encoded)."""
+    try:
+        return hashlib.sha256(_encode_inputs(inputs)).hexdigest()
+    except (TypeError, ValueError):
+        return ""
 
 
 @dataclass

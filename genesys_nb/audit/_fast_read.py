@@ -21,6 +21,7 @@ from genesys_nb.audit._columns import (
     _struct_columns,
 )
 from genesys_nb.audit._files import _complete_end
+from genesys_nb.audit.records import terminal_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -47,6 +48,8 @@ def _objects_by_line(data: bytes, end: int) -> tuple[list[Any], list[Any], dict[
             if not line.strip():
                 continue
             record = loads(line)
+            if "kind" in record:
+                continue  # an intent or webhook-state record: not a row (see genesys_nb.audit.records)
             params.append(record.get("params"))
             outputs.append(record.get("output"))
             if len(record) != width or extras:
@@ -96,7 +99,7 @@ def _read_ndjson_fast(path: Path, skipped: list[dict[str, Any]], lean: bool = Fa
     end = _complete_end(data, path, skipped)
     scalar_kinds = {k: v for k, v in _COLUMN_KINDS.items() if _arrow_type(v) is not None}
     schema = pa.schema([(name, _arrow_type(kind)) for name, kind in scalar_kinds.items()]
-                       + [("output_keys", pa.list_(pa.string()))])
+                       + [("output_keys", pa.list_(pa.string())), ("kind", pa.string())])
     try:
         table = pj.read_json(
             pa.BufferReader(pa.py_buffer(data).slice(0, end)),
@@ -107,6 +110,7 @@ def _read_ndjson_fast(path: Path, skipped: list[dict[str, Any]], lean: bool = Fa
         if skipped and skipped[-1]["path"] == str(path):
             skipped.pop()  # the tolerant path reports it again
         return None
+    table = terminal_table(table)
     lean_params = _lean_param_columns(data, end, table.num_rows) if lean else None
     params: list[Any] = []
     outputs: list[Any] = []

@@ -78,7 +78,8 @@ def iter_lines(path: Path, skipped: list[dict[str, Any]], chunk_lines: int = 200
 
 
 def terminal_row_ids(path: PathLike | Iterable[PathLike], run_id: str) -> set[str]:
-    """Row ids of ``run_id`` that already have a (terminal) audit record: what resume must skip."""
+    """Row ids of ``run_id`` that already have a terminal audit record (intent and webhook-state records,
+    which carry a ``kind``, do not count; see :mod:`genesys_nb.audit.records`)."""
     done: set[str] = set()
     skipped: list[dict[str, Any]] = []
     for file in audit_files(path):
@@ -94,7 +95,8 @@ def terminal_row_ids(path: PathLike | Iterable[PathLike], run_id: str) -> set[st
             continue
         with _gc_paused():
             for records in iter_lines(file, skipped):
-                done.update(r["row_id"] for r in records if r.get("run_id") == run_id and r.get("row_id"))
+                done.update(r["row_id"] for r in records
+                            if r.get("run_id") == run_id and r.get("row_id") and "kind" not in r)
     return done
 
 
@@ -120,11 +122,12 @@ def _row_ids_fast(path: Path, run_id: str) -> list[str] | None:
 
     data = path.read_bytes()
     end = _complete_end(data, path, [])
-    schema = pa.schema([("run_id", pa.string()), ("row_id", pa.string())])
+    schema = pa.schema([("run_id", pa.string()), ("row_id", pa.string()), ("kind", pa.string())])
     try:
         table = pj.read_json(pa.BufferReader(pa.py_buffer(data).slice(0, end)), parse_options=pj.ParseOptions(
             explicit_schema=schema, unexpected_field_behavior="ignore"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    matching = table.filter(pc.equal(table["run_id"], pa.scalar(run_id, pa.string())))
+    matching = table.filter(pc.and_kleene(pc.equal(table["run_id"], pa.scalar(run_id, pa.string())),
+                                          pc.is_null(table["kind"])))
     return [row_id for row_id in matching["row_id"].to_pylist() if row_id]

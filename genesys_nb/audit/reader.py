@@ -65,6 +65,9 @@ def read_audit(
     listed in ``df.attrs["skipped_lines"]``; records of older schema versions get missing columns
     filled with nulls.
 
+    Intent (``sending``) and webhook-state records are not rows: a row's ``webhook`` column shows its
+    settled state when one was recorded (see :mod:`genesys_nb.audit.records`).
+
     ``lean=True`` skips the raw ``params``/``output`` objects (those columns stay null; the
     ``params.<name>`` columns are still there): about twice as fast on large logs, for reports.
     """
@@ -88,10 +91,21 @@ def read_audit(
                 frames.append(fast_frame)
                 continue
             records: list[dict[str, Any]] = []
+            settled: dict[tuple[Any, Any], Any] = {}
             for chunk in iter_lines(file, skipped):
                 if run_id is not None:
                     chunk = [r for r in chunk if r.get("run_id") == run_id]
-                records.extend(chunk)
+                for record in chunk:
+                    kind = record.get("kind")
+                    if kind is None:
+                        records.append(record)
+                    elif kind == "webhook":
+                        settled[(record.get("run_id"), record.get("row_id"))] = record.get("webhook")
+            if settled:
+                for record in records:
+                    state = settled.get((record.get("run_id"), record.get("row_id")))
+                    if state is not None:
+                        record["webhook"] = state
             frames.append(_frame_from_records(records))
             del records
     if not frames:

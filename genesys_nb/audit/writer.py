@@ -32,6 +32,7 @@ from genesys_nb.audit.reader import (
     terminal_row_ids,
     to_parquet,
 )
+from genesys_nb.audit.records import build_intent, build_webhook_state
 from genesys_nb.contract.paths import flatten_dotted
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -147,7 +148,8 @@ def mask_values(value: Any, secrets: Sequence[str]) -> Any:
 def scrub_secrets(record: dict[str, Any]) -> dict[str, Any]:
     """Last-line defence: mask credential-like keys in params/output and bearer strings in messages."""
     for key in ("params", "output"):
-        record[key] = scrub_mapping(record.get(key))
+        if key in record:  # an intent or webhook-state record has neither
+            record[key] = scrub_mapping(record[key])
     message = record.get("error_message")
     if isinstance(message, str):
         record["error_message"] = _BEARER_RE.sub(r"\1 " + REDACTED, message)
@@ -316,6 +318,17 @@ class AuditLog:
             expected_invalid=expected_invalid, webhook=webhook, redact_secure=self.redact_secure,
         )
         return self._append(record)  # freshly built: no copy needed
+
+    def write_intent(self, *, run_id: str, row_id: str, action_id: str, attempt: int,
+                     request_sha256: str) -> dict[str, Any]:
+        """Append the ``sending`` record of one attempt, before its request leaves (see audit.records)."""
+        return self._append(build_intent(run_id=run_id, row_id=row_id, action_id=action_id, attempt=attempt,
+                                         request_sha256=request_sha256))
+
+    def write_webhook_state(self, *, run_id: str, row_id: str, state: str, event_id: str | None = None
+                            ) -> dict[str, Any]:
+        """Append the settled state (delivered or failed) of a row's webhook event."""
+        return self._append(build_webhook_state(run_id=run_id, row_id=row_id, state=state, event_id=event_id))
 
     async def awrite_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Async append: inline when cheap, in a thread when fsync would block the event loop."""

@@ -112,6 +112,8 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError("give the rows with either --matrix FILE.csv or --product NAME=V1,V2 (not both)")
     if args.resume and args.run_id and args.resume != args.run_id:
         raise CommandError("--resume RUN_ID already names the run; drop --run-id (or make them equal)")
+    if args.rerun_unknown and not args.resume:
+        raise CommandError("--rerun-unknown goes with --resume RUN_ID: it re-sends the rows that run left unknown")
     timeout_ms = check_timeout_ms(args.timeout_ms)
     rate = parse_rate(args.rate)
     if args.concurrency < 1:
@@ -128,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
               f"pace {'off' if rate is None else f'{rate:g}/min'}, audit {audit_path}", file=sys.stderr)
         try:
             frame = runner.run(action.id, matrix, timeout_ms=timeout_ms, idempotent=args.idempotent,
-                               run_id=run_id, resume=bool(args.resume))
+                               run_id=run_id, resume=bool(args.resume), rerun_unknown=args.rerun_unknown)
         except KeyboardInterrupt:
             done_run = runner.last_run_id or run_id
             print(f"\ninterrupted: finished rows are in {audit_path}; continue with "
@@ -159,12 +161,16 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--timeout-ms", type=int, default=30000, metavar="N",
                         help="client deadline per attempt, 1..60000 ms (default 30000)")
     parser.add_argument("--idempotent", action="store_true",
-                        help="the action is safe to repeat: also retry 500s and timeouts")
+                        help="the action is safe to repeat: also retry what may have run (500, 502, 504, "
+                             "timeouts) and re-send rows of unknown outcome on --resume")
     parser.add_argument("--audit", default=DEFAULT_AUDIT, metavar="PATH",
                         help=f"append audit records here (default {DEFAULT_AUDIT})")
     parser.add_argument("--webhook", metavar="URL", help="POST each row's completion here (outbox beside the audit)")
     parser.add_argument("--run-id", metavar="ID", help="name this run (default: generated)")
     parser.add_argument("--resume", metavar="RUN_ID", help="continue this run: only rows without a record run")
+    parser.add_argument("--rerun-unknown", action="store_true",
+                        help="with --resume: also send again the rows that were sent and never recorded (their "
+                             "outcome is unknown; by default they are listed, not re-sent)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("-q", "--quiet", action="store_true", help="no note when the emulator is used")
     parser.set_defaults(func=lambda args: guarded("run", lambda: _run(args)))

@@ -25,6 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from genesys_nb.audit.records import terminal_table
+
 logger = logging.getLogger("genesys_nb")
 
 PathLike = str | os.PathLike
@@ -53,6 +55,8 @@ CORE_SCHEMA = pa.schema(
     ]
 )
 CORE_COLUMNS: tuple[str, ...] = tuple(CORE_SCHEMA.names)
+# Read as well, to leave out intent and webhook-state records and settle each row's webhook state.
+_READ_SCHEMA = pa.schema([*CORE_SCHEMA, ("row_id", pa.string()), ("kind", pa.string())])
 CATEGORY_COLUMNS = ("run_id", "action_id", "action_name", "error_class", "error_code", "webhook")
 _BLOCK_BYTES = 16 << 20
 
@@ -115,6 +119,8 @@ def _coerce_value(value: Any, kind: pa.DataType) -> Any:
 def _read_lines_tolerant(data: bytes, path: Path, skipped: list[SkippedLine]) -> pd.DataFrame:
     """Slow path: one orjson parse per line; bad lines are skipped and reported, values coerced."""
     columns: dict[str, list[Any]] = {name: [] for name in CORE_COLUMNS}
+    keys: list[tuple[Any, Any]] = []
+    settled: dict[tuple[Any, Any], Any] = {}
     lines = data.split(b"\n")
     ends_with_newline = data.endswith(b"\n")
     for number, line in enumerate(lines, start=1):
@@ -130,8 +136,16 @@ def _read_lines_tolerant(data: bytes, path: Path, skipped: list[SkippedLine]) ->
         if not isinstance(record, dict):
             skipped.append(SkippedLine(str(path), number, False, "not a JSON object"))
             continue
+        kind = record.get("kind")
+        if kind is not None:  # an intent or a webhook's settled state, not a row
+            if kind == "webhook":
+                settled[(record.get("run_id"), record.get("row_id"))] = record.get("webhook")
+            continue
+        keys.append((record.get("run_id"), record.get("row_id")))
         for field in CORE_SCHEMA:
             columns[field.name].append(_coerce_value(record.get(field.name), field.type))
+    if settled:
+        columns["webhook"] = [settled.get(key, state) for key, state in zip(keys, columns["webhook"])]
     frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="ISO8601")
     return frame
@@ -148,9 +162,10 @@ def read_core_ndjson(path: Path, skipped: list[SkippedLine]) -> pd.DataFrame:
                 pa.BufferReader(buffer),
                 read_options=pa_json.ReadOptions(block_size=_BLOCK_BYTES),
                 parse_options=pa_json.ParseOptions(
-                    explicit_schema=CORE_SCHEMA, unexpected_field_behavior="ignore"
+                    explicit_schema=_READ_SCHEMA, unexpected_field_behavior="ignore"
                 ),
             )
+            table = terminal_table(table).drop_columns(["row_id"])
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
             logger.info("audit %s: fast reader declined (%s); reading line by line", path, err)
             return _read_lines_tolerant(buffer.to_pybytes(), path, skipped)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from genesys_nb.run.pacing import AsyncPacer
@@ -72,6 +72,10 @@ def _emulator_time_scale(source: Any) -> float:
 # The row being executed by the current task, so the paced client knows whether it was stopped
 # before or after its first request went out.
 _ROW_SENT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("genesys_nb_row_sent", default=None)
+# Called with the attempt number once the attempt has its slot and is about to leave: where the
+# runner writes the row's "sending" intent (never for an attempt dropped by stop()).
+_BEFORE_SEND: contextvars.ContextVar[Callable[[int], object] | None] = contextvars.ContextVar(
+    "genesys_nb_before_send", default=None)
 
 
 class _PacedClient:
@@ -99,8 +103,42 @@ class _PacedClient:
         sent = _ROW_SENT.get()
         if sent is not None:
             sent[0] += 1
+        before_send = _BEFORE_SEND.get()
+        if before_send is not None:
+            before_send(sent[0] if sent is not None else self.requests + 1)
         self.requests += 1
         result = await self._client.execute(action_id, inputs, **kwargs)
         self._gate.on_response(seq=seq, status_code=result.status_code, rate_limit=result.rate_limit,
                                retry_after_s=result.retry_after_s)
         return result
+
+
+def run_in_worker_thread(make_coroutine: Callable[[], Any], stop: Callable[[], None]) -> Any:
+    """Run a coroutine on its own event loop in a worker thread (for callers already inside a loop).
+
+    Ctrl-C in the calling thread stops the run twice over (rows in flight are cancelled too) and is
+    raised again once the worker has ended; the worker's own exception is raised as is.
+    """
+    import asyncio
+
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(make_coroutine())
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread as is
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="genesys-nb-runner", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        stop()
+        stop()  # twice: cancel what is in flight as well
+        thread.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

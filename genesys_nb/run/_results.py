@@ -45,6 +45,10 @@ class RunSummary:
     concurrency: int
     rate_per_minute: float | None  # the pace asked for, per platform minute (None: pacing off)
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))  # UTC
+    # Rows sent before an earlier run of this run_id stopped and never recorded: their outcome is
+    # unknown, so they were not sent again (listed by row id; rerun_unknown=True sends them).
+    unknown_rows: tuple[str, ...] = ()
+    webhooks_redelivered: int = 0  # events of earlier rows whose delivery had not settled, sent again
 
     @property
     def unfinished_rows(self) -> int:
@@ -65,6 +69,10 @@ class RunSummary:
         )
         if self.skipped_rows:
             text += f", {self.skipped_rows} already done earlier"
+        if self.unknown_rows:
+            listed = ", ".join(self.unknown_rows[:5]) + (" ..." if len(self.unknown_rows) > 5 else "")
+            text += (f"; {len(self.unknown_rows)} rows of unknown outcome not re-sent ({listed}; check them, "
+                     "then resume with rerun_unknown=True)")
         if self.stopped:
             text += f"; stopped with {self.unfinished_rows} rows not run (resume with run_id={self.run_id!r})"
         return text
@@ -73,7 +81,7 @@ class RunSummary:
 def _summarize(
     run_id: str, action_id: str, action: Action | None, total: int, skipped: int, counts: Counter[str],
     elapsed_s: float, started_at: datetime, requests: int, stats: PacerStats, rate: float | None, *,
-    audit_path: str, concurrency: int,
+    audit_path: str, concurrency: int, unknown_rows: tuple[str, ...] = (), webhooks_redelivered: int = 0,
 ) -> RunSummary:
     """What one run did, from its row counts (``"ok"`` or an error class per finished row) and its pacer."""
     finished = sum(counts.values())
@@ -84,7 +92,8 @@ def _summarize(
         error_classes=errors, elapsed_s=elapsed_s, rows_per_s=finished / elapsed_s if elapsed_s > 0 else 0.0,
         requests=requests, rate_limited=stats.rate_limited, slowdowns=stats.slowdowns,
         stopped=skipped + finished < total, audit_path=audit_path, concurrency=concurrency,
-        rate_per_minute=rate, started_at=started_at,
+        rate_per_minute=rate, started_at=started_at, unknown_rows=unknown_rows,
+        webhooks_redelivered=webhooks_redelivered,
     )
 
 
@@ -127,7 +136,8 @@ def _chunk_frame(records: list[dict[str, Any]], positions: list[int], redacted_f
 
 
 def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = False) -> pd.DataFrame:
-    """The run's records as one typed DataFrame in matrix order (the last record of a row wins).
+    """The run's records as one typed DataFrame in matrix order (the last record of a row wins; a
+    row's ``webhook`` is its settled state when the log has one).
 
     Streams the log in chunks, so building the table costs about the table's own size in memory,
     not the log's. Inputs are the recorded (scrubbed) ``params``; for secure actions every input
@@ -149,6 +159,7 @@ def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = F
     records: list[dict[str, Any]] = []
     positions: list[int] = []
     seen: set[str] = set()
+    settled: dict[str, Any] = {}
     repeated = False
     with open(audit_path, "rb") as handle:
         for line in handle:
@@ -159,6 +170,11 @@ def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = F
             except orjson.JSONDecodeError:
                 continue  # a torn last line (the reader reports it); its row has no record
             if not isinstance(record, dict) or record.get("run_id") != run_id:
+                continue
+            kind = record.get("kind")
+            if kind is not None:  # an intent or a webhook's settled state: not a row of its own
+                if kind == "webhook":
+                    settled[str(record.get("row_id"))] = record.get("webhook")
                 continue
             row_id = str(record.get("row_id"))
             repeated = repeated or row_id in seen
@@ -181,6 +197,8 @@ def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = F
         frame = frame.take(np.argsort(positions_column.to_numpy(), kind="stable"))
     del positions_column
     frame = frame.reset_index(drop=True)
+    if settled:
+        frame["webhook"] = [settled.get(row_id, state) for row_id, state in zip(frame["row_id"], frame["webhook"])]
     for name in ("error_class", "webhook"):
         frame[name] = frame[name].astype("category")
     frame.attrs["run_id"] = run_id

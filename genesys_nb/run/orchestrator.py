@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from genesys_nb.api._request import request_body_sha256
 from genesys_nb.api.errors import APIError, AuthenticationError
 from genesys_nb.api.retry import RetryPolicy
 from genesys_nb.contract.validator import DataActionValidator
@@ -120,11 +121,19 @@ class ExecutionOrchestrator:
         row_id: str | None = None,
     ) -> ExecutionResult:
         """Validate, execute (with retries), send the webhook, write the audit record; return the result."""
+        row_id = row_id or uuid.uuid4().hex[:16]
+        on_send = None
+        if self.audit is not None:  # a "sending" intent before each attempt leaves (see genesys_nb.audit.records)
+            audit, run_id, digest = self.audit, self.run_id, request_body_sha256(inputs)
+
+            def on_send(attempt: int) -> None:
+                audit.write_intent(run_id=run_id, row_id=row_id, action_id=action_id, attempt=attempt,
+                                   request_sha256=digest)
+
         result = self.executor.execute(action_id, inputs, timeout_ms=timeout_ms, idempotent=idempotent,
-                                       flatten=flatten)
+                                       flatten=flatten, on_send=on_send)
         needs_action = self.audit is not None or self.webhook is not None
         action = self._action(action_id) if needs_action else None
-        row_id = row_id or uuid.uuid4().hex[:16]
         params = inputs if isinstance(inputs, dict) else {"value": inputs}
         webhook_state = "none"
         if self.webhook is not None:

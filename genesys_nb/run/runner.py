@@ -10,7 +10,12 @@ One run, start to finish:
 3. Each finished row is appended to the audit log at once (one record per row) and its webhook
    is handed to the dispatcher without waiting for delivery. No per-row Python object is kept,
    so memory stays flat in the number of rows; the DataFrame is built at the end from the log.
-4. ``resume=True`` with the same ``run_id`` runs only the rows that have no record yet.
+4. Before each attempt leaves, a ``sending`` intent record (row, attempt, the sha256 of the exact
+   body) is appended, so a crash leaves rows whose outcome is known to be unknown.
+5. ``resume=True`` with the same ``run_id`` runs only the rows that have no record yet. A row that
+   was sent and never recorded (kill -9, a cancelled request) has an unknown outcome: it is not sent
+   again unless ``idempotent=True`` or ``rerun_unknown=True``; it gets an ``unknown`` record instead
+   and is listed in ``last_summary.unknown_rows``.
 
 The DataFrame has one row per matrix row, in matrix order: ``row_id``, ``params.<field>``, ``ok``,
 ``error_class``, ``status_code``, ``latency_ms`` (last attempt), ``total_ms``, ``attempts``,
@@ -50,16 +55,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genesys_nb.api.retry import RetryPolicy
+from genesys_nb.audit.records import UNKNOWN
 from genesys_nb.run._client import (
+    _BEFORE_SEND,
     _ROW_SENT,
     RunStopped,
     _check_source,
     _emulator_time_scale,
     _make_client,
     _PacedClient,
+    run_in_worker_thread,
 )
+from genesys_nb.run._intents import _intent_writer, _unknown_result
 from genesys_nb.run._results import RunSummary, _summarize, result_frame
 from genesys_nb.run._rows import _as_matrix, _iter_rows, _Row
+from genesys_nb.run._run_webhooks import dispatch_webhook, open_webhook
 from genesys_nb.run.pacing import AsyncPacer, Pacer
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -173,7 +183,7 @@ class MatrixRunner:
     # ---- running ----------------------------------------------------------------------------
     def run(
         self, action_id: str, matrix: Any, *, timeout_ms: int = 30000, idempotent: bool = False,
-        run_id: str | None = None, resume: bool = False,
+        run_id: str | None = None, resume: bool = False, rerun_unknown: bool = False,
     ) -> pd.DataFrame:
         """Run every row and return one DataFrame row per matrix row (see the module docstring).
 
@@ -182,7 +192,7 @@ class MatrixRunner:
         """
         coroutine_args = (action_id, matrix)
         kwargs: dict[str, Any] = {"timeout_ms": timeout_ms, "idempotent": idempotent, "run_id": run_id,
-                                  "resume": resume}
+                                  "resume": resume, "rerun_unknown": rerun_unknown}
         try:
             asyncio.get_running_loop()
             in_a_loop = True
@@ -193,31 +203,11 @@ class MatrixRunner:
         return asyncio.run(self.arun(*coroutine_args, **kwargs))
 
     def _run_in_thread(self, action_id: str, matrix: Any, **kwargs: Any) -> pd.DataFrame:
-        outcome: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                outcome["frame"] = asyncio.run(self.arun(action_id, matrix, **kwargs))
-            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread as is
-                outcome["error"] = exc
-
-        thread = threading.Thread(target=target, name="genesys-nb-runner", daemon=True)
-        thread.start()
-        try:
-            while thread.is_alive():
-                thread.join(0.1)
-        except KeyboardInterrupt:
-            self.stop()
-            self.stop()  # twice: cancel what is in flight as well
-            thread.join()
-            raise
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["frame"]
+        return run_in_worker_thread(lambda: self.arun(action_id, matrix, **kwargs), self.stop)
 
     async def arun(
         self, action_id: str, matrix: Any, *, timeout_ms: int = 30000, idempotent: bool = False,
-        run_id: str | None = None, resume: bool = False,
+        run_id: str | None = None, resume: bool = False, rerun_unknown: bool = False,
     ) -> pd.DataFrame:
         """The async form of :meth:`run`, for code already inside an event loop."""
         from genesys_nb.api.client import validate_timeout_ms
@@ -227,6 +217,8 @@ class MatrixRunner:
         timeout_ms = validate_timeout_ms(timeout_ms)
         if resume and not run_id:
             raise ValueError("resume=True needs run_id: the id of the run to continue (see last_summary.run_id)")
+        if rerun_unknown and not resume:
+            raise ValueError("rerun_unknown=True goes with resume=True: it re-sends rows an earlier run left unknown")
         matrix = _as_matrix(matrix)
         if not self._running.acquire(blocking=False):
             raise RuntimeError("this MatrixRunner is already running; wait for it or call stop()")
@@ -237,7 +229,7 @@ class MatrixRunner:
             audit, owns_audit = self._open_audit()
             try:
                 action = await self._run(action_id, matrix, audit, timeout_ms=timeout_ms, idempotent=idempotent,
-                                         run_id=run_id, resume=resume)
+                                         run_id=run_id, resume=resume, rerun_unknown=rerun_unknown)
             finally:
                 if owns_audit:
                     audit.close()
@@ -259,19 +251,25 @@ class MatrixRunner:
 
     async def _run(
         self, action_id: str, matrix: Any, audit: AuditLog, *, timeout_ms: int, idempotent: bool,
-        run_id: str, resume: bool,
+        run_id: str, resume: bool, rerun_unknown: bool = False,
     ) -> Action:
-        from genesys_nb.audit.writer import terminal_row_ids
+        from genesys_nb.audit.records import ResumeState, resume_state
         from genesys_nb.contract.validator import DataActionValidator
         from genesys_nb.run.executor import AsyncDataActionExecutor
 
         assert self.audit_path is not None
-        done = terminal_row_ids(self.audit_path, run_id) if self.audit_path.exists() else set()
-        if done and not resume:
+        state = resume_state(self.audit_path, run_id) if self.audit_path.exists() else ResumeState()
+        if state.seen and not resume:
             raise ValueError(
-                f"run_id {run_id!r} already has {len(done)} records in {self.audit_path}; pass resume=True "
+                f"run_id {run_id!r} already has {len(state.seen)} rows in {self.audit_path}; pass resume=True "
                 "to run only its missing rows, or use a new run_id"
             )
+        rerun = rerun_unknown or idempotent  # an unknown outcome is re-sent only when that is safe or asked for
+        done = state.done if rerun else state.done | state.recorded_unknown
+        to_mark = {} if rerun else {k: v for k, v in state.unknown.items() if k not in state.recorded_unknown}
+        if to_mark:
+            logger.warning("%d rows of run %s were sent and never recorded: their outcome is unknown, so they are "
+                           "not sent again (resume with rerun_unknown=True once checked)", len(to_mark), run_id)
         total = len(matrix)
         client, owns_client = self._make_client()
         current = asyncio.current_task()
@@ -285,6 +283,7 @@ class MatrixRunner:
         action: Action | None = None
         bar = None
         dispatcher, owns_dispatcher = self._open_webhook()
+        unknown_rows: list[str] = []
         try:
             action = await client.get_action(action_id)  # raises APIError (404, 403...) as is
             validator = DataActionValidator(client)
@@ -292,7 +291,20 @@ class MatrixRunner:
             checked = AsyncDataActionExecutor(paced, retry=self.retry, validate=True, validator=validator)  # type: ignore[arg-type]
             unchecked = AsyncDataActionExecutor(paced, retry=self.retry, validate=False, validator=validator)  # type: ignore[arg-type]
             bar = self._progress_bar(total, len(done), action)
-            rows = (row for row in _iter_rows(matrix) if row.row_id not in done)
+
+            def pending_rows() -> Any:
+                for row in _iter_rows(matrix):
+                    if row.row_id in done:
+                        continue
+                    if row.row_id in to_mark:
+                        _record(audit, _unknown_result(action_id, to_mark[row.row_id], timeout_ms), run_id=run_id,
+                                row=row, action=action, webhook="none")
+                        unknown_rows.append(row.row_id)
+                        counts[UNKNOWN] += 1
+                        continue
+                    yield row
+
+            rows = pending_rows()
             shown = [0, 0]  # errors and 429s last shown in the progress bar
 
             async def worker() -> None:
@@ -300,6 +312,7 @@ class MatrixRunner:
                     if self._stopping.is_set():
                         return
                     token = _ROW_SENT.set([0])
+                    hook = _BEFORE_SEND.set(_intent_writer(audit, run_id, row, action_id))
                     try:
                         executor = unchecked if row.expected_invalid else checked
                         result = await executor.execute(action_id, row.params, timeout_ms=timeout_ms,
@@ -307,6 +320,7 @@ class MatrixRunner:
                     except RunStopped:
                         return
                     finally:
+                        _BEFORE_SEND.reset(hook)
                         _ROW_SENT.reset(token)
                     webhook_state = self._dispatch_webhook(dispatcher, action, run_id, row, result)
                     _record(audit, result, run_id=run_id, row=row, action=action, webhook=webhook_state)
@@ -341,7 +355,7 @@ class MatrixRunner:
             self.last_summary = _summarize(
                 run_id, action_id, action, total, len(done), counts, time.perf_counter() - started, started_at,
                 paced.requests, gate.pacer.stats, self.rate_per_minute, audit_path=str(self.audit_path),
-                concurrency=self.concurrency,
+                concurrency=self.concurrency, unknown_rows=tuple(unknown_rows),
             )
             if self.last_summary.stopped:
                 logger.warning("%s", self.last_summary)
@@ -349,25 +363,12 @@ class MatrixRunner:
 
     def _dispatch_webhook(self, dispatcher: Any, action: Action, run_id: str, row: _Row,
                           result: ExecutionResult) -> str:
-        """Hand the row's completion event to the dispatcher (never waits for delivery)."""
-        if dispatcher is None:
-            return "none"
-        try:
-            ticket = dispatcher.submit(result, run_id=run_id, row_id=row.row_id, action=action, params=row.params)
-        except Exception:  # a webhook never fails a row
-            logger.warning("webhook for row %s could not be queued", row.row_id, exc_info=True)
-            return "failed"
-        return "none" if ticket is None else str(ticket.state)
+        return dispatch_webhook(dispatcher, action, run_id, row, result)
 
     def _open_webhook(self) -> tuple[Any, bool]:
         """The dispatcher for this run and whether the runner owns (and must close) it."""
-        if self.webhook is None or not isinstance(self.webhook, str):
-            return self.webhook, False
-        from genesys_nb.run.webhook import WebhookDispatcher
-
         assert self.audit_path is not None
-        outbox = self.audit_path.with_name("webhook-outbox.ndjson")
-        return WebhookDispatcher(self.webhook, outbox=outbox), True
+        return open_webhook(self.webhook, self.audit_path)
 
     def _progress_bar(self, total: int, already: int, action: Action) -> Any:
         if not self.progress:
