@@ -5,8 +5,9 @@
   arrives exactly once.
 - A receiver that is down for the whole run (connection refused): the run completes at about the
   speed of the same run without webhooks, the outbox holds every row's event, and after the
-  receiver comes up ``replay`` delivers each event exactly once, with signatures that verify; a
-  second replay sends nothing.
+  receiver comes up ``replay`` delivers each event exactly once, with the ``webhook-id`` the run
+  gave it (derived from the run and row ids) and a Standard Webhooks signature that the
+  ``standardwebhooks`` library verifies; a second replay sends nothing.
 """
 from __future__ import annotations
 
@@ -20,16 +21,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from genesys_nb.emulator import action_id_for
 from genesys_nb.run.matrix import ParameterMatrix
 from genesys_nb.run.runner import MatrixRunner
-from genesys_nb.run.webhook import EVENT_ID_HEADER, SOURCE_HEADER, WebhookDispatcher, replay, verify
+from genesys_nb.run.webhook import (
+    EVENT_ID_HEADER,
+    SOURCE_HEADER,
+    WebhookDispatcher,
+    event_id_for,
+    new_secret,
+    replay,
+    verify,
+)
 
 pytestmark = pytest.mark.slow
 
 ECHO = action_id_for("Echo")
-SECRET = "webhook-signing-secret-for-tests"
+SECRET = "whsec_d2ViaG9vay1zaWduaW5nLXNlY3JldC1mb3ItdGVzdHM="  # base64 of a 32-byte key
 ROWS = 300
 
 
@@ -94,8 +104,9 @@ def run(settings: Any, audit: Path, run_id: str, webhook: Any = None) -> MatrixR
 
 
 def records(audit: Path, run_id: str) -> list[dict[str, Any]]:
+    """The run's terminal records (one per row; intent and webhook-state records have a ``kind``)."""
     return [r for r in (json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines() if line.strip())
-            if r["run_id"] == run_id]
+            if r["run_id"] == run_id and "kind" not in r]
 
 
 @pytest.fixture()
@@ -128,6 +139,7 @@ def test_no_row_waits_on_a_delivery(echo_org: Any, holding_receiver: Receiver, t
     hooks.close()
     event_ids = Counter(headers[EVENT_ID_HEADER] for headers, _ in holding_receiver.requests)
     assert len(event_ids) == ROWS and set(event_ids.values()) == {1}
+    assert set(event_ids) == {event_id_for("held", r["row_id"]) for r in records(audit, "held")}
     assert sorted(json.loads(body)["rowId"] for _, body in holding_receiver.requests) == sorted(
         r["row_id"] for r in records(audit, "held"))
 
@@ -153,6 +165,7 @@ def test_receiver_down_for_the_run_then_up_replay_delivers_each_event_once(echo_
     assert {r["webhook"] for r in rows} <= {"pending", "failed"}
     entries = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(entries) == ROWS and len({e["event_id"] for e in entries}) == ROWS
+    assert {e["event_id"] for e in entries} == {event_id_for("receiver-down", r["row_id"]) for r in rows}
     assert sorted(e["row_id"] for e in entries) == sorted(r["row_id"] for r in rows)
     assert all(SECRET not in line for line in outbox.read_text(encoding="utf-8").splitlines())
     for entry in entries:
@@ -175,6 +188,7 @@ def test_receiver_down_for_the_run_then_up_replay_delivers_each_event_once(echo_
     for headers, body in receiver.requests:
         assert headers[SOURCE_HEADER] == "genesys-nb"
         assert verify(body, headers, SECRET), "a replayed event's signature does not verify"
-        assert not verify(body, headers, SECRET + "x")
+        assert Webhook(SECRET).verify(body, headers)["rowId"]  # the convention's own library agrees
+        assert not verify(body, headers, new_secret())
     assert sorted(json.loads(body)["rowId"] for _, body in receiver.requests) == sorted(r["row_id"] for r in rows)
     assert outbox.read_text(encoding="utf-8").strip() == ""

@@ -9,13 +9,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from genesys_nb.api.logs import install_log_redaction
 from genesys_nb.audit import jsonsafe
 from genesys_nb.run._webhook_signing import _headers
+
+if TYPE_CHECKING:  # pragma: no cover
+    from standardwebhooks.webhooks import Webhook
 
 install_log_redaction()  # httpx logs webhook URLs at INFO
 
@@ -36,9 +39,9 @@ class _Attempt:
     retry: bool = False
 
 
-def _post_once(client: httpx.Client, url: str, body: bytes, event_id: str, secret: str | None) -> _Attempt:
-    try:
-        response = client.post(url, content=body, headers=_headers(body, event_id, secret))
+def _post_once(client: httpx.Client, url: str, body: bytes, event_id: str, signer: Webhook | None) -> _Attempt:
+    try:  # signed afresh on every attempt: the timestamp says when this attempt was sent
+        response = client.post(url, content=body, headers=_headers(body, event_id, signer))
     except httpx.TimeoutException as err:
         return _Attempt(False, 1, None, f"timeout ({type(err).__name__})", retry=True)
     except httpx.TransportError as err:
@@ -49,13 +52,13 @@ def _post_once(client: httpx.Client, url: str, body: bytes, event_id: str, secre
                     retry=response.status_code in _RETRY_STATUS)
 
 
-def _deliver(client: httpx.Client, url: str, body: bytes, event_id: str, secret: str | None, *,
+def _deliver(client: httpx.Client, url: str, body: bytes, event_id: str, signer: Webhook | None, *,
              max_retries: int, backoff_s: float, backoff_max_s: float,
              wait: Callable[[float], bool]) -> _Attempt:
     """POST with retries; ``wait(delay)`` sleeps and returns False when the caller wants to stop."""
     attempts = 0
     while True:
-        outcome = _post_once(client, url, body, event_id, secret)
+        outcome = _post_once(client, url, body, event_id, signer)
         attempts += 1
         outcome.attempts = attempts
         if outcome.ok or not outcome.retry or attempts > max_retries:

@@ -13,6 +13,7 @@ import orjson
 
 from genesys_nb.audit import jsonsafe
 from genesys_nb.run._webhook_delivery import _deliver, _locked, _sleep
+from genesys_nb.run._webhook_signing import Secret, _signer
 
 
 @dataclass
@@ -34,15 +35,23 @@ class ReplayReport:
         return text + (f", {self.unreadable} unreadable line(s) kept" if self.unreadable else "")
 
 
-def replay(outbox_path: str | os.PathLike[str], url: str | None = None, secret: str | None = None, *,
-           transport: httpx.BaseTransport | None = None, timeout_s: float = 5.0, max_retries: int = 3,
-           backoff_s: float = 0.5, backoff_max_s: float = 8.0) -> ReplayReport:
+def replay(outbox_path: str | os.PathLike[str], url: str | None = None, secret: Secret | None = None, *,
+           unsigned: bool = False, transport: httpx.BaseTransport | None = None, timeout_s: float = 5.0,
+           max_retries: int = 3, backoff_s: float = 0.5, backoff_max_s: float = 8.0) -> ReplayReport:
     """Deliver every event of an outbox once (with retries); rewrite the outbox atomically with the
     events that still failed, plus any appended while the replay ran.
 
+    Each event is signed afresh with ``secret`` (the outbox never holds a signature) and keeps the
+    ``webhook-id`` saved with it, so a receiver drops one it already has. Without a secret the
+    replay refuses (ValueError) unless ``unsigned=True`` says the receiver takes unsigned events.
     ``url`` overrides the URL saved with each event (saved without query or credentials).
-    Events keep their ``X-Genesys-NB-Event-Id``, so a receiver can drop one it already has.
     """
+    if secret is None and not unsigned:
+        raise ValueError("replay needs the signing secret the run used (secret=...); pass unsigned=True "
+                         "only if the receiver accepts unsigned events")
+    if secret is not None and unsigned:
+        raise ValueError("pass either secret= or unsigned=True, not both")
+    signer = None if secret is None else _signer(secret)
     path = Path(outbox_path)
     if not path.exists():
         raise FileNotFoundError(f"webhook outbox not found: {path}")
@@ -69,9 +78,8 @@ def replay(outbox_path: str | os.PathLike[str], url: str | None = None, secret: 
                 report.errors.append(f"{event_id}: no URL saved; pass url=")
                 keep.append(line)
                 continue
-            outcome = _deliver(client, target, body, event_id, secret, max_retries=max_retries,
-                               backoff_s=backoff_s, backoff_max_s=backoff_max_s,
-                               wait=_sleep)
+            outcome = _deliver(client, target, body, event_id, signer, max_retries=max_retries,
+                               backoff_s=backoff_s, backoff_max_s=backoff_max_s, wait=_sleep)
             if outcome.ok:
                 report.delivered += 1
                 continue

@@ -9,7 +9,8 @@ logger = logging.getLogger("genesys_nb")
 
 
 class WebhookTicket:
-    """The delivery state of one event: ``"pending"`` until it settles as ``"delivered"``/``"failed"``."""
+    """The delivery state of one event: ``"pending"`` until it settles, once, as ``"delivered"`` or
+    ``"failed"``. ``event_id`` is the event's ``webhook-id``; ``body`` the exact bytes sent."""
 
     def __init__(self, event_id: str, body: bytes, *, run_id: str | None, row_id: str | None) -> None:
         self.event_id = event_id
@@ -43,8 +44,11 @@ class WebhookTicket:
                 return
         callback(self)
 
-    def _settle(self, state: str) -> None:
+    def _settle(self, state: str) -> bool:
+        """Settle once; False (nothing changed) when already settled."""
         with self._lock:
+            if self._done.is_set():
+                return False
             self.state = state
             self._done.set()
             callbacks, self._callbacks = self._callbacks, []
@@ -53,3 +57,4 @@ class WebhookTicket:
                 callback(self)
             except Exception:  # a broken callback must not kill the worker
                 logger.exception("webhook state callback failed")
+        return True

@@ -1,53 +1,69 @@
 """WebhookDispatcher: signed completion POSTs, retried in the background, an outbox for what failed, replay.
 
 Each finished row (``mode="row"``) or each run (``mode="run"``, one summary) is POSTed as
-``{actionId, runId, rowId, success, result}`` with ``X-Source: genesys-nb``. With a secret, the
-body is signed: ``X-Genesys-NB-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`` and
-``X-Genesys-NB-Timestamp: <unix seconds>``; receivers check both with :func:`verify`. Every event
-has an ``X-Genesys-NB-Event-Id`` so a receiver can drop a duplicate.
+``{actionId, runId, rowId, success, result}`` with these headers (the Standard Webhooks
+convention, https://www.standardwebhooks.com, so any receiver library verifies them):
 
-Delivery never fails or blocks a row: events go on a queue served by worker threads; timeouts,
-5xx and 429 are retried with backoff; what still fails is appended to the outbox NDJSON file
-(body kept byte for byte; never the secret, the signature or a URL's query/credentials) and the
-row's state becomes ``"failed"``. After several failures in a row the dispatcher stops trying for a
-cool-down and sends events straight to the outbox, so a receiver that is down does not slow a run.
-:func:`replay` delivers the outbox later, each event once, and atomically rewrites the file with
-what still failed.
+- ``webhook-id``: the event id, :func:`event_id_for` ``(run_id, row_id)``: the same on every
+  re-send of a row's event (retry, replay, a re-run after a crash), so a receiver drops duplicates;
+- ``webhook-timestamp``: unix seconds of the attempt;
+- ``webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``, with a secret only;
+- ``X-Source: genesys-nb``.
 
-Payloads and signatures live in :mod:`genesys_nb.run._webhook_signing`, the POST with retries and
-the outbox file in :mod:`genesys_nb.run._webhook_delivery`, the ticket of one event in
-:mod:`genesys_nb.run._webhook_ticket`, replay in :mod:`genesys_nb.run._webhook_replay`.
+Receivers check them with :func:`verify`. The secret is best a ``whsec_<base64>`` string
+(:func:`new_secret`); how other strings are taken is in :mod:`genesys_nb.run._webhook_signing`.
+
+Delivery never fails a row: events go on a bounded queue served by worker threads (one pooled
+keep-alive HTTP client); timeouts, 5xx and 429 are retried with backoff; what still fails is
+appended to the outbox NDJSON file (body kept byte for byte; never the secret, the signature or a
+URL's query/credentials) and the event's state becomes ``"failed"``. A full queue is not a
+failure: ``submit`` waits for room (at most ``submit_wait_s``), :meth:`submit_async` awaits it
+without blocking the event loop, so a healthy receiver that is slower than the run slows the run
+instead of losing events. After several failures in a row the dispatcher stops trying for a
+cool-down and settles events to the outbox at once, so a receiver that is down does not slow a
+run. :func:`replay` delivers the outbox later, each event once, re-signed with its saved id.
+
+Payloads and event ids live in :mod:`genesys_nb.run._webhook_payload`, signatures in
+:mod:`genesys_nb.run._webhook_signing`, the POST with retries and the outbox file in
+:mod:`genesys_nb.run._webhook_delivery`, the breaker in :mod:`genesys_nb.run._webhook_breaker`,
+the ticket of one event in :mod:`genesys_nb.run._webhook_ticket`, replay in
+:mod:`genesys_nb.run._webhook_replay`.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import queue
-import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from genesys_nb.audit import jsonsafe
-from genesys_nb.run._webhook_delivery import _append_outbox, _deliver
+from genesys_nb.run._webhook_core import _SLICE_S, _DeliveryCore, _now_iso
+from genesys_nb.run._webhook_payload import (
+    _check_event_id,
+    build_row_payload,
+    event_id_for,
+    payload_from_record,
+)
 from genesys_nb.run._webhook_replay import ReplayReport, replay
 from genesys_nb.run._webhook_signing import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     SOURCE_HEADER,
     TIMESTAMP_HEADER,
+    Secret,
     _safe_url,
-    build_row_payload,
+    _signer,
+    new_secret,
     sign,
+    standard_secret,
     verify,
 )
 from genesys_nb.run._webhook_ticket import WebhookTicket
@@ -60,25 +76,26 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "EVENT_ID_HEADER", "SIGNATURE_HEADER", "SOURCE_HEADER", "TIMESTAMP_HEADER", "ReplayReport",
-    "WebhookDispatcher", "WebhookTicket", "build_row_payload", "replay", "sign", "verify",
+    "WebhookDispatcher", "WebhookTicket", "build_row_payload", "event_id_for", "new_secret",
+    "payload_from_record", "replay", "sign", "standard_secret", "verify",
 ]
-
-logger = logging.getLogger("genesys_nb")
 
 MODES = ("row", "run")
 
 
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-_STOP = object()
-
-
-class WebhookDispatcher:
+class WebhookDispatcher(_DeliveryCore):
     """Delivers completion events in the background; see the module docstring for the guarantees.
 
-    >>> # with WebhookDispatcher(url, secret=..., outbox="out/webhook-outbox.ndjson") as hooks:
+    ``on_state(ticket)`` is called exactly once per event, when it settles: ``ticket.state`` is
+    ``"delivered"`` or ``"failed"`` (a failed event is already in the outbox, or in ``unsaved``),
+    and ``ticket.run_id``, ``ticket.row_id``, ``ticket.event_id``, ``ticket.attempts`` and
+    ``ticket.last_error`` say which event and how. It runs on a dispatcher thread (a delivery
+    worker, or for an event settled inside ``submit``, such as while the breaker is open, the
+    dispatcher's notifier thread), never on the submitting thread, so it may take locks the caller
+    holds; it should be quick and thread-safe (e.g. append the final state to an audit log).
+    Exceptions it raises are logged, never propagated. A run's summary (mode="run") is an event too.
+
+    >>> # with WebhookDispatcher(url, secret=new_secret(), outbox="out/webhook-outbox.ndjson") as hooks:
     >>> #     state = await hooks.deliver_async(result, run_id=run_id, row_id=row.row_id, action=action)
     """
 
@@ -86,7 +103,7 @@ class WebhookDispatcher:
         self,
         url: str,
         *,
-        secret: str | None = None,
+        secret: Secret | None = None,
         mode: str = "row",
         timeout_s: float = 5.0,
         max_retries: int = 3,
@@ -94,112 +111,157 @@ class WebhookDispatcher:
         backoff_max_s: float = 8.0,
         outbox: str | os.PathLike[str] | None = None,
         transport: httpx.BaseTransport | None = None,
-        workers: int = 2,
-        on_state: Callable[[str | None, str], None] | None = None,
+        workers: int = 8,
+        on_state: Callable[[WebhookTicket], None] | None = None,
         breaker_threshold: int = 5,
         breaker_cooldown_s: float = 10.0,
         max_queue: int = 10_000,
+        submit_wait_s: float | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"webhook url must be an http(s) URL with a host, got {_safe_url(url)!r}")
         if mode not in MODES:
             raise ValueError(f"mode must be 'row' (one POST per row) or 'run' (one summary), got {mode!r}")
-        if timeout_s <= 0 or max_retries < 0 or backoff_s < 0 or workers < 1:
-            raise ValueError("timeout_s must be > 0, max_retries >= 0, backoff_s >= 0 and workers >= 1")
-        self._url = url  # may carry a token in its path or query: shown only via the safe form
+        if timeout_s <= 0 or max_retries < 0 or backoff_s < 0 or workers < 1 or max_queue < 1:
+            raise ValueError("timeout_s must be > 0, max_retries >= 0, backoff_s >= 0, workers >= 1 "
+                             "and max_queue >= 1")
+        super().__init__(url, signer=None if secret is None else _signer(secret), timeout_s=timeout_s,
+                         max_retries=max_retries, backoff_s=backoff_s, backoff_max_s=backoff_max_s,
+                         outbox=outbox, transport=transport, workers=workers, on_state=on_state,
+                         breaker_threshold=breaker_threshold, breaker_cooldown_s=breaker_cooldown_s,
+                         max_queue=max_queue)  # ValueError for an empty secret
         self.mode = mode
-        self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.backoff_s = backoff_s
-        self.backoff_max_s = backoff_max_s
-        self.outbox = Path(outbox) if outbox is not None else None
-        self.on_state = on_state
-        self.breaker_threshold = breaker_threshold
-        self.breaker_cooldown_s = breaker_cooldown_s
-        self._secret = secret
-        self._client = httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=False)
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
-        self._stopping = threading.Event()
-        self._closed = False
-        self._lock = threading.Lock()
-        self._consecutive_failures = 0
-        self._tripped = False
-        self._probing = False
-        self._open_until = 0.0
+        self.submit_wait_s = self.event_budget_s if submit_wait_s is None else float(submit_wait_s)
         self._runs: dict[str, dict[str, Any]] = {}
-        self.unsaved: list[dict[str, Any]] = []  # failed events when no outbox path is set
-        self.counts: Counter[str] = Counter()
-        self._workers = [threading.Thread(target=self._work, name=f"genesys-nb-webhook-{n}", daemon=True)
-                         for n in range(workers)]
-        for worker in self._workers:
-            worker.start()
-
-    @property
-    def url(self) -> str:
-        """The receiver URL without credentials or query (safe to print)."""
-        return _safe_url(self._url)
 
     def __repr__(self) -> str:
         return (f"WebhookDispatcher(url={self.url!r}, mode={self.mode!r}, "
-                f"signed={self._secret is not None}, counts={dict(self.counts)})")
+                f"signed={self._signer is not None}, counts={dict(self.counts)})")
 
     # ---- submitting
-    def submit_payload(self, payload: Mapping[str, Any], *, run_id: str | None = None,
-                       row_id: str | None = None) -> WebhookTicket:
-        """Queue any JSON payload; never blocks, never raises for delivery problems."""
-        body = jsonsafe.dumps(payload)
-        ticket = WebhookTicket(uuid.uuid4().hex, body, run_id=run_id, row_id=row_id)
+    def _ticket(self, payload: Mapping[str, Any], run_id: str | None, row_id: str | None,
+                event_id: str | None) -> tuple[WebhookTicket, bool]:
+        """A new ticket, and whether it still needs queueing (False: settled already)."""
+        if event_id is None:
+            deterministic = run_id is not None and row_id is not None
+            event_id = event_id_for(run_id, row_id) if deterministic else "evt_" + uuid.uuid4().hex  # type: ignore[arg-type]
+        ticket = WebhookTicket(_check_event_id(event_id), jsonsafe.dumps(payload), run_id=run_id, row_id=row_id)
         with self._lock:
             self.counts["pending"] += 1
+        return ticket, not self._refused(ticket)
+
+    def _refused(self, ticket: WebhookTicket) -> bool:
         if self._closed:
-            self._fail(ticket, "dispatcher closed before delivery")
+            self._fail(ticket, "dispatcher closed before delivery", worker=False)
+        elif self.breaker.is_open():  # receiver known to be down: settle now, so the row's record says so
+            self._fail(ticket, "not attempted: receiver failing recently (circuit open)", worker=False)
+        else:
+            return False
+        return True
+
+    def submit_payload(self, payload: Mapping[str, Any], *, run_id: str | None = None,
+                       row_id: str | None = None, event_id: str | None = None) -> WebhookTicket:
+        """Queue any JSON payload and return its ticket; never raises for delivery problems.
+
+        ``event_id`` defaults to :func:`event_id_for` ``(run_id, row_id)`` when both are given, else
+        a random id. When the queue is full this waits for room, at most ``submit_wait_s``.
+        """
+        ticket, queue_it = self._ticket(payload, run_id, row_id, event_id)
+        if not queue_it:
             return ticket
-        if self._circuit_open():  # receiver known to be down: settle now, so the row's record says so
-            self._fail(ticket, "not attempted: receiver failing recently (circuit open)")
+        deadline = time.monotonic() + self.submit_wait_s
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                self._queue.put(ticket, timeout=max(0.0, min(_SLICE_S, left)))
+                return ticket
+            except queue.Full:
+                if self._refused(ticket):
+                    return ticket
+                if left <= 0:
+                    self._fail(ticket, f"queue still full after {self.submit_wait_s:g} s (receiver too slow)",
+                               worker=False)
+                    return ticket
+
+    async def submit_payload_async(self, payload: Mapping[str, Any], *, run_id: str | None = None,
+                                   row_id: str | None = None, event_id: str | None = None) -> WebhookTicket:
+        """:meth:`submit_payload` that awaits room in a full queue without blocking the event loop."""
+        ticket, queue_it = self._ticket(payload, run_id, row_id, event_id)
+        if not queue_it:
             return ticket
-        try:
-            self._queue.put_nowait(ticket)
-        except queue.Full:
-            self._fail(ticket, "queue full (receiver too slow); kept in the outbox")
-        return ticket
+        deadline = time.monotonic() + self.submit_wait_s
+        pause = 0.0005
+        while True:
+            try:
+                self._queue.put_nowait(ticket)
+                return ticket
+            except queue.Full:
+                if self._refused(ticket):
+                    return ticket
+                if time.monotonic() >= deadline:
+                    self._fail(ticket, f"queue still full after {self.submit_wait_s:g} s (receiver too slow)",
+                               worker=False)
+                    return ticket
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.02)
+
+    def _row_payload(self, result: ExecutionResult, run_id: str, row_id: str | None, action: Action | None,
+                     action_id: str | None, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The row's payload (mode="row"), or None after counting the row for its run's summary."""
+        action_id = getattr(action, "id", None) or action_id or result.action_id
+        if self.mode == "row":
+            return build_row_payload(result, run_id=run_id, row_id=row_id, action=action, action_id=action_id,
+                                     params=params)
+        with self._lock:
+            run = self._runs.setdefault(run_id, {"actionId": action_id, "rows": 0, "succeeded": 0, "failed": 0,
+                                                 "errorClasses": Counter(), "startedAt": _now_iso()})
+            run["rows"] += 1
+            run["succeeded" if result.ok else "failed"] += 1
+            if result.error_class:
+                run["errorClasses"][result.error_class] += 1
+        return None
 
     def submit(self, result: ExecutionResult, *, run_id: str, row_id: str | None,
                action: Action | None = None, action_id: str | None = None,
-               params: Mapping[str, Any] | None = None) -> WebhookTicket | None:
-        """Queue the row's event (mode="row") and return its ticket at once: ``ticket.state`` is
-        ``"pending"``, or already ``"failed"`` while the receiver is known to be down. In mode="run"
-        the row is counted for the run's summary and None is returned (the row's state is "none")."""
-        action_id = getattr(action, "id", None) or action_id or result.action_id
-        if self.mode == "run":
-            with self._lock:
-                run = self._runs.setdefault(run_id, {"actionId": action_id,
-                                                     "rows": 0, "succeeded": 0, "failed": 0,
-                                                     "errorClasses": Counter(), "startedAt": _now_iso()})
-                run["rows"] += 1
-                run["succeeded" if result.ok else "failed"] += 1
-                if result.error_class:
-                    run["errorClasses"][result.error_class] += 1
+               params: Mapping[str, Any] | None = None, event_id: str | None = None) -> WebhookTicket | None:
+        """Queue the row's event (mode="row") and return its ticket: ``ticket.state`` is ``"pending"``,
+        or already ``"failed"`` while the receiver is known to be down. Waits for room while the queue
+        is full (at most ``submit_wait_s``; from async code use :meth:`submit_async`). The event id
+        is ``event_id`` or :func:`event_id_for` ``(run_id, row_id)``. In mode="run" the row is
+        counted for the run's summary and None is returned (the row's state is "none")."""
+        payload = self._row_payload(result, run_id, row_id, action, action_id, params)
+        if payload is None:
             return None
-        payload = build_row_payload(result, run_id=run_id, row_id=row_id, action=action, action_id=action_id,
-                                    params=params)
-        return self.submit_payload(payload, run_id=run_id, row_id=row_id)
+        return self.submit_payload(payload, run_id=run_id, row_id=row_id, event_id=event_id)
+
+    async def submit_async(self, result: ExecutionResult, *, run_id: str, row_id: str | None,
+                           action: Action | None = None, action_id: str | None = None,
+                           params: Mapping[str, Any] | None = None,
+                           event_id: str | None = None) -> WebhookTicket | None:
+        """:meth:`submit` that awaits room in a full queue without blocking the event loop."""
+        payload = self._row_payload(result, run_id, row_id, action, action_id, params)
+        if payload is None:
+            return None
+        return await self.submit_payload_async(payload, run_id=run_id, row_id=row_id, event_id=event_id)
 
     def deliver(self, result: ExecutionResult, *, run_id: str, row_id: str | None,
                 action: Action | None = None, action_id: str | None = None,
-                params: Mapping[str, Any] | None = None, wait_s: float | None = None) -> str:
+                params: Mapping[str, Any] | None = None, wait_s: float | None = None,
+                event_id: str | None = None) -> str:
         """Submit and wait (at most ``wait_s``) for the outcome: "delivered", "failed", "pending" or
         "none" (mode="run": the run's summary is sent by :meth:`finish_run`)."""
         ticket = self.submit(result, run_id=run_id, row_id=row_id, action=action, action_id=action_id,
-                             params=params)
+                             params=params, event_id=event_id)
         return "none" if ticket is None else ticket.wait(wait_s)
 
     async def deliver_async(self, result: ExecutionResult, *, run_id: str, row_id: str | None,
                             action: Action | None = None, action_id: str | None = None,
-                            params: Mapping[str, Any] | None = None, wait_s: float | None = None) -> str:
+                            params: Mapping[str, Any] | None = None, wait_s: float | None = None,
+                            event_id: str | None = None) -> str:
         """Like :meth:`deliver` without blocking the event loop (the POST runs on a worker thread)."""
-        ticket = self.submit(result, run_id=run_id, row_id=row_id, action=action, action_id=action_id,
-                             params=params)
+        ticket = await self.submit_async(result, run_id=run_id, row_id=row_id, action=action,
+                                         action_id=action_id, params=params, event_id=event_id)
         if ticket is None:
             return "none"
         return await self.wait_async(ticket, wait_s=wait_s)
@@ -222,7 +284,8 @@ class WebhookDispatcher:
             return ticket.state
 
     def finish_run(self, run_id: str) -> WebhookTicket | None:
-        """mode="run": send the run's summary now (close() sends any not yet sent)."""
+        """mode="run": send the run's summary now (close() sends any not yet sent); its event id is
+        ``event_id_for(run_id, None)``."""
         with self._lock:
             run = self._runs.pop(run_id, None)
         if run is None:
@@ -231,132 +294,22 @@ class WebhookDispatcher:
         action_id = summary.pop("actionId")
         payload = {"actionId": action_id, "runId": run_id, "rowId": None, "success": summary["failed"] == 0,
                    "result": summary}
-        return self.submit_payload(payload, run_id=run_id, row_id=None)
-
-    # ---- delivering
-    def _circuit_open(self) -> bool:
-        with self._lock:
-            return self._tripped and time.monotonic() < self._open_until
-
-    def _admit(self) -> tuple[bool, bool]:
-        """(may attempt, is a probe). After the breaker trips, one probe at a time after the cool-down."""
-        with self._lock:
-            if not self._tripped:
-                return True, False
-            if self._probing or time.monotonic() < self._open_until:
-                return False, False
-            self._probing = True
-            return True, True
-
-    def _record(self, delivered: bool, probe: bool) -> None:
-        with self._lock:
-            if probe:
-                self._probing = False
-            if delivered:
-                self._consecutive_failures = 0
-                self._tripped = False
-                return
-            self._consecutive_failures += 1
-            if probe or (self.breaker_threshold and self._consecutive_failures >= self.breaker_threshold):
-                if not self._tripped:
-                    logger.warning("webhook receiver %s is failing; events go to the outbox, retrying "
-                                   "every %.0f s", self.url, self.breaker_cooldown_s)
-                self._tripped = True
-                self._open_until = time.monotonic() + self.breaker_cooldown_s
-
-    def _wait(self, delay_s: float) -> bool:
-        return not self._stopping.wait(delay_s)
-
-    def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            try:
-                if item is _STOP:
-                    return
-                self._process(item)
-            finally:
-                self._queue.task_done()
-
-    def _process(self, ticket: WebhookTicket) -> None:
-        if self._stopping.is_set():
-            self._fail(ticket, "not attempted: dispatcher closing")
-            return
-        admitted, probe = self._admit()
-        if not admitted:
-            self._fail(ticket, "not attempted: receiver failing recently (circuit open)")
-            return
-        outcome = _deliver(self._client, self._url, ticket.body, ticket.event_id, self._secret,
-                           max_retries=0 if probe else self.max_retries, backoff_s=self.backoff_s,
-                           backoff_max_s=self.backoff_max_s, wait=self._wait)
-        ticket.attempts, ticket.status_code, ticket.last_error = outcome.attempts, outcome.status_code, outcome.error
-        self._record(outcome.ok, probe)
-        if outcome.ok:
-            self._settle(ticket, "delivered")
-        else:
-            self._fail(ticket, outcome.error or "delivery failed")
-
-    def _fail(self, ticket: WebhookTicket, reason: str) -> None:
-        ticket.last_error = ticket.last_error or reason
-        entry = {"event_id": ticket.event_id, "created_at": _now_iso(), "url": self.url,
-                 "run_id": ticket.run_id, "row_id": ticket.row_id, "attempts": ticket.attempts,
-                 "last_status": ticket.status_code, "last_error": ticket.last_error,
-                 "body": ticket.body.decode("utf-8")}
-        try:
-            if self.outbox is not None:
-                _append_outbox(self.outbox, [entry])
-            else:
-                with self._lock:
-                    self.unsaved.append(entry)
-        except OSError:
-            logger.exception("could not write the webhook outbox %s", self.outbox)
-            with self._lock:
-                self.unsaved.append(entry)
-        self._settle(ticket, "failed")
-
-    def _settle(self, ticket: WebhookTicket, state: str) -> None:
-        with self._lock:
-            self.counts["pending"] -= 1
-            self.counts[state] += 1
-        ticket._settle(state)
-        if self.on_state is not None:
-            try:
-                self.on_state(ticket.row_id, state)
-            except Exception:
-                logger.exception("webhook on_state callback failed")
+        return self.submit_payload(payload, run_id=run_id, row_id=None, event_id=event_id_for(run_id, None))
 
     # ---- lifecycle
     def close(self, timeout_s: float | None = None) -> None:
         """Send pending run summaries, deliver what is queued, then stop the workers.
 
-        After ``timeout_s`` (default: the time one event may take with all its retries) the
-        remaining events go to the outbox without more attempts.
+        The queue is drained for as long as events keep settling: only when none has settled for
+        ``event_budget_s`` (the time one event may take with all its retries) are the remaining
+        events sent to the outbox without more attempts. ``timeout_s`` bounds the whole drain instead.
         """
         if self._closed:
             return
         for run_id in list(self._runs):
             self.finish_run(run_id)
         self._closed = True
-        budget = timeout_s
-        if budget is None:
-            budget = self.timeout_s * (self.max_retries + 1) + sum(
-                min(self.backoff_max_s, self.backoff_s * 2 ** n) for n in range(self.max_retries)) + 1.0
-        for _ in self._workers:
-            self._queue.put(_STOP)
-        deadline = time.monotonic() + budget
-        for worker in self._workers:
-            worker.join(max(0.0, deadline - time.monotonic()))
-        if any(worker.is_alive() for worker in self._workers):
-            self._stopping.set()  # cut retries short: what is left goes to the outbox
-            for worker in self._workers:
-                worker.join()
-        while True:  # anything queued behind the stop markers (a submit racing close)
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, WebhookTicket):
-                self._fail(item, "not attempted: dispatcher closed")
-        self._client.close()
+        self._shutdown(timeout_s)
 
     async def aclose(self, timeout_s: float | None = None) -> None:
         """:meth:`close` without blocking the event loop."""
