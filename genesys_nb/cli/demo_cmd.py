@@ -22,7 +22,6 @@ import argparse
 import json
 import logging
 import random
-import secrets
 import sys
 import threading
 import time
@@ -251,9 +250,9 @@ def _run_plan(session: Session, plan: list[tuple[Action, Any, bool]], audit_path
               progress: bool) -> tuple[list[Any], int]:
     from genesys_nb.api.retry import RetryPolicy
     from genesys_nb.run.runner import MatrixRunner
-    from genesys_nb.run.webhook import WebhookDispatcher
+    from genesys_nb.run.webhook import WebhookDispatcher, new_secret
 
-    secret = secrets.token_hex(16)
+    secret = new_secret()  # whsec_<base64>: the form any Standard Webhooks receiver library takes
     receiver = WebhookReceiver(secret)
     summaries = []
     unexpected = [0]  # failed rows that were meant to succeed
