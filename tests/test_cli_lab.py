@@ -83,7 +83,7 @@ def test_matrix_preview_to_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "wrote 2 row(s)" in capsys.readouterr().out
     with out.open(encoding="utf-8") as handle:
         written = list(csv.DictReader(handle))
-    assert list(written[0]) == ["row_id", "method", "url", "body", "warnings", "error"]
+    assert list(written[0]) == ["row_id", "method", "url", "body", "warnings", "error", "rejected"]
     rows_url = "/api/v2/flows/datatables/dt/rows/"
     assert [r["url"] for r in written] == [f"{rows_url}a%20b", f"{rows_url}c"]
     assert json.loads(written[0]["body"]) == {"key": "a b", "colour": "red"}

@@ -280,3 +280,48 @@ def test_product_size_and_unique_ids(axes: dict[str, list[Any]]) -> None:
     assert len(matrix) == math.prod(len(v) for v in axes.values())
     assert len({r.row_id for r in matrix}) == len(matrix)
     assert [r.row_id for r in matrix] == [r.row_id for r in ParameterMatrix.product(**axes)]
+
+
+# ---- CSV files as analysts have them ------------------------------------------------------------------
+ORDERS_SCHEMA = {"type": "object", "required": ["customerId"],
+                 "properties": {"customerId": {"type": "string"},
+                                "maxResults": {"type": "integer", "minimum": 1, "maximum": 20}}}
+
+
+@pytest.mark.parametrize(("delimiter", "name"), [(";", "semicolon"), ("\t", "tab"), ("|", "pipe"), (",", "comma")])
+def test_from_csv_sniffs_the_delimiter_and_says_which(tmp_path: Path, delimiter: str, name: str) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(f"customerId{delimiter}maxResults\nC-1{delimiter}5\nC-2{delimiter}\n", encoding="utf-8")
+    matrix = ParameterMatrix.from_csv(path, action=ORDERS_SCHEMA)
+    assert matrix.csv_delimiter == delimiter
+    assert [row.params for row in matrix] == [{"customerId": "C-1", "maxResults": 5}, {"customerId": "C-2"}]
+    frame = matrix.to_dataframe()
+    assert str(frame["maxResults"].dtype) == "Int64" and list(frame["maxResults"].astype(object)) == [5, pd.NA]
+
+
+def test_from_csv_refuses_a_misspelled_column_with_the_closest_field(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("customerId,maxResult\nC-1,5\n", encoding="utf-8")
+    with pytest.raises(MatrixError, match=r"column 'maxResult' is not an input.*did you mean 'maxResults'\?"):
+        ParameterMatrix.from_csv(path, action=ORDERS_SCHEMA)
+    passed = ParameterMatrix.from_csv(path, action=ORDERS_SCHEMA, unknown_columns="pass")
+    assert passed[0].params == {"customerId": "C-1", "maxResult": "5"}
+    assert ParameterMatrix.from_csv(path)[0].params["maxResult"] == "5"  # no contract: nothing to check against
+
+
+def test_from_csv_names_the_file_and_the_encoding_argument(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("customerId\nCaf\xe9\n".encode("cp1252"))
+    with pytest.raises(MatrixError, match=r"latin\.csv: not utf-8-sig text.*encoding='cp1252'"):
+        ParameterMatrix.from_csv(path, action=ORDERS_SCHEMA)
+    assert ParameterMatrix.from_csv(path, action=ORDERS_SCHEMA, encoding="cp1252")[0].params == {"customerId": "Café"}
+
+
+def test_rejected_lists_the_cells_the_contract_would_refuse_before_a_run(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("customerId,maxResults\nC-1,25\n,3\nC-3,4\n", encoding="utf-8")
+    matrix = ParameterMatrix.from_csv(path, action=ORDERS_SCHEMA)
+    rejected = matrix.rejected()
+    assert list(zip(rejected["row"], rejected["field"])) == [(1, "maxResults"), (2, "customerId")]
+    assert "20" in rejected.iloc[0]["message"] and not rejected["expected_invalid"].any()
+    assert matrix.rejected(ORDERS_SCHEMA).equals(rejected)

@@ -119,3 +119,16 @@ def test_matrix_rows_refuses_what_is_not_a_matrix() -> None:
         list(matrix_rows(7))
     with pytest.raises(TypeError, match="row_id"):
         list(matrix_rows({"a": 1}))
+
+
+def test_rows_the_contract_would_refuse_are_marked_before_anything_is_sent() -> None:
+    export = {"name": "Orders", "config": {"request": {"requestType": "GET",
+              "requestUrlTemplate": "https://orders.example/v1/${input.customerId}?limit=${input.maxResults}"}},
+              "contract": {"input": {"inputSchema": {"type": "object", "required": ["customerId"], "properties": {
+                  "customerId": {"type": "string"}, "maxResults": {"type": "integer", "maximum": 20}}}}}}
+    frame = preview(export, [{"customerId": "C-1", "maxResults": 5}, {"customerId": "C-2", "maxResults": 25},
+                             {"maxResults": 3}])
+    assert list(frame["rejected"] == "") == [True, False, False]
+    assert "maxResults" in frame["rejected"][1] and "20" in frame["rejected"][1]
+    assert "customerId" in frame["rejected"][2]
+    assert frame["url"][1] == "https://orders.example/v1/C-2?limit=25"  # still rendered: the preview shows both

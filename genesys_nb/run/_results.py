@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genesys_nb.contract.paths import flatten_dotted
+from genesys_nb.run._csv import typed_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections import Counter
@@ -124,8 +125,11 @@ def _chunk_frame(records: list[dict[str, Any]], positions: list[int], redacted_f
     if redacted_fields is not None:
         params = pd.DataFrame({f"params.{name}": [REDACTED] * len(records) for name in redacted_fields})
     else:
-        params = pd.DataFrame.from_records([_flat(r.get("params")) for r in records])
-        params.columns = [f"params.{name}" for name in params.columns]
+        flats = [_flat(r.get("params")) for r in records]
+        names = list(dict.fromkeys(name for flat in flats for name in flat))
+        params = typed_columns(pd.DataFrame(  # object first: a blank cell never turns 3 into 3.0
+            {f"params.{name}": pd.Series([flat.get(name) for flat in flats], dtype=object) for name in names},
+            index=range(len(records))), [f"params.{name}" for name in names])
     for column, key in _SCALARS[1:]:
         columns[column] = [r.get(key) for r in records]
     outputs = pd.DataFrame.from_records([_flat(r.get("output")) for r in records])

@@ -16,7 +16,6 @@ Plain values, dotted names and cell coercion live in :mod:`genesys_nb.run._cells
 from __future__ import annotations
 
 import copy
-import csv
 import hashlib
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
@@ -39,7 +38,6 @@ from genesys_nb.contract.cases import (
 from genesys_nb.contract.paths import flatten_dotted
 from genesys_nb.run._axes import _AxesRows, _axis_values
 from genesys_nb.run._cells import (
-    _flatten_names,
     _input_schema,
     _overlaps,
     _prop_at,
@@ -47,6 +45,7 @@ from genesys_nb.run._cells import (
     coerce_cell,
     expand_dotted,
 )
+from genesys_nb.run._csv import read_csv_rows, typed_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -122,6 +121,7 @@ class ParameterMatrix:
         self._schema = dict(schema) if schema is not None else None
         self._label = label
         self._built: list[MatrixRow] | None = None
+        self.csv_delimiter: str | None = None  # the delimiter from_csv read the file with
 
     # ---- constructors
     @classmethod
@@ -161,43 +161,24 @@ class ParameterMatrix:
 
     @classmethod
     def from_csv(
-        cls, path: str | Path, *, action: Action | Mapping[str, Any] | None = None, delimiter: str = ","
+        cls, path: str | Path, *, action: Action | Mapping[str, Any] | None = None, delimiter: str | None = None,
+        encoding: str = "utf-8-sig", unknown_columns: str = "refuse",
     ) -> ParameterMatrix:
         """Rows from a CSV file with a header; cells coerced to the action's input types.
 
-        An empty cell leaves the field out. A cell that cannot be read as its field's type raises
-        MatrixError naming the file, the row (1 = first data row), the line and the column.
+        The delimiter is sniffed (comma, semicolon, tab or pipe) unless given; ``matrix.csv_delimiter``
+        says which was used. With an action, a column that is no input of its contract is refused
+        with the closest field suggested (``unknown_columns="pass"`` sends it anyway). An empty cell
+        leaves the field out. A cell that cannot be read as its field's type, or a file that is not
+        ``encoding`` text, raises MatrixError naming the file (and the row, line and column).
+        :meth:`rejected` lists the rows the contract would refuse, before anything is sent.
         """
-        source = Path(path)
         schema, label = _input_schema(action) if action is not None else (None, "schema")
-        closed = isinstance(schema, Mapping) and schema.get("additionalProperties") is False
-        rows: list[dict[str, Any]] = []
-        with source.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle, delimiter=delimiter)
-            header = reader.fieldnames or []
-            if not header or any(not (name or "").strip() for name in header):
-                raise MatrixError(f"{source}: the first line must be a header naming every column")
-            for column in header:
-                if schema is not None and closed and _prop_at(schema, column) is None:
-                    known = ", ".join(sorted(_flatten_names(schema)))
-                    raise MatrixError(f"{source}: column {column!r} is not an input of {label} "
-                                      f"(its contract allows no other fields); inputs: {known}")
-            for number, cells in enumerate(reader, start=1):
-                if None in cells:
-                    raise MatrixError(f"{source}: row {number} (line {reader.line_num}) has more cells "
-                                      f"than the header's {len(header)} columns")
-                row: dict[str, Any] = {}
-                for column in header:
-                    text = cells.get(column)
-                    if text is None or text == "":
-                        continue
-                    try:
-                        row[column] = coerce_cell(text, _prop_at(schema, column) if schema else None)
-                    except ValueError as err:
-                        raise MatrixError(f"{source}: row {number} (line {reader.line_num}), "
-                                          f"column {column!r}: {err}") from None
-                rows.append(row)
-        return cls(rows, schema=schema, label=label)
+        rows, used = read_csv_rows(path, schema=schema, label=label, delimiter=delimiter, encoding=encoding,
+                                   unknown_columns=unknown_columns)
+        matrix = cls(rows, schema=schema, label=label)
+        matrix.csv_delimiter = used
+        return matrix
 
     @classmethod
     def from_schema(cls, action: Action | Mapping[str, Any], strategy: str = "boundary") -> ParameterMatrix:
@@ -248,6 +229,25 @@ class ParameterMatrix:
                     flat[path] = int(value)
             rows.append(_Row(expand_dotted(flat), row.expected_invalid, row.case, row.own, row.derived))
         return ParameterMatrix(rows, fixed=self._fixed, schema=schema, label=label)
+
+    def rejected(self, action: Action | Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """The cells the input contract would refuse, one row per problem: ``row_id``, ``row`` (1-based),
+        ``field``, ``message``, ``expected_invalid`` (rows derived to be refused say so). Nothing is sent."""
+        import pandas as pd
+
+        schema, label = _input_schema(action) if action is not None else (self._schema, self._label)
+        found: list[dict[str, Any]] = []
+        if isinstance(schema, Mapping):
+            validator = _validator(schema, label)
+            for number, row in enumerate(self, start=1):
+                for error in validator.iter_errors(row.params):
+                    path = ".".join(str(part) for part in error.absolute_path)
+                    if error.validator == "required" and isinstance(error.validator_value, list):
+                        missing = [n for n in error.validator_value if n not in (error.instance or {})]
+                        path = ".".join(filter(None, [path, *missing[:1]]))
+                    found.append({"row_id": row.row_id, "row": number, "field": path or "$",
+                                  "message": error.message, "expected_invalid": row.expected_invalid})
+        return pd.DataFrame(found, columns=["row_id", "row", "field", "message", "expected_invalid"])
 
     def __add__(self, other: ParameterMatrix) -> ParameterMatrix:
         if not isinstance(other, ParameterMatrix):
@@ -353,14 +353,10 @@ class ParameterMatrix:
                 record[column] = flat.get(name)
             records.append(record)
         columns = list(_META_COLUMNS) + [f"params.{n}" if n in _META_COLUMNS else n for n in fields]
-        frame = pd.DataFrame.from_records(records, columns=columns)
-        for column in columns[len(_META_COLUMNS):]:
-            kind = pd.api.types.infer_dtype(frame[column], skipna=True)
-            if kind == "integer" and frame[column].isna().any():
-                frame[column] = frame[column].astype("Int64")
-            elif kind == "boolean" and frame[column].isna().any():
-                frame[column] = frame[column].astype("boolean")
-        return frame
+        frame = pd.DataFrame({name: pd.Series([record.get(name) for record in records], dtype=object)
+                              for name in columns})  # object first: a blank cell never makes 3 into 3.0
+        frame["expected_invalid"] = frame["expected_invalid"].astype(bool)
+        return typed_columns(frame, columns[len(_META_COLUMNS):])
 
     def __repr__(self) -> str:
         fields = self.fields

@@ -2,7 +2,8 @@
 
 ``preview(action, matrix)`` gives one DataFrame row per matrix row, with the row ids a run of the
 same matrix uses: ``row_id``, ``method``, ``url``, ``body``, ``warnings`` (the renderer's warnings
-joined with "; ") and ``error`` (why that row could not be rendered, else None). A row whose render
+joined with "; "), ``error`` (why that row could not be rendered, else None) and ``rejected`` (what
+the input contract would refuse in that row, "" when nothing). A row whose render
 fails fails alone; the others are still rendered.
 
 >>> export = {"name": "Lookup", "config": {"request": {"requestType": "GET",
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["COLUMNS", "engine_for", "load_export", "matrix_rows", "preview", "preview_records"]
 
-COLUMNS = ("row_id", "method", "url", "body", "warnings", "error")
+COLUMNS = ("row_id", "method", "url", "body", "warnings", "error", "rejected")
 
 
 def load_export(path: str | Path) -> dict[str, Any]:
@@ -76,22 +77,34 @@ def matrix_rows(matrix: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         yield str(row_id), dict(params)
 
 
-def preview_records(source: Any, matrix: Any) -> list[tuple[str, str | None, str | None, str | None, str,
-                                                             str | None]]:
-    """The preview as tuples in :data:`COLUMNS` order (what :func:`preview` puts in its DataFrame)."""
+Record = tuple[str, "str | None", "str | None", "str | None", str, "str | None", str]
+
+
+def preview_records(source: Any, matrix: Any, *, check: bool = True) -> list[Record]:
+    """The preview as tuples in :data:`COLUMNS` order (what :func:`preview` puts in its DataFrame).
+
+    ``rejected`` holds what the input contract would refuse in the row ("field: message; ..."), so a
+    row the platform would answer with a validation error is marked before anything is sent.
+    """
     engine = engine_for(source)
     render = engine.render_request
-    out: list[tuple[str, str | None, str | None, str | None, str, str | None]] = []
+    checker = engine.check_input if check else None
+    out: list[Record] = []
     append = out.append
     for row_id, params in matrix_rows(matrix):
+        rejected = ""
+        if checker is not None:
+            problems = checker(params)
+            if problems:
+                rejected = "; ".join(f"{problem.path}: {problem.message}" for problem in problems)
         try:
             request = render(params)
         except Exception as err:  # noqa: BLE001 - a broken row is reported in its own row, never raised
-            append((row_id, None, None, None, "", f"{type(err).__name__}: {err}"))
+            append((row_id, None, None, None, "", f"{type(err).__name__}: {err}", rejected))
             continue
         warnings = request.warnings
         append((row_id, request.method, request.url, request.body,
-                "; ".join(warnings) if warnings else "", None))
+                "; ".join(warnings) if warnings else "", None, rejected))
     return out
 
 
