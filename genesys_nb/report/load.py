@@ -52,6 +52,7 @@ CORE_SCHEMA = pa.schema(
         ("timeout_ms", pa.float64()),
         ("correlation_id", pa.string()),
         ("webhook", pa.string()),
+        ("expected_invalid", pa.bool_()),
     ]
 )
 CORE_COLUMNS: tuple[str, ...] = tuple(CORE_SCHEMA.names)
@@ -203,8 +204,8 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     """Give any audit frame (fast path, full reader, Parquet, a user's DataFrame) the same dtypes.
 
     Missing fields (older schema versions, hand-made frames) get neutral defaults: ``total_ms`` falls
-    back to ``latency_ms``, ``attempts`` to 1, ``retry_wait_ms`` to 0 and ``success`` to "no
-    error_class".
+    back to ``latency_ms``, ``attempts`` to 1, ``retry_wait_ms`` to 0, ``expected_invalid`` to False and
+    ``success`` to "no error_class".
     """
     frame = frame.copy() if len(frame) else frame.reset_index(drop=True).copy()
     frame = frame.reset_index(drop=True)
@@ -218,6 +219,8 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     frame["retry_wait_ms"] = np.nan_to_num(_to_float(frame["retry_wait_ms"]), nan=0.0)
     frame["timeout_ms"] = _to_float(frame["timeout_ms"])
     frame["attempts"] = np.nan_to_num(_to_float(frame["attempts"]), nan=1.0).astype("int64")
+    flags = frame["expected_invalid"]  # derived cases meant to be rejected; anything else counts as False
+    frame["expected_invalid"] = flags.to_numpy() if flags.dtype == bool else flags.astype(object).eq(True).to_numpy(bool)
     frame["status_code"] = pd.to_numeric(frame["status_code"], errors="coerce").astype("Int64")
     frame["schema_version"] = pd.to_numeric(frame["schema_version"], errors="coerce").astype("Int64")
     frame["action_version"] = pd.to_numeric(frame["action_version"], errors="coerce").astype("Int64")
