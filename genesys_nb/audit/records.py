@@ -25,7 +25,7 @@ from typing import Any
 from genesys_nb.audit._files import PathLike, _gc_paused, audit_files, iter_lines
 
 __all__ = ["KIND_KEY", "SENDING", "UNKNOWN", "WEBHOOK", "ResumeState", "build_intent", "build_webhook_state",
-           "resume_state", "terminal_table"]
+           "resume_state", "run_ids", "terminal_table"]
 
 SCHEMA_VERSION = 1
 KIND_KEY = "kind"
@@ -133,3 +133,18 @@ def resume_state(paths: PathLike | Iterable[PathLike], run_id: str) -> ResumeSta
                 state.recorded_unknown.add(row_id)
     state.webhook_pending = {row_id: record for row_id, record in pending.items() if row_id in state.done}
     return state
+
+
+def run_ids(paths: PathLike | Iterable[PathLike]) -> list[str]:
+    """The run ids an audit log holds, in the order they first appear."""
+    seen: dict[str, None] = {}
+    skipped: list[dict[str, Any]] = []
+    for file in audit_files(paths):
+        if file.suffix == ".parquet":
+            import pandas as pd
+
+            seen.update(dict.fromkeys(str(v) for v in pd.read_parquet(file, columns=["run_id"])["run_id"].unique()))
+            continue
+        for records in iter_lines(file, skipped):
+            seen.update(dict.fromkeys(str(r["run_id"]) for r in records if r.get("run_id")))
+    return list(seen)

@@ -164,7 +164,9 @@ def describe_action(action: Action, out: TextIO) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     with open_session(quiet=args.quiet) as session:
-        action = session.client.get_action(args.action_id)
+        from genesys_nb.api.names import resolve_action_id
+
+        action = session.client.get_action(resolve_action_id(session.client, args.action_id))
     describe_action(action, sys.stdout)
     return EXIT_OK
 
@@ -185,7 +187,7 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(func=lambda args: guarded("actions list", lambda: _list(args)))
     show = commands.add_parser("show", help="show one action's contract and config",
                                description="Show one action's input/output contract and config summary.")
-    show.add_argument("action_id", metavar="ID", help="the action id, e.g. custom_-_3f6c...")
+    show.add_argument("action_id", metavar="ACTION", help="the action id (custom_-_3f6c...) or its exact name")
     show.add_argument("-q", "--quiet", action="store_true", help="no note when the emulator is used")
     show.set_defaults(func=lambda args: guarded("actions show", lambda: _show(args)))
     parser.set_defaults(func=lambda args: _usage(parser))

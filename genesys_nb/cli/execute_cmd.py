@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from genesys_nb.api.names import resolve_action_id
 from genesys_nb.cli.actions_cmd import EXIT_OK, EXIT_SOME_FAILED, CommandError, guarded, open_session
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,6 +95,7 @@ def _run(args: argparse.Namespace) -> int:
     inputs = parse_json_argument(args.input)
     timeout_ms = check_timeout_ms(args.timeout_ms)
     with open_session(quiet=args.quiet) as session:
+        args.action_id = resolve_action_id(session.client, args.action_id)  # a name works too
         if args.dry_run:
             print(f"dry run of {args.action_id} through /test (nothing is changed)")
             test = session.client.test(args.action_id, inputs, flatten=args.flatten)
@@ -117,14 +119,14 @@ def register(subparsers: Any) -> None:
         description="Execute a data action once, with input validation and safe retries, and print the "
         "outcome. --dry-run uses the /test endpoint and prints each step. Exit 0 ok, 1 failed, 2 could not run.",
     )
-    parser.add_argument("action_id", metavar="ID", help="the action id, e.g. custom_-_3f6c...")
+    parser.add_argument("action_id", metavar="ACTION", help="the action id (custom_-_3f6c...) or its exact name")
     parser.add_argument("--input", required=True, metavar="JSON|@FILE",
                         help="the inputs as a JSON object, or @path to a file holding one")
     parser.add_argument("--timeout-ms", type=int, default=30000, metavar="N",
                         help="client deadline per attempt, 1..60000 ms (default 30000)")
     parser.add_argument("--flatten", action="store_true", help="ask for Architect's flattened output")
     parser.add_argument("--idempotent", action="store_true",
-                        help="the action is safe to repeat: also retry 500s and timeouts")
+                        help="the action is safe to repeat: also retry what may have run (500, 502, 504, timeouts)")
     parser.add_argument("--dry-run", action="store_true", help="use /test: run each step, change nothing")
     parser.add_argument("--audit", metavar="PATH", help="append the audit record to this NDJSON file")
     parser.add_argument("-q", "--quiet", action="store_true", help="no note when the emulator is used")

@@ -60,7 +60,8 @@ def build_matrix(args: argparse.Namespace, action: Action) -> ParameterMatrix:
             path = Path(args.matrix)
             if not path.is_file():
                 raise CommandError(f"--matrix: no file {path}; pass a CSV file with a header row of input names")
-            matrix = ParameterMatrix.from_csv(path, action=action)
+            matrix = ParameterMatrix.from_csv(path, action=action, encoding=args.encoding,
+                                              unknown_columns=args.unknown_columns)
         else:
             axes: dict[str, list[str]] = {}
             for item in args.product:
@@ -118,11 +119,20 @@ def _run(args: argparse.Namespace) -> int:
     rate = parse_rate(args.rate)
     if args.concurrency < 1:
         raise CommandError(f"--concurrency must be at least 1 (got {args.concurrency}); the platform allows 50")
+    if args.concurrency > 50:
+        print(f"--concurrency {args.concurrency} is above the platform's 50 executions in flight: using 50",
+              file=sys.stderr)
     audit_path = Path(args.audit)
     run_id = args.resume or args.run_id
     with open_session(quiet=args.quiet) as session:
-        action = session.client.get_action(args.action_id)
+        from genesys_nb.api.names import resolve_action_id
+
+        action = session.client.get_action(resolve_action_id(session.client, args.action_id))  # a name works too
         matrix = build_matrix(args, action)
+        if getattr(matrix, "csv_delimiter", None) not in (None, ","):
+            from genesys_nb.run._csv import delimiter_name
+
+            print(f"read {args.matrix} with the {delimiter_name(matrix.csv_delimiter)} as delimiter", file=sys.stderr)
         runner = MatrixRunner(session, concurrency=min(args.concurrency, 50), rate_per_minute=rate,
                               audit=audit_path, webhook=args.webhook, retry=RetryPolicy(),
                               progress=not args.no_progress)
@@ -149,8 +159,13 @@ def register(subparsers: Any) -> None:
         "--product axes), paced under the per-token rate, every row in the audit log. "
         "Exit 0 all rows ok, 1 some rows failed, 2 could not run.",
     )
-    parser.add_argument("action_id", metavar="ID", help="the action id, e.g. custom_-_3f6c...")
+    parser.add_argument("action_id", metavar="ACTION", help="the action id (custom_-_3f6c...) or its exact name")
     parser.add_argument("--matrix", metavar="FILE.csv", help="rows from a CSV file with a header of input names")
+    parser.add_argument("--encoding", default="utf-8-sig", metavar="NAME",
+                        help="the CSV file's encoding (default UTF-8; e.g. cp1252 for files saved by Excel)")
+    parser.add_argument("--unknown-columns", choices=("refuse", "pass"), default="refuse",
+                        help="a CSV column that is no input of the action: refuse it (default, with the closest "
+                             "input suggested) or send it anyway")
     parser.add_argument("--product", action="append", default=[], metavar="NAME=V1,V2",
                         help="an axis; every combination of the axes is a row (repeatable)")
     parser.add_argument("--fixed", action="append", default=[], metavar="NAME=VALUE",

@@ -49,6 +49,12 @@ import httpx
 from genesys_nb.api.client import validate_timeout_ms
 from genesys_nb.api.errors import APIError, fix_hint
 from genesys_nb.api.models import Action, FieldError
+from genesys_nb.api.names import (
+    UnknownActionError,
+    aresolve_action_id,
+    looks_like_action_id,
+    resolve_action_id,
+)
 from genesys_nb.api.result import ExecutionResult
 from genesys_nb.api.retry import RetryPolicy, retry_delay_s, should_retry
 from genesys_nb.contract.limits import MAX_JSON_DEPTH
@@ -87,6 +93,7 @@ class _ExecutorCore:
         self.validator = validator if validator is not None else DataActionValidator(client)
         self._rng = rng
         self._warned: set[tuple[str, int | None, int]] = set()
+        self._ids: dict[str, str] = {}  # action names resolved to ids
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(retry={self.retry!r}, validate={self.validate})"
@@ -278,11 +285,20 @@ class DataActionExecutor(_ExecutorCore):
     ) -> ExecutionResult:
         """Execute once or more (per the retry table) and return what happened; never raises for failures.
 
-        ``on_send(attempt)`` runs just before each attempt leaves (1-based attempt number).
+        ``action_id`` may be the action's exact name. ``on_send(attempt)`` runs just before each attempt
+        leaves (1-based attempt number).
         """
         timeout_ms = validate_timeout_ms(timeout_ms)
         timestamp, started = _start()
         context: dict[str, Any] = {"timeout_ms": timeout_ms, "timestamp": timestamp, "started": started}
+        if not looks_like_action_id(action_id):  # a name: resolved once, then the id is used
+            try:
+                action_id = self._ids.get(action_id) or self._ids.setdefault(
+                    action_id, resolve_action_id(self.client, action_id))
+            except UnknownActionError as err:
+                return self._early_result(action_id, error_class="not_found", message=str(err), **context)
+            except (APIError, httpx.HTTPError) as err:
+                return self._fetch_failure(action_id, err, **context)
         if self.validate:
             try:
                 action: Action | None = self.validator.get_action(action_id)
@@ -336,11 +352,20 @@ class AsyncDataActionExecutor(_ExecutorCore):
     ) -> ExecutionResult:
         """Execute once or more (per the retry table) and return what happened; never raises for failures.
 
-        ``on_send(attempt)`` runs just before each attempt leaves (1-based attempt number).
+        ``action_id`` may be the action's exact name. ``on_send(attempt)`` runs just before each attempt
+        leaves (1-based attempt number).
         """
         timeout_ms = validate_timeout_ms(timeout_ms)
         timestamp, started = _start()
         context: dict[str, Any] = {"timeout_ms": timeout_ms, "timestamp": timestamp, "started": started}
+        if not looks_like_action_id(action_id):  # a name: resolved once, then the id is used
+            try:
+                action_id = self._ids.get(action_id) or self._ids.setdefault(
+                    action_id, await aresolve_action_id(self.client, action_id))
+            except UnknownActionError as err:
+                return self._early_result(action_id, error_class="not_found", message=str(err), **context)
+            except (APIError, httpx.HTTPError) as err:
+                return self._fetch_failure(action_id, err, **context)
         if self.validate:
             try:
                 action: Action | None = await self.validator.aget_action(action_id)

@@ -253,7 +253,8 @@ class MatrixRunner:
         self, action_id: str, matrix: Any, audit: AuditLog, *, timeout_ms: int, idempotent: bool,
         run_id: str, resume: bool, rerun_unknown: bool = False,
     ) -> Action:
-        from genesys_nb.audit.records import ResumeState, resume_state
+        from genesys_nb.api.names import aresolve_action_id
+        from genesys_nb.audit.records import ResumeState, resume_state, run_ids
         from genesys_nb.contract.validator import DataActionValidator
         from genesys_nb.run.executor import AsyncDataActionExecutor
 
@@ -264,6 +265,10 @@ class MatrixRunner:
                 f"run_id {run_id!r} already has {len(state.seen)} rows in {self.audit_path}; pass resume=True "
                 "to run only its missing rows, or use a new run_id"
             )
+        if resume and not state.seen:  # resuming a run that is not there would send every row afresh
+            known = run_ids(self.audit_path) if self.audit_path.exists() else []
+            raise ValueError(f"nothing to resume: {self.audit_path} has no run {run_id!r}; runs there: "
+                             f"{', '.join(known[-10:]) or 'none'}")
         rerun = rerun_unknown or idempotent  # an unknown outcome is re-sent only when that is safe or asked for
         done = state.done if rerun else state.done | state.recorded_unknown
         to_mark = {} if rerun else {k: v for k, v in state.unknown.items() if k not in state.recorded_unknown}
@@ -285,6 +290,7 @@ class MatrixRunner:
         dispatcher, owns_dispatcher = self._open_webhook()
         unknown_rows: list[str] = []
         try:
+            action_id = await aresolve_action_id(client, action_id)  # a name works too
             action = await client.get_action(action_id)  # raises APIError (404, 403...) as is
             validator = DataActionValidator(client)
             validator.prime(action)
@@ -357,7 +363,7 @@ class MatrixRunner:
                 paced.requests, gate.pacer.stats, self.rate_per_minute, audit_path=str(self.audit_path),
                 concurrency=self.concurrency, unknown_rows=tuple(unknown_rows),
             )
-            if self.last_summary.stopped:
+            if self.last_summary.stopped and action is not None:  # a run that never started stopped nothing
                 logger.warning("%s", self.last_summary)
         return action
 
