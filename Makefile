@@ -12,8 +12,11 @@ test: $(VENV)/.stamp-test
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(VENV)/.stamp-lab
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ROOT)
 
 bench: $(VENV)/.stamp-test
 	$(BIN)/python bench/run_all.py

@@ -87,3 +87,17 @@ def test_async_context_manager() -> None:
             return len(actions) == len(session.emulator.actions) if session.emulator else False
 
     assert asyncio.run(main())
+
+
+def test_the_emulator_note_goes_to_stdout_in_a_notebook_kernel() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, types\n"
+            "ipython = types.ModuleType('IPython'); ipython.get_ipython = lambda: object()\n"
+            "sys.modules['IPython'] = ipython; sys.modules['ipykernel'] = types.ModuleType('ipykernel')\n"
+            "from genesys_nb.run.session import connect\n"
+            "connect(env_file=None, environ={}).close()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "using the embedded emulator" in done.stdout and "using the embedded emulator" not in done.stderr

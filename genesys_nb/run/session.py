@@ -36,15 +36,13 @@ class Session:
         server: EmulatorServer | None = None,
         timeout_s: float = 30.0,
     ) -> None:
-        from genesys_nb.api.http1 import default_async_transport
-
         self.settings = settings
         self.server = server
         self.emulator: Emulator | None = server.emulator if server is not None else None
         self.client = DataActionsClient(settings, timeout_s=timeout_s)
         # One token for both clients: the auth object is shared (it locks across threads and tasks).
         self.async_client = AsyncDataActionsClient(
-            settings, transport=default_async_transport(), timeout_s=timeout_s, auth=self.client.auth
+            settings, timeout_s=timeout_s, auth=self.client.auth
         )
         self._closed = False
 
@@ -116,8 +114,8 @@ def connect(
     With GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET in the environment or ``env_file``, the
     session talks to that real org (region from GENESYS_REGION / GENESYS_ENV). Otherwise it
     starts the embedded emulator (``EmulatorServer(**emulator_kwargs)``: seed, time_scale,
-    actions_dir, rate_per_minute, ...) on 127.0.0.1 and says so in one line on stderr (unless
-    ``quiet``). ``use_emulator=True`` forces the emulator; ``False`` requires credentials.
+    actions_dir, rate_per_minute, ...) on 127.0.0.1 and says so in one line (unless ``quiet``): on
+    stderr in a terminal, as an ordinary output line in a notebook. ``use_emulator=True`` forces the emulator; ``False`` requires credentials.
     """
     has_credentials = Settings.has_credentials_in_env(env_file, environ)
     if use_emulator is False or (use_emulator is None and has_credentials):
@@ -140,6 +138,12 @@ def connect(
         print(
             f"genesys_nb: using the embedded emulator at {server.url} ({reason}; "
             f"{len(server.emulator.actions)} actions, seed {server.emulator.seed})",
-            file=stream or sys.stderr,
+            file=stream or _note_stream(),
         )
     return session
+
+
+def _note_stream() -> TextIO:
+    """Where the one-line note goes: stdout in a notebook (an info line, not a red stderr box), else stderr."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return sys.stdout if shell is not None and "ipykernel" in sys.modules else sys.stderr
