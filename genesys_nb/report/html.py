@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from genesys_nb.report.tables import MISSING, formatter_for, is_missing, table_html
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
@@ -26,42 +28,18 @@ body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-se
 h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; } th { background: #f4f4f4; text-align: left; }
-table.dataframe td { text-align: right; font-variant-numeric: tabular-nums; }
 .header td:first-child { font-weight: 600; background: #fafafa; }
+.note { color: #555; font-size: 0.9em; max-width: 60em; }
 .fail { color: #b00020; font-weight: 600; } .pass { color: #1b7f3b; font-weight: 600; }
 img { max-width: 100%; height: auto; display: block; margin: 0.5em 0 1.2em; }
 """
 
 
 def _number_format(column: str) -> Callable[[Any], str] | None:
-    def fmt(pattern: str, scale: float = 1.0) -> Callable[[Any], str]:
-        return lambda v: "-" if v is None or pd.isna(v) else pattern.format(float(v) * scale)
-
-    if column in ("count", "ok", "errors", "retries", "rows", "rate_limited", "status_code"):
-        return lambda v: "-" if v is None or pd.isna(v) else f"{int(v):,}" if column != "status_code" else str(int(v))
-    if column.endswith("_rate") or column in ("share", "rate"):
-        return fmt("{:.2f}%", 100.0)
-    if column.endswith("_ms") or column in ("throughput_rps", "rows_per_s"):
-        return fmt("{:,.1f}")
-    if column.endswith("_s"):
-        return fmt("{:,.2f}")
-    return None
-
-
-def format_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Strings for display: thousands separators, ms to 0.1, rates as %, missing values as '-'."""
-    shown = frame.copy()
-    for column in shown.columns:
-        formatter = _number_format(str(column))
-        values = shown[column]
-        if formatter is not None and (pd.api.types.is_numeric_dtype(values) or values.dtype == object):
-            try:
-                shown[column] = [formatter(v) for v in values]
-                continue
-            except (TypeError, ValueError):
-                pass
-        shown[column] = ["-" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in values]
-    return shown
+    formatter = formatter_for(column)
+    if formatter is None:
+        return None
+    return lambda v: MISSING if is_missing(v) else formatter(v)
 
 
 def format_comparison(table: pd.DataFrame) -> pd.DataFrame:
@@ -69,22 +47,17 @@ def format_comparison(table: pd.DataFrame) -> pd.DataFrame:
     shown = table.copy().astype(object)
     metrics = table.index.get_level_values("metric")
     for position, metric in enumerate(metrics):
-        formatter = _number_format(str(metric)) or (lambda v: "-" if pd.isna(v) else f"{v:,.4g}")
+        formatter = _number_format(str(metric)) or (lambda v: MISSING if pd.isna(v) else f"{v:,.4g}")
         for column in ("baseline", "candidate", "change"):
             shown.iloc[position, shown.columns.get_loc(column)] = formatter(table[column].iloc[position])
         pct = table["change_pct"].iloc[position]
-        shown.iloc[position, shown.columns.get_loc("change_pct")] = "-" if pd.isna(pct) else f"{pct:+.1f}%"
+        shown.iloc[position, shown.columns.get_loc("change_pct")] = MISSING if pd.isna(pct) else f"{pct:+.1f}%"
     return shown.drop(columns="regression")
 
 
-def _table(frame: pd.DataFrame, *, index: bool = True, empty: str = "nothing to show") -> str:
-    if len(frame) == 0:
-        return f"<p><em>{html.escape(empty)}</em></p>"
-    shown = format_frame(frame)
-    if index:
-        names = [n if n is not None else "" for n in shown.index.names]
-        shown.index = shown.index.set_names(names)
-    return shown.to_html(index=index, escape=True, border=0, na_rep="-")
+def _table(frame: pd.DataFrame, *, index: bool = True, empty: str = "nothing to show", caption: str | None = None
+           ) -> str:
+    return table_html(frame, index=index, empty=empty, caption=caption)
 
 
 def figure_png_base64(figure: Figure, *, dpi: int = 100) -> str:
@@ -95,7 +68,7 @@ def figure_png_base64(figure: Figure, *, dpi: int = 100) -> str:
 
 def header_rows(report: ReportSource) -> list[tuple[str, str]]:
     info = report.info()
-    span = "-"
+    span = MISSING
     if info["start"] is not None:
         span = (f"{info['start']:%Y-%m-%d %H:%M:%S} to {info['end']:%Y-%m-%d %H:%M:%S} UTC "
                 f"({info['span_s']:,.1f} s)")
@@ -103,17 +76,42 @@ def header_rows(report: ReportSource) -> list[tuple[str, str]]:
     if info["concurrency"] is not None:
         peak = f"{info['concurrency']} configured; " + peak
     rows = [
-        ("Actions", ", ".join(info["actions"]) or "-"),
+        ("Actions", ", ".join(info["actions"]) or MISSING),
         ("Rows", f"{info['rows']:,}"),
-        ("Runs", ", ".join(info["runs"]) or "-"),
+        ("Runs", ", ".join(info["runs"]) or MISSING),
         ("Time span", span),
-        ("Concurrency", peak if info["rows"] else "-"),
+        ("Concurrency", peak if info["rows"] else MISSING),
         ("Source files", ", ".join(info["sources"]) or "DataFrame"),
         ("Percentiles", f"numpy method '{info['percentile_method']}'"),
     ]
     if info["skipped_lines"]:
         rows.append(("Skipped lines", f"{info['skipped_lines']} unreadable (torn) line(s) left out"))
     return rows
+
+
+SUMMARY_NOTE = (
+    "ok_rate counts rows that behaved as expected: ok, plus expected_rejections (cases derived from the "
+    "contract to be invalid, refused as they should be); error_rate counts valid rows that failed. "
+    "unexpected_accepts are rows meant to be invalid that the platform accepted. Latency (ms) is the last "
+    "attempt's round trip over rows that reached the API; throughput_rps counts those rows only; "
+    "retries and retry_wait_s are the extra attempts and the time waited between them."
+)
+
+
+def _accepted_html(report: ReportSource, by: Sequence[str]) -> str:
+    """A flag for rows meant to be invalid that the platform accepted (its contract is not enforced)."""
+    summary = report.summary(list(by))
+    if len(summary) == 0 or not summary["unexpected_accepts"].any():
+        return ""
+    groups = summary.loc[summary["unexpected_accepts"] > 0, "unexpected_accepts"]
+    items = "".join(f"<li>{html.escape(_group_label(key))}: {int(count):,} row(s)</li>" for key, count in groups.items())
+    return (f'<div class="fail">Accepted although meant to be invalid (the platform does not enforce the '
+            f"contract for these cases):<ul>{items}</ul></div>")
+
+
+def _group_label(key: Any) -> str:
+    parts = key if isinstance(key, tuple) else (key,)
+    return " / ".join(MISSING if is_missing(part) else str(part) for part in parts)
 
 
 def _header_html(report: ReportSource) -> str:
@@ -158,7 +156,8 @@ def write_html(
         f"<h1>{html.escape(title)}</h1><p>Generated {generated}.</p>",
         _header_html(report),
         f"<h2>Summary by {html.escape(', '.join(by) or 'run')}</h2>",
-        _table(report.summary(list(by)), empty="no records"),
+        _table(report.summary(list(by)), empty="no records", caption=SUMMARY_NOTE),
+        _accepted_html(report, by),
         "<h2>Overall</h2>",
         _table(report.summary(()), empty="no records"),
         "<h2>Errors</h2>",
@@ -168,8 +167,7 @@ def write_html(
         parts.append(_checks_html(checks))
     if comparison is not None:
         shown = format_comparison(comparison) if len(comparison) else comparison
-        parts += ["<h2>Comparison (baseline vs candidate)</h2>",
-                  shown.to_html(escape=True, border=0) if len(shown) else "<p><em>nothing to compare</em></p>"]
+        parts += ["<h2>Comparison (baseline vs candidate)</h2>", _table(shown, empty="nothing to compare")]
     parts += ["<h2>Plots</h2>", images, "</body></html>"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")
@@ -186,10 +184,12 @@ def _timeline_freq(report: ReportSource) -> str:
 
 
 def notebook_html(report: ReportSource) -> str:
-    """The report as shown when it is the last expression of a notebook cell (tables, no images)."""
+    """The report as shown when it is the last expression of a notebook cell (tables; the plots are
+    figures of their own, shown as images)."""
     return (
         "<div><strong>LatencyReport</strong>" + _header_html(report)
-        + "<h4>Summary by action</h4>" + _table(report.summary(), empty="no records")
+        + "<h4>Summary by action</h4>" + _table(report.summary(), empty="no records", caption=SUMMARY_NOTE)
+        + _accepted_html(report, ("action_name",))
         + "<h4>Errors</h4>" + _table(report.errors(), index=False, empty="no errors")
         + "<p><em>Plots: report.plot_histogram(), plot_cdf(), plot_percentiles(), plot_timeline(), "
         "plot_errors(); share: report.to_html('report.html').</em></p></div>"

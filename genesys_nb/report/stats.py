@@ -5,7 +5,12 @@ Percentiles use numpy's ``"linear"`` method by default (numpy's own default, als
 interpolated between its two neighbours. Any other numpy method name can be passed instead.
 
 Latency figures cover the rows that reached the API (``attempts > 0``); rows stopped by input
-validation have no latency but still count in ``count`` and ``error_rate``.
+validation have no latency but still count in ``count`` and ``error_rate``. Throughput counts only
+rows that reached the API, over the span from the first of them starting to the last finishing.
+
+Rows derived from the contract to be invalid (``expected_invalid``) pass when they are rejected: they
+count in ``expected_rejections``, not in ``errors``. One the platform accepted is counted in
+``unexpected_accepts`` (a contract the platform does not enforce), neither ok nor an error.
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ import pandas as pd
 
 PERCENTILES: tuple[float, ...] = (50.0, 90.0, 95.0, 99.0)
 SUMMARY_COLUMNS: tuple[str, ...] = (
-    "count", "ok", "errors", "ok_rate", "error_rate", "throughput_rps", "span_s",
+    "count", "ok", "expected_rejections", "unexpected_accepts", "errors", "ok_rate", "error_rate", "throughput_rps", "span_s",
     "mean_ms", "min_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "retries", "retry_wait_s",
 )
 ERROR_COLUMNS: tuple[str, ...] = ("count", "share", "rate", "example_message", "example_correlation_id")
@@ -42,11 +47,36 @@ def sent_mask(frame: pd.DataFrame) -> np.ndarray:
     return (frame["attempts"].to_numpy() > 0) & ~np.isnan(latency)
 
 
+OK_LABEL = "ok"  # the group of successful rows when grouping by error_class
+
+
+def outcomes(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per row: ``ok`` (a valid row that succeeded), ``expected_rejection``, ``unexpected_accept``,
+    ``error`` (a valid row that failed) and ``passed`` (ok or expected rejection)."""
+    success = frame["success"].to_numpy(dtype=bool)
+    if "expected_invalid" in frame.columns:
+        invalid = frame["expected_invalid"].astype(object).eq(True).to_numpy(dtype=bool)
+    else:
+        invalid = np.zeros(len(frame), dtype=bool)
+    ok, rejected = success & ~invalid, ~success & invalid
+    return {"ok": ok, "expected_rejection": rejected, "unexpected_accept": success & invalid,
+            "error": ~success & ~invalid, "passed": ok | rejected}
+
+
+def _labelled(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Successful rows have no error_class: grouped by it, they are the ``ok`` group, not a missing value."""
+    if "error_class" not in by:
+        return frame
+    classes = frame["error_class"].astype(object)
+    classes = classes.where(classes.notna() | ~frame["success"].to_numpy(dtype=bool), OK_LABEL)
+    return frame.assign(error_class=classes)
+
+
 def group_codes(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.Index]:
     """Group number per row and the group labels (sorted; missing values form their own group)."""
     if not by:
         return np.zeros(len(frame), dtype=np.int64), pd.Index(["all"], name="group")
-    grouped = frame.groupby(list(by), observed=True, dropna=False, sort=True)
+    grouped = _labelled(frame, by).groupby(list(by), observed=True, dropna=False, sort=True)
     codes = grouped.ngroup().to_numpy(dtype=np.int64)
     return codes, grouped.size().index
 
@@ -96,7 +126,8 @@ def summarize(frame: pd.DataFrame, by: Sequence[str], method: str = "linear") ->
     codes, index = group_codes(frame, by)
     ngroups = len(index)
     count = np.bincount(codes, minlength=ngroups)
-    ok = np.bincount(codes, weights=frame["success"].to_numpy(dtype="float64"), minlength=ngroups)
+    kinds = outcomes(frame)
+    tally = {name: np.bincount(codes, weights=kinds[name], minlength=ngroups).astype(np.int64) for name in kinds}
     sent = sent_mask(frame)
     latency = frame["latency_ms"].to_numpy(dtype="float64")[sent]
     sent_codes = codes[sent]
@@ -105,21 +136,24 @@ def summarize(frame: pd.DataFrame, by: Sequence[str], method: str = "linear") ->
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.bincount(sent_codes, weights=latency, minlength=ngroups) / sent_count
         start, finish = start_finish_ns(frame)
-        span_s = (
-            pd.Series(finish).groupby(codes).max().reindex(range(ngroups)).to_numpy()
-            - pd.Series(start).groupby(codes).min().reindex(range(ngroups)).to_numpy()
-        ) / 1e9
-        throughput = np.where(span_s > 0, count / span_s, np.nan)
+        span_s = _span_s(codes, start, finish, ngroups)
+        # rows that never left the machine (attempts == 0) say nothing about the platform's pace
+        reached = frame["attempts"].to_numpy() > 0
+        sent_span_s = _span_s(codes[reached], start[reached], finish[reached], ngroups)
+        reached_count = np.bincount(codes[reached], minlength=ngroups)
+        throughput = np.where(sent_span_s > 0, reached_count / sent_span_s, np.nan)
     attempts = frame["attempts"].to_numpy()
     retries = np.bincount(codes, weights=np.maximum(attempts - 1, 0), minlength=ngroups)
     wait_s = np.bincount(codes, weights=frame["retry_wait_ms"].to_numpy(dtype="float64"), minlength=ngroups)
     result = pd.DataFrame(
         {
             "count": count.astype(np.int64),
-            "ok": ok.astype(np.int64),
-            "errors": (count - ok).astype(np.int64),
-            "ok_rate": ok / count,
-            "error_rate": (count - ok) / count,
+            "ok": tally["ok"],
+            "expected_rejections": tally["expected_rejection"],
+            "unexpected_accepts": tally["unexpected_accept"],
+            "errors": tally["error"],
+            "ok_rate": tally["passed"] / count,
+            "error_rate": tally["error"] / count,
             "throughput_rps": throughput,
             "span_s": span_s,
             "mean_ms": mean,
@@ -137,9 +171,19 @@ def summarize(frame: pd.DataFrame, by: Sequence[str], method: str = "linear") ->
     return result
 
 
+def _span_s(codes: np.ndarray, start: np.ndarray, finish: np.ndarray, ngroups: int) -> np.ndarray:
+    """Per group: seconds from the first start to the last finish (NaN for a group without rows)."""
+    last = pd.Series(finish).groupby(codes).max().reindex(range(ngroups)).to_numpy()
+    first = pd.Series(start).groupby(codes).min().reindex(range(ngroups)).to_numpy()
+    return (last - first) / 1e9
+
+
 def error_table(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Failed rows per error key: count, share of failures, rate over all rows, one example each."""
-    failed = frame.loc[~frame["success"].to_numpy(dtype=bool)]
+    """Failed rows per error key: count, share of failures, rate over all rows, one example each.
+
+    Expected rejections (rows derived to be invalid, refused as they should be) are not failures.
+    """
+    failed = frame.loc[outcomes(frame)["error"]]
     columns = {name: pd.Series(dtype=object) for name in by}
     if len(failed) == 0:
         columns.update({name: pd.Series(dtype="float64") for name in ERROR_COLUMNS})
@@ -160,7 +204,8 @@ def error_table(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 
 
 def timeline_table(frame: pd.DataFrame, freq: str, window: str | None, method: str = "linear") -> pd.DataFrame:
-    """Per time bucket (by finish time): rows, ok/error counts, 429s, rows/s, p95 and rolling p95."""
+    """Per time bucket (by finish time): rows, ok/error counts (expected rejections count as ok), 429s,
+    rows/s, p95 and rolling p95."""
     try:
         step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
     except (ValueError, TypeError) as err:
@@ -184,7 +229,7 @@ def timeline_table(frame: pd.DataFrame, freq: str, window: str | None, method: s
     if nbuckets > 500_000:
         raise ValueError(f"freq {freq!r} gives {nbuckets} buckets over this run; choose a coarser step")
     slot = (bucket - first) // step_ns
-    success = frame["success"].to_numpy(dtype=bool)[keep]
+    success = outcomes(frame)["passed"][keep]
     limited = (frame["error_class"].astype(object) == "rate_limited").to_numpy(dtype=bool)[keep]
     rows = np.bincount(slot, minlength=nbuckets)
     ok = np.bincount(slot, weights=success, minlength=nbuckets)
