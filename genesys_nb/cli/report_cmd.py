@@ -7,7 +7,9 @@ Exit codes: 0 report printed (and thresholds passed), 1 a threshold failed (or, 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -18,20 +20,50 @@ if TYPE_CHECKING:  # pragma: no cover
 
 EXIT_OK, EXIT_FAILED, EXIT_COULD_NOT_RUN = 0, 1, 2
 SUMMARY_COLUMNS = (
-    "count", "error_rate", "throughput_rps", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms",
-    "retries", "retry_wait_s",
+    "count", "expected_rejections", "unexpected_accepts", "ok_rate", "error_rate", "throughput_rps", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "retries", "retry_wait_s",
 )
 ERROR_COLUMNS = ("error_class", "status_code", "error_code", "count", "share", "example_message",
                  "example_correlation_id")
-MAX_CELL = 60
+TEXT_WIDTH = 60  # a text column wider than this wraps (long words fold) onto the next lines; nothing is cut
+# The fix hints name Python calls (they are shared with the notebooks); on the command line the same
+# advice names the command that does it.
+_CLI_EQUIVALENTS = (
+    (re.compile(r"client\.get_schema\(action_id\)"), "genesys-nb actions show {id}"),
+    (re.compile(r"client\.test\(action_id, inputs\)"), "genesys-nb execute {id} --input JSON --dry-run"),
+    (re.compile(r"client\.list_actions\(\)"), "genesys-nb actions list"),
+    (re.compile(r"raise timeout_ms"), "raise --timeout-ms"),
+    (re.compile(r"if the action is idempotent"), "if the action is idempotent (--idempotent)"),
+)
+SUMMARY_NOTE = ("ok_rate: ok plus expected rejections (derived cases meant to be invalid, refused as they should "
+                "be); error_rate: valid rows that failed; unexpected_accepts: rows meant to be invalid that "
+                "were accepted. Latency of rows that reached the API; throughput over those rows only.")
+
+
+def cli_hint(text: str, action_id: str | None = None) -> str:
+    """A fix hint (or a message quoting one) with its Python calls replaced by the CLI commands."""
+    for pattern, command in _CLI_EQUIVALENTS:
+        text = pattern.sub(command.replace("{id}", action_id or "ID"), text)
+    return text
+
+
+def _console(file: TextIO, width: int) -> Any:
+    from rich.console import Console
+
+    return Console(file=file, width=width, color_system=None, highlight=False, markup=False, emoji=False,
+                   soft_wrap=False, legacy_windows=False)
 
 
 def text_table(
-    frame: pd.DataFrame, *, index: bool = True, max_cell: int = MAX_CELL, right: Sequence[str] = ()
+    frame: pd.DataFrame, *, index: bool = True, max_cell: int = TEXT_WIDTH, right: Sequence[str] = ()
 ) -> str:
-    """Render a DataFrame as an aligned plain-text table (numbers and ``right`` columns right-aligned,
-    long text cut)."""
-    from genesys_nb.report.html import format_frame
+    """Render a DataFrame as an aligned plain-text table: numbers and ``right`` columns right-aligned,
+    text wider than ``max_cell`` wrapped over several lines (never cut)."""
+    import io
+
+    from rich import box
+    from rich.table import Table
+
+    from genesys_nb.report.tables import format_frame
 
     data = frame.reset_index() if index else frame
     numeric = {
@@ -40,20 +72,24 @@ def text_table(
     }
     shown = format_frame(data)
     headers = [str(c) for c in shown.columns]
-    rows = [[_cut(str(v), max_cell) for v in row] for row in shown.itertuples(index=False, name=None)]
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            cell.rjust(width) if numeric[header] else cell.ljust(width)
-            for cell, width, header in zip(cells, widths, headers)
-        ).rstrip()
-
-    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    rows = [list(row) for row in shown.itertuples(index=False, name=None)]
+    table = Table(box=box.Box("    \n    \n--  \n    \n    \n    \n    \n    \n"), show_edge=False,
+                  pad_edge=False, padding=(0, 1, 0, 0), collapse_padding=True, header_style="", expand=False)
+    natural = 0
+    for position, header in enumerate(headers):
+        longest = max([len(header), *(len(row[position]) for row in rows)])
+        if numeric[header]:
+            table.add_column(header, justify="right", no_wrap=True, min_width=longest)
+            natural += longest + 2
+        else:
+            width = min(longest, max(max_cell, len(header)))
+            table.add_column(header, justify="left", overflow="fold", max_width=width, min_width=min(width, 8))
+            natural += width + 2
+    for row in rows:
+        table.add_row(*row)
+    buffer = io.StringIO()
+    _console(buffer, max(natural, 20)).print(table)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").splitlines())
 
 
 def print_summary(
@@ -62,8 +98,9 @@ def print_summary(
     *,
     by: Sequence[str] = ("action_name",),
 ) -> None:
-    """Print the run header, the summary table per ``by`` group and the error table."""
+    """Print the run header, the summary table per ``by`` group, the error table and how to fix each error."""
     from genesys_nb.report.html import header_rows
+    from genesys_nb.report.tables import is_missing
 
     out = file if file is not None else sys.stdout
     for name, value in header_rows(report):
@@ -73,18 +110,46 @@ def print_summary(
         print("\nno audit records to summarise", file=out)
         return
     summary = report.summary(list(by))
+    accepted = int(summary["unexpected_accepts"].sum())
+    # unexpected_accepts is shown when there is one to flag
+    columns = [c for c in SUMMARY_COLUMNS if c != "unexpected_accepts" or accepted]
     print(f"\nLatency by {', '.join(by) or 'run'} (ms; throughput in rows/s)", file=out)
-    print(text_table(summary[list(SUMMARY_COLUMNS)]), file=out)
+    print(text_table(summary[columns]), file=out)
     if len(summary) > 1:
         overall = report.summary(())
         print("\nOverall", file=out)
-        print(text_table(overall[list(SUMMARY_COLUMNS)], index=False), file=out)
+        print(text_table(overall[columns], index=False), file=out)
+    print(textwrap.fill(SUMMARY_NOTE, 100), file=out)
+    if accepted:
+        print(f"WARNING: {accepted:,} row(s) meant to be invalid were accepted (see unexpected_accepts)", file=out)
     errors = report.errors()
     if len(errors):
         print(f"\nErrors ({int(errors['count'].sum()):,} of {len(report):,} rows)", file=out)
-        print(text_table(errors[list(ERROR_COLUMNS)], index=False), file=out)
+        shown = errors[list(ERROR_COLUMNS)].copy()
+        shown["example_message"] = [None if is_missing(value) else cli_hint(str(value))
+                                    for value in shown["example_message"]]
+        print(text_table(shown, index=False), file=out)
+        _print_fixes(report, out)
     else:
         print("\nErrors: none", file=out)
+
+
+def _print_fixes(report: LatencyReport, out: TextIO) -> None:
+    """One line per error class: what to do, with the command that does it."""
+    from genesys_nb.api.errors import ERROR_CLASSES, fix_hint
+    from genesys_nb.report.tables import is_missing
+
+    table = report.errors(("error_class", "action_id", "status_code"))
+    print("\nHow to fix", file=out)
+    seen: set[str] = set()
+    for error_class, action_id, status in zip(table["error_class"], table["action_id"], table["status_code"]):
+        if is_missing(error_class) or str(error_class) not in ERROR_CLASSES or error_class in seen:
+            continue
+        seen.add(str(error_class))
+        ids = {str(a) for a, c in zip(table["action_id"], table["error_class"]) if c == error_class}
+        only = None if len(ids) != 1 or is_missing(action_id) else str(action_id)
+        hint = fix_hint(str(error_class), action_id=only, status_code=None if is_missing(status) else int(status))
+        print(f"  {error_class}: {cli_hint(hint, only)}", file=out)
 
 
 def print_comparison(table: pd.DataFrame, file: TextIO | None = None) -> None:
