@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from genesys_nb.api._analytics import AnalyticsMixin, AsyncAnalyticsMixin
+from genesys_nb.api._drafts import AsyncDraftsMixin, DraftsMixin
 from genesys_nb.api.auth import ClientCredentialsAuth
 from genesys_nb.api.base import (
     ACTIONS_PATH,
@@ -53,7 +55,7 @@ __all__ = [
 __test__ = {"validate_timeout_ms": validate_timeout_ms}
 
 
-class DataActionsClient(_ClientBase):
+class DataActionsClient(DraftsMixin, AnalyticsMixin, _ClientBase):
     """Blocking client for ``/api/v2/integrations/actions``.
 
     ``transport`` is the one I/O seam (``httpx.MockTransport``, the emulator's transport, or None
@@ -153,7 +155,7 @@ class DataActionsClient(_ClientBase):
 _NO_AUTH = httpx.Auth()
 
 
-class AsyncDataActionsClient(_ClientBase):
+class AsyncDataActionsClient(AsyncDraftsMixin, AsyncAnalyticsMixin, _ClientBase):
     """The asyncio twin of DataActionsClient: same methods, awaitable."""
 
     def __init__(
