@@ -10,10 +10,23 @@ from genesys_nb.emulator.limits import RateState
 from genesys_nb.emulator.log import RequestLog
 from genesys_nb.emulator.wire import Decision, EmulatorRequest, json_decision, render_body_fault
 
+AGGREGATES_PATH = "/api/v2/analytics/actions/aggregates/query"
+# Path parts after the actions path that are not an action id.
+_COLLECTIONS = ("categories", "drafts")
+_DRAFT_METHODS = {"GET": "draft_get", "PATCH": "draft_update", "POST": "draft_create", "DELETE": "draft_delete"}
+_DRAFT_SUBRESOURCES = {"validation": ("draft_validation", "GET"), "publish": ("draft_publish", "POST"),
+                       "test": ("draft_test", "POST")}
 
-def parse_route(path: str) -> tuple[str, list[str], str] | None:
-    """(operation, path parts after the actions path, expected method) for a Data Actions path, else None."""
+
+def parse_route(path: str, method: str = "GET") -> tuple[str, list[str], str] | None:
+    """(operation, path parts after the actions path, expected method) for a Data Actions path, else None.
+
+    Paths that take several methods (``/drafts``, ``/{id}/draft``) name the operation of ``method``;
+    for any other method the expected method lists the allowed ones (a 405).
+    """
     path = path.rstrip("/")
+    if path == AGGREGATES_PATH:
+        return "action_aggregates", [], "POST"
     if not path.startswith(ACTIONS_PATH):
         return None
     rest = path[len(ACTIONS_PATH):]
@@ -24,13 +37,32 @@ def parse_route(path: str) -> tuple[str, list[str], str] | None:
         return "list", parts, "GET"
     if parts == ["categories"]:
         return "categories", parts, "GET"
+    if parts == ["drafts"]:
+        if method in ("GET", "POST"):
+            return ("drafts_list" if method == "GET" else "drafts_create"), parts, method
+        return "drafts_list", parts, "GET or POST"
     if len(parts) == 1:
         return "get", parts, "GET"
     if len(parts) == 2 and parts[1] in ("execute", "test"):
         return parts[1], parts, "POST"
     if len(parts) == 3 and parts[1] == "schemas":
         return "schema", parts, "GET"
+    if parts[1] == "draft":
+        if len(parts) == 2:
+            if method in _DRAFT_METHODS:
+                return _DRAFT_METHODS[method], parts, method
+            return "draft_get", parts, "GET, PATCH, POST or DELETE"
+        if len(parts) == 3 and parts[2] in _DRAFT_SUBRESOURCES:
+            operation, expected = _DRAFT_SUBRESOURCES[parts[2]]
+            return operation, parts, expected
+        if len(parts) == 4 and parts[2] in ("schemas", "templates"):
+            return ("draft_schema" if parts[2] == "schemas" else "draft_template"), parts, "GET"
     return None
+
+
+def action_id_of(parts: list[str]) -> str | None:
+    """The action id a route's path parts name (None for the listings)."""
+    return parts[0] if parts and parts[0] not in _COLLECTIONS else None
 
 
 class Call:

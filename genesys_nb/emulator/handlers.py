@@ -11,15 +11,13 @@ import logging
 import uuid
 from typing import Any
 
-from genesys_nb.emulator import catalog, control, execution, remotes
+from genesys_nb.emulator import catalog, control, drafts, execution, remotes
 from genesys_nb.emulator.actions import EmulatedAction
-from genesys_nb.emulator.call import Call, parse_route
+from genesys_nb.emulator.call import Call, action_id_of, parse_route
 from genesys_nb.emulator.faults import FaultOutcome, FaultPlan
 from genesys_nb.emulator.limits import CONCURRENCY_LIMIT_KEY, RATE_LIMIT_KEY, RateState
 from genesys_nb.emulator.state import GLOBAL_SCOPE, OrgState
 from genesys_nb.emulator.tokens import (
-    EXECUTE_PERMISSION,
-    VIEW_PERMISSION,
     IssuedToken,
     OAuthClient,
     client_credentials_from,
@@ -63,12 +61,11 @@ class Emulator(OrgState):
             return self._oauth(call)
         if not request.path.startswith("/api/"):
             return call.error(error_body(404, "not.found", "The requested resource was not found.", context_id))
-        route = parse_route(request.path)
+        route = parse_route(request.path, request.method)
         if route is not None:  # known before auth, so even a 401 or 429 is logged against its action
             call.operation, parts, _ = route
-            if parts and parts != ["categories"]:
-                call.action_id = parts[0]
-            if call.operation in ("execute", "test"):
+            call.action_id = action_id_of(parts)
+            if call.operation in ("execute", "test", "draft_test"):
                 call.body_sha256 = hashlib.sha256(request.body).hexdigest()
         token = self._authenticate(call)
         if isinstance(token, Decision):
@@ -89,20 +86,22 @@ class Emulator(OrgState):
         if request.method != expected:
             return call.error(error_body(405, "method.not.allowed", f"HTTP {request.method} is not supported by "
                                          f"{request.path}; use {expected}.", context_id))
-        needed = EXECUTE_PERMISSION if call.operation in ("execute", "test") else VIEW_PERMISSION
+        needed = drafts.permission_for(call.operation)
         if needed not in client.permissions:
             return call.error(error_body(403, "not.authorized", "You are not authorized to perform the requested "
                                          f"action. Missing permission: {needed}", context_id,
                                          message_params={"permission": needed}))
         action = None
-        if parts and parts != ["categories"]:
-            action = self._actions.get(parts[0])
-            call.action_id = parts[0]
+        action_id = action_id_of(parts)
+        if action_id is not None and call.operation not in drafts.OPERATIONS:  # a draft may have no action yet
+            action = self._actions.get(action_id)
             if action is None:
-                return call.error(error_body(404, "not.found", f"Unable to find an action with id {parts[0]}.",
+                return call.error(error_body(404, "not.found", f"Unable to find an action with id {action_id}.",
                                              context_id, details=[{"errorCode": "ACTION.NOT_FOUND",
-                                                                   "entityId": parts[0]}]))
+                                                                   "entityId": action_id}]))
         try:
+            if call.operation in drafts.OPERATIONS:
+                return drafts.handle(self, call, parts)
             if call.operation in ("execute", "test"):
                 assert action is not None
                 return self._execute(call, action)

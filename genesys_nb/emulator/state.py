@@ -21,6 +21,7 @@ from genesys_nb.emulator.actions import (
     load_actions_dir,
     parse_action,
 )
+from genesys_nb.emulator.drafts import DRAFT_PERMISSIONS
 from genesys_nb.emulator.faults import FaultPlan
 from genesys_nb.emulator.limits import Limits, RateLimiter
 from genesys_nb.emulator.log import RequestLog, RequestLogEntry
@@ -71,7 +72,8 @@ class OrgState:
         self._initial_limits = Limits(rate_per_minute, max_in_flight, time_scale, token_lifetime_s)
         self._limits = self._initial_limits
         self._tokens = TokenStore()
-        self._tokens.add_client(OAuthClient(client_id, client_secret))
+        # The org's own client may also edit drafts and read the actions analytics.
+        self._tokens.add_client(OAuthClient(client_id, client_secret, ALL_PERMISSIONS | DRAFT_PERMISSIONS))
         self.client_id = client_id
         self._log = RequestLog(max_log_entries)
         self._rate = RateLimiter()
@@ -81,6 +83,7 @@ class OrgState:
         self._records: dict[str, dict[str, Any]] = {}
         self._remotes: dict[str, Any] = {}  # action id -> what the user set as its remote endpoint
         self._engines: dict[tuple[str, int], Any] = {}
+        self._drafts: dict[str, Any] = {}  # action id -> its draft (a drafts.DraftSlot)
         self._in_flight = 0
         self._rng = random.Random(seed)
         self._id_rng = random.Random(f"ids:{seed}")
@@ -107,7 +110,7 @@ class OrgState:
 
     def add_client(self, client_id: str, client_secret: str, permissions: Iterable[str] | None = None) -> None:
         """Register another OAuth client, e.g. one with only ``integrations:action:view``."""
-        granted = ALL_PERMISSIONS if permissions is None else frozenset(permissions)
+        granted = ALL_PERMISSIONS | DRAFT_PERMISSIONS if permissions is None else frozenset(permissions)
         with self._lock:
             self._tokens.add_client(OAuthClient(client_id, client_secret, granted))
 
@@ -174,6 +177,7 @@ class OrgState:
             self._rate.clear()
             self._records.clear()
             self._remotes.clear()
+            self._drafts.clear()
             self._rng = random.Random(self.seed)
             self._id_rng = random.Random(f"ids:{self.seed}")
             if tokens:
