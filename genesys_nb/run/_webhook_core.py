@@ -152,23 +152,32 @@ class _DeliveryCore:
 
     def _shutdown(self, timeout_s: float | None) -> None:
         """Stop the workers once the queue is drained (see ``close``), then the notifier and the client."""
-        for _ in self._workers:
-            self._queue.put(_STOP)
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        settled, progress_at = -1, time.monotonic()
-        while True:
+        delivered, progress_at = -1, time.monotonic()
+
+        def overdue() -> bool:
+            nonlocal delivered, progress_at
+            now = time.monotonic()
+            if self.counts["delivered"] != delivered:  # progress is deliveries: failing only ends the wait
+                delivered, progress_at = self.counts["delivered"], now
+            return now >= deadline if deadline is not None else now - progress_at > self.event_budget_s
+
+        stops = len(self._workers)
+        while stops:  # one stop marker per worker, behind what is queued
+            try:
+                self._queue.put(_STOP, timeout=_SLICE_S)
+                stops -= 1
+            except queue.Full:
+                if overdue():
+                    self._stopping.set()  # cut retries short: what is left goes to the outbox, fast
+        while not self._stopping.is_set():
             alive = next((worker for worker in self._workers if worker.is_alive()), None)
             if alive is None:
                 break
-            now = time.monotonic()
-            done = self.counts["delivered"] + self.counts["failed"]
-            if done != settled:
-                settled, progress_at = done, now
-            if (deadline is not None and now >= deadline) or (deadline is None and
-                                                               now - progress_at > self.event_budget_s):
-                self._stopping.set()  # cut retries short: what is left goes to the outbox
+            if overdue():
+                self._stopping.set()
                 break
-            alive.join(_SLICE_S if deadline is None else max(0.0, min(_SLICE_S, deadline - now)))
+            alive.join(_SLICE_S)
         for worker in self._workers:
             worker.join()
         while True:  # anything queued behind the stop markers (a submit racing close)

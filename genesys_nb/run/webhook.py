@@ -300,9 +300,10 @@ class WebhookDispatcher(_DeliveryCore):
     def close(self, timeout_s: float | None = None) -> None:
         """Send pending run summaries, deliver what is queued, then stop the workers.
 
-        The queue is drained for as long as events keep settling: only when none has settled for
-        ``event_budget_s`` (the time one event may take with all its retries) are the remaining
-        events sent to the outbox without more attempts. ``timeout_s`` bounds the whole drain instead.
+        The queue is drained for as long as events keep being delivered: only when none has been
+        delivered for ``event_budget_s`` (the time one event may take with all its retries) are the
+        remaining events sent to the outbox without more attempts. ``timeout_s`` bounds the whole
+        drain instead.
         """
         if self._closed:
             return
