@@ -713,3 +713,31 @@ def test_payload_from_record_of_a_secure_action_stays_redacted() -> None:
 def test_payload_from_record_refuses_what_is_not_a_record() -> None:
     with pytest.raises(ValueError, match="not an audit record"):
         payload_from_record({"run_id": "r"})
+
+
+def test_close_drains_a_slow_healthy_receiver_past_one_event_budget(tmp_path: Path) -> None:
+    gate = _Gate(delay_s=0.01)
+    hooks = _dispatcher("https://hooks.example.com/x", tmp_path, transport=httpx.MockTransport(gate), workers=1,
+                        timeout_s=0.2, max_retries=0)
+    tickets = [hooks.submit(_result(), run_id="r", row_id=str(n)) for n in range(300)]
+    started = time.monotonic()
+    hooks.close()
+    assert time.monotonic() - started > hooks.event_budget_s  # the drain outlasted one event's budget
+    assert [t.state for t in tickets if t is not None] == ["delivered"] * 300 and _outbox(tmp_path) == []
+
+
+def test_close_ends_when_nothing_is_delivered_any_more(tmp_path: Path) -> None:
+    def failing(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.1)  # 50 events: 5 s of attempts if close waited for them all
+        return httpx.Response(503)
+
+    settled: list[str] = []
+    hooks = _dispatcher("https://hooks.example.com/x", tmp_path, transport=httpx.MockTransport(failing), workers=1,
+                        timeout_s=0.2, max_retries=0, breaker_threshold=0, max_queue=50,
+                        on_state=lambda t: settled.append(t.state))
+    for n in range(50):
+        hooks.submit(_result(), run_id="r", row_id=str(n))
+    started = time.monotonic()
+    hooks.close()
+    assert time.monotonic() - started < hooks.event_budget_s + 1.5  # cut short, not 5 s
+    assert settled == ["failed"] * 50 and len(_outbox(tmp_path)) == 50  # every event kept, once
