@@ -91,3 +91,7 @@ def test_notebook_runs_top_to_bottom(name: str, kernel_dirs: list[str], tmp_path
     widget_views = [cell for cell in notebook.cells if "application/vnd.jupyter.widget-view+json"
                     in str([output.get("data", {}) for output in cell.get("outputs", [])])]
     assert widget_views, f"{name} shows no widget"
+    if name == "03_latency_report.ipynb":  # the plots are images in the saved outputs, not only in widgets
+        images = [output for cell in notebook.cells for output in cell.get("outputs", [])
+                  if "image/png" in output.get("data", {})]
+        assert len(images) >= 5, f"{name} holds {len(images)} image/png outputs"

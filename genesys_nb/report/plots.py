@@ -1,35 +1,47 @@
 """Latency report plots: each function returns a matplotlib Figure, titled, with labelled axes and units.
 
-Each figure is created through pyplot (so a notebook's inline backend is set up and shows it when it
-is the last expression of a cell) and closed at once: pyplot keeps no reference, nothing leaks
-between calls, ``plt.show`` is never called and no window opens. Without a display matplotlib uses
-its Agg backend, which is also what renders the PNGs of the HTML report.
+Each figure is created through pyplot and closed at once: pyplot keeps no reference, nothing leaks
+between calls, ``plt.show`` is never called and no window opens. A figure is a :class:`ReportFigure`,
+which renders itself as a PNG (``_repr_png_``) when it is the last expression of a cell, whatever the
+backend (the inline one, or Agg in a headless kernel), so an executed notebook keeps its plots as
+images: on GitHub, in an HTML export, in nbviewer. Agg also renders the PNGs of the HTML report.
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from genesys_nb.report.stats import percentile, sent_mask
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
     from genesys_nb.report.source import ReportSource
 
 FIGSIZE = (8.0, 4.5)
+PNG_DPI = 100
 MAX_SERIES = 12  # more groups than this make a plot unreadable; the largest groups are drawn
 PERCENTILE_COLORS = {"p50_ms": "#4C72B0", "p90_ms": "#55A868", "p95_ms": "#DD8452", "p99_ms": "#C44E52"}
+
+
+class ReportFigure(Figure):
+    """A Figure that shows as a PNG in notebook outputs (and so in saved and exported notebooks)."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=PNG_DPI, bbox_inches="tight")
+        return buffer.getvalue()
 
 
 def _figure(title: str, *, rows: int = 1, height: float = FIGSIZE[1]) -> tuple[Figure, Any]:
     import matplotlib.pyplot as plt
 
-    figure = plt.figure(figsize=(FIGSIZE[0], height), layout="constrained")
+    figure = plt.figure(figsize=(FIGSIZE[0], height), layout="constrained", FigureClass=ReportFigure)
     plt.close(figure)  # the caller owns it; pyplot must not show it again or keep it alive
     axes = figure.subplots(rows, 1, sharex=rows > 1)
     figure.suptitle(title)
