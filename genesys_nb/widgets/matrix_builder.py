@@ -143,7 +143,8 @@ class MatrixBuilder(widgets.VBox):
         source = f" (imported from {html.escape(self.imported_from)})" if self.imported is not None else ""
         self.row_count.value = f"<b>rows:</b> {len(matrix)}{source}"
         frame = matrix.to_dataframe()
-        self.preview.value = frame_html(frame.drop(columns=["row_id"], errors="ignore"), max_rows=PREVIEW_ROWS)
+        self.preview.value = frame_html(frame.drop(columns=["row_id"], errors="ignore"), max_rows=PREVIEW_ROWS,
+                                        index=True)
 
     # ---- imports
 

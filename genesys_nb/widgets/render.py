@@ -23,6 +23,7 @@ __all__ = [
     "figure_html",
     "filter_actions",
     "frame_html",
+    "result_columns",
     "result_html",
     "result_rows",
     "table_html",
@@ -197,14 +198,34 @@ def error_html(error: BaseException) -> str:
             f"{html.escape(type(error).__name__)}</div><div>{html.escape(str(error))}</div>")
 
 
-def frame_html(frame: Any, *, max_rows: int = 60, float_format: str = "{:,.1f}") -> str:
-    """A pandas DataFrame as an HTML table (values escaped, floats rounded, long tables cut)."""
+RESULT_LEAD = ("row_id", "ok", "expected_invalid", "error_class", "status_code", "latency_ms", "total_ms",
+               "attempts", "error_message")
+TABLE_HEIGHT = "28em"  # a result table taller than this scrolls inside its box
+
+
+def result_columns(columns: Sequence[Any]) -> list[Any]:
+    """Run results in reading order: the row and its inputs, the outcome and timing, the outputs, the rest."""
+    names = list(columns)
+    params = [c for c in names if str(c).startswith("params.")]
+    outputs = [c for c in names if str(c).startswith("output.")]
+    lead = [c for c in RESULT_LEAD if c in names]
+    rest = [c for c in names if c not in lead and c not in params and c not in outputs]
+    head = lead[:1] + params + lead[1:]
+    return head + outputs + rest
+
+
+def frame_html(frame: Any, *, max_rows: int = 60, index: bool = False, caption: str | None = None,
+               max_height: str | None = TABLE_HEIGHT) -> str:
+    """A DataFrame as a table that reads well in a widget (see :mod:`genesys_nb.report.tables`): numbers by
+    kind, one missing marker, nested values on one line with their JSON a click away, long text cut with a
+    tooltip; at most ``max_rows`` rows, in a box that scrolls within the panel's width and ``max_height``."""
+    from genesys_nb.report.tables import table_html as styled_html
+
     if frame is None or len(frame) == 0:
         return "<i>no rows</i>"
-    shown = frame.head(max_rows)
-    table = shown.to_html(border=0, escape=True, float_format=float_format.format, na_rep="—")
-    more = f"<div><i>{len(frame) - max_rows} more rows not shown</i></div>" if len(frame) > max_rows else ""
-    return f"<div style='overflow-x:auto'>{table}</div>{more}"
+    table = styled_html(frame, index=index, max_rows=max_rows, caption=caption)
+    height = f"max-height:{max_height};" if max_height else ""
+    return f"<div class='gnb-table-box' style='max-width:100%;overflow:auto;{height}'>{table}</div>"
 
 
 def figure_html(figure: Any, *, dpi: int = 96) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from genesys_nb.report.html import SUMMARY_NOTE
+
 from .render import figure_html, frame_html
 
 __all__ = ["PLOTS", "ReportView", "group_by_options"]
@@ -74,10 +76,11 @@ class ReportView(widgets.VBox):
 
     def refresh(self) -> None:
         """Recompute the tables and the plot for the current grouping."""
-        self.summary_table.value = frame_html(self.report.summary(by=self.by))
+        self.summary_table.value = frame_html(self.report.summary(by=self.by), index=True, caption=SUMMARY_NOTE,
+                                              max_height=None)
         errors_by = self.by if self.by and self.by[0] != "error_class" else ()
         self.errors_table.value = frame_html(
-            self.report.errors(by=("error_class", *errors_by, "status_code", "error_code")))
+            self.report.errors(by=("error_class", *errors_by, "status_code", "error_code")), max_height=None)
         self._draw()
 
     def _draw(self) -> None:

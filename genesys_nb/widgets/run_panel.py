@@ -20,11 +20,12 @@ import orjson
 
 from genesys_nb.run.runner import MAX_CONCURRENCY, MatrixRunner
 
-from .render import frame_html
+from .render import frame_html, result_columns
 
 __all__ = ["AuditTail", "RunPanel", "progress_html"]
 
 _ERROR_COLOR = "#b00020"
+EXPECTED = "expected rejection"
 
 
 @dataclass
@@ -38,7 +39,8 @@ class AuditTail:
     _partial: bytes = b""
 
     def poll(self) -> Counter[str]:
-        """Read what was appended since the last poll; returns the counts so far (``ok`` or error class)."""
+        """Read what was appended since the last poll; returns the counts so far (``ok``, ``expected
+        rejection`` or the error class)."""
         try:
             with self.path.open("rb") as handle:
                 handle.seek(self.offset)
@@ -58,7 +60,12 @@ class AuditTail:
                 continue
             if not isinstance(record, dict) or record.get("run_id") != self.run_id:
                 continue
-            self.counts["ok" if record.get("success") else str(record.get("error_class") or "unknown")] += 1
+            if record.get("success"):
+                self.counts["ok"] += 1
+            elif record.get("expected_invalid"):  # a case derived to be invalid, refused as it should be
+                self.counts[EXPECTED] += 1
+            else:
+                self.counts[str(record.get("error_class") or "unknown")] += 1
         return self.counts
 
     @property
@@ -67,14 +74,16 @@ class AuditTail:
 
 
 def progress_html(counts: Counter[str], total: int, *, state: str) -> str:
-    """``running: 120/500 rows · ok 110 · errors 10 (rate_limited 6, server 4)``."""
+    """``running: 120/500 rows · ok 110 · expected rejections 4 · errors 6 (rate_limited 4, server 2)``."""
     done = sum(counts.values())
-    errors = done - counts.get("ok", 0)
-    classes = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()) if name != "ok")
+    expected = counts.get(EXPECTED, 0)
+    errors = done - counts.get("ok", 0) - expected
+    classes = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()) if name not in ("ok", EXPECTED))
     error_text = f"errors {errors}" + (f" ({classes})" if classes else "")
     color = _ERROR_COLOR if errors else "inherit"
+    rejected = f" · expected rejections {expected}" if expected else ""
     return (f"<span class='gnb-progress'><b>{html.escape(state)}</b>: {done}/{total} rows · ok {counts.get('ok', 0)}"
-            f" · <span style='color:{color}'>{html.escape(error_text)}</span></span>")
+            f"{rejected} · <span style='color:{color}'>{html.escape(error_text)}</span></span>")
 
 
 class RunPanel(widgets.VBox):
@@ -119,7 +128,10 @@ class RunPanel(widgets.VBox):
         self.stop_button = widgets.Button(description="Stop", button_style="warning", icon="stop", disabled=True)
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
         self.status = widgets.HTML(value="")
-        self.results_view = widgets.HTML(value="")
+        # The table scrolls inside the panel (its width, a bounded height), whatever the outputs hold.
+        self.results_view = widgets.HTML(value="", layout=widgets.Layout(width="100%", max_width="100%",
+                                                                          overflow="auto"))
+        self.results_view.add_class("gnb-run-results")
         self.run_button.on_click(lambda _button: self.run())
         self.stop_button.on_click(lambda _button: self.stop())
 
@@ -242,7 +254,7 @@ class RunPanel(widgets.VBox):
             self.status.value += (f"<div>webhooks not delivered are kept in <code>{html.escape(str(outbox))}</code>"
                                   " (genesys-nb webhook replay)</div>")
         if self.results is not None:
-            self.results_view.value = frame_html(self.results, max_rows=50)
+            self.results_view.value = frame_html(self.results[result_columns(self.results.columns)], max_rows=50)
         self.run_button.disabled = False
         self.stop_button.disabled = True
         self._finished.set()
