@@ -373,6 +373,10 @@ def test_derived_values(path: str, expected: list[Any]) -> None:
         ("count", AxisChoice("list", "1, 2,3"), [1, 2, 3]),
         ("count", AxisChoice("range", start="1", stop="9", step="4"), [1, 5, 9]),
         ("ratio", AxisChoice("range", start="0", stop="0.3", step="0.1"), [0.0, 0.1, 0.2, 0.3]),
+        # the stop is included even off the step's grid ("1 to 20 by 5")
+        ("count", AxisChoice("range", start="1", stop="20", step="5"), [1, 6, 11, 16, 20]),
+        ("count", AxisChoice("range", start="3", stop="3"), [3]),
+        ("ratio", AxisChoice("range", start="0", stop="0.25", step="0.1"), [0.0, 0.1, 0.2, 0.25]),
         ("mode", AxisChoice("list", 'a,"b,c"'), ["a", "b,c"]),
         ("mode", AxisChoice("fixed", "z"), ["z"]),  # outside the enum on purpose: it probes the platform
         ("flag", AxisChoice("list", "true, no"), [True, False]),
@@ -391,7 +395,8 @@ def test_axis_values(path: str, choice: AxisChoice, expected: list[Any]) -> None
         ("count", AxisChoice("range", start="1", stop="x"), "needs numbers"),
         ("count", AxisChoice("range", start="1", stop="5", step="0"), "step must be > 0"),
         ("count", AxisChoice("range", start="5", stop="1"), "below its start"),
-        ("count", AxisChoice("range", start="0", stop="1", step="0.5"), "whole start and step"),
+        ("count", AxisChoice("range", start="0", stop="1", step="0.5"), "whole start, stop and step"),
+        ("count", AxisChoice("range", start="0", stop="2.5", step="1"), "whole start, stop and step"),
         ("count", AxisChoice("range", start="0", stop="1e9"), "limit"),
         ("id", AxisChoice("range", start="0", stop="1"), "does not apply"),
         ("mode", AxisChoice("list", " , "), "the list is empty"),
@@ -470,3 +475,39 @@ def test_any_valid_flat_input_round_trips_through_the_form_values(case: Any, sec
     assert back.problems == {}
     assert back.value == value
     assert {key: type(item) for key, item in back.value.items()} == {key: type(item) for key, item in value.items()}
+
+
+@pytest.mark.parametrize(
+    ("prop", "example"),
+    [
+        ({"type": "string", "format": "email"}, "jane.doe@example.com"),
+        ({"type": "string", "format": "uuid"}, "0f8fad5b-d9cb-469f-a165-70867728950e"),
+        ({"type": "string", "format": "date-time"}, "2024-05-01T09:30:00Z"),
+        ({"type": "string", "enum": ["voice", "chat"]}, "voice"),
+        ({"type": "string", "default": "eu", "enum": ["us", "eu"]}, "eu"),
+        ({"type": "string", "pattern": "^C-[0-9]{6}$"}, "C-000000"),
+        ({"type": "string", "minLength": 3, "maxLength": 5}, "examp"),
+        ({"type": "integer", "minimum": 1, "maximum": 20}, "10"),
+        ({"type": "integer", "minimum": 0, "exclusiveMinimum": True}, "1"),
+        ({"type": "integer", "maximum": 3}, "3"),
+        ({"type": "number", "minimum": 0.5, "maximum": 1.5}, "1"),
+        ({"type": "number"}, "2.5"),
+        ({"type": "boolean", "default": True}, "true"),
+        ({"type": "object", "properties": {"a": {"type": "string"}}}, ""),
+    ],
+)
+def test_placeholder_examples_come_from_the_schema(prop: dict[str, Any], example: str) -> None:
+    from genesys_nb.widgets.values import example_value
+
+    [spec] = field_specs({"type": "object", "properties": {"field": prop}})
+    assert example_value(spec) == example
+
+
+def test_placeholder_example_of_a_pattern_matches_it() -> None:
+    import re
+
+    from genesys_nb.widgets.values import example_value
+
+    pattern = "^\\+1[2-9]\\d{9}$"
+    [spec] = field_specs({"type": "object", "properties": {"phone": {"type": "string", "pattern": pattern}}})
+    assert re.fullmatch(pattern.strip("^$"), example_value(spec))

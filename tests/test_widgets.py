@@ -50,6 +50,10 @@ def _messages(form: ActionForm) -> dict[str, list[str]]:
 def test_flat_form_shows_live_messages_as_the_user_types(real_actions: list[dict[str, Any]]) -> None:
     [export] = [e for e in real_actions if e["name"].startswith("Get User External ID")]
     form = ActionForm(Action.from_export(export))
+    # Nothing in red on a fresh form; the validator's verdict is still there.
+    assert _messages(form) == {} and form.error_labels["USER_ID"].value == "" and not form.is_valid
+    assert form.all_messages == {"USER_ID": ["'USER_ID' is a required property"]}
+    assert form.submit() is False
     assert _messages(form) == {"USER_ID": ["'USER_ID' is a required property"]}
     assert "'USER_ID' is a required property" in form.error_labels["USER_ID"].value
 
@@ -61,6 +65,31 @@ def test_flat_form_shows_live_messages_as_the_user_types(real_actions: list[dict
     form.fields["USER_ID"].value = "0f8fad5b-d9cb-469f-a165-70867728950e"
     assert form.is_valid and _messages(form) == {} and form.error_labels["USER_ID"].value == ""
     assert form.value == {"USER_ID": "0f8fad5b-d9cb-469f-a165-70867728950e"}
+
+
+def test_messages_follow_the_touched_field_and_placeholders_show_examples() -> None:
+    schema = {"type": "object", "required": ["email", "count", "code"], "properties": {
+        "email": {"type": "string", "format": "email"},
+        "count": {"type": "integer", "minimum": 1, "maximum": 9},
+        "code": {"type": "string", "pattern": "^C-[0-9]{6}$"},
+        "id": {"type": "string", "format": "uuid"},
+        "mode": {"type": "string", "enum": ["fast", "slow"]},
+    }}
+    form = ActionForm(_action(schema))
+    assert form.fields["email"].placeholder == "e.g. jane.doe@example.com"
+    assert form.fields["count"].placeholder == "e.g. 5"
+    assert form.fields["code"].placeholder == "e.g. C-000000"
+    assert form.fields["id"].placeholder == "e.g. 0f8fad5b-d9cb-469f-a165-70867728950e"
+    assert _messages(form) == {}
+    form.fields["count"].value = "12"
+    assert list(_messages(form)) == ["count"]  # the untouched required fields stay quiet
+    assert "maximum" in _messages(form)["count"][0]
+    form.fields["count"].value = ""
+    assert _messages(form) == {"count": ["'count' is a required property"]}
+    form.submit()
+    assert set(_messages(form)) == {"email", "count", "code"}
+    form.reset()
+    assert _messages(form) == {} and not form.submitted
 
 
 def test_defaults_enums_and_required_marks(real_actions: list[dict[str, Any]]) -> None:
@@ -95,7 +124,8 @@ def test_nested_form_groups_objects_and_edits_arrays() -> None:
     form = ActionForm(_action(NESTED_SCHEMA))
     assert set(form.fields) >= {"customer.id", "customer.address.zip", "items[0].sku", "items[0].qty", "extra"}
     assert form.value == {"customer": {}, "items": [{}]}
-    assert _messages(form)["items[0].sku"] == ["'sku' is a required property"]
+    assert _messages(form) == {}
+    assert form.all_messages["items[0].sku"] == ["'sku' is a required property"]
 
     form.fields["customer.id"].value = "C42"
     form.fields["items[0].sku"].value = "ABC"
@@ -180,6 +210,9 @@ def test_every_real_action_builds(real_actions: list[dict[str, Any]]) -> None:
         required = set((action.input_schema or {}).get("required") or [])
         # An empty form reports exactly the required fields that have no default.
         defaults = {name for name, prop in properties.items() if "default" in prop}
+        assert set(form.all_messages) == required - defaults, action.name
+        assert _messages(form) == {}, action.name  # shown only once touched or submitted
+        form.submit()
         assert set(_messages(form)) == required - defaults, action.name
 
 
@@ -343,9 +376,10 @@ def test_matrix_builder_modes_preview_and_imports(session: Any, tmp_path: Path) 
     builder.range_step["maxResults"].value = "5"
     builder.modes["customerId"].value = "list"
     builder.values["customerId"].value = "C-000001, C-000002"
-    assert builder.row_count.value == "<b>rows:</b> 8"
+    assert builder.row_count.value == "<b>rows:</b> 10"
     frame = builder.matrix.to_dataframe()
-    assert sorted(frame["maxResults"].unique()) == [1, 6, 11, 16]
+    assert sorted(frame["maxResults"].unique()) == [1, 6, 11, 16, 20]  # 1 to 20 by 5: the stop is included
+    assert builder.range_stop["maxResults"].placeholder == "stop (included)"
     assert "C-000002" in builder.preview.value
 
     builder.range_step["maxResults"].value = "zero"

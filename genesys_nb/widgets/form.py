@@ -16,7 +16,7 @@ from genesys_nb.api.models import Action, FieldError
 from genesys_nb.contract.validator import ContractSchemaError, compile_contract, field_errors
 
 from .spec import NOT_SET, FieldSpec, constraint_hint, field_path_of, field_specs, spec_at
-from .values import convert_inputs, initial_inputs, inputs_from_value, item_initial_input
+from .values import convert_inputs, example_value, initial_inputs, inputs_from_value, item_initial_input
 
 __all__ = ["ActionForm", "css_class_for"]
 
@@ -74,7 +74,8 @@ class _Node:
 class _ScalarNode(_Node):
     def __init__(self, form: ActionForm, spec: FieldSpec) -> None:
         super().__init__(form, spec)
-        placeholder = constraint_hint(spec) or spec.json_type or ""
+        example = example_value(spec)
+        placeholder = f"e.g. {example}" if example else (spec.json_type or "")
         layout = widgets.Layout(width="auto", max_width="40em")
         control: widgets.ValueWidget
         if spec.kind == "password":
@@ -92,7 +93,7 @@ class _ScalarNode(_Node):
             control = widgets.Text(placeholder=placeholder, layout=layout)
         control.add_class("gnb-field")
         control.add_class(css_class_for(spec.path))
-        control.observe(form._on_change, names="value")
+        control.observe(lambda change, path=spec.path: form._on_change(change, path), names="value")
         self.control = control
         form.fields[spec.path] = control
         self.widget = widgets.VBox([self.label, control, self.error], layout=widgets.Layout(margin="0 0 6px 0"))
@@ -145,12 +146,14 @@ class _ArrayNode(_Node):
 
     def add(self) -> None:
         self._rebuild([*self.raw(), item_initial_input(self.spec)])
+        self.form.touched.add(self.spec.path)
         self.form.validate()
 
     def remove(self, index: int) -> None:
         values = self.raw()
         del values[index]
         self._rebuild(values)
+        self.form.touched.add(self.spec.path)
         self.form.validate()
 
     def _rebuild(self, raws: list[Any]) -> None:
@@ -199,6 +202,10 @@ class ActionForm(widgets.VBox):
     ``form.value`` is the input dict (settable: the round trip holds for anything the form can show);
     ``form.fields[path]`` is the input widget of a field (dotted paths, ``items[0].sku`` for arrays);
     ``form.errors`` holds the validator's current :class:`FieldError` list.
+
+    A field's message shows once the field was touched (edited) or the form submitted (:meth:`submit`),
+    not on a fresh form: "is a required property" before anyone typed is noise. ``is_valid`` and
+    ``errors`` always tell the whole truth.
     """
 
     def __init__(self, action: Action, **kwargs: Any) -> None:
@@ -210,6 +217,8 @@ class ActionForm(widgets.VBox):
         self.remove_buttons: dict[str, widgets.Button] = {}
         self.errors: list[FieldError] = []
         self.problems: dict[str, str] = {}
+        self.touched: set[str] = set()
+        self.submitted = False
         self._callbacks: list[Callable[[dict[str, Any]], None]] = []
         self._silent = 0
         self.form_errors = widgets.HTML(value="")
@@ -247,13 +256,16 @@ class ActionForm(widgets.VBox):
         raw = inputs_from_value(self.specs, new_value)
         with self._quiet():
             self._set_raw(raw)
+        self.touched |= set(self.error_labels)  # a value given in full is answered in full
         self.validate()
         self._notify()
 
     def reset(self) -> None:
-        """Back to the schema defaults."""
+        """Back to the schema defaults (and to a fresh form: no message until a field is touched)."""
         with self._quiet():
             self._set_raw(initial_inputs(self.specs))
+        self.touched.clear()
+        self.submitted = False
         self.validate()
         self._notify()
 
@@ -270,10 +282,28 @@ class ActionForm(widgets.VBox):
     @property
     def error_messages(self) -> dict[str, list[str]]:
         """Messages currently shown, by the form path they are shown at ("" = under the form)."""
-        shown: dict[str, list[str]] = {}
+        return {path: messages for path, messages in self.all_messages.items() if self._visible(path)}
+
+    @property
+    def all_messages(self) -> dict[str, list[str]]:
+        """Every current message, shown or not yet (a field nobody touched), by form path."""
+        found: dict[str, list[str]] = {}
         for path, message in self._messages():
-            shown.setdefault(path, []).append(message)
-        return shown
+            found.setdefault(path, []).append(message)
+        return found
+
+    def submit(self) -> bool:
+        """Show every message, touched or not (what a Submit/Execute does); True when the input is valid."""
+        self.submitted = True
+        self.validate()
+        return self.is_valid
+
+    def _visible(self, path: str) -> bool:
+        if self.submitted or path in self.touched:
+            return True
+        if path == "":
+            return bool(self.touched)
+        return any(t.startswith((f"{path}.", f"{path}[")) for t in self.touched)
 
     def validate(self) -> list[FieldError]:
         """Re-check the current value and refresh every field's message; returns the validator's errors."""
@@ -309,9 +339,11 @@ class ActionForm(widgets.VBox):
         for node in self._nodes:
             node.set_raw(raw.get(node.spec.name))
 
-    def _on_change(self, _change: Any) -> None:
+    def _on_change(self, _change: Any, path: str | None = None) -> None:
         if self._silent:
             return
+        if path is not None:
+            self.touched.add(path)
         self.validate()
         self._notify()
 

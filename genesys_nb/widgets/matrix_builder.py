@@ -89,13 +89,15 @@ class MatrixBuilder(widgets.VBox):
         value = widgets.Text(value=choice.text, placeholder=f"{placeholder} (list: a, b, c)",
                              layout=widgets.Layout(width="22em"))
         start = widgets.Text(placeholder="start", layout=widgets.Layout(width="7em"))
-        stop = widgets.Text(placeholder="stop", layout=widgets.Layout(width="7em"))
+        stop = widgets.Text(placeholder="stop (included)", layout=widgets.Layout(width="9em"))
+        stop.tooltip = "the stop is part of the range, even off the step's grid"
         step = widgets.Text(value="1", placeholder="step", layout=widgets.Layout(width="6em"))
         if spec.minimum is not None:
             start.value = str(spec.minimum)
         if spec.maximum is not None:
             stop.value = str(spec.maximum)
-        range_box = widgets.HBox([start, stop, step])
+        range_label = widgets.HTML(value="<span style='color:#666;font-size:90%'>from, to (included), step</span>")
+        range_box = widgets.HBox([range_label, start, stop, step])
         self.modes[spec.path] = mode
         self.values[spec.path] = value
         self.range_start[spec.path], self.range_stop[spec.path], self.range_step[spec.path] = start, stop, step

@@ -1,7 +1,7 @@
 """Pure decisions of the matrix builder: which values each field takes (fixed, list, range, derived).
 
 A field's choice is an :class:`AxisChoice`; :func:`axis_values` turns it into the list of values the
-field takes, and :func:`build_matrix` turns every field's values into a ParameterMatrix (fields with
+field takes (a range includes its stop), and :func:`build_matrix` turns every field's values into a ParameterMatrix (fields with
 one value are fixed in every row, fields with several are axes of a product). Text is read with
 the same coercion as CSV cells (:func:`genesys_nb.run.matrix.coerce_cell`), so a number field given
 "abc" fails here with a message naming the field, not later on the wire.
@@ -180,13 +180,15 @@ def _range(spec: FieldSpec, choice: AxisChoice) -> list[Any]:
     if stop < start:
         raise ValueError(f"field '{spec.path}': the range stop ({choice.stop}) is below its start ({choice.start})")
     count = math.floor((stop - start) / step + 1e-9) + 1
-    if count > FULL_PRODUCT_LIMIT:
-        raise ValueError(f"field '{spec.path}': the range has {count} values (limit {FULL_PRODUCT_LIMIT}); "
+    # The stop is included, as an analyst reading "1 to 20 by 5" expects: off the step's grid, it ends the list.
+    off_grid = stop - (start + (count - 1) * step) > abs(step) * 1e-9
+    if count + off_grid > FULL_PRODUCT_LIMIT:
+        raise ValueError(f"field '{spec.path}': the range has {count + off_grid} values (limit {FULL_PRODUCT_LIMIT}); "
                          "raise the step")
-    values = [start + index * step for index in range(count)]
+    values = [start + index * step for index in range(count)] + ([stop] if off_grid else [])
     if integer:
         if not all(float(value).is_integer() for value in values):
-            raise ValueError(f"field '{spec.path}' is an integer: use a whole start and step")
+            raise ValueError(f"field '{spec.path}' is an integer: use a whole start, stop and step")
         return [int(value) for value in values]
     return [round(value, 12) for value in values]
 

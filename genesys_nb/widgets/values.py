@@ -19,11 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from genesys_nb.contract.patterns import example_for_pattern
+
 from .spec import NOT_SET, ROOT_PATH, FieldSpec, spec_at
 
 __all__ = [
     "Conversion",
     "convert_inputs",
+    "example_value",
     "initial_inputs",
     "inputs_from_value",
     "item_initial_input",
@@ -206,3 +209,65 @@ def _raw_for(spec: FieldSpec, value: Any, path: str) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         return json.dumps(value)
     return repr(value) if isinstance(value, float) else str(value)
+
+
+# An example per string format, for placeholders (realistic rather than all zeros).
+FORMAT_EXAMPLES = {
+    "email": "jane.doe@example.com", "uuid": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "date-time": "2024-05-01T09:30:00Z", "date": "2024-05-01", "time": "09:30:00Z",
+    "uri": "https://example.com/path", "url": "https://example.com/path", "hostname": "api.example.com",
+    "ipv4": "192.0.2.10", "ipv6": "2001:db8::10",
+}
+
+
+def example_value(spec: FieldSpec) -> str:
+    """An example value for a field's placeholder, from its schema: the default, the first enum value,
+    an example of its format, a string matching a simple pattern and the lengths, a number within the
+    bounds ("" when the schema suggests nothing)."""
+    if spec.has_default and not isinstance(spec.default, (dict, list)):
+        return _example_text(spec.default)
+    if spec.options:
+        return _example_text(spec.options[0])
+    if spec.json_type == "string":
+        if spec.format in FORMAT_EXAMPLES:
+            return FORMAT_EXAMPLES[spec.format]
+        if spec.pattern:
+            try:
+                found = example_for_pattern(spec.pattern, min_length=spec.min_length or 0, max_length=spec.max_length)
+            except (ValueError, TypeError, RecursionError):  # a pattern too odd to invert: no example
+                found = None
+            return found or ""
+        low = spec.min_length or 0
+        high = spec.max_length if spec.max_length is not None else max(low, 7)
+        return "example"[:high].ljust(low, "x") if high else ""
+    if spec.json_type in ("integer", "number"):
+        return _example_number(spec)
+    return ""
+
+
+def _example_number(spec: FieldSpec) -> str:
+    integer = spec.json_type == "integer"
+    nudge = 1 if integer else 0.5
+    low = None if spec.minimum is None else spec.minimum + (nudge if spec.exclusive_minimum else 0)
+    high = None if spec.maximum is None else spec.maximum - (nudge if spec.exclusive_maximum else 0)
+    if low is not None and high is not None:
+        value: float = (low + high) / 2
+    elif low is not None:
+        value = low
+    elif high is not None:
+        value = min(high, 10)
+    else:
+        value = 10 if integer else 2.5
+    if integer:
+        value = int(value) if low is None or int(value) >= low else int(value) + 1
+    return _number_text(float(value)) if not integer else str(int(value))
+
+
+def _example_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _number_text(value) if isinstance(value, float) else str(value)
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
