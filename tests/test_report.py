@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
@@ -508,3 +509,94 @@ def test_hand_made_dataframe_with_missing_values() -> None:
     overall = report.summary(()).iloc[0]
     assert (overall["count"], overall["ok"], overall["errors"]) == (3, 1, 2)
     assert report.summary(by="params.region")["count"].sum() == 3
+
+
+# ------------------------------------------------------------------ honest counts and readable tables
+
+
+def _cases_log(tmp_path: Path) -> Path:
+    """4 valid rows (one fails with a 500), 5 derived invalid ones refused with a 400, 1 invalid one accepted,
+    1 valid row stopped locally (never sent)."""
+    records = [record(i, 50.0 + i) for i in range(3)]
+    records.append(record(3, 80.0, error_class="server", status_code=500))
+    for i in range(4, 9):
+        records.append(record(i, 20.0, error_class="bad_request", status_code=400, expected_invalid=True))
+    records.append(record(9, 30.0, expected_invalid=True))
+    records.append(record(10, 0.0, offset_s=100.0, error_class="validation", status_code=None, attempts=0,
+                          total_ms=0.2))
+    return write_audit(tmp_path / "cases.ndjson", records)
+
+
+def test_expected_rejections_pass_and_an_accepted_invalid_row_is_flagged(tmp_path: Path) -> None:
+    report = LatencyReport.from_audit(_cases_log(tmp_path))
+    row = report.summary(()).iloc[0]
+    assert (row["count"], row["ok"], row["expected_rejections"], row["unexpected_accepts"], row["errors"]) == (
+        11, 3, 5, 1, 2)
+    assert row["ok_rate"] == pytest.approx(8 / 11) and row["error_rate"] == pytest.approx(2 / 11)
+    errors = report.errors()
+    assert set(errors["error_class"]) == {"server", "validation"}  # a refused invalid case is no error
+    assert report.check(error_rate=0.2).ok
+    frame = pd.DataFrame([record(0, 10.0), record(1, 12.0, error_class="server", status_code=500)])
+    assert LatencyReport.from_audit(frame).summary(())["expected_rejections"].iloc[0] == 0  # no column: False
+
+
+def test_throughput_leaves_out_rows_that_never_left_the_machine(tmp_path: Path) -> None:
+    report = LatencyReport.from_audit(_cases_log(tmp_path))
+    row = report.summary(()).iloc[0]
+    # ten sent rows, one per second from T0 (the last finishing 30 ms after its start at 9 s)
+    assert row["throughput_rps"] == pytest.approx(10 / 9.03)
+    assert row["span_s"] > 100  # the span of the whole log still covers the local row
+
+
+def test_grouping_by_error_class_names_the_successful_group_ok(tmp_path: Path) -> None:
+    summary = LatencyReport.from_audit(_cases_log(tmp_path)).summary("error_class")
+    assert list(summary.index) == ["bad_request", "ok", "server", "validation"]
+    assert not summary.index.isna().any()
+
+
+def test_tables_format_by_kind_with_one_missing_marker() -> None:
+    from genesys_nb.report.tables import MISSING, format_frame, table_html
+
+    frame = pd.DataFrame({
+        "count": [40, 3], "ok_rate": [38 / 40, 1 / 3], "p95_ms": [1234.567, 0.346], "status_code": [200, None],
+        "error_class": [None, "server"], "note": [np.nan, pd.NA],
+    }).astype({"status_code": "Int64"})
+    shown = format_frame(frame)
+    assert list(shown["count"]) == ["40", "3"]
+    assert list(shown["ok_rate"]) == ["95%", "33.33%"]
+    assert list(shown["p95_ms"]) == ["1,234.6", "0.35"]
+    assert list(shown["status_code"]) == ["200", MISSING]
+    assert shown["error_class"].iloc[0] == MISSING and list(shown["note"]) == [MISSING, MISSING]
+    text = table_html(frame)
+    assert "NaN" not in text and "&lt;NA&gt;" not in text and "<NA>" not in text and "None" not in text
+    assert "95%" in text and "0.9<" not in text
+
+
+def test_nested_values_fold_and_long_text_keeps_a_tooltip() -> None:
+    from genesys_nb.report.tables import table_html
+
+    message = "Field 'customer.address.postalCode' is too long: " + "x" * 200
+    frame = pd.DataFrame({"output.orders": [[{"orderId": "O-1", "total": {"amount": 245.36}}]],
+                          "error_message": [message], "latency_ms": [50.0], "total_ms": [260.0]})
+    text = table_html(frame, index=False)
+    assert "<details" in text and "<summary>" in text and "&quot;orderId&quot;: &quot;O-1&quot;" in text
+    assert f'title="{message}' in text.replace("&#x27;", "'")
+    assert "last attempt" in text and "retries" in text  # latency_ms and total_ms explained
+
+
+def test_html_report_counts_expected_rejections_as_passed(tmp_path: Path) -> None:
+    path = LatencyReport.from_audit(_cases_log(tmp_path)).to_html(tmp_path / "r.html")
+    text = path.read_text(encoding="utf-8")
+    assert "expected_rejections" in text and "unexpected_accepts" in text
+    assert "Accepted although meant to be invalid" in text
+    assert "72.73%" in text  # ok_rate 8 of 11
+    tables = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+    assert "NaN" not in tables and "<NA>" not in tables
+
+
+def test_plots_render_as_png_in_notebook_outputs(mixed_log: Path) -> None:
+    report = LatencyReport.from_audit(mixed_log)
+    for figure in (report.plot_histogram(), report.plot_cdf(), report.plot_percentiles(), report.plot_timeline(),
+                   report.plot_errors()):
+        png = figure._repr_png_()
+        assert png.startswith(b"\x89PNG")

@@ -259,6 +259,12 @@ def test_report_view_tables_grouping_plots_and_export(tmp_path: Path) -> None:
     view = ReportView(LatencyReport.from_audit(_audit_file(tmp_path)), export_path=tmp_path / "out" / "r.html")
     assert "Get Customer By Phone" in view.summary_table.value
     assert "rate_limited" in view.errors_table.value
+    # 35 of 40 ok: rates are exact percentages, not a fraction rounded to one decimal
+    assert ">87.5%<" in view.summary_table.value and ">12.5%<" in view.summary_table.value
+    assert ">0.9<" not in view.summary_table.value
+    view.group_by.value = "error_class"
+    assert ">ok<" in view.summary_table.value and "NaN" not in view.summary_table.value
+    view.group_by.value = "action_name"
     assert view.plot.value.startswith("<img") and "base64," in view.plot.value
 
     options = [value for _label, value in view.group_by.options]
@@ -435,11 +441,32 @@ def test_run_panel_runs_in_the_background_and_shows_results(session: Any, tmp_pa
     assert panel.results is not None and len(panel.results) == 11
     assert panel.progress.value == panel.progress.max == 11
     assert "finished" in panel.status.value and "ok 10" in panel.status.value
-    assert "remote_endpoint 1" in panel.status.value
+    assert "11/11 rows" in panel.status.value and "errors 1 (remote_endpoint 1)" in panel.status.value
     assert "row_id" in panel.results_view.value
     assert not panel.run_button.disabled and panel.stop_button.disabled
     report = LatencyReport.from_audit(tmp_path / "audit.ndjson")
     assert len(report) == 11
+
+
+def test_run_panel_table_folds_nested_outputs_and_counts_expected_rejections(session: Any, tmp_path: Path
+                                                                           ) -> None:
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.widgets.run_panel import RunPanel
+
+    action = session.client.get_action(next(a.id for a in session.client.list_actions()
+                                            if a.name == "List Customer Orders"))
+    panel = RunPanel(session, action, ParameterMatrix.from_schema(action), audit_path=tmp_path / "audit.ndjson")
+    panel.pacing.value = False
+    panel.run_button.click()
+    assert panel.wait(120) and panel.error is None, panel.error
+    view = panel.results_view.value
+    assert "<details" in view and "orderId" in view  # output.orders on one line, its JSON on demand
+    assert "max-height" in view and "overflow:auto" in view and "max-width:100%" in view
+    assert "last attempt" in view  # latency_ms and total_ms explained
+    assert "NaN" not in view and "&lt;NA&gt;" not in view
+    rejected = int(panel.results["expected_invalid"].sum())
+    assert rejected and f"expected rejections {rejected}" in panel.status.value
+    assert "errors 0" in panel.status.value
 
 
 def test_run_panel_stop_keeps_what_finished(session: Any, tmp_path: Path) -> None:

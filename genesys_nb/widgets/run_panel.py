@@ -60,6 +60,8 @@ class AuditTail:
                 continue
             if not isinstance(record, dict) or record.get("run_id") != self.run_id:
                 continue
+            if record.get("kind") is not None:  # an intent (before a send) or a webhook state, not a row
+                continue
             if record.get("success"):
                 self.counts["ok"] += 1
             elif record.get("expected_invalid"):  # a case derived to be invalid, refused as it should be
