@@ -26,7 +26,10 @@ class RecordingHttpClient(DefaultHttpClient):
 
     def request(self, http_request_options: Any) -> Any:
         response = super().request(http_request_options)
-        self.bodies.append(json.loads(response.data) if response.data else None)
+        try:
+            self.bodies.append(json.loads(response.data) if response.data else None)
+        except ValueError:  # a template is text
+            self.bodies.append(response.data)
         return response
 
 
@@ -180,3 +183,89 @@ def test_429_surfaces_as_api_exception_without_urllib3_retries(sdk: tuple[Any, R
     raw = assert_error_round_trip(api_client, info.value, 429)
     assert raw["code"] == "too.many.requests.retry.after"
     assert raw["message"] == f"Rate limit exceeded the maximum. Retry the request in [{info.value.headers['Retry-After']}] seconds"
+
+
+def test_draft_lifecycle_fits_the_sdk_models(sdk: tuple[Any, RecordingHttpClient], emulator_server: Any) -> None:
+    api_client, recorder = sdk
+    api = integrations(api_client)
+    lookup = emulator_server.emulator.action_named("Get Customer By Phone")
+    draft = api.post_integrations_action_draft(lookup.id)
+    assert_round_trip(api_client, draft, recorder.bodies[-1])
+    assert draft.version == 1 and draft.config.request.request_template_uri.endswith("/draft/templates/requesttemplate.vm")
+    listing = api.get_integrations_actions_drafts(include_config=True)
+    assert_round_trip(api_client, listing, recorder.bodies[-1])
+    assert [entity.id for entity in listing.entities] == [lookup.id]
+    got = api.get_integrations_action_draft(lookup.id, expand="contract", include_config=True)
+    assert_round_trip(api_client, got, recorder.bodies[-1])
+    flat = api.get_integrations_action_draft(lookup.id, expand="contract", flatten=True, include_config=True)
+    assert_round_trip(api_client, flat, recorder.bodies[-1])
+    config = api_client.sanitize_for_serialization(got.config)
+    config["response"]["successTemplate"] = "#if($customerId) {}"
+    body = PureCloudPlatformClientV2.UpdateDraftInput()
+    body.config, body.version = config, 1
+    patched = api.patch_integrations_action_draft(lookup.id, body)
+    assert_round_trip(api_client, patched, recorder.bodies[-1])
+    assert patched.version == 2
+    validation = api.get_integrations_action_draft_validation(lookup.id)
+    assert_round_trip(api_client, validation, recorder.bodies[-1])
+    assert validation.valid is False and validation.errors[0].details[0].field_name == "successTemplate"
+    schema = api.get_integrations_action_draft_schema(lookup.id, "inputschema.json")
+    assert_round_trip(api_client, schema, recorder.bodies[-1])
+    template = api.get_integrations_action_draft_template(lookup.id, "successtemplate.vm")
+    assert template == "#if($customerId) {}"
+    stale = PureCloudPlatformClientV2.PublishDraftInput()
+    stale.version = 1
+    with pytest.raises(ApiException) as info:
+        api.post_integrations_action_draft_publish(lookup.id, stale)
+    assert_error_round_trip(api_client, info.value, 409)
+    body = PureCloudPlatformClientV2.UpdateDraftInput()
+    body.config, body.version = api_client.sanitize_for_serialization(draft.config), 2
+    api.patch_integrations_action_draft(lookup.id, body)
+    result = api.post_integrations_action_draft_test(lookup.id, {"phoneNumber": "+13175550100"})
+    assert_round_trip(api_client, result, recorder.bodies[-1])
+    assert result.success
+    publish = PureCloudPlatformClientV2.PublishDraftInput()
+    publish.version = 3
+    published = api.post_integrations_action_draft_publish(lookup.id, publish)
+    assert_round_trip(api_client, published, recorder.bodies[-1])
+    assert published.version == lookup.version + 1
+    with pytest.raises(ApiException) as info:
+        api.delete_integrations_action_draft(lookup.id)
+    assert_error_round_trip(api_client, info.value, 404)
+
+
+def test_new_draft_and_delete(sdk: tuple[Any, RecordingHttpClient], emulator_server: Any) -> None:
+    api_client, recorder = sdk
+    api = integrations(api_client)
+    echo = emulator_server.emulator.action_named("Echo")
+    body = PureCloudPlatformClientV2.PostActionInput()
+    body.name, body.category, body.integration_id = "Echo Copy", "Utilities", echo.integration_id
+    body.config = {"request": {"requestUrlTemplate": "https://echo.example.com", "requestType": "POST"},
+                   "response": {"successTemplate": "${rawResult}"}}
+    body.contract = {"input": {"inputSchema": echo.input_schema}, "output": {"successSchema": echo.success_schema}}
+    draft = api.post_integrations_actions_drafts(body)
+    assert_round_trip(api_client, draft, recorder.bodies[-1])
+    api.delete_integrations_action_draft(draft.id)
+    assert api.get_integrations_actions_drafts().entities == []
+
+
+def test_actions_aggregates_query_fits_the_sdk_models(sdk: tuple[Any, RecordingHttpClient], emulator_server: Any) -> None:
+    api_client, recorder = sdk
+    api = integrations(api_client)
+    echo = emulator_server.emulator.action_named("Echo").id
+    for _ in range(3):
+        api.post_integrations_action_execute(echo, {"message": "m"})
+    query = PureCloudPlatformClientV2.ActionAggregationQuery()
+    query.interval = "2000-01-01T00:00:00Z/2100-01-01T00:00:00Z"
+    query.group_by = ["actionId", "responseStatus"]
+    query.metrics = ["tTotalExecution"]
+    analytics = PureCloudPlatformClientV2.AnalyticsApi(api_client)
+    response = analytics.post_analytics_actions_aggregates_query(query)
+    assert_round_trip(api_client, response, recorder.bodies[-1])
+    assert len(response.results) == 1 and response.results[0].group == {"actionId": echo, "responseStatus": "200"}
+    stats = response.results[0].data[0].metrics[0].stats
+    assert response.results[0].data[0].metrics[0].metric == "tTotalExecution" and stats.count == 3
+    query.metrics = ["tNope"]
+    with pytest.raises(ApiException) as info:
+        analytics.post_analytics_actions_aggregates_query(query)
+    assert_error_round_trip(api_client, info.value, 400)

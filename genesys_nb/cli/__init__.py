@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "lab_cmd",
     "run_cmd",
     "report_cmd",
+    "regress_cmd",
     "webhook_cmd",
 )
 

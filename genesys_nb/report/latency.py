@@ -205,6 +205,12 @@ class LatencyReport:
             self.summary(columns), other.summary(columns), noise_pct=noise_pct, error_rate_noise=error_rate_noise
         )
 
+    def compare_platform(self, platform: Any) -> pd.DataFrame:
+        """Per action, this log's p50/p95/p99 beside the platform's own mean/max; see :mod:`genesys_nb.report.platform`."""
+        from genesys_nb.report.platform import compare_platform
+
+        return compare_platform(self, platform)
+
     def compare_groups(self, column: str, baseline: Any, candidate: Any, *, noise_pct: float = 10.0) -> pd.DataFrame:
         """Two groups of this report side by side, e.g. ``compare_groups("params.region", "eu", "us")``."""
         return self.filter(column, baseline).compare(self.filter(column, candidate), noise_pct=noise_pct)
