@@ -144,6 +144,8 @@ class LatencyReport:
     def summary(self, by: str | Sequence[str] | None = ("action_name",)) -> pd.DataFrame:
         """Count, ok/error rate, throughput (rows/s over the group's first start to last finish),
         latency mean/min/p50/p90/p95/p99/max in ms, retries (attempts - 1) and retry wait in s.
+        Rows derived to be invalid and refused count in ``expected_rejections`` and as passed in
+        ``ok_rate``; one the platform accepted counts in ``unexpected_accepts``.
 
         ``by`` takes any audit column or a matrix parameter (``"params.priority"``); ``()`` gives
         one row for the whole log.
