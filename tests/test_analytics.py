@@ -48,9 +48,10 @@ def test_query_body_follows_the_sdk_model() -> None:
 
 
 def _entry(seconds: float, action_id: str, status: int, delay_ms: float, operation: str = "execute",
-           fault: str | None = None) -> Any:
+           fault: str | None = None, executed: bool = True) -> Any:
     return SimpleNamespace(time=datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp() + seconds, action_id=action_id,
-                           status=status, delay_ms=delay_ms, operation=operation, fault=fault, correlation_id=None)
+                           status=status, delay_ms=delay_ms, operation=operation, fault=fault, correlation_id=None,
+                           executed=executed)
 
 
 def test_emulator_aggregates_its_log_by_group_and_interval() -> None:
@@ -58,7 +59,8 @@ def test_emulator_aggregates_its_log_by_group_and_interval() -> None:
                                     integration_type="custom-rest-actions") for aid in ("a", "b")}
     entries = [_entry(10, "a", 200, 40), _entry(20, "a", 200, 60), _entry(4000, "a", 500, 10),
                _entry(30, "b", 200, 5, operation="test"), _entry(40, "b", 429, 0, fault="rate_limit"),
-               _entry(50, "a", 200, 99, operation="draft_test"), _entry(60, "zzz", 200, 1), _entry(70, "a", 401, 0)]
+               _entry(50, "a", 200, 99, operation="draft_test"), _entry(60, "zzz", 200, 1), _entry(70, "a", 401, 0),
+               _entry(80, "a", 400, 0, executed=False)]  # an input the contract refused: the action never ran
     query = {"interval": "2026-01-01T00:00:00Z/2026-01-01T02:00:00Z", "granularity": "PT1H",
              "groupBy": ["actionId"], "metrics": ["tTotalExecution"]}
     results = aggregate(query, entries, actions)["results"]

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-NOTEBOOKS = ["01_explore_actions.ipynb", "02_input_matrix.ipynb", "03_latency_report.ipynb", "04_action_lab.ipynb"]
+NOTEBOOKS = ["01_explore_actions.ipynb", "02_input_matrix.ipynb", "03_latency_report.ipynb", "04_action_lab.ipynb",
+             "05_prepublish_regression.ipynb"]
 KERNEL_NAME = "genesys-nb-test"
 
 

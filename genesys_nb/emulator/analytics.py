@@ -1,7 +1,8 @@
 """``POST /api/v2/analytics/actions/aggregates/query`` answered from the emulator's own request log.
 
-Every logged ``execute`` or ``test`` of a known action that the platform let through (not refused
-for auth, permission or a rate or concurrency limit) is one execution; its ``tTotalExecution`` is
+Every logged ``execute`` or ``test`` of a known action that ran (its request reached the remote
+endpoint: not refused for auth, permission, a limit, or an input the contract rejects before anything
+is sent) is one execution; its ``tTotalExecution`` is
 the time the emulated org took (the log's ``delay_ms``: latency model plus injected delays, in the
 org's own time, before any time compression). The answer has the platform's shape, the SDK's
 ActionAggregateQueryResponse: ``{results: [{group, data: [{interval, metrics: [{metric, stats:
@@ -148,7 +149,7 @@ def aggregate(query: Any, entries: Iterable[Any], actions: dict[str, Any]) -> di
     start_s, end_s, step_s = start.timestamp(), end.timestamp(), step.total_seconds()
     for entry in entries:
         action = actions.get(entry.action_id or "")
-        if (entry.operation not in _COUNTED_OPERATIONS or action is None or entry.status is None
+        if (entry.operation not in _COUNTED_OPERATIONS or action is None or entry.status is None or not entry.executed
                 or entry.status in _REFUSED_STATUSES or entry.fault in _REFUSED_FAULTS
                 or not start_s <= entry.time < end_s):
             continue
