@@ -284,3 +284,101 @@ def test_notebook_04_lab_output_follows_the_success_template(chromium: Path, lab
             raise
         finally:
             browser.close()
+
+
+MATRIX_NOTEBOOK = REPO_ROOT / "notebooks" / "02_input_matrix.ipynb"
+REPORT_NOTEBOOK = REPO_ROOT / "notebooks" / "03_latency_report.ipynb"
+DOC_IMAGES = REPO_ROOT / "docs" / "images"
+MAX_TABLE_BOX_PX = 520  # the result table scrolls inside a box of 28em (plus its caption)
+MAX_ROW_PX = 80  # a row with nested outputs stays one line (its JSON opens on demand)
+_TABLE_CELLS = """(table) => {
+    const text = (cell) => cell.textContent.trim();
+    const header = [...table.querySelectorAll('thead tr:first-child th')].map(text);
+    const rows = [...table.querySelectorAll('tbody tr')].map(row => [...row.children].map(text));
+    return {header, rows};
+}"""
+
+
+def _browse(chromium: Path, lab: Lab, notebook: Path, check: Any) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    stem = notebook.stem.split("_")[0]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            _open_notebook(page, lab, notebook.name)
+            check(page)
+        except Exception:
+            if "page" in locals():
+                page.screenshot(path=str(ARTIFACTS / f"notebook{stem}-failure.png"), full_page=True)
+            print(lab.log.read_text(errors="replace")[-4000:])
+            raise
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("lab", [MATRIX_NOTEBOOK], indirect=True)
+def test_notebook_02_run_panel_table_stays_within_the_panel(chromium: Path, lab: Lab) -> None:
+    def check(page: Any) -> None:
+        panel = page.locator(".gnb-run-panel").first
+        table = panel.locator(".gnb-run-results .gnb-table")
+        _run_all_cells(page, until=table)
+        box = panel.locator(".gnb-table-box")
+        box.scroll_into_view_if_needed()
+        panel_box, results_box = panel.bounding_box(), box.bounding_box()
+        assert panel_box is not None and results_box is not None
+        assert panel_box["width"] <= 1400, panel_box
+        # within the panel's width and a sane height; what does not fit scrolls inside the box
+        assert results_box["x"] >= panel_box["x"] - 1, (results_box, panel_box)
+        assert results_box["x"] + results_box["width"] <= panel_box["x"] + panel_box["width"] + 1, (
+            results_box, panel_box)
+        assert results_box["height"] <= MAX_TABLE_BOX_PX, results_box
+        heights = table.locator("tbody tr").evaluate_all("rows => rows.map(r => r.getBoundingClientRect().height)")
+        assert len(heights) >= 12 and max(heights) <= MAX_ROW_PX, heights
+        cells = table.evaluate(_TABLE_CELLS)
+        assert "output.orders" in cells["header"], cells["header"]
+        assert not any(text in ("NaN", "<NA>", "None") for row in cells["rows"] for text in row)
+        nested = table.locator("details.gnb-nested").first
+        nested.locator("summary").click()
+        assert "orderId" in nested.locator("pre").inner_text()
+        nested.locator("summary").click()  # closed again for the picture, scrolled back to its start
+        box.evaluate("element => { element.scrollLeft = 0; element.scrollTop = 0; }")
+        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+        panel.screenshot(path=str(DOC_IMAGES / "run-panel.png"))
+
+    _browse(chromium, lab, MATRIX_NOTEBOOK, check)
+
+
+@pytest.mark.parametrize("lab", [REPORT_NOTEBOOK], indirect=True)
+def test_notebook_03_report_view_rates_are_exact_percentages(chromium: Path, lab: Lab) -> None:
+    from genesys_nb.report.tables import cell_text
+
+    def check(page: Any) -> None:
+        view = page.locator(".gnb-report-view").first
+        table = view.locator(".gnb-table").first
+        _run_all_cells(page, until=table)
+        view.scroll_into_view_if_needed()
+        cells = table.evaluate(_TABLE_CELLS)
+        header = cells["header"]
+        assert {"count", "ok", "expected_rejections", "ok_rate", "error_rate"} <= set(header), header
+        assert cells["rows"], cells
+        for row in cells["rows"]:
+            values = dict(zip(header, row))
+            count = int(values["count"].replace(",", ""))
+            passed = int(values["ok"]) + int(values["expected_rejections"])
+            errors = int(values["errors"])
+            assert values["ok_rate"] == cell_text(passed / count, "ok_rate"), values
+            assert values["error_rate"] == cell_text(errors / count, "error_rate"), values
+            assert values["ok_rate"].endswith("%") and values["error_rate"].endswith("%"), values
+        flaky = next(dict(zip(header, row)) for row in cells["rows"] if "Inventory" in row[0])
+        assert flaky["ok_rate"] not in ("100%", "0%"), flaky  # the flaky system: a rate that is not rounded away
+        assert not any(text in ("NaN", "<NA>", "None") for row in cells["rows"] for text in row)
+        # the static plots are images in the notebook's own outputs, beside the widget
+        assert page.locator(".jp-OutputArea-output img[src^='data:image/png']").count() >= 5
+        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+        view.screenshot(path=str(DOC_IMAGES / "report-view.png"))
+
+    _browse(chromium, lab, REPORT_NOTEBOOK, check)

@@ -30,6 +30,7 @@ __all__ = [
     "is_missing",
     "styled_table",
     "table_html",
+    "table_notes",
 ]
 
 MISSING = "—"
@@ -43,9 +44,8 @@ LATENCY_NOTE = ("latency_ms is the last attempt's round trip; total_ms is the wh
                 "to the final answer, retries and their waits included.")
 _STYLES = [
     {"selector": "", "props": "border-collapse: collapse; font-size: 0.9em; margin: 0.3em 0;"},
-    {"selector": "th, td", "props": "border: 1px solid #ddd; padding: 3px 8px; vertical-align: top;"
-                                    " text-align: left;"},
-    {"selector": "th", "props": "background: #f4f4f4; white-space: nowrap;"},
+    {"selector": "th, td", "props": "border: 1px solid #ddd; padding: 3px 8px; vertical-align: top;"},
+    {"selector": "th", "props": "background: #f4f4f4; white-space: nowrap; text-align: left;"},
     {"selector": "td", "props": "max-width: 28em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;"},
     {"selector": "td details pre", "props": "white-space: pre-wrap; max-height: 20em; overflow: auto; margin: 0;"
                                             " font-size: 0.9em;"},
@@ -182,6 +182,7 @@ def styled_table(
     max_chars: int = TEXT_CHARS,
     caption: str | None = None,
     max_rows: int | None = None,
+    with_notes: bool = True,
 ) -> Styler:
     """A pandas Styler for ``frame``: numbers by kind, one missing marker, nested values folded,
     long text cut with a tooltip; the latency note as caption when both latency columns are shown."""
@@ -196,14 +197,21 @@ def styled_table(
     styler.set_table_attributes('class="gnb-table dataframe"')
     if not index:
         styler.hide(axis="index")
+    notes = table_notes(frame, caption=caption, max_rows=max_rows)
+    if notes and with_notes:
+        styler.set_caption(notes)
+    return styler
+
+
+def table_notes(frame: pd.DataFrame, *, caption: str | None = None, max_rows: int | None = None) -> str:
+    """What a table's caption says: ``caption``, the latency note when both latency columns are there,
+    how many rows were left out."""
     notes = [caption] if caption else []
-    if "latency_ms" in shown.columns and "total_ms" in shown.columns:
+    if "latency_ms" in frame.columns and "total_ms" in frame.columns:
         notes.append(LATENCY_NOTE)
     if max_rows is not None and len(frame) > max_rows:
-        notes.append(f"first {max_rows:,} of {len(frame):,} rows shown")
-    if notes:
-        styler.set_caption(" ".join(notes))
-    return styler
+        notes.append(f"First {max_rows:,} of {len(frame):,} rows shown.")
+    return " ".join(notes)
 
 
 def table_html(frame: pd.DataFrame, *, empty: str = "no rows", **options: Any) -> str:

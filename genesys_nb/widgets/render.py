@@ -201,6 +201,11 @@ def error_html(error: BaseException) -> str:
 RESULT_LEAD = ("row_id", "ok", "expected_invalid", "error_class", "status_code", "latency_ms", "total_ms",
                "attempts", "error_message")
 TABLE_HEIGHT = "28em"  # a result table taller than this scrolls inside its box
+# An ipywidgets HTML view lays its content out as a flex item, which grows to the content's width
+# unless its min-width is 0: without this a wide table widens the view past its panel.
+_BOX_STYLE = ("<style>.widget-html-content:has(> .gnb-table-box), .gnb-run-results .widget-html-content,"
+              " .gnb-report-view .widget-html-content, .gnb-matrix-builder .widget-html-content"
+              " { min-width: 0; }</style>")
 
 
 def result_columns(columns: Sequence[Any]) -> list[Any]:
@@ -220,12 +225,17 @@ def frame_html(frame: Any, *, max_rows: int = 60, index: bool = False, caption: 
     kind, one missing marker, nested values on one line with their JSON a click away, long text cut with a
     tooltip; at most ``max_rows`` rows, in a box that scrolls within the panel's width and ``max_height``."""
     from genesys_nb.report.tables import table_html as styled_html
+    from genesys_nb.report.tables import table_notes
 
     if frame is None or len(frame) == 0:
         return "<i>no rows</i>"
-    table = styled_html(frame, index=index, max_rows=max_rows, caption=caption)
+    table = styled_html(frame, index=index, max_rows=max_rows, with_notes=False)
     height = f"max-height:{max_height};" if max_height else ""
-    return f"<div class='gnb-table-box' style='max-width:100%;overflow:auto;{height}'>{table}</div>"
+    notes = table_notes(frame, caption=caption, max_rows=max_rows)  # below the box: it wraps to the panel
+    note = (f"<div class='gnb-table-note' style='color:#555;font-size:90%;margin-top:4px;white-space:normal;line-height:1.4'>"
+            f"{html.escape(notes)}</div>") if notes else ""
+    return (f"{_BOX_STYLE}<div class='gnb-table-box' style='width:100%;max-width:100%;overflow:auto;{height}'>"
+            f"{table}</div>{note}")
 
 
 def figure_html(figure: Any, *, dpi: int = 96) -> str:
