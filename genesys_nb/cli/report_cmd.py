@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 EXIT_OK, EXIT_FAILED, EXIT_COULD_NOT_RUN = 0, 1, 2
 SUMMARY_COLUMNS = (
-    "count", "expected_rejections", "unexpected_accepts", "ok_rate", "error_rate", "throughput_rps", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "retries", "retry_wait_s",
+    "count", "expected_rejections", "unexpected_accepts", "ok_rate", "error_rate", "throughput_rps",
+    "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "retries", "retry_wait_s",
 )
 ERROR_COLUMNS = ("error_class", "status_code", "error_code", "count", "share", "example_message",
                  "example_correlation_id")
