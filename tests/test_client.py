@@ -872,11 +872,25 @@ def test_cookies_set_by_the_server_are_never_sent_back() -> None:
     assert cookie_headers == [None, None]
 
 
-def test_async_client_defaults_to_the_scaling_transport() -> None:
-    from genesys_nb.api.http1 import HTTP1Transport
+def test_both_clients_default_to_httpx_behind_the_network_policy() -> None:
+    from genesys_nb.api.network import NetworkPolicy
 
-    client = AsyncDataActionsClient(Settings("id", "s3cret", api_base_url="https://api.example.test"))
+    settings = Settings("id", "s3cret", api_base_url="https://api.example.test", proxy="http://proxy.corp:3128")
+    sync_client = DataActionsClient(settings)
+    async_client = AsyncDataActionsClient(settings)
     try:
-        assert type(client._http._transport) is HTTP1Transport and client._direct is client._http._transport
+        for client in (sync_client, async_client):
+            assert isinstance(client.network, NetworkPolicy)
+            assert client.network.proxy_for("https://api.example.test/x") == "http://proxy.corp:3128"
+            assert client.network.proxy_for("http://127.0.0.1:8080/x") is None
+            assert client._http.trust_env is False  # the policy decides, not httpx's own env reading
     finally:
-        asyncio.run(client.aclose())
+        sync_client.close()
+        asyncio.run(async_client.aclose())
+
+
+def test_a_transport_of_the_callers_is_used_as_is() -> None:
+    client = DataActionsClient(Settings("id", "s3cret", proxy="http://proxy.corp:3128"),
+                               transport=httpx.MockTransport(lambda request: httpx.Response(200)))
+    assert client.network is None  # no proxy routing around a MockTransport or the emulator's transport
+    client.close()

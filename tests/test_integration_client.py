@@ -11,7 +11,7 @@ import pytest
 from genesys_nb.api.aiohttp_transport import AiohttpTransport
 from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
 from genesys_nb.api.errors import AuthenticationError, NotFoundError
-from genesys_nb.api.http1 import default_async_transport
+from genesys_nb.api.network import default_async_transport
 from genesys_nb.api.settings import Settings
 from genesys_nb.emulator import Emulator, EmulatorTransport
 
@@ -155,13 +155,13 @@ def test_token_lifetime_expiry_in_process() -> None:
 
 
 def _async_transport(name: str) -> httpx.AsyncBaseTransport:
-    """The default transport, the aiohttp alternative, or httpx's own."""
-    if name == "http1":
+    """The default transport (httpx's own, proxy-aware), the aiohttp alternative, or plain httpx."""
+    if name == "default":
         return default_async_transport()
     return AiohttpTransport() if name == "aiohttp" else httpx.AsyncHTTPTransport()
 
 
-@pytest.mark.parametrize("transport", ["http1", "aiohttp", "httpx"])
+@pytest.mark.parametrize("transport", ["default", "aiohttp", "httpx"])
 def test_async_client_matches_the_sync_one(settings: Settings, emulator_server: Any, transport: str) -> None:
     phone = action_id(emulator_server, "Get Customer By Phone")
     with DataActionsClient(settings) as sync_client:
@@ -194,7 +194,7 @@ def test_a_401_that_persists_is_refreshed_once_never_looped(client: DataActionsC
     assert tail == [("execute", 401), ("token", 200), ("execute", 401)]
 
 
-@pytest.mark.parametrize("transport", ["http1", "aiohttp", "httpx"])
+@pytest.mark.parametrize("transport", ["default", "aiohttp", "httpx"])
 def test_async_client_sees_a_dropped_connection_as_sent(settings: Settings, emulator_server: Any,
                                                         transport: str) -> None:
     echo = action_id(emulator_server, "Echo")

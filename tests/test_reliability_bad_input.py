@@ -25,7 +25,7 @@ from jsonschema import Draft4Validator
 
 from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
 from genesys_nb.api.errors import ERROR_CLASSES, GenesysNBError, InputValidationError
-from genesys_nb.api.http1 import default_async_transport
+from genesys_nb.api.network import default_async_transport
 from genesys_nb.api.models import (
     Action,
     ActionContract,

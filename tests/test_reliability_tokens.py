@@ -127,7 +127,7 @@ def test_concurrent_401s_each_resend_once_and_share_refreshes(org: EmulatorServe
     calls = 30
 
     async def run_all() -> list[Any]:
-        from genesys_nb.api.http1 import default_async_transport
+        from genesys_nb.api.network import default_async_transport
 
         async with AsyncDataActionsClient(org.settings(), transport=default_async_transport()) as client:
             return await asyncio.gather(*(client.execute(ECHO, {"message": "refused", "sequence": n})

@@ -1,4 +1,6 @@
-"""Which httpx exception each network failure point maps to, for the async transports genesys_nb ships.
+"""Which httpx exception each network failure point maps to, for the async transports genesys_nb ships
+(httpx's own behind genesys_nb.api.network, the default; the aiohttp alternative), plus what the
+default transport must keep doing: survive successive event loops, queue on its pool limit, verify TLS.
 
 A retry rule may re-send a non-idempotent execute only when the request provably never reached
 the server; these tests pin that the transport reports a connect failure only in that case.
@@ -10,6 +12,7 @@ import asyncio
 import socket
 import struct
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,7 +20,7 @@ import httpx
 import pytest
 
 from genesys_nb.api.aiohttp_transport import AiohttpTransport, map_aiohttp_error
-from genesys_nb.api.http1 import HTTP1Transport, default_async_transport
+from genesys_nb.api.network import DEFAULT_LIMITS, PLATFORM_IN_FLIGHT, default_async_transport, network_policy
 
 CONNECT_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout)
 
@@ -105,35 +108,12 @@ def _garbage_response(conn: socket.socket, server: _BadServer) -> None:
     conn.close()
 
 
-class _DirectSender(httpx.AsyncBaseTransport):
-    """Drives ``HTTP1Transport.send_direct`` (the path the async client's execute takes) through the
-    same failure tests as the transport itself: the headers go as a caller builds them, without the
-    Host and Content-Length that the transport adds."""
-
-    def __init__(self) -> None:
-        self.inner = HTTP1Transport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
-        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
-                   if name.lower() not in (b"host", b"content-length")]
-        response = await self.inner.send_direct(request.method, str(request.url), headers, body,
-                                                request.extensions.get("timeout", {}))
-        return httpx.Response(response.status_code, headers=response.headers.raw, content=response.content,
-                              request=request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-@pytest.fixture(params=["genesys_nb", "genesys_nb_direct", "aiohttp", "httpx_default"])
+@pytest.fixture(params=["genesys_nb", "aiohttp", "httpx_plain"])
 def transport_factory(request: pytest.FixtureRequest) -> Callable[[], httpx.AsyncBaseTransport]:
-    """The default transport (through httpx and sent directly), the aiohttp alternative, and httpx's
-    own for comparison: all must classify alike."""
+    """The default transport (httpx's own behind the routing of genesys_nb.api.network), the aiohttp
+    alternative, and a plain httpx transport for comparison: all must classify alike."""
     if request.param == "genesys_nb":
         return default_async_transport
-    if request.param == "genesys_nb_direct":
-        return _DirectSender
     if request.param == "aiohttp":
         return AiohttpTransport
     return httpx.AsyncHTTPTransport
@@ -165,8 +145,9 @@ def _post(url: str, transport: httpx.AsyncBaseTransport, timeout_s: float = 5.0)
     return asyncio.run(go())
 
 
-def test_default_transport_is_the_lean_http1_one() -> None:
-    assert type(default_async_transport()) is HTTP1Transport
+def test_the_default_pool_is_sized_to_the_platform_limit() -> None:
+    assert DEFAULT_LIMITS.max_keepalive_connections == PLATFORM_IN_FLIGHT
+    assert DEFAULT_LIMITS.max_connections is not None and DEFAULT_LIMITS.max_connections > PLATFORM_IN_FLIGHT
 
 
 def test_refused_connection_is_a_connect_error(transport_factory: Callable[[], httpx.AsyncBaseTransport]) -> None:
@@ -235,6 +216,7 @@ def test_malformed_response_is_a_protocol_error(transport_factory: Callable[[], 
         ("os_error", httpx.ReadError),
         ("connection_reset", httpx.ReadError),
         ("payload", httpx.ReadError),
+        ("proxy_refused", httpx.ProxyError),
     ],
 )
 def test_error_mapping_table(aiohttp_error: str, expected: type[Exception]) -> None:
@@ -250,11 +232,12 @@ def test_error_mapping_table(aiohttp_error: str, expected: type[Exception]) -> N
         "os_error": aiohttp.ClientOSError(104, "reset"),
         "connection_reset": aiohttp.ClientConnectionResetError("reset"),
         "payload": aiohttp.ClientPayloadError("truncated"),
+        "proxy_refused": aiohttp.ClientHttpProxyError(None, (), status=407, message="Proxy Authentication Required"),
     }
     assert map_aiohttp_error(errors[aiohttp_error]) is expected
 
 
-@pytest.mark.parametrize("make_transport", [default_async_transport, AiohttpTransport], ids=["http1", "aiohttp"])
+@pytest.mark.parametrize("make_transport", [default_async_transport, AiohttpTransport], ids=["httpx", "aiohttp"])
 def test_successful_round_trip_keeps_headers_and_body(bad_server: Callable[..., _BadServer],
                                                       make_transport: Callable[[], httpx.AsyncBaseTransport]) -> None:
     def ok(conn: socket.socket, server: _BadServer) -> None:
@@ -305,11 +288,7 @@ def _token_then(behaviour: Callable[[socket.socket, _BadServer], None]) -> Calla
     return serve
 
 
-class _SubclassedTransport(HTTP1Transport):
-    """Not the exact default class: the client then sends through httpx's ``send`` as for any transport."""
-
-
-@pytest.mark.parametrize("direct", [True, False], ids=["execute-direct", "execute-through-httpx"])
+@pytest.mark.parametrize("stack", ["httpx", "aiohttp"])
 @pytest.mark.parametrize(
     ("behaviour", "error_class", "request_sent"),
     [
@@ -321,7 +300,7 @@ class _SubclassedTransport(HTTP1Transport):
 )
 def test_client_results_say_whether_the_request_may_have_run(
     bad_server: Callable[..., _BadServer], behaviour: Callable[[socket.socket, _BadServer], None] | None,
-    error_class: str, request_sent: bool, direct: bool,
+    error_class: str, request_sent: bool, stack: str,
 ) -> None:
     from genesys_nb.api.client import AsyncDataActionsClient
     from genesys_nb.api.retry import RetryPolicy, should_retry
@@ -338,9 +317,8 @@ def test_client_results_say_whether_the_request_may_have_run(
     settings = Settings("id", "secret", api_base_url=api_url, login_base_url=login.url)
 
     async def go() -> Any:
-        transport = default_async_transport() if direct else _SubclassedTransport()
+        transport = AiohttpTransport() if stack == "aiohttp" else None
         async with AsyncDataActionsClient(settings, transport=transport) as client:
-            assert (client._direct is not None) is direct
             return await client.execute("custom_-_x", {"a": 1}, timeout_ms=300)
 
     result = asyncio.run(go())
@@ -350,9 +328,9 @@ def test_client_results_say_whether_the_request_may_have_run(
                         request_sent=result.request_sent, retry_number=1, policy=RetryPolicy()) is (not request_sent)
 
 
-@pytest.mark.parametrize("direct", [True, False], ids=["execute-direct", "execute-through-httpx"])
+@pytest.mark.parametrize("stack", ["httpx", "aiohttp"])
 @pytest.mark.parametrize("refusals", [1, 5])
-def test_a_401_costs_one_refresh_and_one_resend_never_a_loop(direct: bool, refusals: int) -> None:
+def test_a_401_costs_one_refresh_and_one_resend_never_a_loop(stack: str, refusals: int) -> None:
     from genesys_nb.api.client import AsyncDataActionsClient
     from genesys_nb.api.settings import Settings
 
@@ -384,7 +362,7 @@ def test_a_401_costs_one_refresh_and_one_resend_never_a_loop(direct: bool, refus
 
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        transport = default_async_transport() if direct else _SubclassedTransport()
+        transport = AiohttpTransport() if stack == "aiohttp" else None
         try:
             async with AsyncDataActionsClient(Settings("id", "secret", api_base_url=url, login_base_url=url),
                                               transport=transport) as client:
@@ -396,3 +374,161 @@ def test_a_401_costs_one_refresh_and_one_resend_never_a_loop(direct: bool, refus
     # login, send (401), one refresh, one re-send with the new token: whatever it answers is the result
     assert seen == ["token", "tok-1", "token", "tok-3"] and token_requests == 2
     assert result.status_code == (401 if refusals > 1 else 200)
+
+
+# ---- what the default transport keeps doing (ported from the hand-written transport's tests) --------
+def _ok_keepalive(delay_s: float = 0.0) -> Callable[[socket.socket, _BadServer], None]:
+    """Answer every request on the connection with 200 'ok' after `delay_s`, keeping it alive."""
+
+    def serve(conn: socket.socket, server: _BadServer) -> None:
+        server.connections = getattr(server, "connections", 0) + 1
+        while _read_request(conn):
+            server.requests_seen += 1
+            if delay_s:
+                server.release.wait(delay_s)
+            try:
+                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            except OSError:
+                return
+        conn.close()
+
+    return serve
+
+
+def test_one_client_survives_successive_event_loops(bad_server: Callable[..., _BadServer]) -> None:
+    # A notebook calls asyncio.run once per cell with the same session: each loop gets its own pool.
+    server = bad_server(_ok_keepalive())
+    client = httpx.AsyncClient(transport=default_async_transport())
+
+    async def once() -> bytes:
+        return (await client.get(f"{server.url}/x")).content
+
+    assert [asyncio.run(once()) for _ in range(3)] == [b"ok"] * 3
+    asyncio.run(client.aclose())
+    assert server.requests_seen == 3
+
+
+def test_the_pool_limit_queues_requests_and_times_out_honestly(bad_server: Callable[..., _BadServer]) -> None:
+    server = bad_server(_ok_keepalive(delay_s=0.3))
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+
+    async def go() -> tuple[list[bytes], BaseException]:
+        async with httpx.AsyncClient(transport=network_policy().async_transport(limits=limits)) as client:
+            queued = await asyncio.gather(*(client.get(f"{server.url}/x") for _ in range(3)))
+            first = asyncio.create_task(client.get(f"{server.url}/x"))
+            await asyncio.sleep(0.05)  # the first request owns the only connection
+            try:
+                await client.get(f"{server.url}/x", timeout=httpx.Timeout(5.0, pool=0.1))
+            except httpx.PoolTimeout as exc:
+                refused: BaseException = exc
+            await first
+            return [r.content for r in queued], refused
+
+    contents, refused = asyncio.run(go())
+    assert contents == [b"ok"] * 3 and isinstance(refused, httpx.PoolTimeout)
+    assert server.connections == 1  # the queued requests took turns on one kept-alive connection
+
+
+def test_a_cancelled_request_frees_its_pool_slot(bad_server: Callable[..., _BadServer]) -> None:
+    server = bad_server(_ok_keepalive(delay_s=0.5))
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+
+    async def go() -> bytes:
+        async with httpx.AsyncClient(transport=network_policy().async_transport(limits=limits)) as client:
+            task = asyncio.create_task(client.get(f"{server.url}/x"))
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return (await client.get(f"{server.url}/x", timeout=httpx.Timeout(5.0, pool=2.0))).content
+
+    assert asyncio.run(go()) == b"ok"
+
+
+class _TLSServer(_BadServer):
+    """_BadServer over TLS with a certificate from a test CA."""
+
+    def __init__(self, behaviour: Callable[[socket.socket, _BadServer], None], context: Any) -> None:
+        self._context = context
+        super().__init__(behaviour)
+        self.url = self.url.replace("http://", "https://")
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+
+            def run(raw: socket.socket = conn) -> None:
+                try:
+                    tls = self._context.wrap_socket(raw, server_side=True)
+                except OSError:  # the client refused the certificate
+                    raw.close()
+                    return
+                self.behaviour(tls, self)
+
+            threading.Thread(target=run, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def ca() -> Any:
+    trustme = pytest.importorskip("trustme")
+    return trustme.CA()
+
+
+def _tls_get(url: str, **policy: Any) -> BaseException | bytes:
+    with httpx.Client(transport=network_policy(**policy).transport(), timeout=5.0) as client:
+        try:
+            return client.get(f"{url}/x").content
+        except httpx.HTTPError as exc:
+            return exc
+
+
+def test_tls_verifies_against_a_ca_bundle_and_refuses_what_it_did_not_sign(
+        ca: Any, tmp_path: Any, bad_server: Callable[..., _BadServer]) -> None:
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    server = _TLSServer(_ok_keepalive(), context)
+    bundle = tmp_path / "company-root.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    try:
+        assert _tls_get(server.url, verify=str(bundle)) == b"ok"
+        assert _tls_get(server.url, environ={"REQUESTS_CA_BUNDLE": str(bundle)}) == b"ok"
+        assert _tls_get(server.url, environ={"SSL_CERT_FILE": str(bundle)}) == b"ok"
+        refused = _tls_get(server.url, environ={})  # the system trust store knows nothing of the test CA
+        assert isinstance(refused, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(refused)
+        other = _TLSServer(_ok_keepalive(), _server_context(ca, "api.example.test"))
+        try:
+            wrong_name = _tls_get(other.url, verify=str(bundle))
+            assert isinstance(wrong_name, httpx.ConnectError)
+        finally:
+            other.close()
+    finally:
+        server.close()
+
+
+def _server_context(ca: Any, name: str) -> Any:
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert(name).configure_cert(context)
+    return context
+
+
+def test_verify_false_is_explicit_and_warns_once(ca: Any) -> None:
+    from genesys_nb.api import _tls
+    from genesys_nb.api.network import InsecureTLSWarning
+
+    server = _TLSServer(_ok_keepalive(), _server_context(ca, "127.0.0.1"))
+    _tls._WARNED_INSECURE.clear()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            answers = [_tls_get(server.url, verify=False) for _ in range(2)]
+        assert answers == [b"ok", b"ok"]
+        assert len([w for w in caught if issubclass(w.category, InsecureTLSWarning)]) == 1
+    finally:
+        server.close()

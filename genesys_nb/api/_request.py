@@ -2,7 +2,7 @@
 inputs, per-request timeouts and parsed URLs.
 
 :class:`genesys_nb.api.base._ClientBase` decides which request to send; this module holds what a
-request is made of and how it becomes an ``httpx.Request`` (or the parts a direct sender needs).
+request is made of and how it becomes an ``httpx.Request``.
 """
 from __future__ import annotations
 
@@ -118,19 +118,6 @@ class _Request:
                                 extensions={"timeout": timeout.as_dict()})
         request.read()
         return request
-
-    def parts(self, api_url: str, default_headers: Mapping[str, str], default_timeout: httpx.Timeout
-              ) -> tuple[str, str, list[tuple[str, str]], bytes | None, dict[str, float | None]]:
-        """(method, absolute URL, headers, body, httpx timeout extension) for a sender without httpx:
-        the headers :meth:`build` gives, less the ``Host`` and ``Content-Length`` a transport adds."""
-        url = _parsed_url(self.url if "://" in self.url else api_url + self.url)
-        if self.params:
-            url = url.copy_merge_params(self.params)
-        headers = {**default_headers, **self.headers}
-        if self.content is not None:
-            headers["Content-Type"] = "application/json"
-        timeout = self.timeout if self.timeout is not None else default_timeout
-        return self.method, str(url), list(headers.items()), self.content, timeout.as_dict()
 
 
 _URL_CACHE: dict[str, httpx.URL] = {}

@@ -27,16 +27,13 @@ from genesys_nb.api.errors import (
     NetworkError,
     classify_status,
     error_for_class,
+    fix_hint,
     format_error_message,
 )
-from genesys_nb.api.http1 import WireResponse
 from genesys_nb.api.models import Action, ErrorBody, RateLimitInfo, TestExecutionResult
 from genesys_nb.api.result import ExecutionResult
 from genesys_nb.api.retry import parse_retry_after
 from genesys_nb.api.settings import Settings
-
-# What an execute can come back as: through httpx, or sent directly over the default transport.
-AnyResponse = httpx.Response | WireResponse
 
 CORRELATION_HEADER = "inin-correlation-id"
 _BODY_PREVIEW_CHARS = 120
@@ -108,14 +105,14 @@ class _ResponseReader:
     settings: Settings
     last_rate_limit: RateLimitInfo | None
 
-    def _note_rate_limit(self, response: AnyResponse) -> RateLimitInfo | None:
+    def _note_rate_limit(self, response: httpx.Response) -> RateLimitInfo | None:
         info = rate_limit_from_headers(response.headers)
         if info is not None:
             self.last_rate_limit = info
         return info
 
     @staticmethod
-    def _preview(response: AnyResponse) -> str:
+    def _preview(response: httpx.Response) -> str:
         content_type = response.headers.get("content-type") or "no content type"
         text = response.content[:_BODY_PREVIEW_CHARS].decode("utf-8", errors="replace")
         more = "..." if len(response.content) > _BODY_PREVIEW_CHARS else ""
@@ -124,14 +121,14 @@ class _ResponseReader:
         return f"a non-JSON body ({content_type}): {text!r}{more}"
 
     @staticmethod
-    def _json(response: AnyResponse) -> tuple[bool, Any]:
+    def _json(response: httpx.Response) -> tuple[bool, Any]:
         try:
             # NaN/Infinity are not JSON; Python's parser would accept them silently
             return True, _loads(response.content)
         except ValueError:  # JSONDecodeError and UnicodeDecodeError, e.g. a truncated body
             return False, None
 
-    def _error_parts(self, response: AnyResponse) -> tuple[str, ErrorBody, str | None, str, float | None]:
+    def _error_parts(self, response: httpx.Response) -> tuple[str, ErrorBody, str | None, str, float | None]:
         """(error_class, error body, error code, message, retry_after_s) for a non-2xx response."""
         parsed, body = self._json(response)
         if parsed and isinstance(body, dict):
@@ -154,7 +151,7 @@ class _ResponseReader:
         return error_class, error_body, error_code, message, retry_after_s
 
     @staticmethod
-    def _correlation_id(response: AnyResponse, error_body: ErrorBody | None) -> str | None:
+    def _correlation_id(response: httpx.Response, error_body: ErrorBody | None) -> str | None:
         header = response.headers.get(CORRELATION_HEADER)
         if header:
             return header
@@ -188,14 +185,17 @@ class _ResponseReader:
         )
 
     @staticmethod
-    def _transport_error(exc: httpx.HTTPError, *, operation: str, action_id: str | None) -> APIError:
-        """A classified APIError for a list/get/schema/test call whose request never completed."""
+    def _transport_error(exc: httpx.HTTPError, *, operation: str, action_id: str | None,
+                         proxy: str | None = None) -> APIError:
+        """A classified APIError for a list/get/schema/test call whose request never completed.
+
+        ``proxy`` (password masked) is the proxy the request went through: the fix hint names it."""
         error_class = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
         cls = ExecutionTimeoutError if error_class == "timeout" else NetworkError
         detail = str(exc) or type(exc).__name__
         return cls(
             format_error_message(error_class, f"{type(exc).__name__}: {detail}", action_id=action_id,
-                                 operation=operation),
+                                 operation=operation, proxy=proxy),
             action_id=action_id,
         )
 
@@ -263,7 +263,7 @@ class _ResponseReader:
             raise ContractError(f"test {action_id} failed: the response is not a TestExecutionResult.")
         return TestExecutionResult.from_dict(body)
 
-    def _result_from_response(self, call: _Execution, response: AnyResponse) -> ExecutionResult:
+    def _result_from_response(self, call: _Execution, response: httpx.Response) -> ExecutionResult:
         total_ms = (time.perf_counter() - call.started) * 1000.0
         try:
             # The last request/response exchange only: a login (or the 401 before a re-send) is not
@@ -313,8 +313,10 @@ class _ResponseReader:
         )
 
     @staticmethod
-    def _result_from_exception(call: _Execution, exc: Exception) -> ExecutionResult:
-        """Classify a failure that produced no response; re-raise what is not a network matter."""
+    def _result_from_exception(call: _Execution, exc: Exception, *, proxy: str | None = None) -> ExecutionResult:
+        """Classify a failure that produced no response; re-raise what is not a network matter.
+
+        ``proxy`` (password masked) is the proxy the request went through; a network failure says so."""
         latency_ms = (time.perf_counter() - call.started) * 1000.0
         status_code: int | None = None
         if isinstance(exc, AuthenticationError):
@@ -327,7 +329,8 @@ class _ResponseReader:
             request_sent = False
             code = "login_unavailable"
             message = str(exc)
-        elif isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        elif isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError)):
+            # A proxy that refused the tunnel (httpx.ProxyError) never forwarded the request.
             error_class, request_sent, code = "network", False, type(exc).__name__
             message = f"could not connect: {exc or type(exc).__name__}"
         elif isinstance(exc, httpx.PoolTimeout):
@@ -344,6 +347,8 @@ class _ResponseReader:
             message = f"connection failed after the request was sent ({type(exc).__name__}): {exc}"
         else:
             raise exc
+        if proxy is not None and error_class == "network":
+            message = f"{message} (through the proxy {proxy}). Fix: {fix_hint('network', proxy=proxy)}"
         return ExecutionResult(
             action_id=call.action_id,
             ok=False,

@@ -1,11 +1,11 @@
 """An alternative async transport: httpx's API over aiohttp's connection pool, with honest failure mapping.
 
-The default async transport is :class:`genesys_nb.api.http1.HTTP1Transport`; this one is for a caller
-who prefers aiohttp's client and its wider protocol coverage.
-Pass it explicitly: ``AsyncDataActionsClient(settings, transport=AiohttpTransport())``. It needs
-the ``aiohttp`` extra (``pip install genesys_nb[aiohttp]``). Plain ``httpx.AsyncClient`` (httpcore)
-stops scaling beyond about 8 requests in flight (encode/httpx#3215); both transports avoid that
-(``bench/bench_async_stacks.py`` measures them; figures in BENCHMARKS.md).
+The default async transport is httpx's own behind :mod:`genesys_nb.api.network`; this one is for a
+caller who prefers aiohttp's client. Pass it explicitly:
+``AsyncDataActionsClient(settings, transport=AiohttpTransport(settings))``. It needs the ``aiohttp``
+extra (``pip install genesys_nb[aiohttp]``). It follows the same proxy and TLS rules as the default
+transport (``network_policy(settings)``: proxy settings, NO_PROXY, loopback direct, CA bundle or
+system trust store), except that aiohttp speaks no SOCKS: a SOCKS proxy raises ConfigError here.
 
 Why not ``httpx_aiohttp.AiohttpTransport`` as is: it maps every ``aiohttp.ClientConnectionError``
 to ``httpx.ConnectTimeout``, including a server that drops the connection *after* a POST was
@@ -16,6 +16,8 @@ This transport maps each failure point to the httpx exception that says what hap
 failure                                                httpx exception          request sent
 =====================================================  ======================  =============
 connection refused, DNS failure, TLS handshake failed  ``ConnectError``         no
+(the proxy's or the server's)
+the proxy refused the tunnel (407, 403, 502 ...)       ``ProxyError``           no
 reset while the connection was being set up            ``ConnectError``         no
 connect phase exceeded the connect/pool deadline       ``ConnectTimeout``       no
 connection reset/closed once connected (any time)      ``ReadError`` /          maybe: treated
@@ -43,18 +45,17 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         "genesys_nb.api.aiohttp_transport needs aiohttp; install it with: pip install 'genesys_nb[aiohttp]' "
-        "(or use the default transport, genesys_nb.api.http1.HTTP1Transport, which needs nothing more)"
+        "(or use the default transport, httpx's own, which needs nothing more)"
     ) from exc
 import yarl
 
-from genesys_nb.api.http1 import _default_ssl_context
+from genesys_nb.api.errors import ConfigError
+from genesys_nb.api.network import DEFAULT_LIMITS, NetworkPolicy, network_policy
 
 __all__ = ["AiohttpTransport", "map_aiohttp_error"]
 
 # httpx always sets these itself; aiohttp must not add its own (it would add a Content-Type).
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept-Encoding", "Accept", "Content-Type")
-# Above the platform's 50 concurrent executions, so the pool never becomes the limit.
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
 
 
 def map_aiohttp_error(exc: BaseException) -> type[httpx.TransportError]:
@@ -63,6 +64,8 @@ def map_aiohttp_error(exc: BaseException) -> type[httpx.TransportError]:
     Connect-phase failures (the request was provably not written) map to ``ConnectError`` /
     ``ConnectTimeout``; everything after the connection was made maps to a read/protocol error.
     """
+    if isinstance(exc, aiohttp.ClientHttpProxyError):  # the proxy answered CONNECT with an error
+        return httpx.ProxyError
     if isinstance(exc, aiohttp.ClientConnectorError):  # refused, DNS, TLS: before any byte was sent
         return httpx.ConnectError
     if isinstance(exc, aiohttp.ConnectionTimeoutError):  # connect (or pool wait) deadline
@@ -98,14 +101,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def __init__(
         self,
+        settings: Any = None,
         *,
-        verify: ssl.SSLContext | bool = True,
+        verify: ssl.SSLContext | bool | str | None = None,
         limits: httpx.Limits = DEFAULT_LIMITS,
+        network: NetworkPolicy | None = None,
     ) -> None:
-        if isinstance(verify, ssl.SSLContext):
-            self._ssl: ssl.SSLContext | bool = verify
-        else:
-            self._ssl = _default_ssl_context() if verify else False
+        if network is None:
+            network = network_policy(settings, verify=None if isinstance(verify, ssl.SSLContext) else verify)
+        self.network = network
+        self._ssl: ssl.SSLContext = verify if isinstance(verify, ssl.SSLContext) else network.ssl_context
         self._limits = limits
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -135,6 +140,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         body = await request.aread()
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
         session = self._get_session()
+        proxy = self.network.proxy_url(request.url)
+        if proxy is not None and proxy.startswith("socks"):
+            raise ConfigError(
+                f"the aiohttp transport cannot use the SOCKS proxy {self.network.proxy_for(request.url)}: "
+                "use the default transport (httpx with socksio) for SOCKS proxies."
+            )
         client_timeout = aiohttp.ClientTimeout(
             total=None,
             connect=timeouts.get("pool"),
@@ -149,6 +160,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=body or None,
                 allow_redirects=False,
                 compress=None,
+                **self._proxy_options(proxy),
                 timeout=client_timeout,
             )
             try:
@@ -167,6 +179,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             request=request,
             extensions=extensions,
         )
+
+    @staticmethod
+    def _proxy_options(proxy: str | None) -> dict[str, Any]:
+        if proxy is None:
+            return {}
+        url = yarl.URL(proxy)
+        if url.user is None:
+            return {"proxy": url}
+        return {"proxy": url.with_user(None), "proxy_auth": aiohttp.BasicAuth(url.user, url.password or "")}
 
     async def aclose(self) -> None:
         session, self._session = self._session, None

@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any
 
 import httpx
@@ -223,88 +223,76 @@ class ClientCredentialsAuth(httpx.Auth):
     def _authorize(request: httpx.Request, token: str) -> None:
         request.headers["Authorization"] = f"Bearer {token}"
 
-    # -- for a sender that sets the header itself ---------------------------------------------------
+    # -- the token a request needs ------------------------------------------------------------
 
-    async def async_token(
-        self,
-        send: Callable[[httpx.Request], Awaitable[httpx.Response]],
-        *,
-        refused_generation: int | None = None,
-        timeout: Mapping[str, float | None] | None = None,
-    ) -> tuple[str, int]:
-        """A usable token and its generation, under the same rules as :meth:`async_auth_flow`.
+    def _usable(self, refused_generation: int | None) -> tuple[str, int] | None:
+        """The token to use now, or None when one must be fetched (dropping a refused one)."""
+        token, current = self._current()
+        if token is not None and (refused_generation is None or current != refused_generation):
+            return token, current  # valid, or already refreshed by another caller
+        if refused_generation is not None:
+            self._drop_if_generation(refused_generation)
+        return None
 
-        Without ``refused_generation``: the cached token, else one fetched with ``send`` (one token
-        request at a time; waiters reuse it). With it (the API answered 401 to the token of that
-        generation): a new token, fetched once however many callers saw the same 401. ``timeout``
-        (httpx's timeout extension of the API call) is the login's deadline too.
+    def _sync_token(
+        self, request: httpx.Request, refused_generation: int | None
+    ) -> Generator[httpx.Request, httpx.Response, tuple[str, int]]:
+        if refused_generation is None and (ready := self._usable(None)) is not None:
+            return ready
+        with self._refresh_lock:  # one token request at a time; waiters reuse its token
+            ready = self._usable(refused_generation)
+            if ready is not None:
+                return ready
+            token_response = yield self.build_token_request(request)
+            token_response.read()
+            return self._accept(token_response)
+
+    # -- the flow: where the 401 refresh-and-resend lives -------------------------------------------
+
+    def _steps(self, request: httpx.Request) -> Generator[tuple[str, Any], Any, None]:
+        """The one auth flow, without I/O: yields ``("token", refused_generation)`` for a token and
+        ``("send", request)`` for the API call; the sync and async drivers below only do the waiting.
+
+        On a 401 the token that request carried is refused: one new token (fetched once however many
+        callers saw the same 401) and one re-send. A second 401 is the caller's answer.
         """
-        if refused_generation is None:
-            token, generation = self._current()
-            if token is not None:
-                return token, generation
-        async with self._async_lock():
-            token, current = self._current()
-            if token is not None and (refused_generation is None or current != refused_generation):
-                return token, current  # valid, or already refreshed by another caller
-            if refused_generation is not None:
-                self._drop_if_generation(refused_generation)
-            request = self.build_token_request()
-            if timeout is not None:
-                request.extensions["timeout"] = dict(timeout)
-            response = await send(request)
-            await response.aread()
-            return self._accept(response)
-
-    # -- flows ------------------------------------------------------------------------------------
+        token, generation = yield "token", None
+        self._authorize(request, token)
+        response = yield "send", request
+        if response.status_code != 401:
+            return
+        token, _ = yield "token", generation
+        self._authorize(request, token)
+        yield "send", request
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.read()  # the body must be replayable for the re-send after a 401
-        token, generation = self._current()
-        if token is None:
-            with self._refresh_lock:
-                token, generation = self._current()
-                if token is None:
-                    token_response = yield self.build_token_request(request)
-                    token_response.read()
-                    token, generation = self._accept(token_response)
-        self._authorize(request, token)
-        response = yield request
-        if response.status_code != 401:
-            return
-        response.read()
-        with self._refresh_lock:
-            token, current = self._current()
-            if token is None or current == generation:
-                # The token this request carried was refused: fetch a new one (once).
-                self._drop_if_generation(generation)
-                token_response = yield self.build_token_request(request)
-                token_response.read()
-                token, _ = self._accept(token_response)
-        self._authorize(request, token)
-        yield request
+        steps = self._steps(request)
+        step = next(steps)
+        while True:
+            kind, value = step
+            reply = (yield value) if kind == "send" else (yield from self._sync_token(request, value))
+            try:
+                step = steps.send(reply)
+            except StopIteration:
+                return
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         await request.aread()
-        token, generation = self._current()
-        if token is None:
-            async with self._async_lock():
-                token, generation = self._current()
-                if token is None:
-                    token_response = yield self.build_token_request(request)
-                    await token_response.aread()
-                    token, generation = self._accept(token_response)
-        self._authorize(request, token)
-        response = yield request
-        if response.status_code != 401:
-            return
-        await response.aread()
-        async with self._async_lock():
-            token, current = self._current()
-            if token is None or current == generation:
-                self._drop_if_generation(generation)
-                token_response = yield self.build_token_request(request)
-                await token_response.aread()
-                token, _ = self._accept(token_response)
-        self._authorize(request, token)
-        yield request
+        steps = self._steps(request)
+        step = next(steps)
+        while True:
+            kind, value = step
+            if kind == "send":
+                reply: Any = yield value
+            elif (reply := self._usable(None) if value is None else None) is None:
+                async with self._async_lock():
+                    reply = self._usable(value)
+                    if reply is None:
+                        token_response = yield self.build_token_request(request)
+                        await token_response.aread()
+                        reply = self._accept(token_response)
+            try:
+                step = steps.send(reply)
+            except StopIteration:
+                return

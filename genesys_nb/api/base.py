@@ -39,6 +39,7 @@ from genesys_nb.api._response import (
 from genesys_nb.api.auth import ClientCredentialsAuth
 from genesys_nb.api.logs import install_log_redaction
 from genesys_nb.api.models import Action, RateLimitInfo
+from genesys_nb.api.network import NetworkPolicy
 from genesys_nb.api.settings import Settings
 
 install_log_redaction()  # httpx logs request URLs at INFO
@@ -87,6 +88,8 @@ class _ClientBase(_ResponseReader):
         self.auth = auth if auth is not None else ClientCredentialsAuth(settings, user_agent=self.user_agent)
         self.last_rate_limit: RateLimitInfo | None = None
         self._timeout_s = float(timeout_s)
+        # The proxy and TLS rules the default transport follows (None with a transport of the caller's).
+        self.network: NetworkPolicy | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.settings!r})"
@@ -110,6 +113,15 @@ class _ClientBase(_ResponseReader):
 
     def _httpx_request(self, request: _Request) -> httpx.Request:
         return request.build(*self._request_defaults)
+
+    def _proxy_of(self, exc: BaseException) -> str | None:
+        """The proxy (password masked) the failed request went through, for the fix hint; else None."""
+        if self.network is None or not isinstance(exc, httpx.RequestError):
+            return None
+        try:
+            return self.network.proxy_for(exc.request.url)
+        except RuntimeError:  # an exception raised without its request
+            return None
 
     # -- requests ------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -31,11 +31,9 @@ from genesys_nb.api.base import (
 )
 from genesys_nb.api.errors import AuthenticationError
 from genesys_nb.api.models import Action, TestExecutionResult
+from genesys_nb.api.network import NetworkPolicy, network_policy
 from genesys_nb.api.result import ExecutionResult
 from genesys_nb.api.settings import Settings
-
-if TYPE_CHECKING:  # pragma: no cover
-    from genesys_nb.api.http1 import HTTP1Transport, WireResponse
 
 __all__ = [
     "ACTIONS_PATH",
@@ -59,7 +57,9 @@ class DataActionsClient(DraftsMixin, AnalyticsMixin, _ClientBase):
     """Blocking client for ``/api/v2/integrations/actions``.
 
     ``transport`` is the one I/O seam (``httpx.MockTransport``, the emulator's transport, or None
-    for the network). Use as a context manager or call ``close()``.
+    for the network: httpx's own transport behind the proxy and TLS rules of
+    :mod:`genesys_nb.api.network`, or of ``network`` when given). Use as a context manager or call
+    ``close()``.
     """
 
     def __init__(
@@ -70,9 +70,13 @@ class DataActionsClient(DraftsMixin, AnalyticsMixin, _ClientBase):
         timeout_s: float = 30.0,
         user_agent: str | None = None,
         auth: ClientCredentialsAuth | None = None,
+        network: NetworkPolicy | None = None,
     ) -> None:
         super().__init__(settings, timeout_s=timeout_s, user_agent=user_agent, auth=auth)
-        self._http = httpx.Client(transport=transport, **self._http_options())
+        if transport is None:
+            self.network = network or network_policy(settings)
+            transport = self.network.transport()
+        self._http = httpx.Client(transport=transport, trust_env=False, **self._http_options())
         self._prepare(self._http)
 
     def __enter__(self) -> DataActionsClient:  # noqa: PYI034 - typing.Self needs Python 3.11
@@ -94,7 +98,8 @@ class DataActionsClient(DraftsMixin, AnalyticsMixin, _ClientBase):
         try:
             return self._send(request)
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, operation=operation, action_id=action_id) from exc
+            raise self._transport_error(exc, operation=operation, action_id=action_id,
+                                        proxy=self._proxy_of(exc)) from exc
 
     def iter_actions(
         self, *, name: str | None = None, category: str | None = None, secure: bool | None = None,
@@ -142,17 +147,13 @@ class DataActionsClient(DraftsMixin, AnalyticsMixin, _ClientBase):
         try:
             response = self._send(call.request)
         except (httpx.HTTPError, AuthenticationError) as exc:
-            return self._result_from_exception(call, exc)
+            return self._result_from_exception(call, exc, proxy=self._proxy_of(exc))
         return self._result_from_response(call, response)
 
     def test(self, action_id: str, inputs: Mapping[str, Any], *, flatten: bool = False) -> TestExecutionResult:
         """Run the action in test mode: per-step operations. Raises APIError on a non-2xx answer."""
         response = self._call(self._test_request(action_id, inputs, flatten=flatten), operation="test", action_id=action_id)
         return self._parse_test(response, action_id)
-
-
-# Sends a request as it is (the token request carries its own Basic credentials).
-_NO_AUTH = httpx.Auth()
 
 
 class AsyncDataActionsClient(AsyncDraftsMixin, AsyncAnalyticsMixin, _ClientBase):
@@ -166,19 +167,14 @@ class AsyncDataActionsClient(AsyncDraftsMixin, AsyncAnalyticsMixin, _ClientBase)
         timeout_s: float = 30.0,
         user_agent: str | None = None,
         auth: ClientCredentialsAuth | None = None,
+        network: NetworkPolicy | None = None,
     ) -> None:
         super().__init__(settings, timeout_s=timeout_s, user_agent=user_agent, auth=auth)
         if transport is None:
-            # httpx's own async transport stops scaling past ~8 in flight; see genesys_nb.api.http1
-            from genesys_nb.api.http1 import default_async_transport
-
-            transport = default_async_transport()
-        self._http = httpx.AsyncClient(transport=transport, **self._http_options())
+            self.network = network or network_policy(settings)
+            transport = self.network.async_transport()
+        self._http = httpx.AsyncClient(transport=transport, trust_env=False, **self._http_options())
         self._prepare(self._http)
-        from genesys_nb.api.http1 import HTTP1Transport
-
-        # With the default transport, execute() sends through it directly (see _send_direct).
-        self._direct: HTTP1Transport | None = transport if type(transport) is HTTP1Transport else None
 
     async def __aenter__(self) -> AsyncDataActionsClient:  # noqa: PYI034 - typing.Self needs Python 3.11
         return self
@@ -199,7 +195,8 @@ class AsyncDataActionsClient(AsyncDraftsMixin, AsyncAnalyticsMixin, _ClientBase)
         try:
             return await self._send(request)
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, operation=operation, action_id=action_id) from exc
+            raise self._transport_error(exc, operation=operation, action_id=action_id,
+                                        proxy=self._proxy_of(exc)) from exc
 
     async def iter_actions(
         self, *, name: str | None = None, category: str | None = None, secure: bool | None = None,
@@ -246,35 +243,10 @@ class AsyncDataActionsClient(AsyncDraftsMixin, AsyncAnalyticsMixin, _ClientBase)
         """One attempt; never raises for an HTTP or network failure (the result says what happened)."""
         call = self._start_execution(action_id, inputs, flatten=flatten, timeout_ms=timeout_ms, operation="execute")
         try:
-            response: httpx.Response | WireResponse
-            if self._direct is not None:
-                response = await self._send_direct(self._direct, call.request)
-            else:
-                response = await self._send(call.request)
+            response = await self._send(call.request)
         except (httpx.HTTPError, AuthenticationError) as exc:
-            return self._result_from_exception(call, exc)
+            return self._result_from_exception(call, exc, proxy=self._proxy_of(exc))
         return self._result_from_response(call, response)
-
-    async def _send_direct(self, transport: HTTP1Transport, request: _Request) -> WireResponse:
-        """Send through the default transport with the bearer token set here, skipping what httpx's
-        ``send`` adds per call (the auth-flow generator, the ``Request`` object, its header merging).
-
-        The rules stay those of :class:`ClientCredentialsAuth` (cached token, one token request at
-        a time, on a 401 one refresh and one re-send), the failure mapping that of the transport
-        (one code path), and the login goes through the httpx client like any other request.
-        """
-        method, url, headers, body, timeouts = request.parts(*self._request_defaults)
-        token, generation = await self.auth.async_token(self._send_login, timeout=timeouts)
-        response = await transport.send_direct(method, url, [*headers, ("Authorization", f"Bearer {token}")],
-                                               body, timeouts)
-        if response.status_code != 401:
-            return response
-        token, _ = await self.auth.async_token(self._send_login, refused_generation=generation, timeout=timeouts)
-        return await transport.send_direct(method, url, [*headers, ("Authorization", f"Bearer {token}")],
-                                           body, timeouts)
-
-    async def _send_login(self, request: httpx.Request) -> httpx.Response:
-        return await self._http.send(request, auth=_NO_AUTH)
 
     async def test(self, action_id: str, inputs: Mapping[str, Any], *, flatten: bool = False) -> TestExecutionResult:
         """Run the action in test mode: per-step operations. Raises APIError on a non-2xx answer."""

@@ -270,8 +270,12 @@ def fix_hint(
     operation: str = "execute",
     timeout_ms: int | None = None,
     status_code: int | None = None,
+    proxy: str | None = None,
 ) -> str:
-    """One sentence telling the user what to do about an error of this class."""
+    """One sentence telling the user what to do about an error of this class.
+
+    ``proxy`` (password masked) is the proxy a failed request went through; the network hint names it.
+    """
     action = f"action {action_id!r}" if action_id else "the action"
     if error_class == "validation":
         return (
@@ -324,6 +328,12 @@ def fix_hint(
             f"no answer within timeout_ms{current}: raise timeout_ms (max 60000) or the action's "
             "config.timeoutSeconds; the action may still have run."
         )
+    if error_class == "network" and proxy:
+        return (
+            f"the request went through the proxy {proxy}: check that it is running and reachable and "
+            "that it accepts these credentials (set by GENESYS_PROXY, Settings(proxy=...), HTTPS_PROXY, "
+            "HTTP_PROXY or ALL_PROXY), or list the API host in NO_PROXY to go direct."
+        )
     if error_class == "network":
         return "check the network path to the API host (proxy, DNS, firewall) and the region or base URL."
     if error_class == "contract":
@@ -344,6 +354,7 @@ def format_error_message(
     retry_after_s: float | None = None,
     operation: str = "execute",
     timeout_ms: int | None = None,
+    proxy: str | None = None,
 ) -> str:
     """Compose the exception text: what happened, where, and the fix."""
     head = f"{operation} {action_id}" if action_id else operation
@@ -360,6 +371,7 @@ def format_error_message(
         operation=operation,
         timeout_ms=timeout_ms,
         status_code=status_code,
+        proxy=proxy,
     )
     parts.append(f"Fix: {hint}")
     return ". ".join(part.rstrip(".") for part in parts[:-1]) + ". " + parts[-1]

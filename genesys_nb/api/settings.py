@@ -10,6 +10,7 @@ from typing import Any
 from dotenv import dotenv_values
 
 from genesys_nb.api.errors import ConfigError
+from genesys_nb.api.network import check_proxy_url, redact_proxy
 
 __all__ = ["DEFAULT_REGION", "ENV_VARS", "REGIONS", "Settings", "resolve_domain"]
 
@@ -45,6 +46,8 @@ ENV_VARS = (
     "GENESYS_ENV",
     "GENESYS_API_BASE_URL",
     "GENESYS_LOGIN_BASE_URL",
+    "GENESYS_PROXY",
+    "GENESYS_CA_BUNDLE",
 )
 
 _DOMAINS = frozenset(REGIONS.values())
@@ -101,7 +104,11 @@ def _find_env_file(path: Path) -> Path | None:
 class Settings:
     """Credentials and hosts for one Genesys Cloud org (or the emulator, via explicit base URLs).
 
-    The client secret never appears in ``repr``/``str``.
+    The client secret never appears in ``repr``/``str``, nor does a proxy password.
+
+    ``proxy`` (a URL such as ``http://user:pw@proxy.corp:3128``, or ``"direct"`` for none) wins over
+    HTTPS_PROXY/HTTP_PROXY/ALL_PROXY; ``verify`` is True, False (explicit, warns once) or the path of
+    a CA bundle. Left None, both follow the environment (see :mod:`genesys_nb.api.network`).
 
     >>> s = Settings("my-id", "my-secret", region="eu_west_1")
     >>> s.api_url, s.login_url
@@ -115,6 +122,8 @@ class Settings:
     region: str = DEFAULT_REGION
     api_base_url: str | None = None
     login_base_url: str | None = None
+    proxy: str | None = field(default=None, repr=False)
+    verify: bool | str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.client_id, str) or not self.client_id.strip():
@@ -129,6 +138,13 @@ class Settings:
             object.__setattr__(self, "api_base_url", _clean_url(self.api_base_url, "api_base_url"))
         if self.login_base_url is not None:
             object.__setattr__(self, "login_base_url", _clean_url(self.login_base_url, "login_base_url"))
+        if self.proxy is not None:
+            if not isinstance(self.proxy, str):
+                raise ConfigError(f"proxy must be a URL string such as 'http://proxy.corp:3128' "
+                                  f"(got {type(self.proxy).__name__}).")
+            object.__setattr__(self, "proxy", check_proxy_url(self.proxy, "proxy"))
+        if self.verify is not None and not isinstance(self.verify, (bool, str)):
+            raise ConfigError(f"verify must be True, False or the path of a CA bundle (got {self.verify!r}).")
 
     def __repr__(self) -> str:
         parts = [f"client_id={self.client_id!r}", "client_secret='***'", f"region={self.region!r}"]
@@ -136,6 +152,10 @@ class Settings:
             parts.append(f"api_base_url={self.api_base_url!r}")
         if self.login_base_url is not None:
             parts.append(f"login_base_url={self.login_base_url!r}")
+        if self.proxy is not None:
+            parts.append(f"proxy={redact_proxy(self.proxy)!r}")
+        if self.verify is not None:
+            parts.append(f"verify={self.verify!r}")
         return f"Settings({', '.join(parts)})"
 
     __str__ = __repr__
@@ -193,8 +213,9 @@ class Settings:
         """Build Settings from environment variables, falling back to a .env file.
 
         Reads GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET, GENESYS_REGION (enum name or domain) or
-        GENESYS_ENV (domain), GENESYS_API_BASE_URL and GENESYS_LOGIN_BASE_URL. Values in the
-        environment win over the file. ``environ`` replaces ``os.environ`` (for tests).
+        GENESYS_ENV (domain), GENESYS_API_BASE_URL, GENESYS_LOGIN_BASE_URL, GENESYS_PROXY (a proxy
+        URL that wins over HTTPS_PROXY and the like) and GENESYS_CA_BUNDLE (a CA bundle path). Values
+        in the environment win over the file. ``environ`` replaces ``os.environ`` (for tests).
         """
         values = cls._read_env(env_file, environ)
         for name in ("GENESYS_CLIENT_ID", "GENESYS_CLIENT_SECRET"):
@@ -208,6 +229,8 @@ class Settings:
             region=region,
             api_base_url=values.get("GENESYS_API_BASE_URL"),
             login_base_url=values.get("GENESYS_LOGIN_BASE_URL"),
+            proxy=values.get("GENESYS_PROXY"),
+            verify=values.get("GENESYS_CA_BUNDLE"),
         )
 
     @classmethod

@@ -42,23 +42,25 @@ def _check_source(source: Any) -> None:
 def _make_client(source: Any) -> tuple[AsyncDataActionsClient, bool]:
     """The async client for one run and whether the runner owns (and must close) it."""
     from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
-    from genesys_nb.api.http1 import default_async_transport
     from genesys_nb.api.settings import Settings
 
+    # Without a transport of the caller's, the client sends through httpx's own transport behind the
+    # proxy and TLS rules of genesys_nb.api.network (the same as the sync client and its token requests).
     if isinstance(source, AsyncDataActionsClient):
         return source, False
     if isinstance(source, Settings):
-        return AsyncDataActionsClient(source, transport=default_async_transport()), True
+        return AsyncDataActionsClient(source), True
     if isinstance(source, DataActionsClient):
-        return AsyncDataActionsClient(source.settings, transport=default_async_transport(), auth=source.auth), True
+        return AsyncDataActionsClient(source.settings, auth=source.auth, network=source.network), True
     # A Session: a client of our own bound to this run's event loop, sharing the session's token.
-    transport = getattr(source, "async_transport", None) or default_async_transport()
-    auth = None
+    transport = getattr(source, "async_transport", None)
+    auth = network = None
     for name in ("async_client", "client"):
         auth = getattr(getattr(source, name, None), "auth", None)
         if auth is not None:
+            network = getattr(getattr(source, name, None), "network", None)
             break
-    return AsyncDataActionsClient(source.settings, transport=transport, auth=auth), True
+    return AsyncDataActionsClient(source.settings, transport=transport, auth=auth, network=network), True
 
 
 def _emulator_time_scale(source: Any) -> float:
