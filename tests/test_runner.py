@@ -378,7 +378,7 @@ def test_run_works_inside_a_running_event_loop(compressed: Any, settings: Any, t
 
 def test_arun_inside_a_loop_and_an_async_client(compressed: Any, settings: Any, tmp_path: Path) -> None:
     from genesys_nb.api.client import AsyncDataActionsClient
-    from genesys_nb.api.http1 import default_async_transport
+    from genesys_nb.api.network import default_async_transport
 
     async def main() -> Any:
         async with AsyncDataActionsClient(settings, transport=default_async_transport()) as client:
