@@ -11,10 +11,14 @@ store are the witnesses:
 - no row is executed twice on the server (every record's revision is 1): a row that was sent and
   never recorded is not re-sent by a resume, it is recorded as ``unknown``;
 - every row ends with exactly one terminal record: ok, or unknown (at most the rows in flight at a
-  kill); every row the server executed has its record.
+  kill); every row the server executed has its record;
+- no webhook is lost: every recorded row's event (``webhook-id`` derived from run and row) reaches
+  the receiver, re-sent by a resume when the kill came before its delivery, and its state in the
+  audit ends ``delivered``.
 """
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import random
@@ -35,6 +39,7 @@ from genesys_nb.audit.writer import read_audit
 from genesys_nb.emulator import action_id_for
 from genesys_nb.run.matrix import ParameterMatrix
 from genesys_nb.run.runner import MatrixRunner
+from genesys_nb.run.webhook import event_id_for
 
 pytestmark = pytest.mark.slow
 
@@ -51,13 +56,15 @@ import sys
 from genesys_nb.api.settings import Settings
 from genesys_nb.run.matrix import ParameterMatrix
 from genesys_nb.run.runner import MatrixRunner
+from genesys_nb.run.webhook import event_id_for
 
 url = os.environ["CRASH_URL"]
 settings = Settings(client_id=os.environ["CRASH_CLIENT_ID"], client_secret=os.environ["CRASH_CLIENT_SECRET"],
                     api_base_url=url, login_base_url=url)
 prefix, count = sys.argv[6], int(sys.argv[2])
 matrix = ParameterMatrix.from_records([{"recordId": f"R-{prefix}{n:05d}"} for n in range(count)])
-runner = MatrixRunner(settings, concurrency=int(sys.argv[3]), rate_per_minute=None, audit=sys.argv[1], progress=False)
+runner = MatrixRunner(settings, concurrency=int(sys.argv[3]), rate_per_minute=None, audit=sys.argv[1], progress=False,
+                      webhook=sys.argv[8])
 runner.run(sys.argv[4], matrix, run_id=sys.argv[5], resume=sys.argv[7] == "resume")
 '''
 
@@ -67,14 +74,14 @@ def matrix(prefix: str) -> ParameterMatrix:
 
 
 def run_and_kill(server: Any, tmp_path: Path, audit: Path, run_id: str, prefix: str, *, kill_at_lines: int,
-                 resume: bool) -> None:
+                 resume: bool, webhook: str) -> None:
     """Start a child runner; SIGKILL it once the audit log holds ``kill_at_lines`` lines (or it ends)."""
     script = tmp_path / "child_runner.py"
     script.write_text(CHILD, encoding="utf-8")
     env = {**os.environ, "CRASH_URL": server.url, "CRASH_CLIENT_ID": server.client_id,
            "CRASH_CLIENT_SECRET": server.client_secret}
     child = subprocess.Popen([sys.executable, str(script), str(audit), str(ROWS), str(CONCURRENCY), UPDATE, run_id,
-                              prefix, "resume" if resume else "fresh"],
+                              prefix, "resume" if resume else "fresh", webhook],
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         waiter = threading.Event()
@@ -99,6 +106,42 @@ def run_and_kill(server: Any, tmp_path: Path, audit: Path, run_id: str, prefix: 
         child.stderr.close()  # type: ignore[union-attr]
 
 
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that keeps every POST's ``webhook-id`` and run id."""
+
+    def __init__(self) -> None:
+        seen: list[tuple[str, str]] = []
+        lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                with lock:
+                    seen.append((self.headers.get("webhook-id") or "", json.loads(body).get("runId") or ""))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._seen, self._lock = seen, lock
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def ids(self) -> set[str]:
+        with self._lock:
+            return {event for event, _ in self._seen}
+
+    def posts(self, run_id: str) -> int:
+        with self._lock:
+            return sum(1 for _, run in self._seen if run == run_id)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
 def whole_lines(audit: Path) -> tuple[list[dict[str, Any]], list[int]]:
     """(parsed records, numbers of the lines that are not whole records)."""
     parsed, bad = [], []
@@ -112,14 +155,16 @@ def whole_lines(audit: Path) -> tuple[list[dict[str, Any]], list[int]]:
     return parsed, bad
 
 
-def test_kill_9_at_random_points_never_runs_a_row_twice_and_loses_no_record(emulator_server: Any,
-                                                                          tmp_path: Path) -> None:
+def test_kill_9_at_random_points_never_runs_a_row_twice_and_loses_no_record(emulator_server: Any, tmp_path: Path,
+                                                                          request: pytest.FixtureRequest) -> None:
     emulator = emulator_server.emulator
     # Clock compressed 10x: the update's own ~60 ms latency plus 30 ms added becomes ~9 ms a row.
     emulator.set_limits(rate_per_minute=10**7, time_scale=10)
     emulator.set_faults(UPDATE, {"rules": [{"type": "latency", "fixed_ms": 30}]})
     rng = random.Random(20261204)
     figures: list[dict[str, Any]] = []
+    receiver = Receiver()
+    request.addfinalizer(receiver.close)
     for round_number in range(ROUNDS):
         run_id, prefix = f"crash-{round_number}", str(round_number + 1)  # ids stay R-<digits>
         audit = tmp_path / f"audit-{round_number}.ndjson"
@@ -127,9 +172,9 @@ def test_kill_9_at_random_points_never_runs_a_row_twice_and_loses_no_record(emul
         kills = 0
         for resume in (False, True):  # a kill mid-run, then a kill mid-resume
             run_and_kill(emulator_server, tmp_path, audit, run_id, prefix, kill_at_lines=rng.randrange(50, 700),
-                         resume=resume)
+                         resume=resume, webhook=receiver.url)
             kills += 1
-            records, bad = whole_lines(audit)
+            _, bad = whole_lines(audit)
             total = len([line for line in audit.read_bytes().split(b"\n") if line.strip()])
             assert bad in ([], [total]), f"round {round_number}: torn records inside the log at lines {bad}"
         threading.Event().wait(0.3)  # let the server finish what the dead clients had sent
@@ -145,7 +190,7 @@ def test_kill_9_at_random_points_never_runs_a_row_twice_and_loses_no_record(emul
         state = resume_state(audit, run_id)
         assert len(state.unknown) <= CONCURRENCY * kills, f"round {round_number}: {len(state.unknown)} unknown rows"
         final = MatrixRunner(emulator_server.settings(), concurrency=CONCURRENCY, rate_per_minute=None, audit=audit,
-                             progress=False)
+                             progress=False, webhook=receiver.url)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the torn fragment is reported, as checked above
             frame = final.run(UPDATE, matrix(prefix), run_id=run_id, resume=True)
@@ -170,7 +215,18 @@ def test_kill_9_at_random_points_never_runs_a_row_twice_and_loses_no_record(emul
         by_body = {request_body_sha256(row.params): row.row_id for row in matrix(prefix)}
         ran = {by_body[body] for body in executed}
         ok_rows = set(frame.loc[frame["ok"], "row_id"])
-        assert ok_rows <= ran and ran <= ok_rows | unknown  # every executed row is recorded, as ok or unknown
+        assert ok_rows <= ran <= ok_rows | unknown  # every executed row is recorded, as ok or unknown
+        # The webhooks': every recorded row's event reached the receiver, and its state says delivered.
+        wanted = {event_id_for(run_id, row_id) for row_id in ok_rows}
+        arrived = receiver.ids()
+        assert wanted <= arrived, f"round {round_number}: {len(wanted - arrived)} webhooks lost"
+        assert arrived & {event_id_for(run_id, row_id) for row_id in unknown} == set()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # round 0's torn fragment, reported above
+            settled = read_audit(audit, run_id=run_id)
+        assert set(settled.loc[settled["success"], "webhook"].astype(str)) == {"delivered"}
         figures.append({"round": round_number, "rows": ROWS, "kills": kills, "executions_on_server": len(executed),
-                        "ok": len(ok_rows), "unknown": len(unknown), "executed_twice": 0})
+                        "ok": len(ok_rows), "unknown": len(unknown), "executed_twice": 0,
+                        "webhooks_delivered": len(wanted & arrived), "webhook_posts": receiver.posts(run_id),
+                        "redelivered_on_resume": summary.webhooks_redelivered})
     print("kill -9 rounds:", json.dumps(figures))

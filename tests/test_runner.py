@@ -16,7 +16,13 @@ from windows import max_in_window
 from genesys_nb.api.retry import RetryPolicy
 from genesys_nb.emulator import action_id_for
 from genesys_nb.run.matrix import ParameterMatrix
-from genesys_nb.run.runner import MAX_CONCURRENCY, MatrixRunner, RunSummary, _emulator_time_scale
+from genesys_nb.run.runner import (
+    MAX_CONCURRENCY,
+    MatrixRunner,
+    RunSummary,
+    _emulator_time_scale,
+    result_frame,
+)
 
 ECHO = action_id_for("Echo")
 UPDATE = action_id_for("Update Customer Record")
@@ -483,8 +489,8 @@ def test_webhooks_are_delivered_per_row_without_blocking(compressed: Any, settin
             fast_runner(settings, tmp_path, webhook=hooks).run(ECHO, matrix, run_id="hooked")
         assert sorted(body["rowId"] for body in receiver.bodies) == sorted(row.row_id for row in matrix)
         assert {body["runId"] for body in receiver.bodies} == {"hooked"}
-        states = {record["webhook"] for record in audit_records(tmp_path / "audit.ndjson")}
-        assert states <= {"pending", "delivered"}
+        frame = result_frame(tmp_path / "audit.ndjson", "hooked", matrix)
+        assert set(frame["webhook"].astype(str)) == {"delivered"}  # every row's state settled, none left pending
     finally:
         receiver.close()
 
@@ -498,10 +504,12 @@ def test_a_webhook_receiver_that_is_down_never_fails_a_row(compressed: Any, sett
 
     outbox = tmp_path / "webhook-outbox.ndjson"
     with WebhookDispatcher(f"http://127.0.0.1:{port}/hook", outbox=outbox, max_retries=1, backoff_s=0.01) as hooks:
-        frame = fast_runner(settings, tmp_path, webhook=hooks).run(ECHO, echo_matrix(10))
+        frame = fast_runner(settings, tmp_path, webhook=hooks).run(ECHO, echo_matrix(10), run_id="down")
         assert frame["ok"].all()
     assert len(outbox.read_text(encoding="utf-8").splitlines()) == 10
-    assert {record["webhook"] for record in audit_records(tmp_path / "audit.ndjson")} <= {"pending", "failed"}
+    # Once the dispatcher has settled them (after the run: no row waited), every row says failed.
+    settled = result_frame(tmp_path / "audit.ndjson", "down", echo_matrix(10))
+    assert set(settled["webhook"].astype(str)) == {"failed"}
 
 
 # ---- the result table -------------------------------------------------------------------------------

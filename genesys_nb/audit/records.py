@@ -97,6 +97,7 @@ def resume_state(paths: PathLike | Iterable[PathLike], run_id: str) -> ResumeSta
     last_kind: dict[str, str] = {}
     attempts: dict[str, int] = {}
     pending: dict[str, dict[str, Any]] = {}
+    settled: set[str] = set()
     skipped: list[dict[str, Any]] = []
     for file in audit_files(paths):
         if file.suffix == ".parquet":  # a Parquet copy holds terminal records only
@@ -116,8 +117,8 @@ def resume_state(paths: PathLike | Iterable[PathLike], run_id: str) -> ResumeSta
                     if kind == SENDING:
                         last_kind[row_id] = SENDING
                         attempts[row_id] = max(attempts.get(row_id, 0), int(record.get("attempt") or 1))
-                    elif kind == WEBHOOK:
-                        pending.pop(row_id, None)
+                    elif kind == WEBHOOK:  # may land before its row's record: delivery can be that quick
+                        settled.add(row_id)
                     elif kind is None:
                         last_kind[row_id] = UNKNOWN if record.get("error_class") == UNKNOWN else "result"
                         if record.get("webhook") == "pending":
@@ -131,7 +132,8 @@ def resume_state(paths: PathLike | Iterable[PathLike], run_id: str) -> ResumeSta
             state.unknown[row_id] = attempts.get(row_id, 0)
             if kind == UNKNOWN:
                 state.recorded_unknown.add(row_id)
-    state.webhook_pending = {row_id: record for row_id, record in pending.items() if row_id in state.done}
+    state.webhook_pending = {row_id: record for row_id, record in pending.items()
+                             if row_id in state.done and row_id not in settled}
     return state
 
 

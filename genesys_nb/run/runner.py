@@ -7,8 +7,10 @@ One run, start to finish:
    execute attempt, retries included, first waits for its slot from the pacer
    (:mod:`genesys_nb.run.pacing`): a token bucket under ``rate_per_minute`` that adapts to the
    ``inin-ratelimit-*`` headers and to any 429.
-3. Each finished row is appended to the audit log at once (one record per row) and its webhook
-   is handed to the dispatcher without waiting for delivery. No per-row Python object is kept,
+3. Each finished row is appended to the audit log at once (one record per row), then its webhook
+   is handed to the dispatcher without waiting for delivery (see :mod:`genesys_nb.run._run_webhooks`:
+   the event is durable in the audit first, its settled state is appended later, a resume re-sends
+   what never settled). No per-row Python object is kept,
    so memory stays flat in the number of rows; the DataFrame is built at the end from the log.
 4. Before each attempt leaves, a ``sending`` intent record (row, attempt, the sha256 of the exact
    body) is appended, so a crash leaves rows whose outcome is known to be unknown.
@@ -32,10 +34,9 @@ stops at once: finished rows are recorded, unfinished ones are not (``resume`` r
 request cut off in flight may still have run on the platform, so for an action that is not
 idempotent prefer ``stop()``, which never leaves a sent request unrecorded.
 
-The audit record's ``webhook`` field is the delivery state known when the record is written:
-``"none"`` without a dispatcher, else what the dispatcher reports for the row at that moment,
-normally ``"pending"`` (delivery runs in the background; a delivery that finally fails lands in
-the dispatcher's outbox, from where ``genesys-nb webhook replay`` sends it).
+A row's ``webhook`` field ends ``"delivered"`` or ``"failed"`` (a failed event is in the outbox,
+from where ``genesys-nb webhook replay`` sends it), ``"none"`` without a per-row dispatcher, or
+``"pending"`` while it is on its way: every reader shows the settled state.
 
 The paced client lives in :mod:`genesys_nb.run._client`, the summary and result table in
 :mod:`genesys_nb.run._results`, the reading of matrix rows in :mod:`genesys_nb.run._rows`.
@@ -69,7 +70,7 @@ from genesys_nb.run._client import (
 from genesys_nb.run._intents import _intent_writer, _unknown_result
 from genesys_nb.run._results import RunSummary, _summarize, result_frame
 from genesys_nb.run._rows import _as_matrix, _iter_rows, _Row
-from genesys_nb.run._run_webhooks import dispatch_webhook, open_webhook
+from genesys_nb.run._run_webhooks import Settling, dispatch_webhook, open_webhook, per_row, redeliver_pending
 from genesys_nb.run.pacing import AsyncPacer, Pacer
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -287,13 +288,17 @@ class MatrixRunner:
         paced = _PacedClient(client, gate, self._stopping)
         action: Action | None = None
         bar = None
-        dispatcher, owns_dispatcher = self._open_webhook()
+        dispatcher, owns_dispatcher = open_webhook(self.webhook, self.audit_path)
         unknown_rows: list[str] = []
+        redelivered, settling = 0, Settling(self.audit_path)
         try:
             action_id = await aresolve_action_id(client, action_id)  # a name works too
             action = await client.get_action(action_id)  # raises APIError (404, 403...) as is
             validator = DataActionValidator(client)
             validator.prime(action)
+            hooks = per_row(dispatcher)
+            if hooks and state.webhook_pending:  # events a killed run had recorded but not delivered
+                redelivered = await redeliver_pending(dispatcher, settling, run_id, state.webhook_pending)
             checked = AsyncDataActionExecutor(paced, retry=self.retry, validate=True, validator=validator)  # type: ignore[arg-type]
             unchecked = AsyncDataActionExecutor(paced, retry=self.retry, validate=False, validator=validator)  # type: ignore[arg-type]
             bar = self._progress_bar(total, len(done), action)
@@ -328,8 +333,11 @@ class MatrixRunner:
                     finally:
                         _BEFORE_SEND.reset(hook)
                         _ROW_SENT.reset(token)
-                    webhook_state = self._dispatch_webhook(dispatcher, action, run_id, row, result)
-                    _record(audit, result, run_id=run_id, row=row, action=action, webhook=webhook_state)
+                    # The record first (webhook pending: the event is durable), then the event.
+                    _record(audit, result, run_id=run_id, row=row, action=action,
+                            webhook="pending" if hooks else "none")
+                    if hooks:
+                        await dispatch_webhook(dispatcher, settling, action, run_id, row, result)
                     counts["ok" if result.ok else (result.error_class or "unknown")] += 1
                     if bar is not None:
                         bar.update(1)
@@ -355,26 +363,18 @@ class MatrixRunner:
             if dispatcher is not None:
                 if getattr(dispatcher, "mode", "row") == "run":
                     dispatcher.finish_run(run_id)
+                settling.finish()
                 if owns_dispatcher:
                     # Waits for deliveries in flight; what still fails goes to the outbox.
                     await asyncio.to_thread(dispatcher.close)
             self.last_summary = _summarize(
                 run_id, action_id, action, total, len(done), counts, time.perf_counter() - started, started_at,
                 paced.requests, gate.pacer.stats, self.rate_per_minute, audit_path=str(self.audit_path),
-                concurrency=self.concurrency, unknown_rows=tuple(unknown_rows),
+                concurrency=self.concurrency, unknown_rows=tuple(unknown_rows), webhooks_redelivered=redelivered,
             )
             if self.last_summary.stopped and action is not None:  # a run that never started stopped nothing
                 logger.warning("%s", self.last_summary)
         return action
-
-    def _dispatch_webhook(self, dispatcher: Any, action: Action, run_id: str, row: _Row,
-                          result: ExecutionResult) -> str:
-        return dispatch_webhook(dispatcher, action, run_id, row, result)
-
-    def _open_webhook(self) -> tuple[Any, bool]:
-        """The dispatcher for this run and whether the runner owns (and must close) it."""
-        assert self.audit_path is not None
-        return open_webhook(self.webhook, self.audit_path)
 
     def _progress_bar(self, total: int, already: int, action: Action) -> Any:
         if not self.progress:
