@@ -177,7 +177,10 @@ class ClientCredentialsAuth(httpx.Auth):
                 description = body["error_description"]
             elif isinstance(body.get("message"), str):
                 description = body["message"]
-        if oauth_error in _OAUTH_HINTS:
+        if status == 407:
+            hint = ("a proxy asked for credentials (407): check the user and password in the proxy URL "
+                    "(GENESYS_PROXY, Settings(proxy=...), HTTPS_PROXY or HTTP_PROXY)")
+        elif oauth_error in _OAUTH_HINTS:
             hint = _OAUTH_HINTS[oauth_error]
         elif status in (400, 401, 403):
             hint = "the credentials were refused: " + _CHECK_BOTH
