@@ -462,3 +462,47 @@ def test_invalidate_forces_a_new_token() -> None:
 def test_negative_refresh_margin_is_refused() -> None:
     with pytest.raises(ValueError, match="refresh_margin_s"):
         ClientCredentialsAuth(SETTINGS, refresh_margin_s=-1)
+
+
+@pytest.mark.parametrize("refusals", [0, 1, 2, 5])
+def test_sync_and_async_follow_the_one_flow_alike(refusals: int) -> None:
+    """The 401 refresh-and-resend lives in one place (ClientCredentialsAuth._steps): both drivers send
+    the same requests with the same tokens whatever the API answers."""
+
+    def make_org() -> tuple[list[str], Callable[[httpx.Request], httpx.Response]]:
+        seen: list[str] = []
+        issued = [0]
+
+        def org(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/oauth/token":
+                issued[0] += 1
+                seen.append("login")
+                return httpx.Response(200, json={"access_token": f"t{issued[0]}", "expires_in": 3600})
+            seen.append(request.headers["authorization"])
+            refused = sum(1 for item in seen if item != "login") <= refusals
+            return httpx.Response(401, json={}) if refused else httpx.Response(200, json=ACTION)
+
+        return seen, org
+
+    sync_seen, sync_org = make_org()
+    with sync_client(sync_org) as client:
+        sync_status = client.execute("custom_-_1", {}).status_code
+    async_seen, async_org = make_org()
+
+    async def run() -> int | None:
+        async with async_client(async_org) as client:
+            return (await client.execute("custom_-_1", {})).status_code
+
+    async_status = asyncio.run(run())
+    assert sync_seen == async_seen and sync_status == async_status
+    expected = ["login", "Bearer t1"] + (["login", "Bearer t2"] if refusals else [])
+    assert sync_seen == expected and sync_status == (200 if refusals <= 1 else 401)
+
+
+def test_a_proxy_407_at_login_names_the_proxy_credentials() -> None:
+    def org(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(407, headers={"Proxy-Authenticate": "Basic"})
+
+    with sync_client(org) as client, pytest.raises(AuthenticationError) as raised:
+        client.get_action("custom_-_1")
+    assert raised.value.status_code == 407 and "proxy URL" in str(raised.value)

@@ -249,3 +249,37 @@ def test_bare_env_file_name_is_found_in_a_parent_folder(tmp_path: Path, monkeypa
     assert settings.client_id == "parent-id"
     # an explicit path is taken as given, never searched for
     assert not Settings.has_credentials_in_env(notebooks / ".env", environ={})
+
+
+# ---- proxy and TLS choices ------------------------------------------------------------------------
+def test_proxy_password_never_shows_and_bad_proxies_are_refused() -> None:
+    import pickle
+
+    s = Settings("id", "sec", proxy="http://alice:pr0xy-pw@proxy.corp:3128", verify="/etc/ssl/company.pem")
+    assert "pr0xy-pw" not in repr(s) and "pr0xy-pw" not in str(s)
+    assert "proxy='http://alice:***@proxy.corp:3128'" in repr(s) and "verify='/etc/ssl/company.pem'" in repr(s)
+    assert pickle.loads(pickle.dumps(s)).proxy == s.proxy  # the password survives where it is needed
+    assert Settings("id", "sec", proxy="proxy.corp:3128").proxy == "http://proxy.corp:3128"
+    assert Settings("id", "sec", proxy="DIRECT").proxy == "direct"
+    for bad in ("ftp://proxy:21", "http://:3128", "http://alice:pw@proxy:99999"):
+        with pytest.raises(ConfigError) as raised:
+            Settings("id", "sec", proxy=bad)
+        assert "pw" not in str(raised.value).replace("proxy", "")
+    with pytest.raises(ConfigError):
+        Settings("id", "sec", verify=3)  # type: ignore[arg-type]
+
+
+def test_from_env_reads_genesys_proxy_and_ca_bundle(tmp_path: Path) -> None:
+    from genesys_nb.api.network import network_policy
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("", encoding="utf-8")
+    env = {"GENESYS_CLIENT_ID": "id", "GENESYS_CLIENT_SECRET": "sec", "GENESYS_PROXY": "http://p:1",
+           "GENESYS_CA_BUNDLE": str(bundle)}
+    s = Settings.from_env(None, env)
+    assert (s.proxy, s.verify) == ("http://p:1", str(bundle))
+    missing = Settings("id", "sec", verify=str(tmp_path / "nope.pem"))
+    with pytest.raises(ConfigError, match="nope.pem"):
+        network_policy(missing, environ={})
+    with pytest.raises(ConfigError, match="SSL_CERT_FILE"):
+        network_policy(environ={"SSL_CERT_FILE": str(tmp_path / "gone.pem")})

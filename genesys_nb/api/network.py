@@ -73,12 +73,11 @@ def redact_proxy(url: str | None) -> str | None:
     if url is None:
         return None
     parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
         return url
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return parts._replace(netloc=netloc).geturl()
+    user = userinfo.partition(":")[0]
+    return parts._replace(netloc=f"{user}:***@{hostport}").geturl()
 
 
 def check_proxy_url(url: str, name: str = "proxy") -> str:
