@@ -185,3 +185,21 @@ def test_cli_resume_with_rerun_unknown(compressed: Any, settings: Any, tmp_path:
     code = main(["run", UPDATE, "--matrix", str(csv), "--resume", "crashed", "--rerun-unknown",
                  "--audit", str(audit), "-q", "--no-progress"])
     assert code == 0 and len(executes(compressed)) == before + 1
+
+
+def test_a_bad_row_fails_alone_and_names_its_field(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    deep: Any = "leaf"
+    for _ in range(1000):
+        deep = {"next": deep}
+    echo = action_id_for("Echo")
+    matrix = ParameterMatrix.from_records([{"message": "before"}, {"message": "caf\udce9"},
+                                           {"message": "x", "sequence": deep}, {"message": "after"}])
+    audit = tmp_path / "audit.ndjson"
+    frame = runner(settings, audit).run(echo, matrix, run_id="bad-rows")
+    assert list(frame["ok"]) == [True, False, False, True]
+    assert list(frame["error_class"].astype(object))[1:3] == ["validation", "validation"]
+    assert "'message'" in frame["error_message"][1] and "Unicode" in frame["error_message"][1]
+    assert "'sequence' nests 1000 levels deep" in frame["error_message"][2]
+    sent = [e for e in executes(compressed)]
+    assert len(sent) == 2  # only the two good rows left the machine
+    assert len([r for r in lines(audit) if "kind" not in r]) == 4  # every row has its record

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -104,6 +105,9 @@ def _canonical(params: Mapping[str, Any]) -> bytes:
                 f"field {field!r}: the integer does not fit in 64 bits, which is the largest the platform "
                 "accepts; use a smaller value (or a string if the field is a string)."
             ) from err
+        if "surrogates" in str(err):  # text that is not valid Unicode: the row gets an id, and fails alone when run
+            return json.dumps(params, sort_keys=True, default=str, ensure_ascii=True,
+                              separators=(",", ":")).encode()
         raise MatrixError(f"a row cannot be written as JSON ({err}); row values must be JSON values.") from err
 
 

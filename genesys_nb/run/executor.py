@@ -57,7 +57,7 @@ from genesys_nb.api.names import (
 )
 from genesys_nb.api.result import ExecutionResult
 from genesys_nb.api.retry import RetryPolicy, retry_delay_s, should_retry
-from genesys_nb.contract.limits import MAX_JSON_DEPTH
+from genesys_nb.contract.limits import MAX_JSON_DEPTH, TooDeep
 from genesys_nb.contract.validator import (
     ContractSchemaError,
     DataActionValidator,
@@ -233,6 +233,9 @@ def unsendable_inputs(inputs: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | 
     stack: list[tuple[Any, str, int]] = [(inputs, "", 0)]
     while stack:
         value, path, depth = stack.pop()
+        if isinstance(value, TooDeep):  # what a matrix keeps in place of a value too deep to carry
+            return (f"input field '{path or '$'}' nests {value.depth} levels deep, deeper than the platform's "
+                    f"limit of {max_depth}; flatten it or send it as a JSON string")
         if isinstance(value, (dict, list, tuple)):
             if depth >= max_depth:
                 return (f"input field '{path or '$'}' nests deeper than {max_depth} levels, the platform's "
@@ -291,6 +294,9 @@ class DataActionExecutor(_ExecutorCore):
         timeout_ms = validate_timeout_ms(timeout_ms)
         timestamp, started = _start()
         context: dict[str, Any] = {"timeout_ms": timeout_ms, "timestamp": timestamp, "started": started}
+        unsendable = self._unsendable(action_id, inputs, **context)  # first: a 1,000-deep value must not recurse
+        if unsendable is not None:
+            return unsendable
         if not looks_like_action_id(action_id):  # a name: resolved once, then the id is used
             try:
                 action_id = self._ids.get(action_id) or self._ids.setdefault(
@@ -311,9 +317,6 @@ class DataActionExecutor(_ExecutorCore):
             failure = self._input_failure(action, inputs, **context)
             if failure is not None:
                 return failure
-        unsendable = self._unsendable(action_id, inputs, **context)
-        if unsendable is not None:
-            return unsendable
         attempts, waited_s, tally = 0, 0.0, _Tally()
         while True:
             if on_send is not None:
@@ -358,6 +361,9 @@ class AsyncDataActionExecutor(_ExecutorCore):
         timeout_ms = validate_timeout_ms(timeout_ms)
         timestamp, started = _start()
         context: dict[str, Any] = {"timeout_ms": timeout_ms, "timestamp": timestamp, "started": started}
+        unsendable = self._unsendable(action_id, inputs, **context)  # first: a 1,000-deep value must not recurse
+        if unsendable is not None:
+            return unsendable
         if not looks_like_action_id(action_id):  # a name: resolved once, then the id is used
             try:
                 action_id = self._ids.get(action_id) or self._ids.setdefault(
@@ -378,9 +384,6 @@ class AsyncDataActionExecutor(_ExecutorCore):
             failure = self._input_failure(action, inputs, **context)
             if failure is not None:
                 return failure
-        unsendable = self._unsendable(action_id, inputs, **context)
-        if unsendable is not None:
-            return unsendable
         attempts, waited_s, tally = 0, 0.0, _Tally()
         while True:
             if on_send is not None:

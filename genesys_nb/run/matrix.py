@@ -35,6 +35,7 @@ from genesys_nb.contract.cases import (
     _types,
     example_for_pattern,
 )
+from genesys_nb.contract.limits import guard_depth
 from genesys_nb.contract.paths import flatten_dotted
 from genesys_nb.run._axes import _AxesRows, _axis_values
 from genesys_nb.run._cells import (
@@ -112,7 +113,7 @@ class ParameterMatrix:
                 if isinstance(row, _Row):
                     listed.append(row)
                 elif isinstance(row, Mapping):
-                    params = expand_dotted(row)
+                    params = expand_dotted(guard_depth(dict(row)))  # a 1,000-deep cell fails its row alone
                     listed.append(_Row(params, own=frozenset(flatten_dotted(params))))
                 else:
                     raise MatrixError(f"row {index + 1} is a {type(row).__name__}; each row must be a dict of inputs")
