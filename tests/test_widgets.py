@@ -545,3 +545,12 @@ def test_a_broken_contract_still_gives_a_form_and_says_what_is_wrong() -> None:
     assert "not a valid" in form.contract_notice.value and "required" in form.contract_notice.value
     form.fields["a"].value = "x"
     assert form.value == {"a": "x"} and form.errors == []
+
+
+def test_execute_on_an_empty_form_shows_its_messages(session: Any) -> None:
+    from genesys_nb.widgets.explorer import ActionExplorer
+
+    explorer = ActionExplorer(session, action="Get Customer By Phone")
+    assert explorer.form is not None and _messages(explorer.form) == {}  # nothing red before a touch
+    explorer.execute()
+    assert explorer.form.submitted and "phoneNumber" in _messages(explorer.form)

@@ -156,6 +156,7 @@ class ActionExplorer(widgets.VBox):
         if self.action is None or self.form is None:
             self.output.value = "<i>pick an action first</i>"
             return None
+        self.form.submit()  # the form now shows every message, touched or not; the executor checks again
         self.output.value = f"<i>executing {html.escape(self.action.name or self.action.id)}…</i>"
         try:
             result = self.executor.execute(self.action.id, self.form.value, timeout_ms=self.timeout_box.value,
@@ -172,6 +173,7 @@ class ActionExplorer(widgets.VBox):
         if self.action is None or self.form is None:
             self.output.value = "<i>pick an action first</i>"
             return None
+        self.form.submit()
         self.output.value = "<i>testing…</i>"
         try:
             test_result = self.client.test(self.action.id, self.form.value, flatten=self.flatten_box.value)
