@@ -554,3 +554,25 @@ def test_execute_on_an_empty_form_shows_its_messages(session: Any) -> None:
     assert explorer.form is not None and _messages(explorer.form) == {}  # nothing red before a touch
     explorer.execute()
     assert explorer.form.submitted and "phoneNumber" in _messages(explorer.form)
+
+
+def test_matrix_builder_refuses_a_misspelled_csv_header_and_marks_rows_the_contract_would_refuse(
+        session: Any, tmp_path: Path) -> None:
+    from genesys_nb.widgets.matrix_builder import MatrixBuilder
+
+    action = next(a for a in session.client.list_actions() if a.name == "List Customer Orders")
+    builder = MatrixBuilder(session.client.get_action(action.id))
+    misspelled = tmp_path / "typo.csv"
+    misspelled.write_text("customerId;maxResult\nC-000001;5\n", encoding="utf-8")
+    builder.csv_path.value = str(misspelled)
+    builder.import_button.click()
+    assert "did you mean &#x27;maxResults&#x27;" in builder.problems.value or "did you mean 'maxResults'" in \
+        builder.problems.value
+    assert builder.imported is None
+    over = tmp_path / "over.csv"
+    over.write_text("customerId;maxResults\nC-000001;5\nC-000002;25\n", encoding="utf-8")
+    builder.csv_path.value = str(over)
+    builder.import_button.click()
+    assert "semicolon" in builder.row_count.value
+    assert "1 imported row(s) would be refused" in builder.problems.value and "maxResults" in builder.problems.value
+    assert "rejected" in builder.preview.value

@@ -46,7 +46,7 @@ from genesys_nb.run._cells import (
     coerce_cell,
     expand_dotted,
 )
-from genesys_nb.run._csv import read_csv_rows, typed_columns
+from genesys_nb.run._csv import delimiter_name, read_csv_rows, typed_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from genesys_nb.api.models import Action
 
 __all__ = [
-    "FULL_PRODUCT_LIMIT", "STRATEGIES", "MatrixError", "MatrixRow", "ParameterMatrix", "coerce_cell",
+    "FULL_PRODUCT_LIMIT", "STRATEGIES", "MatrixError", "MatrixRow", "ParameterMatrix", "coerce_cell", "delimiter_name",
     "example_for_pattern", "expand_dotted",
 ]
 

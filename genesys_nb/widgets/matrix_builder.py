@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from genesys_nb.api.models import Action
-from genesys_nb.run.matrix import STRATEGIES, MatrixError, ParameterMatrix
+from genesys_nb.run.matrix import STRATEGIES, MatrixError, ParameterMatrix, delimiter_name
 
 from .matrix_spec import AxisChoice, build_matrix, default_choice, matrix_fields, modes_for
 from .render import frame_html
@@ -141,12 +141,33 @@ class MatrixBuilder(widgets.VBox):
             self.preview.value = ""
             return
         self._matrix = matrix
-        self.problems.value = ""
+        self.problems.value = self._rejections(matrix)
         source = f" (imported from {html.escape(self.imported_from)})" if self.imported is not None else ""
+        delimiter = getattr(matrix, "csv_delimiter", None)
+        if self.imported is not None and delimiter not in (None, ","):
+            source += f", read with {delimiter_name(delimiter)} as delimiter"
         self.row_count.value = f"<b>rows:</b> {len(matrix)}{source}"
         frame = matrix.to_dataframe()
+        rejected = matrix.rejected(self.action) if self.imported is not None else None
+        if rejected is not None and len(rejected):  # the cells the contract would refuse, marked in place
+            reasons = rejected[~rejected["expected_invalid"]].groupby("row_id")["field"].apply(", ".join)
+            frame.insert(1, "rejected", frame["row_id"].map(reasons).fillna(""))
         self.preview.value = frame_html(frame.drop(columns=["row_id"], errors="ignore"), max_rows=PREVIEW_ROWS,
                                         index=True)
+
+    def _rejections(self, matrix: ParameterMatrix) -> str:
+        """A warning listing the imported rows the input contract would refuse (nothing is sent)."""
+        if self.imported is None:
+            return ""
+        rejected = matrix.rejected(self.action)
+        rejected = rejected[~rejected["expected_invalid"]]
+        if not len(rejected):
+            return ""
+        shown = "; ".join(f"row {row}: {field}: {message}" for row, field, message in
+                          rejected[["row", "field", "message"]].head(5).itertuples(index=False))
+        more = f" (and {len(rejected) - 5} more)" if len(rejected) > 5 else ""
+        rows = rejected["row"].nunique()
+        return _error(f"{rows} imported row(s) would be refused by the contract: {shown}{more}")
 
     # ---- imports
 
