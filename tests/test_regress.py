@@ -210,3 +210,20 @@ def test_cli_offline_gate(org_env: None, client: Any, lookup: Any, tmp_path: Pat
     assert main(["regress", lookup.id, "--matrix", str(rows), "--offline", "--response", str(answer)]) == 1
     assert "offline comparison" in capsys.readouterr().out
     assert main(["regress", lookup.id, "--matrix", str(rows), "--offline"]) == 2  # --response is needed
+
+
+def test_a_side_sent_and_never_recorded_stays_unknown(client: Any, lookup: Any, emulator_server: Any,
+                                                      tmp_path: Path) -> None:
+    from genesys_nb.audit.writer import AuditLog
+
+    _draft(client, lookup.id)
+    matrix = ParameterMatrix.product(phoneNumber=PHONES[:2])
+    first_row = next(iter(matrix)).row_id
+    audit = tmp_path / "regress.ndjson"
+    with AuditLog(audit) as log:  # what a crash right after sending leaves behind
+        log.write_intent(run_id="gate-2", row_id=f"{first_row}:draft", action_id=lookup.id, attempt=1,
+                         request_sha256="")
+    frame = DraftRegression(client, lookup.id, audit=audit, run_id="gate-2", rate_per_minute=None).run(matrix)
+    assert list(frame["verdict"]) == ["unknown", "equal"]
+    assert _sent(emulator_server).count("draft_test") == 1 and _sent(emulator_server).count("test") == 2
+    assert len(DraftRegression.regressions(frame, "unknown")) == 1 and DraftRegression.regressions(frame).empty
