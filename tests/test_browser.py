@@ -349,6 +349,19 @@ def test_notebook_02_run_panel_table_stays_within_the_panel(chromium: Path, lab:
         DOC_IMAGES.mkdir(parents=True, exist_ok=True)
         panel.screenshot(path=str(DOC_IMAGES / "run-panel.png"))
 
+        # A CSV with a misspelled header is refused in the builder, with the closest input suggested.
+        builder = page.locator(".gnb-matrix-builder").first
+        builder.scroll_into_view_if_needed()
+        path_box = builder.locator("input[placeholder='path/to/matrix.csv']")
+        path_box.fill(str(typo_csv))
+        path_box.press("Enter")
+        builder.get_by_role("button", name="Import CSV").click()
+        problems = builder.get_by_text("did you mean 'maxResults'")
+        problems.wait_for()
+        assert "maxResult" in problems.inner_text()
+
+    typo_csv = lab.log.parent / "typo-header.csv"
+    typo_csv.write_text("customerId,maxResult\nC-000001,5\n", encoding="utf-8")
     _browse(chromium, lab, MATRIX_NOTEBOOK, check)
 
 
