@@ -141,7 +141,9 @@ def test_an_org_action_by_name_with_its_recorded_answer(org: Any, capsys: pytest
 def test_an_unknown_org_action_exits_2(org: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lab", "No Such Action"]) == 2
     err = capsys.readouterr().err
-    assert "unknown action 'No Such Action'" in err and "Create Callback Extended with Data" in err
+    assert "no action named 'No Such Action'" in err and "genesys-nb actions list" in err
+    assert main(["lab", "Create Callback Extended with Dta"]) == 2  # a near miss names the action meant
+    assert "did you mean 'Create Callback Extended with Data'" in capsys.readouterr().err
 
 
 def test_credential_like_headers_are_masked_in_the_table(tmp_path: Path,

@@ -52,13 +52,12 @@ def _load_file(value: str) -> Action:
 
 
 def _find_in_org(client: Any, wanted: str) -> Action:
-    actions = client.list_actions()
-    matches = [a for a in actions if wanted in (a.id, a.name)]
-    if not matches:
-        names = ", ".join(sorted(a.name or a.id for a in actions)[:30])
-        raise CommandError(f"unknown action {wanted!r}: no file of that name and no action with that id or "
-                           f"name in the org; actions: {names}")
-    return client.get_action(matches[0].id)
+    from genesys_nb.api.names import UnknownActionError, resolve_action_id
+
+    try:
+        return client.get_action(resolve_action_id(client, wanted))
+    except UnknownActionError as err:
+        raise CommandError(f"{err} (and no export file of that name)") from None
 
 
 def _inputs(pairs: list[str], action: Action) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from genesys_nb.api.names import resolve_action_id
 from genesys_nb.cli.actions_cmd import (
     EXIT_OK,
     EXIT_SOME_FAILED,
@@ -22,17 +23,6 @@ from genesys_nb.cli.actions_cmd import (
 )
 
 _SHOWN_ROWS = 20
-
-
-def _resolve(client: Any, wanted: str) -> str:
-    """The id of the action named or identified by ``wanted``."""
-    if wanted.startswith("custom_-_"):
-        return wanted
-    matches = [a for a in client.list_actions() if wanted in (a.id, a.name)]
-    if not matches:
-        raise CommandError(f"unknown action {wanted!r}: give its id (custom_-_...) or its exact name; "
-                           "`genesys-nb actions` lists them")
-    return str(matches[0].id)
 
 
 def _fail_on(text: str) -> tuple[str, ...]:
@@ -78,7 +68,7 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(f"--matrix: no file {args.matrix}; give a CSV with a header naming the input fields")
     remote = _response(args.response, args.status) if args.response else None
     with open_session(quiet=args.quiet) as session:
-        action_id = _resolve(session.client, args.action)
+        action_id = resolve_action_id(session.client, args.action)  # UnknownActionError lists near names
         regression = DraftRegression(session, action_id, audit=args.audit, run_id=args.run_id,
                                      rate_per_minute=args.rate_per_minute)
         published, draft = regression.versions()

@@ -32,8 +32,8 @@ from genesys_nb.emulator.actions import ACTIONS_PATH, EmulatedAction
 from genesys_nb.emulator.call import Call
 from genesys_nb.emulator.faults import FaultOutcome
 from genesys_nb.emulator.tokens import EXECUTE_PERMISSION, VIEW_PERMISSION
-from genesys_nb.emulator.wire import Decision, error_body, nested_error
-from genesys_nb.engine.steps import REMOTE_ENDPOINT, Steps
+from genesys_nb.emulator.wire import Decision, error_body
+from genesys_nb.engine.steps import Steps
 
 EDIT_PERMISSION = "integrations:action:edit"
 ADD_PERMISSION = "integrations:action:add"
@@ -330,10 +330,7 @@ def _test(emulator: Any, call: Call, slot: DraftSlot, published: EmulatedAction 
     delay = FaultOutcome(faults.delay_ms + (model.sample_ms(emulator._rng) if model else 0.0), labels=faults.labels)
     response = emulator._remote_answer(draft, inputs, rendered)
     if isinstance(response, str):
-        steps.fail(EXECUTE_STEP, error_body(
-            500, "internal.server.error", response, context_id, details=[{"errorCode": REMOTE_ENDPOINT}],
-            errors=[nested_error(500, "INTERNAL_SERVER_ERROR",
-                                 f"REST call for action execute failed. Message: {response} [{context_id}]")]))
+        steps.fail(EXECUTE_STEP, remotes.no_answer_error(response, context_id))
         return call.answer(200, _wire_test(steps.to_dict()), delay)
     final = engine.finish_steps(steps, inputs, response, flatten=catalog.flag(call.request, "flatten"))
     return call.answer(200, _wire_test(steps.to_dict(final)), delay)

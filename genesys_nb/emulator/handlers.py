@@ -24,9 +24,9 @@ from genesys_nb.emulator.tokens import (
     oauth_error,
     token_response,
 )
-from genesys_nb.emulator.wire import Decision, EmulatorRequest, error_body, json_decision, nested_error
+from genesys_nb.emulator.wire import Decision, EmulatorRequest, error_body, json_decision
 from genesys_nb.engine.remote import RemoteResponse, RenderedRequest, as_remote
-from genesys_nb.engine.steps import REMOTE_ENDPOINT, Steps
+from genesys_nb.engine.steps import Steps
 
 INPUT_STEP = "Validate input against schema"
 EXECUTE_STEP = "Execute request"
@@ -168,10 +168,7 @@ class Emulator(OrgState):
         self._acquire_slot(call)
         response = self._remote_answer(action, inputs, rendered)
         if isinstance(response, str):
-            steps.fail(EXECUTE_STEP, error_body(
-                500, "internal.server.error", response, context_id, details=[{"errorCode": REMOTE_ENDPOINT}],
-                errors=[nested_error(500, "INTERNAL_SERVER_ERROR",
-                                     f"REST call for action execute failed. Message: {response} [{context_id}]")]))
+            steps.fail(EXECUTE_STEP, remotes.no_answer_error(response, context_id))
             return self._failed(call, steps, is_test, outcome_delay, fault=outcome.label)
         if outcome.status is not None:
             steps.fail(EXECUTE_STEP, execution.injected_error(outcome.status, context_id,

@@ -19,6 +19,7 @@ from typing import Any
 from genesys_nb.api.models import Action
 from genesys_nb.emulator.actions import EmulatedAction
 from genesys_nb.emulator.behaviours import BEHAVIOURS, BehaviourContext, RemoteFailure
+from genesys_nb.emulator.wire import error_body, nested_error
 from genesys_nb.engine import ActionEngine
 from genesys_nb.engine.remote import (
     NoRemoteAnswer,
@@ -28,8 +29,10 @@ from genesys_nb.engine.remote import (
     RenderedRequest,
     RouteTable,
 )
+from genesys_nb.engine.steps import REMOTE_ENDPOINT
 
-__all__ = ["RemoteSpecError", "answer", "behaviour_remote", "engine_for", "parse_remote_spec", "remote_kind"]
+__all__ = ["RemoteSpecError", "answer", "behaviour_remote", "engine_for", "no_answer_error", "parse_remote_spec",
+           "remote_kind"]
 
 
 class RemoteSpecError(ValueError):
@@ -76,6 +79,13 @@ def answer(stand_in: RemoteStandIn, request: RenderedRequest, *, who: str) -> Re
     if not isinstance(response, RemoteResponse):
         return f"{who} answered {type(response).__name__}, not a RemoteResponse"
     return response
+
+
+def no_answer_error(reason: str, context_id: str) -> dict[str, Any]:
+    """The Execute request step's ErrorBody when the stand-in had no answer (:func:`answer`'s text)."""
+    return error_body(500, "internal.server.error", reason, context_id, details=[{"errorCode": REMOTE_ENDPOINT}],
+                      errors=[nested_error(500, "INTERNAL_SERVER_ERROR",
+                                           f"REST call for action execute failed. Message: {reason} [{context_id}]")])
 
 
 def parse_remote_spec(body: Mapping[str, Any]) -> Any:
