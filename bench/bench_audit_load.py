@@ -104,7 +104,7 @@ def _run_child(loader: str, path: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; loaders alternate order, median kept")
     parser.add_argument("--measure", nargs=2, metavar=("LOADER", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--loaders", default="read_audit,read_audit_lean,pandas.read_json,pyarrow.json")
     args = parser.parse_args(argv)
@@ -114,11 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="genesys-nb-bench-") as folder:
         path = Path(folder) / "audit.ndjson"
         generate(path, args.rows)
-        results = []
-        for loader in args.loaders.split(","):
-            runs = [_run_child(loader, path) for _ in range(args.repeat)]
-            best = min(runs, key=lambda r: r["seconds"])
-            results.append(best)
+        names = args.loaders.split(",")
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+        for round_number in range(args.repeat):
+            for name in names if round_number % 2 == 0 else reversed(names):
+                runs[name].append(_run_child(name, path))
+        results = [sorted(runs[name], key=lambda r: r["seconds"])[len(runs[name]) // 2] for name in names]
         size_mb = path.stat().st_size / 1e6
     base = next((r for r in results if r["loader"] == "pandas.read_json"), None)
     for result in results:

@@ -8,7 +8,7 @@ reference, ``read_audit`` (the full typed reader, every column) + ``summary()`` 
 Each contender runs in its own subprocess so its peak RSS (ru_maxrss) is its own. Both must agree on
 every action's p95 (checked). Prints one JSON document, then a readable table.
 
-Usage: ``python bench/bench_report.py [--rows 1000000] [--repeat 1] [--contenders a,b,c]``
+Usage: ``python bench/bench_report.py [--rows 1000000] [--repeat 3] [--contenders a,b,c]``
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import os
 import platform
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -129,7 +130,8 @@ def _machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="records to generate (default 1,000,000)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per contender; the best is kept")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="rounds; contenders alternate order each round and the median is kept")
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated subset")
     parser.add_argument("--measure", nargs=2, metavar=("CONTENDER", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -142,13 +144,26 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(folder) / "audit.ndjson"
         generate(path, args.rows)
         size_mb = path.stat().st_size / 1e6
-        results = []
-        for contender in args.contenders.split(","):
-            runs = [_run_child(contender.strip(), path) for _ in range(args.repeat)]
-            results.append(min(runs, key=lambda r: r["seconds"]))
+        names = [name.strip() for name in args.contenders.split(",")]
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+        for round_number in range(args.repeat):  # the order alternates, so drift hits every contender alike
+            for name in names if round_number % 2 == 0 else reversed(names):
+                runs[name].append(_run_child(name, path))
+    results = []
+    for name in names:
+        ordered = sorted(runs[name], key=lambda r: r["seconds"])
+        median = dict(ordered[len(ordered) // 2])
+        median["rounds_seconds"] = [r["seconds"] for r in runs[name]]
+        median["peak_rss_mb"] = statistics.median(r["peak_rss_mb"] for r in runs[name])
+        results.append(median)
     base = next((r for r in results if r["contender"] == "pandas.read_json"), None)
     for result in results:
-        result["speedup_vs_baseline"] = round(base["seconds"] / result["seconds"], 2) if base else None
+        if base is None:
+            result["speedup_vs_baseline"] = None
+            continue
+        # the median over rounds of the per-round speedup (each round's pair ran back to back)
+        result["speedup_vs_baseline"] = round(statistics.median(
+            b / c for b, c in zip(base["rounds_seconds"], result["rounds_seconds"])), 2)
         if base is not None:  # the figures must agree, or the speed means nothing
             result["p95_agrees_with_baseline"] = all(
                 abs(result["p95_ms"][k] - v) <= 1e-6 * max(1.0, abs(v)) for k, v in base["p95_ms"].items()

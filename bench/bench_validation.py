@@ -1,13 +1,16 @@
-"""Benchmark P5: cached compiled validator vs ``jsonschema.validate`` per call, on the widest real action.
+"""Benchmark P5: ``check_input`` vs a compiled ``Draft4Validator(schema).is_valid``, on the widest real action.
 
 The widest real exported action (most input properties) among the real actions is loaded; a valid
-input with every property filled is built from its contract. The baseline is what a script
-without genesys_nb does: ``jsonschema.validate(instance, schema)`` for every call (it picks the
-validator class, checks the schema and builds a validator each time). The candidate is
-``DataActionValidator.check_input`` with the action primed once (the validator compiled once per
-action id and version, then reused). Both must accept the input (checked). Rounds alternate.
+input with every property filled is built from its contract. The baseline is what a careful script
+without genesys_nb does: a ``jsonschema.Draft4Validator`` built once for the schema, then
+``is_valid(instance)`` per call (not ``jsonschema.validate``, which checks the schema again and
+builds a validator on every call). The candidate is ``DataActionValidator.check_input`` with the
+action primed once (compiled once per action id and version, with a plain-Python acceptance check
+for flat contracts; jsonschema runs only to explain a failure). Both must accept the input
+(checked). Rounds alternate their order; the ratio is the median of the per-round ratios.
 
-Target: candidate >= 20 x baseline checks/s.
+Target: candidate >= 10 x baseline (the cached acceptance check earns its place only if it clearly
+beats the compiled validator it stands in for).
 
     python bench/bench_validation.py [--calls 20000] [--repeat 5] [--quick]
 """
@@ -24,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import REPO_ROOT, machine, parser, table, verdict
 
-TARGET = 20.0
+TARGET = 10.0
 
 
 def real_actions_dir() -> Path:
@@ -105,14 +108,17 @@ def main(argv: list[str] | None = None) -> int:
     if validator.check_input(action.id, instance):
         raise RuntimeError(f"the candidate rejects a valid input: {validator.check_input(action.id, instance)}")
 
+    compiled = jsonschema.Draft4Validator(schema)
+
     def baseline() -> None:
-        jsonschema.validate(instance, schema)
+        if not compiled.is_valid(instance):
+            raise RuntimeError("unexpected violation")
 
     def candidate() -> None:
         if validator.check_input(action.id, instance):
             raise RuntimeError("unexpected violation")
 
-    baseline_calls = max(200, args.calls // 40)  # the slow one gets fewer calls for the same wall time
+    baseline_calls = max(200, args.calls // 4)  # the slower one gets fewer calls for similar wall time
     base_rounds: list[float] = []
     cand_rounds: list[float] = []
     for round_number in range(args.repeat):
@@ -127,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         "action": export.get("name"),
         "action_file": path.name,
         "input_properties": len(instance),
-        "baseline": "jsonschema.validate(instance, schema) per call",
+        "baseline": "jsonschema.Draft4Validator(schema) built once, is_valid(instance) per call",
         "candidate": "DataActionValidator.check_input (primed; compiled once per action id and version)",
         "baseline_checks_per_s": round(base, 1),
         "candidate_checks_per_s": round(cand, 1),
@@ -141,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json_only:
         print()
         print(table(["contender", "checks/s", "x baseline"], [
-            ["jsonschema.validate per call (baseline)", base, 1.0],
+            ["Draft4Validator(schema).is_valid, compiled once (baseline)", base, 1.0],
             ["DataActionValidator.check_input (cached)", cand, ratio],
         ]))
         print(f"{export.get('name')!r}: {len(instance)} input properties; target >= {TARGET}x: {document['verdict']}")

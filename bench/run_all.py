@@ -35,12 +35,10 @@ class Bench:
 
 BENCHES: tuple[Bench, ...] = (
     Bench("p1", "bench_executor_overhead.py", "P1 per-call overhead (executor+audit vs httpx post)"),
-    Bench("p2", "bench_runner_throughput.py", "P2 runner throughput at 32 in flight vs raw sockets"),
-    Bench("stacks", "bench_async_stacks.py", "async stacks on loopback (echo server)", ("--json-only",),
-          ("--json-only", "--requests", "500", "--repeat", "1")),
-    Bench("p3", "bench_littles_law.py", "P3 Little's law (50 ms, 50 in flight)"),
+    Bench("p2", "bench_runner_limits.py", "P2 runner at real limits (300/min, 50 in flight, 200 ms) vs allowed"),
+    Bench("p3", "bench_runner_cpu.py", "P3 runner CPU per row (share of one core at 2,500 rows/min)"),
     Bench("p4", "bench_pacing.py", "P4 pacing vs the emulator's rate limit"),
-    Bench("p5", "bench_validation.py", "P5 cached validator vs jsonschema.validate"),
+    Bench("p5", "bench_validation.py", "P5 cached check_input vs compiled Draft4Validator.is_valid"),
     Bench("preview", "bench_preview.py", "matrix preview rows/s, widest real action (>= 20,000)"),
     Bench("p6", "bench_report.py", "P6 audit analytics (LatencyReport vs pandas)", (), ("--rows", "100000")),
     Bench("audit_load", "bench_audit_load.py", "audit loading (read_audit vs pandas)", (), ("--rows", "100000")),
@@ -70,10 +68,9 @@ def headline(key: str, document: dict[str, Any]) -> tuple[Any, Any, Any, str]:
     if key == "audit_load":
         best: dict[str, Any] = next((r for r in document.get("results", []) if r.get("loader") == "read_audit"), {})
         return f"read_audit {best.get('seconds')} s", best.get("speedup_vs_read_json"), "-", "info"
-    if key == "stacks":
-        ratios = document.get("ratio_to_raw", {})
-        name = "httpx_genesys_nb_http1_transport"
-        return f"{name}: {document.get('calls_per_s', {}).get(name)} calls/s", ratios.get(name), "-", "info"
+    if key == "p3":
+        return (f"{document.get('us_per_row')} us/row", document.get("share_of_one_core_at_org_cap"),
+                document.get("target"), str(document.get("verdict")))
     if key == "p7":
         return (f"{document.get('peak_rss_mb_at_large')} MB peak at {document.get('rows', [0, 0])[-1]:,} rows",
                 document.get("peak_ratio_large_vs_small"), document.get("target"), str(document.get("verdict")))
