@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from genesys_nb.report._html_sections import platform_html, regression_html
 from genesys_nb.report.tables import MISSING, formatter_for, is_missing, table_html
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -134,8 +135,20 @@ def write_html(
     title: str = "Data Actions latency report",
     checks: CheckResult | None = None,
     comparison: pd.DataFrame | None = None,
+    platform: Any = None,
+    regression: pd.DataFrame | None = None,
 ) -> Path:
-    """Write the whole report (header, summary, errors, thresholds, comparison, plots) to ``path``."""
+    """Write the whole report (header, summary, errors, thresholds, comparison, plots) to ``path``.
+
+    With ``platform`` (what :meth:`LatencyReport.compare_platform` takes, or its table) a "Client vs
+    platform latency" section follows; with ``regression`` (a draft regression's DataFrame) a
+    "Pre-publish regression" section. Both are made before anything is written.
+    """
+    extra = []
+    if platform is not None:
+        extra.append(platform_html(report, platform))
+    if regression is not None:
+        extra.append(regression_html(regression))
     plots = [
         ("Latency distribution", report.plot_histogram(log=True)),
         ("Latency CDF", report.plot_cdf(by=list(by)[:1] or None)),
@@ -168,6 +181,7 @@ def write_html(
     if comparison is not None:
         shown = format_comparison(comparison) if len(comparison) else comparison
         parts += ["<h2>Comparison (baseline vs candidate)</h2>", _table(shown, empty="nothing to compare")]
+    parts += extra
     parts += ["<h2>Plots</h2>", images, "</body></html>"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")

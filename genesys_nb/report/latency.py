@@ -283,12 +283,20 @@ class LatencyReport:
         title: str = "Data Actions latency report",
         checks: CheckResult | None = None,
         comparison: pd.DataFrame | None = None,
+        platform: Any = None,
+        regression: pd.DataFrame | None = None,
     ) -> Path:
         """Write one self-contained HTML file (run header, tables, embedded PNG plots, and the
-        threshold results or a comparison when given); returns its path."""
+        threshold results or a comparison when given); returns its path.
+
+        ``platform`` (a session, a client, or a table from ``client.action_aggregates``: whatever
+        :meth:`compare_platform` takes) adds a "Client vs platform latency" section; ``regression``
+        (the DataFrame of ``DraftRegression(...).run(matrix)``) a "Pre-publish regression" section.
+        """
         from genesys_nb.report.html import write_html
 
-        return write_html(self, Path(path), by=_as_list(by), title=title, checks=checks, comparison=comparison)
+        return write_html(self, Path(path), by=_as_list(by), title=title, checks=checks, comparison=comparison,
+                          platform=platform, regression=regression)
 
     def _repr_html_(self) -> str:
         from genesys_nb.report.html import notebook_html
