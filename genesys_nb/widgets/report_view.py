@@ -8,6 +8,18 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from genesys_nb.api.errors import GenesysNBError
+from genesys_nb.report._html_sections import (
+    PLATFORM_NOTE,
+    PLATFORM_TITLE,
+    REGRESSION_TITLE,
+    platform_display,
+    platform_missing,
+    platform_table,
+    regression_changes,
+    regression_counts,
+    regression_sentence,
+)
 from genesys_nb.report.html import SUMMARY_NOTE
 
 from .render import figure_html, frame_html
@@ -34,10 +46,20 @@ class ReportView(widgets.VBox):
     Children a test (or a user) drives: ``group_by`` (Dropdown), ``plot_picker`` (ToggleButtons),
     ``log_axis`` (Checkbox), ``export_path`` (Text), ``export_button``; shown in ``summary_table``,
     ``errors_table``, ``plot`` and ``export_status`` (HTML).
+
+    ``platform`` (a session, a client or a ``client.action_aggregates`` table) adds a "Client vs platform"
+    tab (``platform_view``; the platform is asked once, its answer kept in ``platform_table``);
+    ``regression`` (a draft regression's DataFrame) a "Pre-publish regression" tab (``regression_view``).
+    Both go into the exported HTML as well.
     """
 
-    def __init__(self, report: Any, *, export_path: str | Path = "report.html", **kwargs: Any) -> None:
+    def __init__(self, report: Any, *, platform: Any = None, regression: Any = None,
+                 export_path: str | Path = "report.html", **kwargs: Any) -> None:
         self.report = report
+        self.platform_table: Any = None
+        self.regression = regression
+        self.platform_view = self._platform_view(platform) if platform is not None else None
+        self.regression_view = self._regression_view(regression) if regression is not None else None
         options = group_by_options(list(report.frame.columns))
         default = "action_name" if any(value == "action_name" for _label, value in options) else OVERALL
         self.group_by = widgets.Dropdown(options=options, value=default, description="group by")
@@ -56,18 +78,44 @@ class ReportView(widgets.VBox):
         self.log_axis.observe(lambda _change: self._draw(), names="value")
         self.export_button.on_click(lambda _button: self.export())
 
-        self.tabs = widgets.Tab(children=[
-            self.summary_table,
-            self.errors_table,
-            widgets.VBox([widgets.HBox([self.plot_picker, self.log_axis]), self.plot]),
-        ])
-        for index, title in enumerate(("Summary", "Errors", "Plots")):
+        pages: list[tuple[str, widgets.Widget]] = [
+            ("Summary", self.summary_table),
+            ("Errors", self.errors_table),
+            ("Plots", widgets.VBox([widgets.HBox([self.plot_picker, self.log_axis]), self.plot])),
+        ]
+        if self.platform_view is not None:
+            pages.append(("Client vs platform", self.platform_view))
+        if self.regression_view is not None:
+            pages.append((REGRESSION_TITLE, self.regression_view))
+        self.tabs = widgets.Tab(children=[page for _title, page in pages])
+        for index, (title, _page) in enumerate(pages):
             self.tabs.set_title(index, title)
         header = widgets.HTML(value=f"<b>{html.escape(repr(report))}</b>")
         super().__init__([header, self.group_by, self.tabs,
                           widgets.HBox([self.export_path, self.export_button]), self.export_status], **kwargs)
         self.add_class("gnb-report-view")
         self.refresh()
+
+    def _platform_view(self, platform: Any) -> widgets.HTML:
+        """The client-vs-platform table; a platform that cannot be asked is said in the tab."""
+        try:
+            self.platform_table = platform_table(self.report, platform)
+        except (GenesysNBError, ValueError, TypeError) as err:
+            return widgets.HTML(value=f"<b>{PLATFORM_TITLE}</b><p style='color:#b00020'>the platform could not be "
+                                      f"asked: {html.escape(str(err))}</p>")
+        missing = platform_missing(self.platform_table)
+        gap = (f"<p style='color:#555'>No platform figures for {html.escape(', '.join(missing))} (an org's "
+               "analytics can take a few minutes to include new executions).</p>") if missing else ""
+        return widgets.HTML(value=f"<b>{PLATFORM_TITLE}</b><p style='color:#555'>{html.escape(PLATFORM_NOTE)}</p>"
+                                  + frame_html(platform_display(self.platform_table), index=True, max_height=None)
+                                  + gap)
+
+    @staticmethod
+    def _regression_view(regression: Any) -> widgets.HTML:
+        changes = regression_changes(regression)
+        listed = frame_html(changes, max_height=None) if len(changes) else "<i>every row is equal</i>"
+        return widgets.HTML(value=f"<b>{REGRESSION_TITLE}</b><p>{html.escape(regression_sentence(regression))}</p>"
+                                  + frame_html(regression_counts(regression), max_height=None) + listed)
 
     @property
     def by(self) -> tuple[str, ...]:
@@ -104,7 +152,8 @@ class ReportView(widgets.VBox):
         """Write the self-contained HTML report to ``export_path`` and say where it went."""
         target = Path(self.export_path.value).expanduser()
         try:
-            written = self.report.to_html(target, by=self.by or ("action_name",))
+            written = self.report.to_html(target, by=self.by or ("action_name",), platform=self.platform_table,
+                                          regression=self.regression)
         except (OSError, ValueError) as err:
             self.export_status.value = f"<span style='color:#b00020'>could not write {html.escape(str(target))}: " \
                                        f"{html.escape(str(err))}</span>"
