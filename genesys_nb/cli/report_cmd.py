@@ -2,7 +2,7 @@
 
 Exit codes: 0 report printed (and thresholds passed), 1 a threshold failed (or, with
 ``--fail-on-regression``, the comparison found a regression), 2 the report could not be made
-(missing file, bad threshold, unknown column).
+(missing file, bad threshold, unknown column; with ``--platform``, the platform could not be asked).
 """
 from __future__ import annotations
 
@@ -164,6 +164,48 @@ def print_comparison(table: pd.DataFrame, file: TextIO | None = None) -> None:
     print(f"{regressions} regression(s) beyond the noise threshold" if regressions else "no regression", file=out)
 
 
+PLATFORM_SHOWN = (
+    "client_count", "client_p50_ms", "client_p95_ms", "client_p99_ms", "client_mean_ms",
+    "platform_count", "platform_mean_ms", "platform_max_ms", "overhead_mean_ms", "overhead_share",
+)
+
+
+def print_platform(report: LatencyReport, platform: Any, file: TextIO | None = None) -> pd.DataFrame:
+    """Print the client's latency beside the platform's own per action (see ``LatencyReport.compare_platform``)."""
+    from genesys_nb.report._html_sections import (
+        PLATFORM_NOTE,
+        platform_display,
+        platform_missing,
+        platform_table,
+    )
+
+    out = file if file is not None else sys.stdout
+    table = platform_table(report, platform)
+    shown = platform_display(table).set_index("action_name")[list(PLATFORM_SHOWN)]
+    print("\nClient vs platform latency (ms; platform = tTotalExecution)", file=out)
+    print(text_table(shown, right=("overhead_share",)), file=out)
+    print(textwrap.fill(PLATFORM_NOTE, 100), file=out)
+    missing = platform_missing(table)
+    if missing:
+        print(f"no platform figures yet for {', '.join(missing)} (an org's analytics can lag a few minutes)",
+              file=out)
+    return table
+
+
+def _platform(report: LatencyReport) -> pd.DataFrame | None:
+    """The comparison from the session the CLI opens (the org in GENESYS_*, else the embedded emulator)."""
+    from genesys_nb.cli.actions_cmd import guarded, open_session
+
+    found: list[pd.DataFrame] = []
+
+    def body() -> int:
+        with open_session() as session:
+            found.append(print_platform(report, session))
+        return EXIT_OK
+
+    return found[0] if guarded("report", body) == EXIT_OK and found else None
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "report",
@@ -185,6 +227,9 @@ def register(subparsers: Any) -> None:
                         help="exit 1 when the comparison finds a regression")
     parser.add_argument("--fail-if", metavar="RULES",
                         help='fail conditions, e.g. "p95>800,error_rate>0.02,throughput<5"')
+    parser.add_argument("--platform", action="store_true",
+                        help="also put each action's latency beside the platform's own (its analytics, "
+                        "tTotalExecution), asked of the org in GENESYS_* (needs analytics:actionAggregate:view)")
     parser.add_argument("--run-id", metavar="ID", help="only rows of this run")
     parser.add_argument("--since", metavar="TIME", help="only rows started at or after this ISO time (UTC)")
     parser.set_defaults(func=run)
@@ -222,6 +267,11 @@ def run(args: argparse.Namespace) -> int:
         print_comparison(comparison)
         if args.fail_on_regression and comparison["regression"].any():
             exit_code = EXIT_FAILED
+    platform = None
+    if args.platform:
+        platform = _platform(report)
+        if platform is None:
+            return EXIT_COULD_NOT_RUN
     checks = None
     if limits is not None:
         checks = report.check(**limits)
@@ -231,7 +281,7 @@ def run(args: argparse.Namespace) -> int:
             exit_code = EXIT_FAILED
     if args.html:
         try:
-            path = report.to_html(args.html, by=by, checks=checks, comparison=comparison)
+            path = report.to_html(args.html, by=by, checks=checks, comparison=comparison, platform=platform)
         except OSError as err:
             print(f"genesys-nb report: cannot write {args.html}: {err}", file=sys.stderr)
             return EXIT_COULD_NOT_RUN
