@@ -129,10 +129,11 @@ def _run(args: argparse.Namespace) -> int:
 
         action = session.client.get_action(resolve_action_id(session.client, args.action_id))  # a name works too
         matrix = build_matrix(args, action)
-        if getattr(matrix, "csv_delimiter", None) not in (None, ","):
-            from genesys_nb.run._csv import delimiter_name
+        used = getattr(matrix, "csv_delimiter", None)
+        if used is not None and used != ",":
+            from genesys_nb.run.matrix import delimiter_name
 
-            print(f"read {args.matrix} with the {delimiter_name(matrix.csv_delimiter)} as delimiter", file=sys.stderr)
+            print(f"read {args.matrix} with the {delimiter_name(used)} as delimiter", file=sys.stderr)
         runner = MatrixRunner(session, concurrency=min(args.concurrency, 50), rate_per_minute=rate,
                               audit=audit_path, webhook=args.webhook, retry=RetryPolicy(),
                               progress=not args.no_progress)

@@ -167,7 +167,7 @@ class Recording:
         wanted = _request_key(request.to_dict())
         loose = [e for e in self.entries if _request_key(e.get("request") or {})[:2] == wanted[:2]]
         exact = [e for e in loose if _request_key(e.get("request") or {}) == wanted]
-        chosen = (exact or loose or [None])[0]
+        chosen = exact[0] if exact else (loose[0] if loose else None)
         if chosen is None:
             urls = sorted({f"{k[0]} {k[1]}" for k in (_request_key(e.get("request") or {}) for e in self.entries)})
             raise NoRemoteAnswer(f"the recording has no answer for {request.method} {request.url}; it holds "

@@ -244,7 +244,7 @@ def unsendable_inputs(inputs: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | 
             for key, item in items:
                 if isinstance(value, dict) and not isinstance(key, str):
                     return f"input field '{path or '$'}' has a non-string key {key!r}; JSON keys are strings"
-                child = f"{path}[{key}]" if not isinstance(value, dict) else (f"{path}.{key}" if path else key)
+                child = f"{path}[{key}]" if not isinstance(value, dict) else (f"{path}.{key}" if path else str(key))
                 stack.append((item, child, depth + 1))
         elif isinstance(value, str):
             try:

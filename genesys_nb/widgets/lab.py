@@ -207,7 +207,7 @@ class ActionLab(widgets.VBox):
         finally:
             self._loading = False
         self.form = ActionForm(action)
-        self.form.on_change(lambda _value: self.evaluate())
+        self.form.on_change(self._form_changed)
         self.form_box.children = [self.form]
         problems = engine.problems()
         listed = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
@@ -260,6 +260,9 @@ class ActionLab(widgets.VBox):
         except ValueError as err:
             return None, f"the remote response is not JSON ({err}); the platform fails at Execute request"
         return RemoteResponse(body=body, status=int(self.status_box.value)), ""
+
+    def _form_changed(self, _value: dict[str, Any]) -> None:
+        self.evaluate()
 
     def evaluate(self) -> TestExecutionResult | None:
         """Every step again with the current inputs, answer and editors; returns the offline /test result."""
