@@ -25,7 +25,6 @@ from jsonschema import Draft4Validator
 
 from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
 from genesys_nb.api.errors import ERROR_CLASSES, GenesysNBError, InputValidationError
-from genesys_nb.api.network import default_async_transport
 from genesys_nb.api.models import (
     Action,
     ActionContract,
@@ -34,6 +33,7 @@ from genesys_nb.api.models import (
     TestExecutionResult,
     TestOperation,
 )
+from genesys_nb.api.network import default_async_transport
 from genesys_nb.api.settings import Settings
 from genesys_nb.contract.validator import DataActionValidator
 from genesys_nb.emulator import BODY_KINDS, action_id_for
