@@ -271,3 +271,53 @@ def test_socks5_proxy_with_credentials(settings: Settings, emulator_server: Any,
         assert PROXY_PASSWORD not in repr(chosen)
     assert {entry.target for entry in socks.log} == {f"{NAME}:{emulator_server.port}"}
     assert {entry.user for entry in socks.log} == {"carol"}
+
+
+def test_webhook_deliveries_and_replay_follow_the_proxy_and_loopback_stays_direct(
+        emulator_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import http.server
+    import threading
+
+    from genesys_nb.api.result import ExecutionResult
+    from genesys_nb.run.webhook import WebhookDispatcher, new_secret, replay
+
+    received: list[str] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            received.append(self.headers.get("webhook-id") or "")
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        with ForwardProxy(hosts={"hooks.test": ("127.0.0.1", port)}) as hooks_proxy:
+            for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+                monkeypatch.delenv(name, raising=False)
+            monkeypatch.setenv("HTTP_PROXY", hooks_proxy.url)
+            result = ExecutionResult(action_id=ECHO, ok=True, output={"n": 1}, status_code=200)
+            with WebhookDispatcher(f"http://hooks.test:{port}/hook") as dispatcher:
+                assert dispatcher.deliver(result, run_id="proxied", row_id="r1", wait_s=30) == "delivered"
+            assert [e.method for e in hooks_proxy.log if e.method == "POST"] == ["POST"]
+            # replay goes the same way
+            outbox = tmp_path / "outbox.ndjson"
+            with WebhookDispatcher(f"http://127.0.0.1:{_dead_port()}/hook", outbox=outbox, max_retries=0) as dead:
+                assert dead.deliver(result, run_id="later", row_id="r2", wait_s=30) == "failed"
+            secret = new_secret()
+            report = replay(outbox, url=f"http://hooks.test:{port}/hook", secret=secret)
+            assert report.delivered == 1
+            assert [e.method for e in hooks_proxy.log if e.method == "POST"] == ["POST", "POST"]
+            # a receiver on loopback is reached directly, whatever HTTP_PROXY says
+            monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{_dead_port()}")
+            with WebhookDispatcher(f"http://127.0.0.1:{port}/hook") as direct:
+                assert direct.deliver(result, run_id="direct", row_id="r3", wait_s=30) == "delivered"
+        assert len(received) == 3
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from genesys_nb.api.network import build_client
 from genesys_nb.run._webhook_breaker import _Breaker
 from genesys_nb.run._webhook_delivery import _append_outbox, _deliver
 from genesys_nb.run._webhook_signing import _safe_url
@@ -54,8 +55,12 @@ class _DeliveryCore:
         # breaker has tripped and the queue drains to the outbox.
         self.event_budget_s = timeout_s * (max_retries + 1) + sum(
             min(backoff_max_s, backoff_s * 2 ** n) for n in range(max_retries)) + 1.0
-        self._client = httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=False,
-                                    limits=httpx.Limits(max_connections=workers, max_keepalive_connections=workers))
+        limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+        # The package's proxy and CA rules (a local receiver is never sent through a proxy), unless a
+        # transport is given.
+        self._client = (httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=False, limits=limits)
+                        if transport is not None else
+                        build_client(None, timeout=timeout_s, follow_redirects=False, limits=limits))
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self._notices: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._stopping = threading.Event()

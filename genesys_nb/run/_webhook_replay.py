@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import orjson
 
+from genesys_nb.api.network import build_client
 from genesys_nb.audit import jsonsafe
 from genesys_nb.run._webhook_delivery import _deliver, _locked, _sleep
 from genesys_nb.run._webhook_signing import Secret, _signer
@@ -59,7 +60,9 @@ def replay(outbox_path: str | os.PathLike[str], url: str | None = None, secret: 
     data = path.read_bytes()
     consumed = len(data)
     keep: list[bytes] = []
-    with httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=False) as client:
+    sender = (httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=False) if transport is not None
+              else build_client(None, timeout=timeout_s, follow_redirects=False))  # the proxy and CA rules
+    with sender as client:
         for line in data.splitlines():
             if not line.strip():
                 continue
