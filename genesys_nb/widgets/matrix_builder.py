@@ -151,7 +151,7 @@ class MatrixBuilder(widgets.VBox):
         rejected = matrix.rejected(self.action) if self.imported is not None else None
         if rejected is not None and len(rejected):  # the cells the contract would refuse, marked in place
             reasons = rejected[~rejected["expected_invalid"]].groupby("row_id")["field"].apply(", ".join)
-            frame.insert(1, "rejected", frame["row_id"].map(reasons).fillna(""))
+            frame.insert(1, "rejected", [reasons.get(row_id, "") for row_id in frame["row_id"]])
         self.preview.value = frame_html(frame.drop(columns=["row_id"], errors="ignore"), max_rows=PREVIEW_ROWS,
                                         index=True)
 

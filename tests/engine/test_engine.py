@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from real_fixtures import ACTIONS_DIR, EXPECTED  # a module beside this one
 
 from genesys_nb.engine import ActionEngine, RemoteResponse, RouteTable
 from genesys_nb.engine.engine import MAX_JSON_DEPTH, json_depth
@@ -166,16 +166,6 @@ def test_render_request_never_sends_and_flags_a_reference_the_contract_lacks() -
     assert any("phon" in warning for warning in request.warnings)
 
 
-def _real_actions() -> Path | None:
-    configured = os.environ.get("GENESYS_NB_REAL_ACTIONS")
-    folder = Path(configured) if configured else Path(__file__).resolve().parents[2].parent / "shared" / "real-actions"
-    return folder if (folder / "expected").is_dir() else None
-
-
-REAL = _real_actions()
-EXPECTED = sorted((REAL / "expected").glob("*.json")) if REAL else []
-
-
 def _same(actual: str, expected: str) -> bool:
     try:
         return bool(json.loads(actual) == json.loads(expected))
@@ -183,13 +173,11 @@ def _same(actual: str, expected: str) -> bool:
         return actual == expected
 
 
-@pytest.mark.skipif(REAL is None, reason="the shared real-actions fixtures are not beside the checkout")
 @pytest.mark.parametrize("expected_file", EXPECTED, ids=[p.stem for p in EXPECTED])
 def test_every_real_export_runs_end_to_end_like_the_reference(expected_file: Path) -> None:
     """Render, translate and transform through the facade: the whole chain agrees with Velocity 1.7 + Jayway."""
-    assert REAL is not None
     expected = json.loads(expected_file.read_text(encoding="utf-8"))
-    export = json.loads((REAL / expected["action_file"]).read_text(encoding="utf-8"))
+    export = json.loads((ACTIONS_DIR / expected["action_file"]).read_text(encoding="utf-8"))
     engine = ActionEngine.from_export(export)
     for case in expected["cases"]:
         request = engine.render_request(case["inputs"])
