@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from forward_proxy import ForwardProxy, Relay, Socks5Proxy, TLSFront, non_loopback_address
+from webhook_receiver import WebhookReceiver
 
 from genesys_nb.api.client import AsyncDataActionsClient, DataActionsClient
 from genesys_nb.api.errors import AuthenticationError, NetworkError, fix_hint
@@ -275,27 +276,11 @@ def test_socks5_proxy_with_credentials(settings: Settings, emulator_server: Any,
 
 def test_webhook_deliveries_and_replay_follow_the_proxy_and_loopback_stays_direct(
         emulator_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import http.server
-    import threading
-
     from genesys_nb.api.result import ExecutionResult
     from genesys_nb.run.webhook import WebhookDispatcher, new_secret, replay
 
-    received: list[str] = []
-
-    class Hook(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
-            self.rfile.read(int(self.headers.get("content-length") or 0))
-            received.append(self.headers.get("webhook-id") or "")
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
+    receiver = WebhookReceiver(path="/hook")
+    port = receiver.port
     try:
         with ForwardProxy(hosts={"hooks.test": ("127.0.0.1", port)}) as hooks_proxy:
             for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
@@ -317,7 +302,6 @@ def test_webhook_deliveries_and_replay_follow_the_proxy_and_loopback_stays_direc
             monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{_dead_port()}")
             with WebhookDispatcher(f"http://127.0.0.1:{port}/hook") as direct:
                 assert direct.deliver(result, run_id="direct", row_id="r3", wait_s=30) == "delivered"
-        assert len(received) == 3
+        assert receiver.posts == 3
     finally:
-        server.shutdown()
-        server.server_close()
+        receiver.close()

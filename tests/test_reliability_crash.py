@@ -18,7 +18,6 @@ store are the witnesses:
 """
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import random
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from webhook_receiver import WebhookReceiver
 
 from genesys_nb.api._request import request_body_sha256
 from genesys_nb.audit.records import resume_state
@@ -106,42 +106,6 @@ def run_and_kill(server: Any, tmp_path: Path, audit: Path, run_id: str, prefix: 
         child.stderr.close()  # type: ignore[union-attr]
 
 
-class Receiver:
-    """A webhook receiver on 127.0.0.1 that keeps every POST's ``webhook-id`` and run id."""
-
-    def __init__(self) -> None:
-        seen: list[tuple[str, str]] = []
-        lock = threading.Lock()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                with lock:
-                    seen.append((self.headers.get("webhook-id") or "", json.loads(body).get("runId") or ""))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._seen, self._lock = seen, lock
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def ids(self) -> set[str]:
-        with self._lock:
-            return {event for event, _ in self._seen}
-
-    def posts(self, run_id: str) -> int:
-        with self._lock:
-            return sum(1 for _, run in self._seen if run == run_id)
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 def whole_lines(audit: Path) -> tuple[list[dict[str, Any]], list[int]]:
     """(parsed records, numbers of the lines that are not whole records)."""
     parsed, bad = [], []
@@ -163,7 +127,7 @@ def test_kill_9_at_random_points_never_runs_a_row_twice_and_loses_no_record(emul
     emulator.set_faults(UPDATE, {"rules": [{"type": "latency", "fixed_ms": 30}]})
     rng = random.Random(20261204)
     figures: list[dict[str, Any]] = []
-    receiver = Receiver()
+    receiver = WebhookReceiver()
     request.addfinalizer(receiver.close)
     for round_number in range(ROUNDS):
         run_id, prefix = f"crash-{round_number}", str(round_number + 1)  # ids stay R-<digits>
@@ -227,6 +191,6 @@ def test_kill_9_at_random_points_never_runs_a_row_twice_and_loses_no_record(emul
         assert set(settled.loc[settled["success"], "webhook"].astype(str)) == {"delivered"}
         figures.append({"round": round_number, "rows": ROWS, "kills": kills, "executions_on_server": len(executed),
                         "ok": len(ok_rows), "unknown": len(unknown), "executed_twice": 0,
-                        "webhooks_delivered": len(wanted & arrived), "webhook_posts": receiver.posts(run_id),
+                        "webhooks_delivered": len(wanted & arrived), "webhook_posts": receiver.posts_for(run_id),
                         "redelivered_on_resume": summary.webhooks_redelivered})
     print("kill -9 rounds:", json.dumps(figures))

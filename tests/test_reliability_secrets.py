@@ -16,13 +16,11 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
+from webhook_receiver import WebhookReceiver
 
 from genesys_nb.cli import main as cli
 from genesys_nb.emulator import DEFAULT_CLIENT_SECRET, EmulatorServer, action_id_for
@@ -34,34 +32,6 @@ WEBHOOK_SECRET = "Kn0wn-W3bhook-S1gning-r3-55d0e2"
 ECHO = action_id_for("Echo")
 PIN = action_id_for("Verify Customer PIN")
 NOTEBOOKS = ["01_explore_actions.ipynb", "02_input_matrix.ipynb", "03_latency_report.ipynb"]
-
-
-class Receiver:
-    """A webhook receiver keeping every request's headers and body."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                # The path is the receiver's own URL (a token in its query is the user's choice).
-                receiver.seen.append(f"{self.headers}\n{body.decode('utf-8', 'replace')}")
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +89,7 @@ def test_cli_commands_and_demo_leak_no_secret_or_token(org: EmulatorServer, org_
                                                        capsys: pytest.CaptureFixture[str],
                                                        caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    receiver = Receiver()
+    receiver = WebhookReceiver()
     outputs: dict[str, str] = {}
     try:
         commands = [
@@ -159,11 +129,12 @@ def test_cli_commands_and_demo_leak_no_secret_or_token(org: EmulatorServer, org_
     finally:
         receiver.close()
 
-    assert receiver.seen, "no webhook reached the receiver"
+    assert receiver.requests, "no webhook reached the receiver"
     assert (org_env / "demo-org" / "audit.ndjson").exists()
     texts = {**outputs, **files_under(org_env)}
     texts["log records"] = "\n".join(f"{r.name} {r.levelname} {r.getMessage()} {r.args!r}" for r in caplog.records)
-    texts.update({f"webhook #{n}": body for n, body in enumerate(receiver.seen)})
+    texts.update({f"webhook #{n}": f"{headers}\n{body.decode('utf-8', 'replace')}"
+                  for n, (headers, body) in enumerate(receiver.requests)})
     needles = forbidden(org)
     needles["wrong secret"] = CLIENT_SECRET + "-wrong"
     assert len([k for k in needles if k.startswith("access token")]) >= 1
@@ -259,14 +230,14 @@ def test_a_token_in_the_webhook_url_stays_out_of_the_logs(org: EmulatorServer, o
                                                           capsys: pytest.CaptureFixture[str],
                                                           caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    receiver = Receiver()
+    receiver = WebhookReceiver()
     try:
         code, text = run_cli(["-v", "run", ECHO, "--product", "sequence=1,2", "--fixed", "message=q",
                               "--audit", "q.ndjson", "--webhook", f"{receiver.url}?token={WEBHOOK_SECRET}",
                               "--no-progress", "--rate", "6000"], capsys)
     finally:
         receiver.close()
-    assert code == 0 and len(receiver.seen) == 2
+    assert code == 0 and receiver.posts == 2
     texts = {"output": text, **files_under(org_env),
              "log records": "\n".join(r.getMessage() for r in caplog.records)}
     hits = scan(texts, {"webhook URL token": WEBHOOK_SECRET})

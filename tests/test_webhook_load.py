@@ -7,19 +7,17 @@ keep-alive) counts every POST and every distinct ``webhook-id``: each event arri
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from webhook_receiver import WebhookReceiver
 
 from genesys_nb.api.result import ExecutionResult
-from genesys_nb.run.webhook import EVENT_ID_HEADER, WebhookDispatcher, event_id_for, new_secret, verify
+from genesys_nb.run.webhook import WebhookDispatcher, event_id_for, new_secret, verify
 
 pytestmark = pytest.mark.slow
 
@@ -27,46 +25,9 @@ EVENTS = 20_000
 SECRET = new_secret()
 
 
-class CountingReceiver:
-    """A threaded HTTP/1.1 receiver on 127.0.0.1 counting POSTs per ``webhook-id``."""
-
-    def __init__(self) -> None:
-        self.ids: Counter[str] = Counter()
-        self.posts = 0
-        self.sample: list[tuple[dict[str, str], bytes]] = []
-        lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive: the dispatcher's pooled connections stay open
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with lock:
-                    receiver.posts += 1
-                    receiver.ids[self.headers.get(EVENT_ID_HEADER, "")] += 1
-                    if receiver.posts % 40 == 0:
-                        receiver.sample.append((dict(self.headers.items()), body))
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture()
-def receiver() -> Iterator[CountingReceiver]:
-    server = CountingReceiver()
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver()
     yield server
     server.close()
 
@@ -77,17 +38,19 @@ def _result(n: int) -> ExecutionResult:
                            timestamp=datetime(2026, 3, 1, tzinfo=timezone.utc))
 
 
-def _check(receiver: CountingReceiver, hooks: WebhookDispatcher, outbox: Path, run_id: str) -> None:
+def _check(receiver: WebhookReceiver, hooks: WebhookDispatcher, outbox: Path, run_id: str) -> None:
     assert not outbox.exists() or outbox.read_text(encoding="utf-8") == "", "events went to the outbox"
     assert hooks.unsaved == []
     assert dict(hooks.counts) == {"pending": 0, "delivered": EVENTS}
     assert receiver.posts == EVENTS, f"{receiver.posts} POSTs for {EVENTS} events"
-    assert len(receiver.ids) == EVENTS and set(receiver.ids.values()) == {1}
-    assert set(receiver.ids) == {event_id_for(run_id, f"row-{n}") for n in range(EVENTS)}
-    assert receiver.sample and all(verify(body, headers, SECRET) for headers, body in receiver.sample)
+    ids = receiver.id_counts()
+    assert len(ids) == EVENTS and set(ids.values()) == {1}
+    assert set(ids) == {event_id_for(run_id, f"row-{n}") for n in range(EVENTS)}
+    sample = receiver.requests[::40]
+    assert sample and all(verify(body, headers, SECRET) for headers, body in sample)
 
 
-def test_20000_events_all_delivered_once_none_in_the_outbox(receiver: CountingReceiver, tmp_path: Path,
+def test_20000_events_all_delivered_once_none_in_the_outbox(receiver: WebhookReceiver, tmp_path: Path,
                                                            record_property: Any) -> None:
     outbox = tmp_path / "outbox.ndjson"
     started = time.perf_counter()
@@ -100,7 +63,7 @@ def test_20000_events_all_delivered_once_none_in_the_outbox(receiver: CountingRe
     _check(receiver, hooks, outbox, "load")
 
 
-def test_20000_events_from_async_code(receiver: CountingReceiver, tmp_path: Path, record_property: Any) -> None:
+def test_20000_events_from_async_code(receiver: WebhookReceiver, tmp_path: Path, record_property: Any) -> None:
     outbox = tmp_path / "outbox.ndjson"
 
     async def main() -> tuple[WebhookDispatcher, int]:
