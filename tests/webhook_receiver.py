@@ -1,6 +1,7 @@
 """A webhook receiver for tests: a threaded HTTP/1.1 server on 127.0.0.1 that keeps every POST.
 
-``requests`` holds (headers, body) of each POST in arrival order; ``ids()`` the ``webhook-id`` values
+``requests`` holds (headers, body) of each whole POST in arrival order (one cut off by a dying
+sender is not a delivery and is left out); ``ids()`` the ``webhook-id`` values
 seen; ``posts_for(run_id)`` how many POSTs carried that run id. With ``hold=True`` it answers
 nothing until ``release`` is set (a receiver that is slow or stuck).
 """
@@ -27,7 +28,11 @@ class WebhookReceiver:
             protocol_version = "HTTP/1.1"  # keep-alive: a dispatcher's pooled connections stay open
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request (a kill -9): nothing was delivered
+                    self.close_connection = True
+                    return
                 with receiver._lock:
                     receiver.requests.append((dict(self.headers.items()), body))
                 receiver.arrived.set()
