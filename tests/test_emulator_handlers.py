@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import pytest
 
-from genesys_nb.engine.steps import STEP_NAMES
 from genesys_nb.emulator import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -16,6 +15,7 @@ from genesys_nb.emulator import (
     EmulatorRequest,
     EmulatorTransport,
 )
+from genesys_nb.engine.steps import STEP_NAMES
 
 ACTIONS = "/api/v2/integrations/actions"
 
