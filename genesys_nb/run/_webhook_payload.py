@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from genesys_nb.api.result import ExecutionResult
 from genesys_nb.audit.writer import REDACTED, mask_values, scrub_mapping, secret_strings
+from genesys_nb.contract.cases import _set_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from genesys_nb.api.models import Action
@@ -72,14 +73,7 @@ def _unflatten(output: Any) -> Any:
         return output
     nested: dict[str, Any] = {}
     for key, value in output.items():
-        parts = str(key).split(".")
-        place = nested
-        for part in parts[:-1]:
-            child = place.get(part)
-            if not isinstance(child, dict):
-                child = place[part] = {}
-            place = child
-        place[parts[-1]] = value
+        _set_path(nested, str(key), value)
     return nested
 
 
