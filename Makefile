@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lab bench lint clean
+.PHONY: demo test lab bench lint docs docs-serve clean
 
 demo: $(VENV)/.stamp-base
 	$(BIN)/genesys-nb demo
@@ -21,6 +21,14 @@ lab: $(VENV)/.stamp-lab
 bench: $(VENV)/.stamp-test
 	$(BIN)/python bench/run_all.py
 
+# The site (mkdocs.yml): guides, the five notebooks executed on the embedded emulator, the API reference.
+# Strict: a broken link, a missing reference entry or a failing notebook cell fails the build.
+docs: $(VENV)/.stamp-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: $(VENV)/.stamp-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
 lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check genesys_nb tests bench
 	$(BIN)/mypy genesys_nb
@@ -37,9 +45,13 @@ $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test,notebook,dev]'
 	touch $@ $(VENV)/.stamp-base $(VENV)/.stamp-lab
 
+$(VENV)/.stamp-docs: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[docs]'
+	touch $@ $(VENV)/.stamp-base
+
 $(VENV)/.stamp-lab: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[notebook]'
 	touch $@ $(VENV)/.stamp-base
 
 clean:
-	rm -rf $(VENV) demo-out .pytest_cache
+	rm -rf $(VENV) demo-out .pytest_cache site build/docs-notebooks
