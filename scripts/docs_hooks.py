@@ -7,18 +7,22 @@
   sources); `mkdocs serve` re-executes only after a change.
 - Docstring examples (`>>>` lines and their output, as doctest reads them) render as Python console code
   blocks wherever they stand, not only under an "Examples:" heading.
+- `<!-- genesys-nb help: actions list -->` in a page becomes that command's `--help`, as the installed
+  parser prints it.
 - After the build, every public name (see `public_names`) must be in the site's objects.inv, the inventory
   mkdocstrings writes of what the API reference rendered; a missing one fails the build.
 """
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib
 import inspect
 import logging
 import os
 import pkgutil
+import re
 import shutil
 import sys
 import tempfile
@@ -37,20 +41,20 @@ log = logging.getLogger("mkdocs.hooks.genesys_nb")
 # What the reference must cover
 
 
-def _defines(module_file: Path, name: str) -> bool:
-    """True when the module's own source binds `name` at top level (def, class or assignment)."""
-    tree = ast.parse(module_file.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-            return True
+@functools.cache
+def _bound_names(module_file: Path) -> frozenset[str]:
+    """The names a module's own source binds at top level (def, class or assignment), not its imports."""
+    names: set[str] = set()
+    for node in ast.parse(module_file.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = node.targets
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
             targets = [node.target]
-        if any(isinstance(target, ast.Name) and target.id == name for target in targets):
-            return True
-    return False
+        names.update(target.id for target in targets if isinstance(target, ast.Name))
+    return frozenset(names)
 
 
 def public_modules(stage: str) -> list[str]:
@@ -70,6 +74,7 @@ def module_public_names(module_name: str) -> list[str]:
             and value.__module__ == module_name]
 
 
+@functools.lru_cache(maxsize=1)
 def public_names() -> dict[str, dict[str, str]]:
     """stage -> {public name: the reference entry (dotted path) that documents it}.
 
@@ -87,7 +92,7 @@ def public_names() -> dict[str, dict[str, str]]:
                                                                                    for n in v})
         entries: dict[str, str] = {}
         for name in wanted:
-            homes = [module for module in modules if _defines(files[module], name)]
+            homes = [module for module in modules if name in _bound_names(files[module])]
             if not homes:
                 homes = [module for module in modules if name in listed[module]]
             if not homes:
@@ -99,11 +104,17 @@ def public_names() -> dict[str, dict[str, str]]:
 
 
 def top_level_names() -> dict[str, str]:
-    """genesys_nb.__all__ -> the reference entry of each name (its defining module's path)."""
+    """genesys_nb.__all__ -> the reference entry of each name: where its stage's page documents it."""
     import genesys_nb
 
-    return {name: f"genesys_nb.{genesys_nb._EXPORTS[name]}.{name}" for name in genesys_nb.__all__
-            if name != "__version__"}
+    stages = public_names()
+    entries = {}
+    for name in genesys_nb.__all__:
+        if name == "__version__":
+            continue
+        module = genesys_nb._EXPORTS[name]
+        entries[name] = stages[module.split(".")[0]].get(name, f"genesys_nb.{module}.{name}")
+    return entries
 
 
 def cli_commands() -> list[str]:
@@ -124,6 +135,30 @@ def cli_commands() -> list[str]:
         return found
 
     return walk(build_parser(), ())
+
+
+def command_help(command: str, width: int = 100) -> str:
+    """`genesys-nb COMMAND --help`, as argparse prints it at `width` columns."""
+    import argparse
+
+    from genesys_nb.cli import build_parser
+
+    parser: argparse.ArgumentParser = build_parser()
+    for word in command.split():
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[word]
+    previous = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(width)  # argparse's HelpFormatter reads the width from here
+    try:
+        return parser.format_help()
+    finally:
+        if previous is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = previous
+
+
+HELP_MARKER = re.compile(r"<!-- genesys-nb help: ([a-z -]+?) -->")
 
 
 def read_inventory(path: Path) -> set[str]:
@@ -246,14 +281,21 @@ class _DoctestFences(Preprocessor):
 
 
 class _DoctestExtension(Extension):
-    def extendMarkdown(self, md: Any) -> None:  # noqa: N802 - Python-Markdown's name
-        md.preprocessors.register(_DoctestFences(md), "genesys_nb_doctest", 40)  # before superfences (31)
+    def extendMarkdown(self, md: Any) -> None:
+        md.preprocessors.register(_DoctestFences(md), "genesys_nb_doctest", 40)  # before superfences (25, 31.05)
 
 
 @event_priority(100)  # before mkdocstrings reads the Markdown extensions for docstrings
 def on_config(config: Any) -> Any:
     config["markdown_extensions"].append(_DoctestExtension())
     return config
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    def fence(match: re.Match[str]) -> str:
+        return f"```text\n{command_help(match.group(1)).rstrip()}\n```"
+
+    return HELP_MARKER.sub(fence, markdown)
 
 
 @event_priority(100)  # before mkdocs-jupyter's on_files, which turns every .ipynb into a page

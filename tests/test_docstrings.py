@@ -1,12 +1,34 @@
-"""Docstring examples of the small shared modules run as tests (they are documentation that must stay true)."""
+"""Docstring examples run as tests: the API reference renders them, so they are documentation that must stay
+true. Every module of the package that has examples is run, private ones included."""
 from __future__ import annotations
 
 import doctest
 import importlib
+import pkgutil
 
 import pytest
 
-MODULES = ["genesys_nb.contract.paths", "genesys_nb.api.logs"]
+import genesys_nb
+
+
+def _modules_with_examples() -> list[str]:
+    found = []
+    finder = doctest.DocTestFinder()
+    for info in pkgutil.walk_packages(genesys_nb.__path__, "genesys_nb."):
+        if info.name.endswith("__main__") or info.name.startswith("genesys_nb.widgets."):
+            continue  # __main__ runs the CLI on import; the widgets are listed below (they need ipywidgets)
+        module = importlib.import_module(info.name)
+        if any(test.examples for test in finder.find(module)):
+            found.append(info.name)
+    return found
+
+
+MODULES = _modules_with_examples()
+
+
+def test_the_known_examples_are_found() -> None:
+    assert {"genesys_nb.contract.paths", "genesys_nb.api.logs", "genesys_nb.api.retry",
+            "genesys_nb.engine.engine", "genesys_nb.run.matrix"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -235,9 +235,9 @@ def test_zero_retries_never_retries() -> None:
     )
 
 
-def test_the_readme_shows_the_retry_table() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert retry_table_markdown() in readme
+def test_the_docs_show_the_retry_table() -> None:
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "guides" / "errors.md").read_text(encoding="utf-8")
+    assert retry_table_markdown() in guide
 
 
 def test_docstring_examples_run() -> None:

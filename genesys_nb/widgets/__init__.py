@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from .explorer import ActionExplorer
     from .form import ActionForm
+    from .lab import ActionLab
     from .matrix_builder import MatrixBuilder
     from .report_view import ReportView
     from .run_panel import RunPanel
     from .spec import FieldSpec, field_specs
 
-__all__ = ["ActionExplorer", "ActionForm", "FieldSpec", "MatrixBuilder", "ReportView", "RunPanel", "field_specs"]
+__all__ = ["ActionExplorer", "ActionForm", "ActionLab", "FieldSpec", "MatrixBuilder", "ReportView", "RunPanel",
+           "field_specs"]
 
 _HOMES = {
     "ActionExplorer": ".explorer",
