@@ -92,9 +92,11 @@ def public_names() -> dict[str, dict[str, str]]:
                                                                                    for n in v})
         entries: dict[str, str] = {}
         for name in wanted:
-            homes = [module for module in modules if name in _bound_names(files[module])]
-            if not homes:
-                homes = [module for module in modules if name in listed[module]]
+            defined = [module for module in modules if name in _bound_names(files[module])]
+            exported = [module for module in modules if name in listed[module]]
+            # where it is defined and public; else where it is exported; else (a constant in a module with
+            # no __all__, named by the package's __all__) where it is defined
+            homes = [module for module in defined if module in exported] or exported or defined
             if not homes:
                 raise LookupError(f"genesys_nb.{stage}.{name} is public but no public module of "
                                   f"genesys_nb.{stage} defines or exports it")
