@@ -10,6 +10,7 @@ demo: $(VENV)/.stamp-base
 
 test: $(VENV)/.stamp-test
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-reference.sh
 	$(BIN)/python -m pytest
 
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
