@@ -17,11 +17,8 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
-import importlib
-import inspect
 import logging
 import os
-import pkgutil
 import re
 import shutil
 import sys
@@ -42,39 +39,45 @@ log = logging.getLogger("mkdocs.hooks.genesys_nb")
 
 
 @functools.cache
-def _bound_names(module_file: Path) -> frozenset[str]:
-    """The names a module's own source binds at top level (def, class or assignment), not its imports."""
-    names: set[str] = set()
+def _module_facts(module_file: Path) -> tuple[frozenset[str], tuple[str, ...] | None, tuple[str, ...]]:
+    """What a module's source binds at top level (def, class or assignment, not imports), its `__all__`
+    (None without one) and its public classes and functions, read without importing it: a module may need
+    an optional dependency (aiohttp, ipywidgets) that a docs build does not install."""
+    bound: set[str] = set()
+    public: list[str] = []
+    exported: tuple[str, ...] | None = None
     for node in ast.parse(module_file.read_text(encoding="utf-8")).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-            targets = [node.target]
-        names.update(target.id for target in targets if isinstance(target, ast.Name))
-    return frozenset(names)
+            bound.add(node.name)
+            if not node.name.startswith("_"):
+                public.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [target.id for target in targets if isinstance(target, ast.Name)]
+            bound.update(names)
+            if "__all__" in names and node.value is not None:
+                exported = tuple(ast.literal_eval(node.value))
+    return frozenset(bound), exported, tuple(public)
+
+
+def _file(module_name: str) -> Path:
+    path = ROOT / module_name.replace(".", "/")
+    return path.with_suffix(".py") if path.with_suffix(".py").exists() else path / "__init__.py"
 
 
 def public_modules(stage: str) -> list[str]:
     """The stage's modules whose names do not start with an underscore, in file-name order."""
-    package = importlib.import_module(f"genesys_nb.{stage}")
-    return sorted(f"genesys_nb.{stage}.{info.name}" for info in pkgutil.iter_modules(package.__path__)
-                  if not info.name.startswith("_"))
+    return sorted(f"genesys_nb.{stage}.{path.stem}" for path in (ROOT / "genesys_nb" / stage).glob("*.py")
+                  if not path.name.startswith("_"))
 
 
 def module_public_names(module_name: str) -> list[str]:
     """A module's `__all__`, or without one the classes and functions it defines whose names are public."""
-    module = importlib.import_module(module_name)
-    if hasattr(module, "__all__"):
-        return list(module.__all__)
-    return [name for name, value in vars(module).items()
-            if not name.startswith("_") and (inspect.isclass(value) or inspect.isfunction(value))
-            and value.__module__ == module_name]
+    _, exported, public = _module_facts(_file(module_name))
+    return list(exported if exported is not None else public)
 
 
-@functools.lru_cache(maxsize=1)
+@functools.cache
 def public_names() -> dict[str, dict[str, str]]:
     """stage -> {public name: the reference entry (dotted path) that documents it}.
 
@@ -84,15 +87,13 @@ def public_names() -> dict[str, dict[str, str]]:
     """
     names: dict[str, dict[str, str]] = {}
     for stage in STAGES:
-        package = importlib.import_module(f"genesys_nb.{stage}")
         modules = public_modules(stage)
-        files = {name: ROOT / (name.replace(".", "/") + ".py") for name in modules}
-        listed = {name: module_public_names(name) for name in modules}
-        wanted = list(package.__all__) if hasattr(package, "__all__") else sorted({n for v in listed.values()
-                                                                                   for n in v})
+        listed = {module: module_public_names(module) for module in modules}
+        package_all = _module_facts(_file(f"genesys_nb.{stage}"))[1]
+        wanted = list(package_all) if package_all is not None else sorted({n for v in listed.values() for n in v})
         entries: dict[str, str] = {}
         for name in wanted:
-            defined = [module for module in modules if name in _bound_names(files[module])]
+            defined = [module for module in modules if name in _module_facts(_file(module))[0]]
             exported = [module for module in modules if name in listed[module]]
             # where it is defined and public; else where it is exported; else (a constant in a module with
             # no __all__, named by the package's __all__) where it is defined
