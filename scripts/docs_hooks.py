@@ -6,7 +6,7 @@
   a real org. An executed notebook is kept in build/docs-notebooks/ with a key (the notebook and the package
   sources); `mkdocs serve` re-executes only after a change.
 - Docstring examples (`>>>` lines and their output, as doctest reads them) render as Python console code
-  blocks wherever they stand, not only under an "Examples:" heading.
+  blocks wherever they stand, not only under an "Examples:" heading; Sphinx roles render as inline code.
 - `<!-- genesys-nb help: actions list -->` in a page becomes that command's `--help`, as the installed
   parser prints it.
 - After the build, every public name (see `public_names`) must be in the site's objects.inv, the inventory
@@ -259,8 +259,12 @@ except ImportError:  # pragma: no cover - the tests import this module without t
         return lambda function: function
 
 
+_SPHINX_ROLE = re.compile(r":(?:class|meth|func|attr|mod|data|exc|obj):`[~.]*([^`]+)`")
+
+
 class _DoctestFences(Preprocessor):
-    """Wraps each doctest block (from a `>>>` line to the next blank line) outside code fences in a pycon fence."""
+    """Wraps each doctest block (from a `>>>` line to the next blank line) outside code fences in a pycon fence,
+    and shows a Sphinx role (:class:`MatrixRow`, :meth:`rejected`) in prose as inline code."""
 
     def run(self, lines: list[str]) -> list[str]:
         out: list[str] = []
@@ -277,6 +281,8 @@ class _DoctestFences(Preprocessor):
             elif not in_doctest and stripped.startswith(("```", "~~~")):
                 marker = stripped[:3]
                 fence = marker if fence is None else (None if marker == fence else fence)
+            elif fence is None and not in_doctest:
+                line = _SPHINX_ROLE.sub(r"`\1`", line)
             out.append(line)
         if in_doctest:
             out.append("```")

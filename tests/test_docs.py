@@ -177,7 +177,10 @@ def test_help_marker_becomes_the_commands_help(command: str) -> None:
     ([">>> f(1)", "2"], ["", "```pycon", ">>> f(1)", "2", "```"]),
     (["```python", ">>> inside a fence", "```"], ["```python", ">>> inside a fence", "```"]),
     (["no example"], ["no example"]),
+    (["iterate it to get :class:`MatrixRow`; :meth:`~genesys_nb.run.matrix.ParameterMatrix.rejected`"],
+     ["iterate it to get `MatrixRow`; `genesys_nb.run.matrix.ParameterMatrix.rejected`"]),
+    (["```", ":class:`kept` in a fence", "```"], ["```", ":class:`kept` in a fence", "```"]),
 ])
-def test_doctest_blocks_become_code_fences(lines: list[str], expected: list[str]) -> None:
+def test_docstring_markdown_is_prepared(lines: list[str], expected: list[str]) -> None:
     pytest.importorskip("markdown")
     assert hooks._DoctestFences(None).run(lines) == expected
