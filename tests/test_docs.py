@@ -184,3 +184,43 @@ def test_help_marker_becomes_the_commands_help(command: str) -> None:
 def test_docstring_markdown_is_prepared(lines: list[str], expected: list[str]) -> None:
     pytest.importorskip("markdown")
     assert hooks._DoctestFences(None).run(lines) == expected
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Notebooks executed for the site
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_a_docs_notebook_runs_away_from_credentials_and_keeps_its_outputs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    nbformat = pytest.importorskip("nbformat")
+    monkeypatch.setenv("GENESYS_CLIENT_ID", "a-real-org")
+    monkeypatch.setenv("GENESYS_CLIENT_SECRET", "its-secret")
+    source = _notebook(tmp_path / "probe.ipynb",
+                       "import os; print(os.environ.get('GENESYS_CLIENT_ID'), os.getcwd())",
+                       "import genesys_nb; print(genesys_nb.__file__)")
+    target = tmp_path / "out" / "probe.ipynb"
+    hooks.execute_notebook(source, target)
+    cells = nbformat.read(target, as_version=4).cells
+    client_id, cwd = cells[0].outputs[0]["text"].split()
+    assert client_id == "None"  # a docs build never sees the caller's credentials
+    assert not Path(cwd).is_relative_to(ROOT) and not Path(cwd, ".env").exists()  # nor a project .env
+    assert cells[1].outputs[0]["text"].strip() == str(ROOT / "genesys_nb" / "__init__.py")  # this checkout's package
+
+
+def test_a_failing_docs_notebook_fails_the_build(tmp_path: Path) -> None:
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    source = _notebook(tmp_path / "broken.ipynb", "raise RuntimeError('a cell that fails')")
+    with pytest.raises(nbclient.exceptions.CellExecutionError, match="a cell that fails"):
+        hooks.execute_notebook(source, tmp_path / "out" / "broken.ipynb")
+    assert not (tmp_path / "out" / "broken.ipynb").exists()
