@@ -22,7 +22,7 @@ from typing import Any
 
 from genesys_nb.api.export import canonical_export
 
-__all__ = ["TEXT_FIELDS", "ActionDiff", "Change", "diff_exports", "json_path"]
+__all__ = ["TEXT_FIELDS", "ActionDiff", "Change", "ExportsDiff", "diff_exports", "json_path", "pair_exports"]
 
 # Velocity templates: compared line by line, shown with the line numbers of each side.
 TEXT_FIELDS = ("$.config.request.requestTemplate", "$.config.response.successTemplate")
@@ -139,3 +139,54 @@ def diff_exports(a: Mapping[str, Any], b: Mapping[str, Any], *, a_label: str = "
     changes: list[Change] = []
     _walk(canonical_export(a), canonical_export(b), "$", changes)
     return ActionDiff(a_label, b_label, changes)
+
+
+@dataclass
+class ExportsDiff:
+    """Several action diffs (folders, or files against the org), paired by action name.
+
+    True when anything differs: an action changed, or is only on one side (``only_in_a``/``only_in_b``).
+    """
+
+    a_label: str
+    b_label: str
+    diffs: list[ActionDiff] = field(default_factory=list)
+    only_in_a: list[str] = field(default_factory=list)
+    only_in_b: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any(self.diffs) or bool(self.only_in_a or self.only_in_b)
+
+    @property
+    def same(self) -> bool:
+        return not self
+
+    @property
+    def changed(self) -> list[ActionDiff]:
+        return [diff for diff in self.diffs if diff]
+
+    def text(self) -> str:
+        blocks = [diff.text() for diff in self.changed]
+        blocks.extend(f"only in {self.a_label}: {name}" for name in self.only_in_a)
+        blocks.extend(f"only in {self.b_label}: {name}" for name in self.only_in_b)
+        compared = len(self.diffs)
+        summary = (f"{len(self.changed)} of {compared} action(s) differ, {compared - len(self.changed)} the same"
+                   + (f"; {len(self.only_in_a)} only in {self.a_label}" if self.only_in_a else "")
+                   + (f"; {len(self.only_in_b)} only in {self.b_label}" if self.only_in_b else ""))
+        return "\n\n".join([*blocks, summary])
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def pair_exports(a: Mapping[str, tuple[str, Mapping[str, Any]]], b: Mapping[str, tuple[str, Mapping[str, Any]]],
+                 *, a_label: str, b_label: str) -> ExportsDiff:
+    """Diff the exports of two sides keyed by action name: ``{name: (label, export)}`` each."""
+    result = ExportsDiff(a_label, b_label)
+    for name, (label, export) in a.items():
+        if name in b:
+            result.diffs.append(diff_exports(export, b[name][1], a_label=label, b_label=b[name][0]))
+        else:
+            result.only_in_a.append(name)
+    result.only_in_b = [name for name in b if name not in a]
+    return result
