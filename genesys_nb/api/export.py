@@ -143,7 +143,11 @@ def to_export(action: Any, *, integration_type: str | None) -> dict[str, Any]:
     export: dict[str, Any] = {"name": name}
     if integration_type:
         export["integrationType"] = integration_type
-    export["actionType"] = "custom"
+    # The id says what the export calls actionType: custom_-_<uuid>, or static_-_... for the actions an
+    # integration brings along.
+    action_id = raw.get("id")
+    export["actionType"] = action_id.split("_-_", 1)[0] if isinstance(action_id, str) and "_-_" in action_id \
+        else "custom"
     export["config"] = raw["config"]
     export["contract"] = {"input": {"inputSchema": input_schema}, "output": {"successSchema": success_schema}}
     export["secure"] = raw.get("secure") is True
