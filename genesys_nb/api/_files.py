@@ -2,11 +2,12 @@
 
     client.pull(out_dir="actions")                          # every action, every page, one file each
     client.pull(["Get Customer By Phone"], out_dir="actions", draft=True)
-    client.diff("actions/")                                 # the files against the org's published actions
+    client.diff("actions/")                                 # what the files change in the org's published actions
     client.diff("actions/lookup.json", "Get Customer By Phone", draft=True)
 
 A diff operand is an export dict, an :class:`~genesys_nb.api.models.Action`, a file, a folder of
-``*.json`` files, or an action of the org (exact name or id; its draft with ``draft=True``). Two
+``*.json`` files, or an action of the org (exact name or id; its draft with ``draft=True``). With one
+operand the org's actions of the same names are the old side and the files the new one. Two
 single actions are compared whatever their names; otherwise the two sides are paired by action
 name. Reads that meet a 429 wait for its Retry-After and read again (a GET changes nothing). The
 ``integrationType`` of each export comes from the action's integration
@@ -184,9 +185,10 @@ class FilesMixin(_FileCalls):
             right = self._org_export(self._read(self._ids(str(b), None, draft)[0], draft), kinds, draft)
         if right is None:
             known = {action.name: action.id for action in (self.list_drafts() if draft else self.list_actions())}
-            right = {name: self._org_export(self._read(known[name], draft), kinds, draft)
-                     for name in self._names(left) if name in known}
-        return self._compare(left, right, str(a), str(b) if b is not None else where)
+            org = {name: self._org_export(self._read(known[name], draft), kinds, draft)
+                   for name in self._names(left) if name in known}
+            return self._compare(org, left, where, str(a))  # what the files would change
+        return self._compare(left, right, str(a), str(b))
 
 
 class AsyncFilesMixin(_FileCalls):
@@ -249,6 +251,7 @@ class AsyncFilesMixin(_FileCalls):
             right = self._org_export(await self._read((await self._ids(str(b), None, draft))[0], draft), kinds, draft)
         if right is None:
             known = {action.name: action.id for action in await (self.list_drafts() if draft else self.list_actions())}
-            right = {name: self._org_export(await self._read(known[name], draft), kinds, draft)
-                     for name in self._names(left) if name in known}
-        return self._compare(left, right, str(a), str(b) if b is not None else where)
+            org = {name: self._org_export(await self._read(known[name], draft), kinds, draft)
+                   for name in self._names(left) if name in known}
+            return self._compare(org, left, where, str(a))  # what the files would change
+        return self._compare(left, right, str(a), str(b))
