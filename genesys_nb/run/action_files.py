@@ -6,8 +6,8 @@
             offline_response={"id": "C-1", "loyalty": {"tier": "gold"}})
 
 :func:`push` reads each file, runs the action engine's :meth:`~genesys_nb.engine.ActionEngine.problems`
-over it (template syntax, JSONPath, translation defaults, schemas) and refuses a file that would not
-parse; otherwise it puts the file's config, contract and secure flag into the draft of the action of
+over it and refuses a file whose templates, JSONPaths or schemas would not parse (a translation
+default that is not a JSON literal is only a warning: see :func:`check_export_parses`); otherwise it puts the file's config, contract and secure flag into the draft of the action of
 the same name (made from the published action when there is none) and reads the draft's validation.
 With ``create=True`` a file whose action the org lacks becomes a new action's draft in an integration
 (``integration=`` its name or id; by default the one integration of the file's ``integrationType``).
@@ -52,6 +52,7 @@ class PushResult:
     draft_version: int | None = None
     created: str | None = None  # "draft" (of the published action), "action" (a new one), or None
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     validation: DraftValidationResult | None = None
     error: str | None = None
 
@@ -63,12 +64,14 @@ class PushResult:
     def lines(self) -> list[str]:
         """What to print for this file."""
         if self.status == "refused":
-            return [f"{self.file}: refused, nothing sent", *(f"  {problem}" for problem in self.problems)]
+            return [f"{self.file}: refused, nothing sent", *(f"  {problem}" for problem in self.problems),
+                    *(f"  warning: {warning}" for warning in self.warnings)]
         if self.status == "failed":
             return [f"{self.file}: failed: {self.error}"]
         made = {"draft": " (new draft of the published action)", "action": " (new action, as a draft)"}
         out = [f"{self.file}: pushed to the draft of {self.name!r} ({self.action_id}), draft "
                f"v{self.draft_version}{made.get(self.created or '', '')}"]
+        out.extend(f"  warning: {warning}" for warning in self.warnings)
         if self.validation is not None and self.validation.valid:
             out.append("  draft validation: valid")
         elif self.validation is not None:
@@ -103,13 +106,22 @@ class PublishResult:
         return f"NOT published {self.name!r}: the draft v{self.draft_version} is not valid: {reasons}"
 
 
-def check_export_parses(export: dict[str, Any]) -> list[str]:
-    """The engine's problems with an export, one line each (``where: message``); empty when it parses."""
+def check_export_parses(export: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(problems, warnings) the engine finds in an export, one ``where: message`` line each.
+
+    A problem (a template, JSONPath or schema that does not parse) refuses the push. A translation
+    default that is not a JSON literal is a warning: the platform stores it, and it only matters
+    when the value is missing from the answer (one of the public real exports has one).
+    """
     try:
         engine = ActionEngine.from_export(export)
     except (GenesysNBError, ValueError, TypeError) as err:
-        return [str(err)]
-    return [f"{problem.where}: {problem.message}" for problem in engine.problems()]
+        return [str(err)], []
+    problems, warnings = [], []
+    for problem in engine.problems():
+        line = f"{problem.where}: {problem.message}"
+        (warnings if problem.where.startswith("translationMapDefaults.") else problems).append(line)
+    return problems, warnings
 
 
 def _client(session_or_client: Any) -> Any:
@@ -156,10 +168,10 @@ def _push_one(client: Any, path: Path, *, create: bool, integration: str | None,
         export = canonical_export(read_export(path))
     except ExportError as err:
         return PushResult(str(path), "refused", problems=[str(err)])
-    problems = check_export_parses(export)
+    problems, warnings = check_export_parses(export)
     name = export["name"]
     if problems:
-        return PushResult(str(path), "refused", name=name, problems=problems)
+        return PushResult(str(path), "refused", name=name, problems=problems, warnings=warnings)
     fields = {"config": export["config"], "contract": export["contract"], "secure": export.get("secure", False)}
     try:
         published, new_draft = _find(client, name)
@@ -185,7 +197,7 @@ def _push_one(client: Any, path: Path, *, create: bool, integration: str | None,
     except (APIError, ValueError) as err:
         return PushResult(str(path), "failed", name=name, error=str(err))
     return PushResult(str(path), "pushed", name=name, action_id=draft.id, draft_version=draft.version,
-                      created=created, validation=validation)
+                      created=created, validation=validation, warnings=warnings)
 
 
 def _files(files: str | Path | Iterable[str | Path]) -> list[Path]:
