@@ -134,7 +134,8 @@ def to_export(action: Any, *, integration_type: str | None) -> dict[str, Any]:
     if not isinstance(raw.get("config"), Mapping):
         raise ExportError(f"action {name!r} came without its config: read it with includeConfig=true "
                           "(client.get_action does) and a token that may view the configuration")
-    contract = raw.get("contract") if isinstance(raw.get("contract"), Mapping) else {}
+    contract = raw.get("contract")
+    contract = contract if isinstance(contract, Mapping) else {}
     input_part, output_part = contract.get("input") or {}, contract.get("output") or {}
     input_schema, success_schema = input_part.get("inputSchema"), output_part.get("successSchema")
     if not isinstance(input_schema, Mapping) or not isinstance(success_schema, Mapping):

@@ -337,4 +337,4 @@ def register(subparsers: Any) -> None:
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
-    return fail("actions", "choose a subcommand: list, show ID, pull, diff, push or publish")
+    return fail("actions", "choose a subcommand: 'actions list', 'actions show ID', or pull, diff, push, publish")

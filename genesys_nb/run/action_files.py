@@ -69,8 +69,8 @@ class PushResult:
         if self.status == "failed":
             return [f"{self.file}: failed: {self.error}"]
         made = {"draft": " (new draft of the published action)", "action": " (new action, as a draft)"}
-        out = [f"{self.file}: pushed to the draft of {self.name!r} ({self.action_id}), draft "
-               f"v{self.draft_version}{made.get(self.created or '', '')}"]
+        out = [(f"{self.file}: pushed to the draft of {self.name!r} ({self.action_id}), draft "
+                f"v{self.draft_version}{made.get(self.created or '', '')}")]
         out.extend(f"  warning: {warning}" for warning in self.warnings)
         if self.validation is not None and self.validation.valid:
             out.append("  draft validation: valid")
@@ -117,7 +117,8 @@ def check_export_parses(export: dict[str, Any]) -> tuple[list[str], list[str]]:
         engine = ActionEngine.from_export(export)
     except (GenesysNBError, ValueError, TypeError) as err:
         return [str(err)], []
-    problems, warnings = [], []
+    problems: list[str] = []
+    warnings: list[str] = []
     for problem in engine.problems():
         line = f"{problem.where}: {problem.message}"
         (warnings if problem.where.startswith("translationMapDefaults.") else problems).append(line)
