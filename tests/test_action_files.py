@@ -353,3 +353,48 @@ def test_to_export_needs_the_contract_and_config(client: DataActionsClient) -> N
     listed = client.list_actions(name="Echo")[0]  # a listing carries neither
     with pytest.raises(ExportError, match="includeConfig"):
         to_export(listed, integration_type="custom-rest-actions")
+
+
+# ---- reads that meet a 429, a token without the integrations permission, the integrations surface --------
+def test_pull_waits_out_a_429_and_reads_again(client: DataActionsClient, emulator_server: Any) -> None:
+    lookup = emulator_server.emulator.action_named(LOOKUP)
+    emulator_server.emulator.set_faults(lookup.id, {"rules": [
+        {"type": "sequence", "statuses": [429], "retry_after_s": 0, "operations": ["get"]}]})
+    [item] = client.pull([LOOKUP])
+    assert item.export["name"] == LOOKUP
+    statuses = [entry.status for entry in _sent(emulator_server, "get") if entry.action_id == lookup.id]
+    assert statuses == [429, 200]
+
+
+def test_without_the_integrations_permission_pull_says_what_it_left_out(emulator_server: Any) -> None:
+    emulator_server.emulator.add_client("reader", "reader-secret", ["integrations:action:view"])
+    settings = emulator_server.settings().__class__("reader", "reader-secret", api_base_url=emulator_server.url,
+                                                    login_base_url=emulator_server.url)
+    with DataActionsClient(settings) as reader:
+        [item] = reader.pull(["Echo"])
+    assert "integrationType" not in item.export and "integrations:integration:view" in (item.note or "")
+
+
+def test_the_emulator_serves_the_orgs_integrations(client: DataActionsClient, emulator_server: Any) -> None:
+    integrations = client.list_integrations()
+    kinds = [i.integration_type for i in integrations]
+    assert kinds == ["purecloud-data-actions", "custom-rest-actions", "salesforce-datadip"]
+    assert client.get_integration(integrations[1].id).name == "Web Services Data Actions"
+    assert [i.name for i in client.list_integrations(integration_type="salesforce-datadip")] == [
+        "Salesforce Data Actions"]
+    from genesys_nb.api.errors import BadRequestError, NotFoundError
+
+    with pytest.raises(NotFoundError):
+        client.get_integration("00000000-0000-4000-8000-000000000000")
+    echo = client.get_action(emulator_server.emulator.action_named("Echo").id)
+    body = {"name": "Nowhere", "category": "X", "integrationId": "not-an-integration", "config": echo.config,
+            "contract": {"input": {"inputSchema": echo.input_schema}, "output": {"successSchema": echo.success_schema}}}
+    with pytest.raises(BadRequestError, match="integrationId"):
+        client.create_draft(body)
+
+
+def test_a_missing_folder_is_named_not_looked_up_as_an_action(client: DataActionsClient, tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="no such file or folder"):
+        client.diff(f"{tmp_path}/missing/")
+    with pytest.raises(ExportError, match="no such file or folder"):
+        client.diff(tmp_path / "missing")

@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from genesys_nb.api.base import _ClientBase
 from genesys_nb.api.errors import PermissionDeniedError, RateLimitedError
-from genesys_nb.api.export import export_file_names, format_export, read_export, to_export, write_export
+from genesys_nb.api.export import (
+    ExportError,
+    export_file_names,
+    format_export,
+    read_export,
+    to_export,
+    write_export,
+)
 from genesys_nb.api.export_diff import ExportsDiff, pair_exports
 from genesys_nb.api.models import Action
 from genesys_nb.api.names import UnknownActionError, looks_like_action_id, pick_by_name
@@ -99,6 +106,9 @@ class _FileCalls(_ClientBase):
             return side
         if path.suffix.lower() == ".json" or path.is_file():
             return (str(path), read_export(path))
+        if isinstance(operand, Path) or str(operand).endswith(("/", "\\")):
+            raise ExportError(f"{operand}: no such file or folder; give export files (.json), folders of them, "
+                              "or an action's name or id")
         if not isinstance(operand, str):
             raise TypeError(f"diff() takes export dicts, Actions, files, folders or action names (got {operand!r})")
         return None
