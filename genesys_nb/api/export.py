@@ -70,9 +70,11 @@ def _ordered(mapping: Mapping[str, Any], order: Iterable[str]) -> dict[str, Any]
     return {key: mapping[key] for key in [*known, *rest]}
 
 
+# The _arranged functions build new dicts in the fixed order and share the leaves with their input: they
+# never change it. canonical_export copies once; format_export needs no copy at all.
 def _schema(value: Any) -> Any:
     if not isinstance(value, Mapping):
-        return copy.deepcopy(value)
+        return value
     out: dict[str, Any] = {}
     for key, item in _ordered(value, _SCHEMA_KEYWORDS).items():
         if key in _SCHEMA_MAPS and isinstance(item, Mapping):
@@ -80,36 +82,35 @@ def _schema(value: Any) -> Any:
         elif key in (*_SCHEMA_LISTS, *_SCHEMA_ONE, "items"):
             out[key] = [_schema(child) for child in item] if isinstance(item, list) else _schema(item)
         else:
-            out[key] = copy.deepcopy(item)
+            out[key] = item
     return out
 
 
 def _config(config: Any) -> Any:
     if not isinstance(config, Mapping):
-        return copy.deepcopy(config)
+        return config
     out = _ordered(config, _CONFIG_KEYS)
     for part, order in (("request", _REQUEST_KEYS), ("response", _RESPONSE_KEYS)):
         section = out.get(part)
         if isinstance(section, Mapping):
-            kept = {key: value for key, value in section.items() if key not in _PLATFORM_KEYS[part]}
-            out[part] = copy.deepcopy(_ordered(kept, order))
-    return {key: value if key in ("request", "response") else copy.deepcopy(value) for key, value in out.items()}
+            out[part] = _ordered({key: value for key, value in section.items() if key not in _PLATFORM_KEYS[part]},
+                                 order)
+    return out
 
 
 def _contract(contract: Any) -> Any:
     if not isinstance(contract, Mapping):
-        return copy.deepcopy(contract)
+        return contract
     out = _ordered(contract, ("input", "output"))
     for part, key in (("input", "inputSchema"), ("output", "successSchema")):
         section = out.get(part)
         if isinstance(section, Mapping):
-            out[part] = {name: (_schema(value) if name.endswith("Schema") else copy.deepcopy(value))
+            out[part] = {name: (_schema(value) if name.endswith("Schema") else value)
                          for name, value in _ordered(section, (key,)).items()}
     return out
 
 
-def canonical_export(export: Mapping[str, Any]) -> dict[str, Any]:
-    """The export with every key in its fixed place and the platform's template URIs left out."""
+def _arranged(export: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(export, Mapping):
         raise ExportError(f"an action export is a JSON object (got {type(export).__name__})")
     out = _ordered(export, EXPORT_KEYS)
@@ -117,17 +118,22 @@ def canonical_export(export: Mapping[str, Any]) -> dict[str, Any]:
         out["config"] = _config(out["config"])
     if "contract" in out:
         out["contract"] = _contract(out["contract"])
-    return {key: value if key in ("config", "contract") else copy.deepcopy(value) for key, value in out.items()}
+    return out
+
+
+def canonical_export(export: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the export with every key in its fixed place and the platform's template URIs left out."""
+    return copy.deepcopy(_arranged(export))
 
 
 def format_export(export: Mapping[str, Any]) -> str:
     """The file text of an export: canonical order, two-space JSON, UTF-8 characters as is, one final newline."""
-    return json.dumps(canonical_export(export), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(_arranged(export), indent=2, ensure_ascii=False) + "\n"
 
 
 def to_export(action: Any, *, integration_type: str | None) -> dict[str, Any]:
     """The export of an Action (or the Action JSON the API returns) read with its contract and config."""
-    raw = action.to_dict() if hasattr(action, "to_dict") else dict(action)
+    raw = getattr(action, "raw", None) or (action.to_dict() if hasattr(action, "to_dict") else dict(action))
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise ExportError(f"action {raw.get('id')!r} has no name; read it with client.get_action(id)")
