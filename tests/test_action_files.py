@@ -398,3 +398,18 @@ def test_a_missing_folder_is_named_not_looked_up_as_an_action(client: DataAction
         client.diff(f"{tmp_path}/missing/")
     with pytest.raises(ExportError, match="no such file or folder"):
         client.diff(tmp_path / "missing")
+
+
+def test_cli_pulls_a_category_and_diffs_two_folders(org_env: None, client: DataActionsClient, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    lookup = client.get_action(client.pull([LOOKUP])[0].action_id)
+    in_category = [a.name for a in client.list_actions(category=lookup.category)]
+    assert main(["actions", "pull", "--category", lookup.category or "", "-o", str(tmp_path / "a")]) == 0
+    assert f"{len(in_category)} action(s) pulled" in capsys.readouterr().out
+    assert main(["actions", "pull", "--all", "-o", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    assert main(["actions", "diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 1  # b has every other action
+    printed = capsys.readouterr().out
+    others = len(client.list_actions()) - len(in_category)
+    assert f"0 of {len(in_category)} action(s) differ" in printed and f"{others} only in {tmp_path / 'b'}" in printed
+    assert main(["actions", "diff", str(tmp_path / "a"), str(tmp_path / "a")]) == 0
