@@ -233,12 +233,28 @@ def test_a_new_action_is_created_as_a_draft_and_published(client: DataActionsCli
     assert refused.status == "failed" and "create=True" in (refused.error or "")
     created = push(client, [path], create=True)[0]
     assert created.ok and created.created == "action"
-    with pytest.raises(ValueError, match="never published"):
-        publish(client, "Echo Copy", gate=[])
-    result = publish(client, "Echo Copy")
+    from genesys_nb.run.matrix import ParameterMatrix
+
+    matrix = ParameterMatrix.from_schema(client.get_draft(created.action_id or "")) + ParameterMatrix.product(
+        message=["hello", "again"])
+    result = publish(client, "Echo Copy", gate=matrix, rate_per_minute=None)  # alone: nothing to compare with
     assert result.published and (result.old_version, result.new_version) == (None, 1)
+    assert result.gate is not None and set(result.gate["verdict"]) == {"ok", "rejected"}
+    assert result.gate["expected_invalid"].sum() == (result.gate["verdict"] == "rejected").sum() > 0
     assert "version none (a new action) -> v1" in result.summary()
     assert client.pull(["Echo Copy"])[0].text == format_export(export)
+    broken = copy.deepcopy(export)  # a new action whose translation finds nothing: the gate stops it
+    broken["name"] = "Echo Broken"
+    broken["config"]["response"]["translationMap"] = {"echoed": "$.nowhere"}
+    broken["config"]["response"]["successTemplate"] = '{"message": ${echoed}}'
+    broken_path = tmp_path / "echo-broken.json"
+    broken_path.write_text(format_export(broken), encoding="utf-8")
+    assert push(client, [broken_path], create=True)[0].ok
+    stopped = publish(client, "Echo Broken", gate=ParameterMatrix.product(message=["hello"]),
+                      offline_response={"message": "hello"})
+    assert not stopped.published and list(stopped.regressions["verdict"]) == ["error"]  # type: ignore[index]
+    assert "fail the gate" in stopped.summary()
+
     export["name"] = "Echo Elsewhere"
     path.write_text(format_export(export), encoding="utf-8")
     elsewhere = push(client, [path], create=True, integration="Nope")[0]
@@ -413,3 +429,23 @@ def test_cli_pulls_a_category_and_diffs_two_folders(org_env: None, client: DataA
     others = len(client.list_actions()) - len(in_category)
     assert f"0 of {len(in_category)} action(s) differ" in printed and f"{others} only in {tmp_path / 'b'}" in printed
     assert main(["actions", "diff", str(tmp_path / "a"), str(tmp_path / "a")]) == 0
+
+
+def test_cli_creates_a_new_action_and_publishes_it_behind_its_own_gate(
+        org_env: None, client: DataActionsClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    [item] = client.pull(["Echo"])
+    export = copy.deepcopy(item.export)
+    export["name"] = "Echo From CI"
+    path = tmp_path / "echo-from-ci.json"
+    path.write_text(format_export(export), encoding="utf-8")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("message\nhello\nthere\n", encoding="utf-8")
+    assert main(["actions", "push", str(path)]) == 1  # not in the org, and no --create
+    assert "create" in capsys.readouterr().out
+    assert main(["actions", "push", str(path), "--create", "--category", "From CI"]) == 0
+    assert "new action, as a draft" in capsys.readouterr().out
+    assert main(["actions", "publish", "Echo From CI", "--gate", str(rows), "--rate-per-minute", "6000"]) == 0
+    printed = capsys.readouterr().out
+    assert "alone (never published) over 2 row(s): 2 ok" in printed
+    assert "version none (a new action) -> v1" in printed
+    assert client.list_actions(name="Echo From CI")[0].category == "From CI"

@@ -250,12 +250,17 @@ def _publish(args: argparse.Namespace) -> int:
         result = publish(session, args.action, gate=args.gate, fail_on=fail_on, offline_response=remote,
                          rate_per_minute=args.rate_per_minute, audit=args.audit)
     if result.gate is not None:
-        counts = ", ".join(f"{result.gate.attrs.get(v, 0)} {v}" for v in ("equal", "differs", "error_changed",
-                                                                        "unknown"))
-        print(f"gate ({result.gate.attrs.get('mode')}): draft v{result.draft_version} against published "
-              f"v{result.old_version} over {len(result.gate)} row(s): {counts}")
+        first = result.old_version is None
+        verdicts = ("ok", "rejected", "error", "accepted") if first else ("equal", "differs", "error_changed",
+                                                                         "unknown")
+        counts = ", ".join(f"{result.gate.attrs.get(v, 0)} {v}" for v in verdicts)
+        against = "alone (never published)" if first else f"against published v{result.old_version}"
+        print(f"gate ({result.gate.attrs.get('mode')}): draft v{result.draft_version} {against} over "
+              f"{len(result.gate)} row(s): {counts}")
         assert result.regressions is not None
-        shown = [[row.row_id[:12], row.case or "-", row.verdict, ", ".join(row.differences) or
+        shown = [[row.row_id[:12], row.case or "-", row.verdict,
+                  (row.draft_error or "accepted, but the row is meant to be refused") if first else
+                  ", ".join(row.differences) or
                   f"{row.published_error_class or 'ok'} -> {row.draft_error_class or 'ok'}"]
                  for row in result.regressions.head(20).itertuples()]
         if shown:
@@ -294,7 +299,9 @@ def _register_files(commands: Any) -> None:
     publish = commands.add_parser("publish", help="publish an action's draft, behind a regression gate",
                                   description="Publish the draft of ACTION. With --gate, first compare the draft "
                                   "with the published version over the matrix (live through /draft/test, or "
-                                  "--offline through the engine) and publish only when no row fails --fail-on.")
+                                  "--offline through the engine) and publish only when no row fails --fail-on. "
+                                  "A never-published action's gate runs the draft alone: every row must come out "
+                                  "as the matrix expects.")
     publish.add_argument("action", metavar="ACTION", help="the action id or exact name")
     publish.add_argument("--gate", metavar="MATRIX.csv", help="input rows, a header naming the fields")
     publish.add_argument("--fail-on", default="differs,errors", metavar="LIST",

@@ -16,7 +16,9 @@ One bad file fails alone: the others are still pushed.
 :func:`publish` publishes an action's draft. With ``gate=`` (a CSV of input rows or a ParameterMatrix)
 it first runs :class:`~genesys_nb.run.regress.DraftRegression` over it (online through
 ``/draft/test`` and ``/test``, or offline through the engine with ``offline_response=``, what the
-remote endpoint answers both versions) and publishes only when no row fails ``fail_on``. Nothing
+remote endpoint answers both versions) and publishes only when no row fails ``fail_on``. An action
+that was never published has nothing to compare with: its gate runs the draft alone and fails on a
+row that does not come out as the matrix expects (:mod:`genesys_nb.run._first_publish_gate`). Nothing
 here is sent twice: a PATCH or publish that failed is reported, never repeated.
 """
 from __future__ import annotations
@@ -32,6 +34,7 @@ from genesys_nb.api.export import ExportError, canonical_export, read_export
 from genesys_nb.api.models import Action
 from genesys_nb.api.names import UnknownActionError, looks_like_action_id, pick_by_name
 from genesys_nb.engine import ActionEngine
+from genesys_nb.run._first_publish_gate import first_publish_gate
 from genesys_nb.run._regress_compare import parse_fail_on
 from genesys_nb.run.regress import DraftRegression
 
@@ -256,10 +259,14 @@ def publish(session_or_client: Any, action: str, *, gate: Any = None,
     result = PublishResult(name=draft.name or action_id, action_id=action_id, published=False,
                            old_version=published.version if published is not None else None,
                            draft_version=draft.version, fail_on=names)
-    if gate is not None:
-        if published is None:
-            raise ValueError(f"{result.name!r} was never published: the gate has no published version to compare "
-                             "the draft with; publish it without a gate (and run its matrix afterwards)")
+    if gate is not None and published is None:  # nothing to compare with: every row must come out as expected
+        matrix = gate if not isinstance(gate, (str, Path)) else ParameterMatrix.from_csv(gate, action=draft)
+        result.gate, failing = first_publish_gate(client, action_id, draft, matrix, remote=offline_response,
+                                                  rate_per_minute=rate_per_minute)
+        result.regressions = failing if "errors" in names else failing.iloc[0:0]
+        if len(result.regressions):
+            return result
+    elif gate is not None:
         matrix = gate if not isinstance(gate, (str, Path)) else ParameterMatrix.from_csv(gate, action=published)
         regression = DraftRegression(client, action_id, audit=audit, rate_per_minute=rate_per_minute)
         if offline_response is not None:
