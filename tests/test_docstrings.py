@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-MODULES = ["genesys_nb.contract.paths", "genesys_nb.api.logs"]
+MODULES = ["genesys_nb.contract.paths", "genesys_nb.api.logs", "genesys_nb.api.export", "genesys_nb.api.export_diff"]
 
 
 @pytest.mark.parametrize("name", MODULES)
