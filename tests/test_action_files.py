@@ -449,3 +449,22 @@ def test_cli_creates_a_new_action_and_publishes_it_behind_its_own_gate(
     assert "alone (never published) over 2 row(s): 2 ok" in printed
     assert "version none (a new action) -> v1" in printed
     assert client.list_actions(name="Echo From CI")[0].category == "From CI"
+
+
+def test_the_session_carries_all_four_from_python(emulator_server: Any, tmp_path: Path) -> None:
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.run.session import Session
+
+    emulator_server.emulator.set_limits(rate_per_minute=100_000)
+    with Session(emulator_server.settings()) as session:
+        [item] = session.pull([LOOKUP], out_dir=tmp_path)
+        export = json.loads(item.path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+        export["config"]["response"]["translationMap"]["tier"] = "$.loyalty.nowhere"
+        item.path.write_text(format_export(export), encoding="utf-8")  # type: ignore[union-attr]
+        assert session.diff(tmp_path)  # the file now differs from the org
+        [pushed] = session.push(tmp_path)
+        assert pushed.ok and pushed.created == "draft"
+        gate = ParameterMatrix.product(phoneNumber=PHONES[:2])
+        stopped = session.publish(LOOKUP, gate=gate, offline_response=CRM_ANSWER, rate_per_minute=None)
+        assert not stopped.published and len(stopped.regressions) == 2  # type: ignore[arg-type]
+    assert not [e for e in emulator_server.emulator.request_log if e.operation == "draft_publish"]
