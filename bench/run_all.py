@@ -44,6 +44,7 @@ BENCHES: tuple[Bench, ...] = (
     Bench("audit_load", "bench_audit_load.py", "audit loading (read_audit vs pandas)", (), ("--rows", "100000")),
     Bench("p7", "bench_runner_memory.py", "P7 runner peak RSS (two sizes)"),
     Bench("webhooks", "bench_webhooks.py", "webhook events/s, 20,000 per-row events (none in the outbox)"),
+    Bench("action_files", "bench_action_files.py", "pull of 500 actions vs bare GETs (<= 5 ms per action)"),
 )
 
 

@@ -14,6 +14,8 @@ import httpx
 
 from genesys_nb.api._analytics import AnalyticsMixin, AsyncAnalyticsMixin
 from genesys_nb.api._drafts import AsyncDraftsMixin, DraftsMixin
+from genesys_nb.api._files import AsyncFilesMixin, FilesMixin
+from genesys_nb.api._integrations import AsyncIntegrationsMixin, IntegrationsMixin
 from genesys_nb.api.auth import ClientCredentialsAuth
 from genesys_nb.api.base import (
     ACTIONS_PATH,
@@ -53,7 +55,7 @@ __all__ = [
 __test__ = {"validate_timeout_ms": validate_timeout_ms}
 
 
-class DataActionsClient(DraftsMixin, AnalyticsMixin, _ClientBase):
+class DataActionsClient(DraftsMixin, AnalyticsMixin, IntegrationsMixin, FilesMixin, _ClientBase):
     """Blocking client for ``/api/v2/integrations/actions``.
 
     ``transport`` is the one I/O seam (``httpx.MockTransport``, the emulator's transport, or None
@@ -156,7 +158,8 @@ class DataActionsClient(DraftsMixin, AnalyticsMixin, _ClientBase):
         return self._parse_test(response, action_id)
 
 
-class AsyncDataActionsClient(AsyncDraftsMixin, AsyncAnalyticsMixin, _ClientBase):
+class AsyncDataActionsClient(AsyncDraftsMixin, AsyncAnalyticsMixin, AsyncIntegrationsMixin, AsyncFilesMixin,
+                             _ClientBase):
     """The asyncio twin of DataActionsClient: same methods, awaitable."""
 
     def __init__(

@@ -1,4 +1,10 @@
-"""`genesys-nb actions list|show`: the org's data actions as an aligned table, one action's contract and config.
+"""`genesys-nb actions list|show|pull|diff|push|publish`: the org's data actions, and actions as files.
+
+``list`` and ``show`` read the org. ``pull`` writes actions as export files, ``diff`` compares files,
+folders and the org, ``push`` puts files into drafts, ``publish`` publishes a draft behind the
+regression gate. Exit codes: 0 done (diff: no difference), 1 something differs or failed (diff: a
+difference; push: a file refused, failed or an invalid draft; publish: the gate or the validation
+said no), 2 could not run.
 
 Also home of the small helpers the other commands share (``execute``, ``run``, ``demo``): opening
 a session with errors turned into one clear line, and plain aligned tables.
@@ -10,6 +16,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -171,13 +178,154 @@ def _show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- actions as files -------------------------------------------------------------------------------
+def _pull(args: argparse.Namespace) -> int:
+    if not args.actions and not args.all and not args.category:
+        raise CommandError("name the actions to pull, or pass --all (or --category C for one category)")
+    if args.actions and (args.all or args.category):
+        raise CommandError("give action names or --all/--category, not both")
+    with open_session(quiet=args.quiet) as session:
+        pulled = session.client.pull(args.actions or None, category=args.category, out_dir=args.out,
+                                     draft=args.draft)
+    for item in pulled:
+        version = f"{'draft ' if args.draft else ''}v{item.version}" if item.version is not None else ""
+        print(f"{item.path}  ({item.name}, {version})")
+        if item.note:
+            print(f"  note: {item.note}", file=sys.stderr)
+    print(f"{len(pulled)} action(s) pulled into {args.out}")
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    with open_session(quiet=args.quiet) as session:
+        result = session.client.diff(args.a, args.b, draft=args.draft)
+    print(result.text())
+    return EXIT_SOME_FAILED if result else EXIT_OK
+
+
+def _push(args: argparse.Namespace) -> int:
+    from genesys_nb.run.action_files import push
+
+    with open_session(quiet=args.quiet) as session:
+        results = push(session, args.files, create=args.create, integration=args.integration,
+                       category=args.category)
+    for result in results:
+        print("\n".join(result.lines()))
+    good = sum(result.ok for result in results)
+    print(f"{good} of {len(results)} file(s) pushed to a valid draft")
+    return EXIT_OK if good == len(results) else EXIT_SOME_FAILED
+
+
+def _remote_answer(path: str, status: int) -> Any:
+    from genesys_nb.engine.remote import RemoteResponse
+
+    try:
+        body = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise CommandError(f"--response: cannot read {path} ({err.strerror or err}); give a file holding the "
+                           "remote endpoint's JSON answer") from None
+    except json.JSONDecodeError as err:
+        raise CommandError(f"--response: {path} is not valid JSON ({err.msg} at line {err.lineno} column "
+                           f"{err.colno}); give the remote endpoint's JSON answer") from None
+    return RemoteResponse(body=body, status=status)
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from genesys_nb.run._regress_compare import parse_fail_on
+    from genesys_nb.run.action_files import publish
+
+    try:
+        fail_on = parse_fail_on(args.fail_on)
+    except ValueError as err:
+        raise CommandError(f"--fail-on: {err}") from None
+    if (args.offline or args.response) and not args.gate:
+        raise CommandError("--offline and --response belong to the gate: add --gate MATRIX.csv")
+    if args.offline != bool(args.response):
+        raise CommandError("--offline needs --response FILE (the remote endpoint's JSON answer both versions "
+                           "get), and --response needs --offline")
+    if args.gate and not Path(args.gate).is_file():
+        raise CommandError(f"--gate: no file {args.gate}; give a CSV with a header naming the input fields")
+    remote = _remote_answer(args.response, args.status) if args.response else None
+    with open_session(quiet=args.quiet) as session:
+        result = publish(session, args.action, gate=args.gate, fail_on=fail_on, offline_response=remote,
+                         rate_per_minute=args.rate_per_minute, audit=args.audit)
+    if result.gate is not None:
+        first = result.old_version is None
+        verdicts = ("ok", "rejected", "error", "accepted") if first else ("equal", "differs", "error_changed",
+                                                                         "unknown")
+        counts = ", ".join(f"{result.gate.attrs.get(v, 0)} {v}" for v in verdicts)
+        against = "alone (never published)" if first else f"against published v{result.old_version}"
+        print(f"gate ({result.gate.attrs.get('mode')}): draft v{result.draft_version} {against} over "
+              f"{len(result.gate)} row(s): {counts}")
+        assert result.regressions is not None
+        shown = [[row.row_id[:12], row.case or "-", row.verdict,
+                  (row.draft_error or "accepted, but the row is meant to be refused") if first else
+                  ", ".join(row.differences) or
+                  f"{row.published_error_class or 'ok'} -> {row.draft_error_class or 'ok'}"]
+                 for row in result.regressions.head(20).itertuples()]
+        if shown:
+            print(format_table(["row", "case", "verdict", "what changed"], shown))
+    print(result.summary())
+    return EXIT_OK if result.published else EXIT_SOME_FAILED
+
+
+def _register_files(commands: Any) -> None:
+    pull = commands.add_parser("pull", help="write actions as export files, one per action",
+                               description="Write actions in the admin UI's export format, one file per action "
+                               "(a stable name from the action's name, fixed key order), every page of actions.")
+    pull.add_argument("actions", nargs="*", metavar="ACTION", help="action names or ids")
+    pull.add_argument("--all", action="store_true", help="every action of the org")
+    pull.add_argument("--category", help="every action of this category")
+    pull.add_argument("--draft", action="store_true", help="pull the drafts instead of the published actions")
+    pull.add_argument("-o", "--out", required=True, metavar="DIR", help="the folder to write the files into")
+    diff = commands.add_parser("diff", help="compare actions: files, folders, or the org",
+                               description="Compare two actions (files, folders of files, or actions of the org "
+                               "by name or id): templates by line, maps and schemas as JSON paths. With one "
+                               "operand, what the files change in the org's actions of the same names. Exit 0 "
+                               "the same, 1 they differ, 2 could not run.")
+    diff.add_argument("a", metavar="A", help="a file, a folder, or an action of the org")
+    diff.add_argument("b", metavar="B", nargs="?", help="the same kinds (default: the org's actions of A's names)")
+    diff.add_argument("--draft", action="store_true", help="the org's drafts instead of its published actions")
+    push = commands.add_parser("push", help="put export files into the actions' drafts",
+                               description="Check each file with the action engine (refusing what would not "
+                               "parse), put its config and contract into the draft of the action of the same "
+                               "name (made from the published action if none) and print the draft's validation.")
+    push.add_argument("files", nargs="+", metavar="FILE", help="export files, or folders of them")
+    push.add_argument("--create", action="store_true", help="a file whose action the org lacks becomes a new "
+                      "action's draft")
+    push.add_argument("--integration", metavar="NAME", help="with --create: the integration (name or id; default "
+                      "the one of the file's integrationType)")
+    push.add_argument("--category", help="with --create: the new action's category (default the integration's name)")
+    publish = commands.add_parser("publish", help="publish an action's draft, behind a regression gate",
+                                  description="Publish the draft of ACTION. With --gate, first compare the draft "
+                                  "with the published version over the matrix (live through /draft/test, or "
+                                  "--offline through the engine) and publish only when no row fails --fail-on. "
+                                  "A never-published action's gate runs the draft alone: every row must come out "
+                                  "as the matrix expects.")
+    publish.add_argument("action", metavar="ACTION", help="the action id or exact name")
+    publish.add_argument("--gate", metavar="MATRIX.csv", help="input rows, a header naming the fields")
+    publish.add_argument("--fail-on", default="differs,errors", metavar="LIST",
+                         help="what fails the gate: differs, errors, unknown (default differs,errors)")
+    publish.add_argument("--offline", action="store_true", help="run the gate through the engine, nothing sent")
+    publish.add_argument("--response", metavar="FILE", help="with --offline: the remote endpoint's JSON answer")
+    publish.add_argument("--status", type=int, default=200, help="the remote's HTTP status for --response")
+    publish.add_argument("--rate-per-minute", type=float, default=300.0, metavar="N",
+                         help="gate requests per minute to stay under (default 300)")
+    publish.add_argument("--audit", metavar="PATH", help="append the gate's records to this NDJSON file")
+    for name, parser, body in (("pull", pull, _pull), ("diff", diff, _diff), ("push", push, _push),
+                               ("publish", publish, _publish)):
+        parser.add_argument("-q", "--quiet", action="store_true", help="no note when the emulator is used")
+        parser.set_defaults(func=lambda args, name=name, body=body: guarded(f"actions {name}", lambda: body(args)))
+
+
 # ---- wiring -----------------------------------------------------------------------------------------
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "actions", help="list the org's data actions, or show one action's contract and config",
-        description="List data actions (aligned table) or show one action's input/output contract and config.",
+        "actions", help="list and show the org's data actions; pull, diff, push and publish them as files",
+        description="List data actions (aligned table), show one action's input/output contract and config, "
+        "or work from export files: pull, diff, push to a draft, publish behind a regression gate.",
     )
-    commands = parser.add_subparsers(dest="actions_command", metavar="{list,show}")
+    commands = parser.add_subparsers(dest="actions_command", metavar="{list,show,pull,diff,push,publish}")
     listing = commands.add_parser("list", help="list data actions", description="List data actions.")
     listing.add_argument("--name", help="only actions whose name contains this text")
     listing.add_argument("--category", help="only actions in this category")
@@ -190,9 +338,10 @@ def register(subparsers: Any) -> None:
     show.add_argument("action_id", metavar="ACTION", help="the action id (custom_-_3f6c...) or its exact name")
     show.add_argument("-q", "--quiet", action="store_true", help="no note when the emulator is used")
     show.set_defaults(func=lambda args: guarded("actions show", lambda: _show(args)))
+    _register_files(commands)
     parser.set_defaults(func=lambda args: _usage(parser))
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
-    return fail("actions", "choose a subcommand: 'actions list' or 'actions show ID'")
+    return fail("actions", "choose a subcommand: 'actions list', 'actions show ID', or pull, diff, push, publish")

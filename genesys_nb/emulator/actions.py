@@ -48,8 +48,9 @@ class ActionDefinitionError(ValueError):
     """An action file could not be loaded; the message names the file and the problem."""
 
 
-def action_id_for(name: str) -> str:
-    return f"custom_-_{uuid.uuid5(ID_NAMESPACE, name)}"
+def action_id_for(name: str, action_type: str = "custom") -> str:
+    """The id of the exported action ``name``: ``<actionType>_-_<uuid5(name)>`` (custom_-_ or static_-_)."""
+    return f"{action_type}_-_{uuid.uuid5(ID_NAMESPACE, name)}"
 
 
 def integration_id_for(integration_type: str) -> str:
@@ -133,6 +134,9 @@ def parse_action(data: Any, source: str = "<memory>") -> EmulatedAction:
     integration_type = data.get("integrationType", "custom-rest-actions")
     if not isinstance(integration_type, str):
         raise fail("'integrationType' must be a string")
+    action_type = data.get("actionType", "custom")
+    if action_type not in ("custom", "static"):
+        raise fail(f"'actionType' must be \"custom\" or \"static\", got {action_type!r}")
 
     block = data.get("emulator", {})
     if not isinstance(block, dict):
@@ -157,7 +161,7 @@ def parse_action(data: Any, source: str = "<memory>") -> EmulatedAction:
     remote = _remote_of(block["remote"], fail, "emulator.remote") if "remote" in block else None
 
     return EmulatedAction(
-        id=action_id_for(name),
+        id=action_id_for(name, action_type),
         name=name,
         category=category,
         integration_id=integration_id_for(integration_type),

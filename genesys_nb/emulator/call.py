@@ -11,8 +11,9 @@ from genesys_nb.emulator.log import RequestLog
 from genesys_nb.emulator.wire import Decision, EmulatorRequest, json_decision, render_body_fault
 
 AGGREGATES_PATH = "/api/v2/analytics/actions/aggregates/query"
-# Path parts after the actions path that are not an action id.
-_COLLECTIONS = ("categories", "drafts")
+INTEGRATIONS_PATH = "/api/v2/integrations"
+# Path parts after the actions path that are not an action id (and the integrations routes' first part).
+_COLLECTIONS = ("categories", "drafts", "integrations")
 _DRAFT_METHODS = {"GET": "draft_get", "PATCH": "draft_update", "POST": "draft_create", "DELETE": "draft_delete"}
 _DRAFT_SUBRESOURCES = {"validation": ("draft_validation", "GET"), "publish": ("draft_publish", "POST"),
                        "test": ("draft_test", "POST")}
@@ -27,6 +28,11 @@ def parse_route(path: str, method: str = "GET") -> tuple[str, list[str], str] | 
     path = path.rstrip("/")
     if path == AGGREGATES_PATH:
         return "action_aggregates", [], "POST"
+    if path == INTEGRATIONS_PATH:
+        return "integrations_list", ["integrations"], "GET"
+    integration = path[len(INTEGRATIONS_PATH) + 1:] if path.startswith(f"{INTEGRATIONS_PATH}/") else ""
+    if integration and "/" not in integration and integration != ACTIONS_PATH.rsplit("/", 1)[1]:
+        return "integration_get", ["integrations", integration], "GET"
     if not path.startswith(ACTIONS_PATH):
         return None
     rest = path[len(ACTIONS_PATH):]

@@ -27,7 +27,7 @@ from typing import Any
 
 from jsonschema.exceptions import SchemaError
 
-from genesys_nb.emulator import analytics, catalog, execution, remotes
+from genesys_nb.emulator import analytics, catalog, execution, integrations, remotes
 from genesys_nb.emulator.actions import ACTIONS_PATH, EmulatedAction
 from genesys_nb.emulator.call import Call
 from genesys_nb.emulator.faults import FaultOutcome
@@ -38,7 +38,8 @@ from genesys_nb.engine.steps import Steps
 EDIT_PERMISSION = "integrations:action:edit"
 ADD_PERMISSION = "integrations:action:add"
 DELETE_PERMISSION = "integrations:action:delete"
-DRAFT_PERMISSIONS = frozenset({EDIT_PERMISSION, ADD_PERMISSION, DELETE_PERMISSION, analytics.PERMISSION})
+DRAFT_PERMISSIONS = frozenset({EDIT_PERMISSION, ADD_PERMISSION, DELETE_PERMISSION, analytics.PERMISSION,
+                               integrations.PERMISSION})
 
 # The permission each draft operation needs (genesys-api.md section 1).
 PERMISSIONS = {
@@ -46,8 +47,9 @@ PERMISSIONS = {
     "draft_update": EDIT_PERMISSION, "draft_create": EDIT_PERMISSION, "draft_delete": DELETE_PERMISSION,
     "draft_schema": VIEW_PERMISSION, "draft_template": VIEW_PERMISSION, "draft_validation": EDIT_PERMISSION,
     "draft_publish": EDIT_PERMISSION, "draft_test": EXECUTE_PERMISSION, "action_aggregates": analytics.PERMISSION,
+    "integrations_list": integrations.PERMISSION, "integration_get": integrations.PERMISSION,
 }
-OPERATIONS = frozenset(PERMISSIONS)
+OPERATIONS = frozenset(PERMISSIONS) - integrations.OPERATIONS
 INPUT_STEP = "Validate input against schema"
 EXECUTE_STEP = "Execute request"
 TEMPLATE_FILES = {"requesttemplate.vm": "request", "successtemplate.vm": "response"}
@@ -288,8 +290,10 @@ def _create_new(emulator: Any, call: Call) -> Decision:
     if not isinstance(input_schema, dict) or not isinstance(success_schema, dict):
         return call.error(_bad("'contract' needs input.inputSchema and output.successSchema", context_id, "contract"))
     integration_id = str(body["integrationId"])
-    integration_type = next((a.integration_type for a in emulator._actions.values()
-                             if a.integration_id == integration_id), "custom-rest-actions")
+    integration_type = integrations.type_of(emulator, integration_id)
+    if integration_type is None:
+        return call.error(_bad(f"'integrationId' {integration_id} is not an integration of this org; "
+                               "GET /api/v2/integrations lists them", context_id, "integrationId"))
     action_id = f"custom_-_{uuid.UUID(int=emulator._id_rng.getrandbits(128), version=4)}"
     call.action_id = action_id
     draft = EmulatedAction(id=action_id, name=body["name"], category=body["category"], integration_id=integration_id,

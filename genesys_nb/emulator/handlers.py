@@ -11,7 +11,7 @@ import logging
 import uuid
 from typing import Any
 
-from genesys_nb.emulator import catalog, control, drafts, execution, remotes
+from genesys_nb.emulator import catalog, control, drafts, execution, integrations, remotes
 from genesys_nb.emulator.actions import EmulatedAction
 from genesys_nb.emulator.call import Call, action_id_of, parse_route
 from genesys_nb.emulator.faults import FaultOutcome, FaultPlan
@@ -91,6 +91,8 @@ class Emulator(OrgState):
             return call.error(error_body(403, "not.authorized", "You are not authorized to perform the requested "
                                          f"action. Missing permission: {needed}", context_id,
                                          message_params={"permission": needed}))
+        if call.operation in integrations.OPERATIONS:
+            return integrations.handle(self, call, parts)
         action = None
         action_id = action_id_of(parts)
         if action_id is not None and call.operation not in drafts.OPERATIONS:  # a draft may have no action yet

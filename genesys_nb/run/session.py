@@ -54,6 +54,28 @@ class Session:
         where = f"emulator at {self.server.url}" if self.server is not None and self.server.port else "real org"
         return f"Session({where}, settings={self.settings!r})"
 
+    # Actions as files, from the session: pull and diff are the client's; push and publish also need
+    # the engine and the regression gate, which sit above the client, so the session carries all four.
+    def pull(self, actions: Any = None, **kwargs: Any) -> Any:
+        """``client.pull``: export actions in the admin UI's format, one file each (see ``api._files``)."""
+        return self.client.pull(actions, **kwargs)
+
+    def diff(self, a: Any, b: Any = None, **kwargs: Any) -> Any:
+        """``client.diff``: what changes from ``a`` to ``b`` (files, folders or actions in the org)."""
+        return self.client.diff(a, b, **kwargs)
+
+    def push(self, files: Any, **kwargs: Any) -> Any:
+        """Each file into its action's draft, refused when a template would not parse (``run.action_files.push``)."""
+        from genesys_nb.run.action_files import push
+
+        return push(self, files, **kwargs)
+
+    def publish(self, action: str, **kwargs: Any) -> Any:
+        """Publish the draft behind the regression gate (``run.action_files.publish``)."""
+        from genesys_nb.run.action_files import publish
+
+        return publish(self, action, **kwargs)
+
     def close(self) -> None:
         if self._closed:
             return
