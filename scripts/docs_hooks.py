@@ -255,7 +255,7 @@ try:
 except ImportError:  # pragma: no cover - the tests import this module without the docs extra
     Extension = Preprocessor = object  # type: ignore[assignment,misc]
 
-    def event_priority(priority: int) -> Any:
+    def event_priority(priority: float) -> Any:  # type: ignore[misc]
         return lambda function: function
 
 
