@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from genesys_nb.engine._velocity_refs import (
     _MISSING,
+    _STRICT,
     DollarText,
     EscapeRun,
     FormalReference,
@@ -152,7 +153,57 @@ class Value(_as.Value):
         self.calculate = self.expression.calculate
 
 
+class ParenthesizedExpression(_as.ParenthesizedExpression):
+    def parse(self) -> None:  # the expression kept, for _lenient_operands
+        self.identity_match(self.START)
+        self.expression = self.next_element(Expression)
+        self.require_match(self.END, ")")
+        self.calculate = self.expression.calculate
+
+
+class Condition(_as.Condition):
+    def parse(self) -> None:
+        self.expression = self.next_element(ParenthesizedExpression)
+        self.optional_match(_as.WHITESPACE_TO_END_OF_LINE)
+        self.calculate = self.expression.calculate
+
+
+_LOGICAL = frozenset({"&&", "and", "||", "or"})
+
+
+def _lenient_operands(expression: Any) -> None:
+    """Mark the bare references of an #if condition that strict mode lets be undefined.
+
+    Velocity 1.7 (ASTReference.init): a reference without children whose parent is the #if's expression, a
+    ``!``, ``&&`` or ``||`` is not strict, so ``#if($x)`` tests an undefined ``$x`` as false; ``$x == 1`` or
+    ``$x.y`` still fail.
+    """
+    terms = expression.expression
+    for i in range(0, len(terms), 2):
+        if all(terms[j].symbol in _LOGICAL for j in (i - 1, i + 1) if 0 < j < len(terms)):
+            _lenient_operand(terms[i].expression)
+
+
+def _lenient_operand(node: Any) -> None:
+    if isinstance(node, FormalReference):
+        node.lenient_root = True
+    elif isinstance(node, UnaryOperatorValue):
+        _lenient_operand(node.value.expression)
+    elif isinstance(node, ParenthesizedExpression):
+        _lenient_operands(node.expression)
+
+
+class ElseifBlock(_as.ElseifBlock):
+    def parse(self) -> None:
+        super().parse()
+        _lenient_operands(self.condition.expression.expression)
+
+
 class IfDirective(_as.IfDirective):
+    def parse(self) -> None:
+        super().parse()
+        _lenient_operands(self.condition.expression.expression)
+
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
         value = self.condition.calculate(namespace, loader)
         if value is not None and value is not False:  # _truthy, inline: one #if per optional field
@@ -179,7 +230,7 @@ class SetDirective(_as.SetDirective):
     # scope of the loop or macro it sits in
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
         value = self.value.calculate(namespace, loader)
-        if value is None:
+        if value is None and not _STRICT.get():  # strict mode implies directive.set.null.allowed
             return
         if len(self.terms) == 1:
             target = namespace
@@ -309,7 +360,8 @@ class _Root(_as.LocalNamespace):
 
 
 for _node in (Text, NameOrCall, SubExpression, FormalReference, StringLiteral, InterpolatedStringLiteral,
-              Value, BooleanLiteral, BinaryOperator, Expression, UnaryOperatorValue, IfDirective, ElseBlock, Comment,
+              Value, BooleanLiteral, BinaryOperator, Expression, UnaryOperatorValue, ParenthesizedExpression,
+              Condition, IfDirective, ElseifBlock, ElseBlock, Comment,
               SetDirective, ForeachDirective, StopDirective, MacroCall, Block):
     setattr(_as, _node.__name__, _node)
 Block.ELEMENTS = (EscapeRun, Text, FormalReference, Comment, IfDirective, SetDirective, ForeachDirective,

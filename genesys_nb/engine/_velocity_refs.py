@@ -15,7 +15,7 @@ from typing import Any
 import airspeed as _airspeed_package
 
 from genesys_nb.engine._java import to_java_string
-from genesys_nb.engine._velocity_values import _index, _invoke, _property
+from genesys_nb.engine._velocity_values import _finds_method, _finds_property, _index, _invoke, _property
 
 
 def _private_airspeed() -> Any:
@@ -31,6 +31,26 @@ _as: Any = _private_airspeed()
 NoMatch = _as.NoMatch
 _MISSING = object()
 _UNRESOLVED: ContextVar[list[str] | None] = ContextVar("velocity_unresolved_inputs", default=None)
+# strict reference mode (Velocity's runtime.references.strict) for the render under way: see render_template
+_STRICT: ContextVar[bool] = ContextVar("velocity_strict_references", default=False)
+
+
+class StrictReferenceError(Exception):
+    """Velocity's strict reference mode refused a reference: its message, and where in the source (offset)."""
+
+    def __init__(self, message: str, source: str, offset: int) -> None:
+        super().__init__(message)
+        self.message, self.source, self.offset = message, source, offset
+
+
+_JAVA_CLASSES = {str: "java.lang.String", bool: "java.lang.Boolean", float: "java.lang.Double",
+                 dict: "java.util.LinkedHashMap", list: "java.util.ArrayList"}
+
+
+def _java_class(value: Any) -> str:
+    if type(value) is int:
+        return "java.lang.Integer" if -2**31 <= value < 2**31 else "java.lang.Long"
+    return _JAVA_CLASSES.get(type(value)) or getattr(value, "java_class", type(value).__name__)
 _INPUT_REF = re.compile(r"\$!?\{?input\.([A-Za-z_][\w-]*)")
 
 
@@ -118,6 +138,8 @@ class FormalReference(_as.FormalReference):
         if braces:
             self.require_match(self.CLOSING_BRACE, "}")
         self.text = self.my_text()
+        self.where = self.start  # where strict mode reports it: an escape's backslashes move it (EscapeRun)
+        self.lenient_root = False  # #if($x), #if(!$x), #if($x && ..): strict mode lets $x be undefined
         self.input_names = tuple(dict.fromkeys(_INPUT_REF.findall(self.text)))
         self.path = self._simple_path()
         self.head, self.rest = (self.path[0], self.path[1:]) if self.path else ("", ())
@@ -138,7 +160,57 @@ class FormalReference(_as.FormalReference):
             expression = sub.expression
         return tuple(names) or None
 
+    def strict_value(self, namespace: Any, loader: Any) -> Any:
+        """The value as Velocity's strict reference mode finds it: an undefined name or a null on the way fails."""
+        source, expression = self._full_text, self.expression
+        part = expression.part
+        if part.parameters is not None:  # $name(...) names a #define or macro: no strict lookup of its own
+            return expression.calculate(namespace, loader)
+        scope, value = namespace, _MISSING
+        while isinstance(scope, _LocalNamespace):
+            value = dict.get(scope, part.name, _MISSING)
+            if value is not _MISSING:
+                break
+            scope = scope.parent
+        else:
+            if isinstance(scope, Mapping):
+                value = scope.get(part.name, _MISSING)
+        if value is _MISSING:
+            if self.lenient_root and expression.subexpression is None and part.index is None:
+                return None
+            raise StrictReferenceError(f"Variable ${part.name} has not been set", source, self.where)
+        if part.index is not None and value is not None:
+            value = _index(value, part.index.calculate(namespace, loader))
+        sub = expression.subexpression
+        while sub is not None:
+            step = sub.expression
+            if isinstance(step, _as.ArrayIndex):
+                value = None if value is None else _index(value, step.calculate(namespace, loader))
+                sub = sub.subexpression
+                continue
+            call = step.part
+            if value is None:
+                raise StrictReferenceError(f"Attempted to access '{call.name}' on a null value", source, call.start)
+            if call.parameters is not None:
+                args = call.parameters.calculate(namespace, loader)
+                if not _finds_method(value, call.name, len(args)):
+                    types = ", ".join("null" if a is None else _java_class(a) for a in args)
+                    raise StrictReferenceError(f"Object '{_java_class(value)}' does not contain method "
+                                               f"{call.name}({types})", source, call.start)
+                value = _invoke(value, call.name, args)
+            else:
+                if not _finds_property(value, call.name):
+                    raise StrictReferenceError(f"Object '{_java_class(value)}' does not contain property "
+                                               f"'{call.name}'", source, call.start)
+                value = _property(value, call.name)
+            if call.index is not None and value is not None:
+                value = _index(value, call.index.calculate(namespace, loader))
+            sub = step.subexpression
+        return value
+
     def value_of(self, namespace: Any, loader: Any) -> Any:
+        if self.expression is not None and _STRICT.get():
+            return self.strict_value(namespace, loader)
         if self.path is not None:  # $a.b.c over maps: the common case, without the general machinery
             scope = namespace  # _lookup(namespace, self.head), inline: a template makes this lookup most
             while isinstance(scope, _LocalNamespace):
@@ -176,6 +248,9 @@ class FormalReference(_as.FormalReference):
         if value is None:
             if self.silent and self.expression is not None:
                 return ""
+            if _STRICT.get():
+                raise StrictReferenceError(f"Reference {self.text} evaluated to null when attempting to render",
+                                           self._full_text, self.where)
             self.note_unresolved(namespace)
             return self.text  # type: ignore[no-any-return]
         return value if type(value) is str else to_java_string(value)
@@ -202,6 +277,7 @@ class EscapeRun(_as._Element):
         self.directive = False
         try:
             self.reference = self.next_element(FormalReference)
+            self.reference.where = self.start
             return
         except NoMatch:
             pass

@@ -24,11 +24,11 @@ from typing import Any
 
 from genesys_nb.engine._java import to_java_string
 from genesys_nb.engine._velocity_nodes import _Break, _Root, _Stop
-from genesys_nb.engine._velocity_refs import _UNRESOLVED, _as, _Out
+from genesys_nb.engine._velocity_refs import _STRICT, _UNRESOLVED, StrictReferenceError, _as, _Out
 from genesys_nb.engine.macros import MACROS
 
-__all__ = ["Rendered", "TemplateRenderError", "TemplateSyntaxError", "check_template", "render_template",
-           "request_context", "success_context"]
+__all__ = ["Rendered", "StrictReferenceFailure", "TemplateRenderError", "TemplateSyntaxError", "check_template",
+           "render_template", "request_context", "success_context"]
 
 
 class TemplateSyntaxError(ValueError):
@@ -42,6 +42,22 @@ class TemplateSyntaxError(ValueError):
 
 class TemplateRenderError(TemplateSyntaxError):
     """A method threw while rendering (Velocity's MethodInvocationException): the action fails there too."""
+
+
+class StrictReferenceFailure(TemplateRenderError):
+    """Strict reference mode refused a reference; ``velocity_message`` is Velocity 1.7's own text for it.
+
+    e.g. ``Variable $Presences has not been set at successTemplate[line 1, column 20]``.
+    """
+
+    def __init__(self, template: str, line: int, column: int, message: str) -> None:
+        self.velocity_message = f"{message} at {template}[line {line}, column {column}]"
+        super().__init__(template, line, column, message,
+                         "define it (a translationMap key), or test it first with #if($name)")
+        self.args = (self.velocity_message,)
+
+    def __str__(self) -> str:
+        return self.velocity_message
 
 
 @dataclass(frozen=True)
@@ -155,12 +171,18 @@ def _warnings(names: list[str], template: str, input_fields: Sequence[str] | Non
 
 
 def render_template(source: str, context: Mapping[str, Any], *, template: str,
-                    input_fields: Sequence[str] | None = None) -> Rendered:
-    """``source`` rendered over ``context`` as Velocity 1.7 would; a warning per unresolved ${input.x}."""
+                    input_fields: Sequence[str] | None = None, strict: bool = False) -> Rendered:
+    """``source`` rendered over ``context`` as Velocity 1.7 would; a warning per unresolved ${input.x}.
+
+    ``strict`` renders in Velocity's strict reference mode (``runtime.references.strict``): an undefined name,
+    a property or method missing, or a null rendered without ``$!`` raises :class:`StrictReferenceFailure`
+    with Velocity's text, where lenient mode prints the reference's own text.
+    """
     body = _compiled(source, template)
     out = _Out()
     unresolved: list[str] = []
     token = _UNRESOLVED.set(unresolved)
+    strict_token = _STRICT.set(strict)
     try:
         # the body's block straight away: its own scope is given, and the wrappers would add nothing
         body.block.evaluate_raw(out, _Root(context), _LOADER)
@@ -168,6 +190,9 @@ def render_template(source: str, context: Mapping[str, Any], *, template: str,
         pass
     except _as.TemplateExecutionError as err:
         cause = err.__cause__
+        if isinstance(cause, StrictReferenceError):
+            line, column = _position(cause.source, cause.offset)
+            raise StrictReferenceFailure(template, line, column, cause.message) from None
         line, column = _position(source, err.element.start)
         raise TemplateRenderError(template, line, column, f"{type(cause).__name__}: {cause}",
                                   "the platform fails the action here too (a method threw while rendering)"
@@ -177,6 +202,7 @@ def render_template(source: str, context: Mapping[str, Any], *, template: str,
                                   "look for a #macro or #define that calls itself") from err
     finally:
         _UNRESOLVED.reset(token)
+        _STRICT.reset(strict_token)
     text = "".join(out)
     return Rendered(text, _warnings(unresolved, template, input_fields) if unresolved else ())
 
