@@ -84,6 +84,45 @@ class _Computed:
         return self.value
 
 
+def _evaluate(node: Any, namespace: Any, loader: Any) -> bool:
+    """Velocity 1.7's ``Node.evaluate``: the truth of an #if condition and of the operands of ``!``, ``&&``, ``||``.
+
+    Only a reference (null and false are false), ``true``, a comparison and the logical operators have one; every
+    other node keeps SimpleNode's ``false``: ``#if("text")``, ``#if(1)``, ``#if([1])``, ``#if($a + 1)`` are false.
+    """
+    if isinstance(node, Value):
+        node = node.expression
+    if isinstance(node, FormalReference):
+        return _truthy(node.calculate(namespace, loader))
+    if isinstance(node, _Computed):  # a comparison's or a logical operator's result; arithmetic has no truth
+        return node.value is True
+    if isinstance(node, BooleanLiteral):
+        return node.value is True
+    if isinstance(node, UnaryOperatorValue):
+        return not _evaluate(node.value, namespace, loader)
+    if isinstance(node, ParenthesizedExpression):
+        return node.expression.test(namespace, loader)
+    if isinstance(node, Expression):
+        return node.test(namespace, loader)
+    return False
+
+
+def _test_terms(terms: list[Any], namespace: Any, loader: Any) -> bool:
+    if len(terms) == 1:
+        return _evaluate(terms[0], namespace, loader)
+    # the node at the top binds loosest; operators are left-associative, so it is the last of them
+    loosest = max(terms[i].precedence for i in range(1, len(terms), 2))
+    at = max(i for i in range(1, len(terms), 2) if terms[i].precedence == loosest)
+    symbol = terms[at].symbol
+    if symbol in ("&&", "and"):
+        return _test_terms(terms[:at], namespace, loader) and _test_terms(terms[at + 1:], namespace, loader)
+    if symbol in ("||", "or"):
+        return _test_terms(terms[:at], namespace, loader) or _test_terms(terms[at + 1:], namespace, loader)
+    if terms[at].precedence > 5:  # a comparison: its boolean
+        return _calculate_terms(terms, namespace, loader) is True
+    return False  # arithmetic
+
+
 def _apply(op: Any, left: Any, a: Any, right: Any, b: Any) -> Any:
     if op.symbol == "+" and (a is None) != (b is None) and isinstance(a if b is None else b, str):
         # ASTAddNode: a null beside a String is concatenated as its literal text ("x" + $none is "x$none")
@@ -96,6 +135,10 @@ def _apply(op: Any, left: Any, a: Any, right: Any, b: Any) -> Any:
 
 class Expression(_as.Expression):
     # && and || short-circuit and use Velocity truthiness; airspeed evaluates both sides with Python's bool()
+    def test(self, namespace: Any, loader: Any) -> bool:
+        """The expression's truth as an #if condition (Velocity's evaluate(), not the value's)."""
+        return _test_terms(self.expression, namespace, loader)
+
     def parse(self) -> None:
         super().parse()
         terms = self.expression
@@ -112,38 +155,42 @@ class Expression(_as.Expression):
         if len(terms) == 3 and terms[1].apply_to is not None:  # one comparison: the usual #if
             return _apply(terms[1], terms[0], terms[0].calculate(namespace, loader),
                           terms[2], terms[2].calculate(namespace, loader))
-        operators: list[Any] = []
-        values: list[Any] = [terms[0]]
-        rest = terms[1:]
+        return _calculate_terms(terms, namespace, loader)
 
-        def reduce() -> None:
-            right, left, op = values.pop(), values.pop(), operators.pop()
-            a = left.calculate(namespace, loader)
-            if op.symbol in ("&&", "and"):
-                result = _truthy(a) and _truthy(right.calculate(namespace, loader))
-            elif op.symbol in ("||", "or"):
-                result = _truthy(a) or _truthy(right.calculate(namespace, loader))
-            else:
-                result = _apply(op, left, a, right, right.calculate(namespace, loader))
-            values.append(_Computed(result))
 
-        while rest:
-            if not operators or rest[0].greater_precedence_than(operators[-1]):
-                operators.append(rest[0])
-                values.append(rest[1])
-                rest = rest[2:]
-            else:
-                reduce()
-        while operators:
+def _calculate_terms(terms: list[Any], namespace: Any, loader: Any) -> Any:
+    operators: list[Any] = []
+    values: list[Any] = [terms[0]]
+    rest = terms[1:]
+
+    def reduce() -> None:
+        right, left, op = values.pop(), values.pop(), operators.pop()
+        if op.symbol in ("&&", "and"):
+            result = _evaluate(left, namespace, loader) and _evaluate(right, namespace, loader)
+        elif op.symbol in ("||", "or"):
+            result = _evaluate(left, namespace, loader) or _evaluate(right, namespace, loader)
+        else:
+            result = _apply(op, left, left.calculate(namespace, loader), right,
+                            right.calculate(namespace, loader))
+        values.append(_Computed(result))
+
+    while rest:
+        if not operators or rest[0].greater_precedence_than(operators[-1]):
+            operators.append(rest[0])
+            values.append(rest[1])
+            rest = rest[2:]
+        else:
             reduce()
-        return values[0].calculate(namespace, loader)
+    while operators:
+        reduce()
+    return values[0].calculate(namespace, loader)
 
 
 class UnaryOperatorValue(_as.UnaryOperatorValue):
     UNARY_OP = re.compile(r"\s*(!|not\b)\s*", re.DOTALL)
 
     def calculate(self, namespace: Any, loader: Any) -> Any:
-        return not _truthy(self.value.calculate(namespace, loader))
+        return not _evaluate(self.value, namespace, loader)
 
 
 class Value(_as.Value):
@@ -205,12 +252,11 @@ class IfDirective(_as.IfDirective):
         _lenient_operands(self.condition.expression.expression)
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
-        value = self.condition.calculate(namespace, loader)
-        if value is not None and value is not False:  # _truthy, inline: one #if per optional field
+        if self.condition.expression.expression.test(namespace, loader):
             self.block.evaluate(stream, namespace, loader)
             return
         for branch in self.elseifs:
-            if _truthy(branch.calculate(namespace, loader)):
+            if branch.condition.expression.expression.test(namespace, loader):
                 branch.evaluate(stream, namespace, loader)
                 return
         self.else_block.evaluate(stream, namespace, loader)
@@ -317,7 +363,7 @@ class MacroCall(_as.MacroCall):
 
 class Block(_as.Block):
     ELEMENTS: tuple[Any, ...] = ()
-    LINE_INDENT = re.compile(r"(?:^|\n)([ \t]+)$")
+    TRAILING_BLANKS = re.compile(r"[ \t]+$")
 
     def parse(self) -> None:
         self.children: list[Any] = []
@@ -327,10 +373,13 @@ class Block(_as.Block):
             except NoMatch:
                 break
             if isinstance(child, SetDirective) and self.children and isinstance(self.children[-1], Text):
-                previous = self.children[-1]  # #set eats the indentation before it (its token includes it)
-                match = self.LINE_INDENT.search(previous.text)
-                if match and (match.start(1) > 0 or len(self.children) == 1):
-                    previous.text = previous.text[:match.start(1)]
+                # Velocity 1.7's SET_DIRECTIVE token starts with the blanks before "#set", but the lexer takes the
+                # longest token: blanks that follow other text are that TEXT token's, and stay. So #set eats the
+                # blanks before it only where a directive, reference, comment or escape ended right before them.
+                previous = self.children[-1]
+                match = self.TRAILING_BLANKS.search(previous.text)
+                if match and (match.start() == 0 or previous.text[match.start() - 1] in "$#\\"):
+                    previous.text = previous.text[:match.start()]
             self.children.append(child)
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
