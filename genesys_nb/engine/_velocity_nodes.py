@@ -35,6 +35,10 @@ from genesys_nb.engine._velocity_values import (
 )
 
 
+# Velocity 1.7's directive names are case-sensitive words: "#endx" or "#elsewhere" is another word (text)
+_WORD_END = r"(?![A-Za-z0-9_])"
+
+
 class _Break(BaseException):  # not an Exception: airspeed wraps those into TemplateExecutionError
     pass
 
@@ -194,9 +198,12 @@ class UnaryOperatorValue(_as.UnaryOperatorValue):
 
 
 class Value(_as.Value):
-    # an operand is its expression: calculated without a call of its own in between
+    # an operand is its expression: calculated without a call of its own in between; Velocity 1.7 has no null
+    # literal ("#if(null)" does not parse)
     def parse(self) -> None:
-        super().parse()
+        self.expression = self.next_element((
+            FormalReference, _as.FloatingPointLiteral, _as.IntegerLiteral, StringLiteral, InterpolatedStringLiteral,
+            _as.ArrayLiteral, _as.DictionaryLiteral, ParenthesizedExpression, UnaryOperatorValue, BooleanLiteral))
         self.calculate = self.expression.calculate
 
 
@@ -241,14 +248,32 @@ def _lenient_operand(node: Any) -> None:
 
 
 class ElseifBlock(_as.ElseifBlock):
+    START = re.compile(rf"#(?:elseif{_WORD_END}|\{{elseif\}})\s*")
+
     def parse(self) -> None:
         super().parse()
         _lenient_operands(self.condition.expression.expression)
 
 
 class IfDirective(_as.IfDirective):
+    START = re.compile(rf"#(?:if{_WORD_END}|\{{if\}})\s*")
+
     def parse(self) -> None:
-        super().parse()
+        # "#if" is always the directive in Velocity: without its (condition) it is an error, never text
+        self.identity_match(self.START)
+        self.condition = self.require_next_element(Condition, "(condition)")
+        self.block = self.require_next_element(Block, "block")
+        self.elseifs = []
+        while True:
+            try:
+                self.elseifs.append(self.next_element(ElseifBlock))
+            except NoMatch:
+                break
+        try:
+            self.else_block = self.next_element(ElseBlock)
+        except NoMatch:
+            pass
+        self.require_next_element(End, "#else, #elseif or #end")
         _lenient_operands(self.condition.expression.expression)
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
@@ -262,8 +287,16 @@ class IfDirective(_as.IfDirective):
         self.else_block.evaluate(stream, namespace, loader)
 
 
+class End(_as.End):
+    END = re.compile(rf"#(?:end{_WORD_END}|\{{end\}})")
+
+
 class ElseBlock(_as.ElseBlock):
-    START = re.compile(r"#(?:else\b|\{else\})(?:[ \t]*\r?\n)?", re.DOTALL)  # #else eats the rest of its line
+    START = re.compile(rf"#(?:else{_WORD_END}|\{{else\}})(?:[ \t]*\r?\n)?")  # #else eats the rest of its line
+
+
+class FallthroughHashText(_as.FallthroughHashText):
+    PLAIN = re.compile(rf"(#(?!(?:end|else|elseif){_WORD_END}|\{{(?:end|else|elseif)\}}))")
 
 
 class Comment(_as.Comment):
@@ -272,6 +305,7 @@ class Comment(_as.Comment):
 
 
 class SetDirective(_as.SetDirective):
+    START = re.compile(r"#(?:set|\{set\}) *\(")  # SET_DIRECTIVE: "#set" or "#{set}", blanks, "("
     # Velocity 1.7: a null value leaves the variable as it was, and #set writes the template's context, not a
     # scope of the loop or macro it sits in
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
@@ -303,6 +337,7 @@ def _iterable(value: Any) -> list[Any] | None:
 class ForeachDirective(_as.ForeachDirective):
     # maps give their values, strings do not iterate, #break works, $foreach is a scope object, and the loop
     # variable is restored afterwards while a #set inside the loop stays (one context, as in Velocity)
+    START = re.compile(rf"#(?:foreach{_WORD_END}|\{{foreach\}})")
     CLOSE_PAREN = re.compile(r"\s*\)(?:[ \t]*\r?\n)?", re.DOTALL)
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
@@ -330,6 +365,8 @@ class ForeachDirective(_as.ForeachDirective):
 
 
 class StopDirective(_as.StopDirective):
+    STOP = re.compile(rf"#(?:stop{_WORD_END}|\{{stop\}})")
+
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
         raise _Stop
 
@@ -345,20 +382,42 @@ class BreakDirective(_as._Element):
 
 
 class MacroCall(_as.MacroCall):
-    # an unknown #name(...) is text in Velocity, whether or not its arguments parse; like every directive's
-    # closing parenthesis, the call's eats the newline right after it
+    # Velocity 1.7: "#word" alone is text; "#word(" commits to a directive call whose arguments must parse, even
+    # for a word that names no macro (it then renders as text). Like every directive's, the call's closing
+    # parenthesis eats the rest of its line.
+    START = re.compile(r"#(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})")
     CLOSE_PAREN = re.compile(r"\s*\)(?:[ \t]*\r?\n)?", re.DOTALL)
+    WORD = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)")
+    RESERVED = frozenset({"if", "else", "elseif", "end", "set", "foreach", "macro", "define", "stop", "break",
+                          "evaluate", "include", "parse"})
+
     def parse(self) -> None:
-        try:
-            super().parse()
-        except _as.TemplateSyntaxError:
-            raise NoMatch() from None
+        plain, braced = self.identity_match(self.START)
+        self.macro_name = (plain or braced).lower()  # as MacroDefinition keeps it
+        self.args: list[Any] = []
+        if (plain or braced) in self.RESERVED or not self.optional_match(self.OPEN_PAREN):
+            raise NoMatch()
+        while True:
+            try:
+                self.args.append(self.next_element(Value))
+            except NoMatch:
+                if not self.optional_match(self.WORD):  # a bare word: an argument Velocity accepts here
+                    break
+                self.args.append(_Word())
+            if not self.optional_match(self.SPACE_OR_COMMA):
+                break
+        self.require_match(self.CLOSE_PAREN, "argument value or )")
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
         if _lookup(namespace, "#" + self.macro_name) is None:
             stream.write(self.my_text())
         else:
             super().evaluate_raw(stream, namespace, loader)
+
+
+class _Word:
+    def calculate(self, namespace: Any, loader: Any) -> Any:
+        return None
 
 
 class Block(_as.Block):
@@ -410,11 +469,11 @@ class _Root(_as.LocalNamespace):
 
 for _node in (Text, NameOrCall, SubExpression, FormalReference, StringLiteral, InterpolatedStringLiteral,
               Value, BooleanLiteral, BinaryOperator, Expression, UnaryOperatorValue, ParenthesizedExpression,
-              Condition, IfDirective, ElseifBlock, ElseBlock, Comment,
+              Condition, IfDirective, ElseifBlock, ElseBlock, End, FallthroughHashText, Comment,
               SetDirective, ForeachDirective, StopDirective, MacroCall, Block):
     setattr(_as, _node.__name__, _node)
 Block.ELEMENTS = (EscapeRun, Text, FormalReference, Comment, IfDirective, SetDirective, ForeachDirective,
                   _as.IncludeDirective, _as.ParseDirective, _as.MacroDefinition, _as.DefineDefinition,
-                  StopDirective, BreakDirective, _as.EvaluateDirective, MacroCall, _as.FallthroughHashText,
+                  StopDirective, BreakDirective, _as.EvaluateDirective, MacroCall, FallthroughHashText,
                   DollarText)
 

@@ -95,6 +95,20 @@ class NameOrCall(_as.NameOrCall):
     # getX()/isX(), Java String/List/Map methods) instead of Python attributes, and a null on the way gives
     # null, not an error
     NAME = re.compile(r"([_a-z][a-z0-9_-]*)", re.DOTALL | re.IGNORECASE)
+    # Velocity looks 3 tokens ahead for a method (name, "(", the next): only a token that can start an argument,
+    # or ")", commits it; "$e.x(" at the end or "$e.x(a)" is the property $e.x and text. The first name of a
+    # reference never takes arguments ("$e(" is $e and text).
+    COMMITS = re.compile(r"""\((?=[ \t\r\n"'\[{)0-9]|-[0-9]|\$!?[{A-Za-z_]|(?:true|false)(?![A-Za-z0-9_]))""")
+
+    def parse(self) -> None:
+        self.name, = self.identity_match(self.NAME)
+        if self.start and self._full_text[self.start - 1] == "." and self.COMMITS.match(self._full_text, self.end):
+            self.parameters = self.next_element(_as.ParameterList)
+            return
+        try:
+            self.index = self.next_element(_as.ArrayIndex)
+        except NoMatch:
+            pass
 
     def calculate(self, current: Any, loader: Any, top: Any) -> Any:
         if current is None:
@@ -131,6 +145,8 @@ class FormalReference(_as.FormalReference):
     # unresolved ${input.x} for the warnings
     def parse(self) -> None:
         self.silent, braces = self.identity_match(self.START)
+        if braces and self._full_text.startswith("[", self.end):
+            raise self.syntax_error("a name after ${")  # Velocity reads "${[" as an index with no reference
         try:
             self.expression = self.next_element(_as.VariableExpression)
         except NoMatch:

@@ -24,6 +24,7 @@ from typing import Any
 
 from genesys_nb.engine._java import to_java_string
 from genesys_nb.engine._velocity_nodes import _Break, _Root, _Stop
+from genesys_nb.engine._velocity_syntax import lexical_problem
 from genesys_nb.engine._velocity_refs import _STRICT, _UNRESOLVED, StrictReferenceError, _as, _Out
 from genesys_nb.engine.macros import MACROS
 
@@ -118,6 +119,10 @@ class _Failure:
 @functools.lru_cache(maxsize=2048)
 def _compile(source: str) -> Any:
     """The parsed template for ``source`` (cached: a matrix preview renders one template for every row)."""
+    lexical = lexical_problem(source)
+    if lexical is not None:
+        offset, reason, hint = lexical
+        return _Failure(*_position(source, offset), reason, hint)
     try:
         return _as.TemplateBody("<template>", source)
     except _as.TemplateSyntaxError as err:

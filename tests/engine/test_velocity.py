@@ -38,11 +38,15 @@ def test_formal_references_as_method_arguments() -> None:
 
 def test_references_end_where_identifiers_end() -> None:
     assert render("$input.a.$input.b!", a="x", b="y") == "x.y!"
-    assert render("$5 and $ alone, $!") == "$5 and $ alone, $!"
+    assert render("$5 and $ alone, $ too") == "$5 and $ alone, $ too"
+    # Velocity's lexer cannot end the template right after a bare $, $! or #: the template does not parse
+    for source in ("cost $", "cost $!", "cost #", "cost \\$", "#* open", "#[[ open"):
+        with pytest.raises(velocity.TemplateSyntaxError):
+            render(source)
 
 
 def test_a_dollar_brace_that_starts_no_reference_is_text() -> None:
-    assert render("${1} $!{ } $ {x} end$") == "${1} $!{ } $ {x} end$"
+    assert render("${1} $!{ } $ {x} end$ ") == "${1} $!{ } $ {x} end$ "
 
 
 def test_hyphens_belong_to_identifiers_in_velocity_1_7() -> None:
@@ -157,7 +161,7 @@ def test_interpolated_strings() -> None:
 def test_macros_and_unknown_directives() -> None:
     assert render("#macro(greet $who)Hi $who#end#greet('Ada')") == "Hi Ada"
     assert render("#macro(line $x)[$x]#end\n#line(1)\n#line(2)\nend") == "[1][2]end"
-    assert render("#undefinedmacro('x') #ff0000 #") == "#undefinedmacro('x') #ff0000 #"
+    assert render("#undefinedmacro('x') #ff0000 # x") == "#undefinedmacro('x') #ff0000 # x"
 
 
 # ---------------------------------------------------------------------------- contexts

@@ -1,0 +1,49 @@
+"""What Velocity 1.7's lexer cannot read at all, found before the template is parsed.
+
+The parser (airspeed's, with the Velocity 1.7 node classes) works on regular expressions; a few of Velocity's
+refusals come from its lexer instead (Parser.jjt's token states): a template may not end inside a ``#*``
+comment or a ``#[[`` unparsed block, nor right after a bare ``$``, ``$!`` or ``#`` (the lexer is then in
+its reference or directive state and meets the end of input).
+
+>>> lexical_problem("total: $")[1]
+"the template ends with a bare '$'"
+>>> lexical_problem("#* note") is not None, lexical_problem("## note"), lexical_problem("cost $ 5")
+(True, None, None)
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["lexical_problem"]
+
+_SPECIAL = re.compile(r"##|#\*|#\[\[")
+_TAIL = re.compile(r"(?:\$!?|#)\Z")
+
+
+def lexical_problem(source: str) -> tuple[int, str, str] | None:
+    """(offset, reason, hint) of the first thing Velocity's lexer cannot read in ``source``, else None."""
+    at = 0
+    while True:
+        found = _SPECIAL.search(source, at)
+        if found is None:
+            break
+        kind, start = found.group(), found.start()
+        if kind == "##":
+            newline = source.find("\n", start)
+            if newline < 0:
+                return None  # a line comment may end the template
+            at = newline + 1
+            continue
+        closing = "*#" if kind == "#*" else "]]#"
+        end = source.find(closing, found.end())
+        if end < 0:
+            if kind == "#*":
+                return start, "#* comment without its closing *#", "close the comment with *#"
+            return start, "#[[ unparsed block without its closing ]]#", "close the block with ]]#"
+        at = end + len(closing)
+    tail = _TAIL.search(source, at)
+    if tail is not None:
+        bare = tail.group()
+        return (tail.start(), f"the template ends with a bare {bare!r}",
+                f"remove the {bare!r}, or finish the {'reference' if bare[0] == '$' else 'directive'} it starts")
+    return None
