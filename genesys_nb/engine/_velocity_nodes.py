@@ -34,7 +34,6 @@ from genesys_nb.engine._velocity_values import (
     _truthy,
 )
 
-
 # Velocity 1.7's directive names are case-sensitive words: "#endx" or "#elsewhere" is another word (text)
 _WORD_END = r"(?![A-Za-z0-9_])"
 

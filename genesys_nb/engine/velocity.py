@@ -24,8 +24,8 @@ from typing import Any
 
 from genesys_nb.engine._java import to_java_string
 from genesys_nb.engine._velocity_nodes import _Break, _Root, _Stop
-from genesys_nb.engine._velocity_syntax import lexical_problem
 from genesys_nb.engine._velocity_refs import _STRICT, _UNRESOLVED, StrictReferenceError, _as, _Out
+from genesys_nb.engine._velocity_syntax import lexical_problem
 from genesys_nb.engine.macros import MACROS
 
 __all__ = ["Rendered", "StrictReferenceFailure", "TemplateRenderError", "TemplateSyntaxError", "check_template",
