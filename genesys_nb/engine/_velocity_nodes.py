@@ -1,5 +1,9 @@
 """Operators, expressions and directives of a Velocity template: airspeed's nodes, with the Velocity 1.7 rules.
 
+# size: every directive and expression node subclass lives here because airspeed's grammar finds them by
+# module-global name and they refer to each other (Value, Expression, IfDirective, MacroCall...); split, they
+# would import each other in a circle.
+
 Where airspeed's semantics differ from Apache Velocity 1.7 (what the platform runs) a node class is subclassed,
 each with the reason. Importing this module installs these classes and those of
 :mod:`genesys_nb.engine._velocity_refs` into the private airspeed copy, whose grammar then builds them.
@@ -294,6 +298,29 @@ class ElseBlock(_as.ElseBlock):
     START = re.compile(rf"#(?:else{_WORD_END}|\{{else\}})(?:[ \t]*\r?\n)?")  # #else eats the rest of its line
 
 
+class UnparsedBlock(_as._Element):
+    """``#[[ ... ]]#``: its content is text, as written."""
+
+    START = re.compile(r"#\[\[(.*?)\]\]#", re.DOTALL)
+
+    def parse(self) -> None:
+        self.text, = self.identity_match(self.START)
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        stream.write(self.text)
+
+
+class FloatingPointLiteral(_as.FloatingPointLiteral):
+    # Velocity 1.7: 1.5, 1., .5, 1e3, 1.0E-3 (a trailing "." only when no second "." follows: 1..3 is a range)
+    FLOAT = re.compile(r"(-?(?:\d+\.(?!\.)\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+))")
+
+
+class MacroDefinition(_as.MacroDefinition):
+    START = re.compile(rf"#(?:macro{_WORD_END}|\{{macro\}})")
+    NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_-]*)")
+    ARG_NAME = re.compile(r"[,\s]*\$([A-Za-z_][A-Za-z0-9_-]*)")
+
+
 class FallthroughHashText(_as.FallthroughHashText):
     PLAIN = re.compile(rf"(#(?!(?:end|else|elseif){_WORD_END}|\{{(?:end|else|elseif)\}}))")
 
@@ -305,6 +332,16 @@ class Comment(_as.Comment):
 
 class SetDirective(_as.SetDirective):
     START = re.compile(r"#(?:set|\{set\}) *\(")  # SET_DIRECTIVE: "#set" or "#{set}", blanks, "("
+    # the target: $name.a.b, ${name.a.b}, $!name (Velocity's Reference production)
+    PLACE = re.compile(r"\s*\$!?(?:\{([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\}|([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*))")
+
+    def parse(self) -> None:
+        self.identity_match(self.START)
+        braced, plain = self.require_match(self.PLACE, "place")
+        self.terms = (braced or plain).split(".")
+        self.require_match(self.EQUALS, "=")
+        self.value = self.require_next_element(Expression, "expression")
+        self.require_match(self.END, "closing paren")
     # Velocity 1.7: a null value leaves the variable as it was, and #set writes the template's context, not a
     # scope of the loop or macro it sits in
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
@@ -468,11 +505,12 @@ class _Root(_as.LocalNamespace):
 
 for _node in (Text, NameOrCall, SubExpression, FormalReference, StringLiteral, InterpolatedStringLiteral,
               Value, BooleanLiteral, BinaryOperator, Expression, UnaryOperatorValue, ParenthesizedExpression,
-              Condition, IfDirective, ElseifBlock, ElseBlock, End, FallthroughHashText, Comment,
+              Condition, IfDirective, ElseifBlock, ElseBlock, End, FallthroughHashText, Comment, FloatingPointLiteral,
+              MacroDefinition,
               SetDirective, ForeachDirective, StopDirective, MacroCall, Block):
     setattr(_as, _node.__name__, _node)
-Block.ELEMENTS = (EscapeRun, Text, FormalReference, Comment, IfDirective, SetDirective, ForeachDirective,
-                  _as.IncludeDirective, _as.ParseDirective, _as.MacroDefinition, _as.DefineDefinition,
+Block.ELEMENTS = (EscapeRun, Text, FormalReference, UnparsedBlock, Comment, IfDirective, SetDirective, ForeachDirective,
+                  _as.IncludeDirective, _as.ParseDirective, MacroDefinition, _as.DefineDefinition,
                   StopDirective, BreakDirective, _as.EvaluateDirective, MacroCall, FallthroughHashText,
                   DollarText)
 

@@ -83,7 +83,7 @@ def _lookup(namespace: Any, name: str) -> Any:
 # ------------------------------------------------------------------------ text and references, Velocity 1.7 rules
 class Text(_as.Text):
     # a backslash run before $ or # is an escape (EscapeRun), not text; a # starting a directive is never text
-    PLAIN = re.compile(r"((?:[^\\$#]+|\\+(?![\\$#])|\$(?![!{A-Za-z_])|\$!(?![{A-Za-z_])|#(?![{A-Za-z#*@]))+)",
+    PLAIN = re.compile(r"((?:[^\\$#]+|\\+(?![\\$#])|\$(?![!{A-Za-z_])|\$!(?![{A-Za-z_])|#(?![{A-Za-z#*@]|\[\[))+)",
                        re.DOTALL)
 
     def parse(self) -> None:
@@ -145,7 +145,7 @@ class FormalReference(_as.FormalReference):
     # unresolved ${input.x} for the warnings
     def parse(self) -> None:
         self.silent, braces = self.identity_match(self.START)
-        if braces and self._full_text.startswith("[", self.end):
+        if braces and self._full_text[self.end:self.end + 1] in ("[", "$"):
             raise self.syntax_error("a name after ${")  # Velocity reads "${[" as an index with no reference
         try:
             self.expression = self.next_element(_as.VariableExpression)
@@ -307,9 +307,12 @@ class EscapeRun(_as._Element):
         half = "\\" * (self.count // 2)
         if self.reference is not None:
             value = self.reference.value_of(namespace, loader)
-            if value is None:
+            if value is None:  # ASTReference.render: the escape prefix, then the literal (none when $! and even)
                 self.reference.note_unresolved(namespace)
-                stream.write("\\" * self.count + self.reference.text)
+                if self.count % 2:
+                    stream.write(half + "\\" + self.reference.text)
+                else:
+                    stream.write(half + half + ("" if self.reference.silent else self.reference.text))
             elif self.count % 2:
                 stream.write(half + self.reference.text)
             else:
