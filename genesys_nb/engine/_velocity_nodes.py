@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from genesys_nb.engine._velocity_refs import (
@@ -23,10 +24,12 @@ from genesys_nb.engine._velocity_refs import (
     InterpolatedStringLiteral,
     NameOrCall,
     NoMatch,
+    StrictReferenceError,
     StringLiteral,
     SubExpression,
     Text,
     _as,
+    _java_class,
     _lookup,
 )
 from genesys_nb.engine._velocity_values import (
@@ -58,7 +61,7 @@ class BooleanLiteral(_as.BooleanLiteral):
 class BinaryOperator(_as.BinaryOperator):
     # word operators need word boundaries; == and != share a precedence; comparisons and arithmetic follow
     # Velocity (numbers by value, toString() otherwise, integer division truncates, + concatenates strings)
-    BINARY_OP = re.compile(r"\s*(>=|<=|==|!=|<|>|%|\|\||&&|\+|-|\*|/|(?:or|and|gt|lt|ne|eq|ge|le)\b)\s*",
+    BINARY_OP = re.compile(r"\s*(>=|<=|==|!=|<|>|%|\|\||&&|\+|-(?![0-9])|\*|/|(?:or|and|gt|lt|ne|eq|ge|le)\b)\s*",
                            re.DOTALL)
     OPERATORS: ClassVar[dict[str, Any]] = {
         "==": _equals, "eq": _equals,
@@ -130,7 +133,22 @@ def _test_terms(terms: list[Any], namespace: Any, loader: Any) -> bool:
     return False  # arithmetic
 
 
+_ORDERING = frozenset({">", ">=", "<", "<=", "gt", "ge", "lt", "le"})
+
+
+def _strict_ordering(op: Any, a: Any, b: Any) -> None:
+    """Strict mode: an ordering of a value that is not a number fails (Velocity 1.7's texts, '>=' and all)."""
+    for side, value in (("Left", a), ("Right", b)):
+        if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            valid = "a valid " if op.symbol in ("<", "lt") else "a "
+            text = op.my_text()
+            end = op.start + text.index(op.symbol) + len(op.symbol)
+            raise StrictReferenceError(f"{side} side of '>=' operation is not {valid}Number", op.full_text(), end)
+
+
 def _apply(op: Any, left: Any, a: Any, right: Any, b: Any) -> Any:
+    if op.symbol in _ORDERING and _STRICT.get():
+        _strict_ordering(op, a, b)
     if op.symbol == "+" and (a is None) != (b is None) and isinstance(a if b is None else b, str):
         # ASTAddNode: a null beside a String is concatenated as its literal text ("x" + $none is "x$none")
         if a is None:
@@ -155,7 +173,7 @@ class Expression(_as.Expression):
 
     def calculate(self, namespace: Any, loader: Any) -> Any:
         terms = self.expression
-        if self.comparison is not None:
+        if self.comparison is not None and not _STRICT.get():
             return self.comparison(terms[0].calculate(namespace, loader), terms[2].calculate(namespace, loader))
         if len(terms) == 1:
             return terms[0].calculate(namespace, loader)
@@ -316,9 +334,30 @@ class FloatingPointLiteral(_as.FloatingPointLiteral):
 
 
 class MacroDefinition(_as.MacroDefinition):
+    # Velocity 1.7 defines a template's macros when it parses it: a call may come first, a #macro inside an #if
+    # that is false still counts, and rendering the definition again changes nothing. A call with fewer
+    # arguments leaves the others unset; extra ones are dropped.
     START = re.compile(rf"#(?:macro{_WORD_END}|\{{macro\}})")
     NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_-]*)")
     ARG_NAME = re.compile(r"[,\s]*\$([A-Za-z_][A-Za-z0-9_-]*)")
+
+    def parse(self) -> None:
+        super().parse()
+        defined = DEFINED_MACROS.get()
+        if defined is not None:
+            defined.setdefault("#" + self.function_name.lower(), self)
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        pass
+
+    def execute_function(self, stream: Any, namespace: Any, arg_values: Any, loader: Any) -> None:
+        scope = _as.LocalNamespace(namespace)
+        scope.update(zip(self.arg_names, arg_values))
+        self.block.evaluate(stream, scope, loader)
+
+
+# the macros of the template being parsed, by "#name" (velocity._compile sets a dict and keeps what it collects)
+DEFINED_MACROS: ContextVar[dict[str, Any] | None] = ContextVar("velocity_defined_macros", default=None)
 
 
 class FallthroughHashText(_as.FallthroughHashText):
@@ -326,8 +365,17 @@ class FallthroughHashText(_as.FallthroughHashText):
 
 
 class Comment(_as.Comment):
-    # "##" runs through its newline; "#* *#" leaves the newline after it in Velocity 1.7
-    COMMENT = re.compile(r"#(?:#[^\n]*(?:\n|$)|\*.*?\*#)", re.DOTALL)
+    # "##" runs through its newline; "#* *#" leaves the newline after it in Velocity 1.7; an unclosed "#*" with
+    # anything after it runs to the end (Velocity's lexer skips to the end of input without complaint)
+    COMMENT = re.compile(r"#(?:#[^\n]*(?:\n|$)|\*(?:.*?\*#|.+\Z))", re.DOTALL)
+    # "##" right after "$a.b" (the lexer still in its reference-modifier state) is text, not a comment
+    AFTER_PROPERTY = re.compile(r"(?<![\\$])\$!?[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+\Z")
+
+    def parse(self) -> None:
+        if self._full_text.startswith("##", self.end) and self.AFTER_PROPERTY.search(
+                self._full_text, max(0, self.end - 200), self.end):
+            raise NoMatch()
+        super().parse()
 
 
 class SetDirective(_as.SetDirective):
@@ -377,7 +425,12 @@ class ForeachDirective(_as.ForeachDirective):
     CLOSE_PAREN = re.compile(r"\s*\)(?:[ \t]*\r?\n)?", re.DOTALL)
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
-        items = _iterable(self.value.calculate(namespace, loader))
+        value = self.value.calculate(namespace, loader)
+        items = _iterable(value)
+        if items is None and value is not None and _STRICT.get():
+            raise StrictReferenceError(f"#foreach parameter {self.value.my_text()} {{at}} is of type "
+                                       f"{_java_class(value)} and is either of wrong type or cannot be iterated.",
+                                       self._full_text, self.value.start)
         if not items:
             return
         names = (self.loop_var_name, "velocityCount", "velocityHasNext", "foreach")

@@ -3,7 +3,8 @@
 The parser (airspeed's, with the Velocity 1.7 node classes) works on regular expressions; a few of Velocity's
 refusals come from its lexer instead (Parser.jjt's token states): a template may not end inside a ``#*``
 comment or a ``#[[`` unparsed block, nor right after a bare ``$``, ``$!`` or ``#`` (the lexer is then in
-its reference or directive state and meets the end of input).
+its reference or directive state and meets the end of input). An unclosed ``#*`` is refused only when
+nothing follows it: with text after it, Velocity's lexer skips to the end as a comment.
 
 >>> lexical_problem("total: $")[1]
 "the template ends with a bare '$'"
@@ -37,9 +38,11 @@ def lexical_problem(source: str) -> tuple[int, str, str] | None:
         closing = "*#" if kind == "#*" else "]]#"
         end = source.find(closing, found.end())
         if end < 0:
-            if kind == "#*":
+            if kind == "#[[":
+                return start, "#[[ unparsed block without its closing ]]#", "close the block with ]]#"
+            if found.end() == len(source):
                 return start, "#* comment without its closing *#", "close the comment with *#"
-            return start, "#[[ unparsed block without its closing ]]#", "close the block with ]]#"
+            return None  # an unclosed "#*" with text after it is a comment to the end
         at = end + len(closing)
     tail = _TAIL.search(source, at)
     if tail is not None:

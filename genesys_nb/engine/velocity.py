@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from genesys_nb.engine._java import to_java_string
-from genesys_nb.engine._velocity_nodes import _Break, _Root, _Stop
+from genesys_nb.engine._velocity_nodes import DEFINED_MACROS, _Break, _Root, _Stop
 from genesys_nb.engine._velocity_refs import _STRICT, _UNRESOLVED, StrictReferenceError, _as, _Out
 from genesys_nb.engine._velocity_syntax import lexical_problem
 from genesys_nb.engine.macros import MACROS
@@ -52,7 +52,8 @@ class StrictReferenceFailure(TemplateRenderError):
     """
 
     def __init__(self, template: str, line: int, column: int, message: str) -> None:
-        self.velocity_message = f"{message} at {template}[line {line}, column {column}]"
+        at = f"at {template}[line {line}, column {column}]"
+        self.velocity_message = message.replace("{at}", at) if "{at}" in message else f"{message} {at}"
         super().__init__(template, line, column, message,
                          "define it (a translationMap key), or test it first with #if($name)")
         self.args = (self.velocity_message,)
@@ -123,13 +124,19 @@ def _compile(source: str) -> Any:
     if lexical is not None:
         offset, reason, hint = lexical
         return _Failure(*_position(source, offset), reason, hint)
+    macros: dict[str, Any] = {}
+    token = DEFINED_MACROS.set(macros)
     try:
-        return _as.TemplateBody("<template>", source)
+        body = _as.TemplateBody("<template>", source)
+        body.macros = macros
+        return body
     except _as.TemplateSyntaxError as err:
         offset, reason, hint = _explain(source, err)
         return _Failure(*_position(source, offset), reason, hint)
     except RecursionError:
         return _Failure(1, 1, "the template nests too deeply to parse", "simplify its nesting")
+    finally:
+        DEFINED_MACROS.reset(token)
 
 
 def _compiled(source: str, template: str) -> Any:
@@ -190,7 +197,9 @@ def render_template(source: str, context: Mapping[str, Any], *, template: str,
     strict_token = _STRICT.set(strict)
     try:
         # the body's block straight away: its own scope is given, and the wrappers would add nothing
-        body.block.evaluate_raw(out, _Root(context), _LOADER)
+        root = _Root(context)
+        dict.update(root, body.macros)  # Velocity defines a template's macros when it parses it
+        body.block.evaluate_raw(out, root, _LOADER)
     except (_Stop, _Break):
         pass
     except _as.TemplateExecutionError as err:

@@ -40,9 +40,10 @@ def test_references_end_where_identifiers_end() -> None:
     assert render("$input.a.$input.b!", a="x", b="y") == "x.y!"
     assert render("$5 and $ alone, $ too") == "$5 and $ alone, $ too"
     # Velocity's lexer cannot end the template right after a bare $, $! or #: the template does not parse
-    for source in ("cost $", "cost $!", "cost #", "cost \\$", "#* open", "#[[ open"):
+    for source in ("cost $", "cost $!", "cost #", "cost \\$", "cost #*", "#[[ open"):
         with pytest.raises(velocity.TemplateSyntaxError):
             render(source)
+    assert render("a #* runs to the end") == "a "  # with text after it, an unclosed #* is a comment
 
 
 def test_a_dollar_brace_that_starts_no_reference_is_text() -> None:

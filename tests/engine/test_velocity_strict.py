@@ -30,6 +30,10 @@ def _strict(template: str, variables: dict[str, Any]) -> str:
     ("#foreach($i in $nope)x#end", {}, "Variable $nope has not been set", 1, 16),
     ("\\$nope", {}, "Variable $nope has not been set", 1, 1),
     ("$esc.url($nope)", {}, "Variable $nope has not been set", 1, 10),
+    # orderings of what is not a number, with Velocity 1.7's own texts ('>=' for every ordering)
+    ("#if($a > 1)y#end", {"a": "s"}, "Left side of '>=' operation is not a Number", 1, 9),
+    ("#if($a lt 1)y#end", {"a": "s"}, "Left side of '>=' operation is not a valid Number", 1, 10),
+    ("#if(1 < $a)y#end", {"a": "s"}, "Right side of '>=' operation is not a valid Number", 1, 8),
 ])
 def test_strict_mode_fails_with_velocitys_text(template: str, variables: dict[str, Any], message: str, line: int,
                                                column: int) -> None:
@@ -37,6 +41,14 @@ def test_strict_mode_fails_with_velocitys_text(template: str, variables: dict[st
     with pytest.raises(StrictReferenceFailure) as caught:
         _strict(template, variables)
     assert caught.value.velocity_message == velocity_text == str(caught.value)
+
+
+def test_strict_foreach_over_a_string_fails_with_velocitys_text() -> None:
+    with pytest.raises(StrictReferenceFailure) as caught:
+        _strict("#foreach($i in $a)x#end", {"a": "s"})
+    assert caught.value.velocity_message == (
+        "#foreach parameter $a at successTemplate[line 1, column 16] is of type java.lang.String and is either of "
+        "wrong type or cannot be iterated.")
 
 
 @pytest.mark.parametrize(("template", "variables", "output"), [
