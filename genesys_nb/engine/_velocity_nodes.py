@@ -32,6 +32,7 @@ from genesys_nb.engine._velocity_refs import (
     _java_class,
     _lookup,
 )
+from genesys_nb.engine._velocity_syntax import AFTER_PROPERTY
 from genesys_nb.engine._velocity_values import (
     ForeachScope,
     _arith,
@@ -369,7 +370,7 @@ class Comment(_as.Comment):
     # anything after it runs to the end (Velocity's lexer skips to the end of input without complaint)
     COMMENT = re.compile(r"#(?:#[^\n]*(?:\n|$)|\*(?:.*?\*#|.+\Z))", re.DOTALL)
     # "##" right after "$a.b" (the lexer still in its reference-modifier state) is text, not a comment
-    AFTER_PROPERTY = re.compile(r"(?<![\\$])\$!?[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)+\Z")
+    AFTER_PROPERTY = AFTER_PROPERTY
 
     def parse(self) -> None:
         if self._full_text.startswith("##", self.end) and self.AFTER_PROPERTY.search(

@@ -83,7 +83,7 @@ def _lookup(namespace: Any, name: str) -> Any:
 # ------------------------------------------------------------------------ text and references, Velocity 1.7 rules
 class Text(_as.Text):
     # a backslash run before $ or # is an escape (EscapeRun), not text; a # starting a directive is never text
-    PLAIN = re.compile(r"((?:[^\\$#]+|\\+(?![\\$#])|\$(?![!{A-Za-z_])|\$!(?![{A-Za-z_])|#(?![{A-Za-z#*@]|\[\[))+)",
+    PLAIN = re.compile(r"((?:[^\\$#]+|\\+(?![\\$#])|\$(?![!{A-Za-z_])|\$!(?![{A-Za-z_\s.])|#(?![{A-Za-z#*@]|\[\[))+)",
                        re.DOTALL)
 
     def parse(self) -> None:
@@ -195,6 +195,8 @@ class FormalReference(_as.FormalReference):
             if self.lenient_root and expression.subexpression is None and part.index is None:
                 return None
             raise StrictReferenceError(f"Variable ${part.name} has not been set", source, self.where)
+        if isinstance(value, _FunctionDefinition):  # a #define's block: rendered where it is referenced
+            value = part.calculate(namespace, loader, namespace)
         if part.index is not None and value is not None:
             value = _index(value, part.index.calculate(namespace, loader))
         sub = expression.subexpression
@@ -364,12 +366,21 @@ class InterpolatedStringLiteral(_as.InterpolatedStringLiteral):
 
 
 class DollarText(_as._Element):
-    """A "$", "$!", "${" or "$!{" that starts no reference: plain text."""
+    """A "$", "$!", "${" or "$!{" that starts no reference: plain text.
+
+    Velocity 1.7 prints a "$!" before a blank as "$" and drops one before a "." (its lexer's DOLLARBANG).
+    """
 
     START = re.compile(r"(\$!?\{?)")
 
     def parse(self) -> None:
         self.text, = self.identity_match(self.START)
+        if self.text == "$!":
+            following = self._full_text[self.end:self.end + 1]
+            if following in (" ", "\t", "\n", "\r"):
+                self.text = "$"
+            elif following == ".":
+                self.text = ""
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
         stream.write(self.text)

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["lexical_problem"]
+__all__ = ["AFTER_PROPERTY", "lexical_problem"]
 
 _SPECIAL = re.compile(r"##|#\*|#\[\[")
 _TAIL = re.compile(r"(?:\$!?|#)\Z")
+# a reference that ends in ".name" (indexes allowed after it): Velocity's lexer is still in its modifier state
+AFTER_PROPERTY = re.compile(r"(?<![\\$])\$!?[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[[^\]\n]*\])*"
+                            r"\.[A-Za-z_][\w-]*(?:\[[^\]\n]*\])*\Z")
 
 
 def lexical_problem(source: str) -> tuple[int, str, str] | None:
@@ -29,10 +32,20 @@ def lexical_problem(source: str) -> tuple[int, str, str] | None:
         if found is None:
             break
         kind, start = found.group(), found.start()
+        if kind == "##" and AFTER_PROPERTY.search(source, max(0, start - 200), start):
+            if start + 2 == len(source):
+                return start + 1, "the template ends with a bare '#'", "remove it, or end the line after it"
+            at = start + 2  # "##" right after "$a.b" is text (see Comment in _velocity_nodes)
+            continue
         if kind == "##":
             newline = source.find("\n", start)
-            if newline < 0:
-                return None  # a line comment may end the template
+            if newline < 0:  # a line comment may end the template, unless its last character leaves a "$" or
+                body = source[start + 2:]  # "#" pending in the lexer (they are prefixes in every state)
+                tail = _TAIL.search(body)
+                if tail is not None:
+                    return start + 2 + tail.start(), "the template ends with a bare " + repr(tail.group()) + \
+                        " in its last comment", "remove it, or end the comment with a newline"
+                return None
             at = newline + 1
             continue
         closing = "*#" if kind == "#*" else "]]#"
