@@ -361,6 +361,10 @@ class MacroDefinition(_as.MacroDefinition):
 DEFINED_MACROS: ContextVar[dict[str, Any] | None] = ContextVar("velocity_defined_macros", default=None)
 
 
+class EvaluateDirective(_as.EvaluateDirective):
+    CLOSE_PAREN = re.compile(r"\s*\)(?:[ \t]*\r?\n)?")  # a directive's ")" eats the rest of its line
+
+
 class FallthroughHashText(_as.FallthroughHashText):
     PLAIN = re.compile(rf"(#(?!(?:end|else|elseif){_WORD_END}|\{{(?:end|else|elseif)\}}))")
 
@@ -500,6 +504,8 @@ class MacroCall(_as.MacroCall):
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
         if _lookup(namespace, "#" + self.macro_name) is None:
+            if _STRICT.get():
+                raise StrictReferenceError(f"Macro '#{self.macro_name}' is not defined", self._full_text, self.start)
             stream.write(self.my_text())
         else:
             super().evaluate_raw(stream, namespace, loader)
@@ -512,7 +518,7 @@ class _Word:
 
 class Block(_as.Block):
     ELEMENTS: tuple[Any, ...] = ()
-    TRAILING_BLANKS = re.compile(r"[ \t]+$")
+    TRAILING_BLANKS = re.compile(r"[ \t]+\Z")
 
     def parse(self) -> None:
         self.children: list[Any] = []
@@ -565,6 +571,6 @@ for _node in (Text, NameOrCall, SubExpression, FormalReference, StringLiteral, I
     setattr(_as, _node.__name__, _node)
 Block.ELEMENTS = (EscapeRun, Text, FormalReference, UnparsedBlock, Comment, IfDirective, SetDirective, ForeachDirective,
                   _as.IncludeDirective, _as.ParseDirective, MacroDefinition, _as.DefineDefinition,
-                  StopDirective, BreakDirective, _as.EvaluateDirective, MacroCall, FallthroughHashText,
+                  StopDirective, BreakDirective, EvaluateDirective, MacroCall, FallthroughHashText,
                   DollarText)
 

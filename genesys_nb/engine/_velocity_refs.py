@@ -141,11 +141,12 @@ class SubExpression(_as.SubExpression):
 
 
 class FormalReference(_as.FormalReference):
+    NOT_A_NAME = re.compile(r"\[|\$!?[A-Za-z_]")  # "${[" and "${$x" do not parse in Velocity; "${1" is text
     # Java printing (true, 2.0, [a, b], {k=v}), the reference's own text when it is null, and the note of an
     # unresolved ${input.x} for the warnings
     def parse(self) -> None:
         self.silent, braces = self.identity_match(self.START)
-        if braces and self._full_text[self.end:self.end + 1] in ("[", "$"):
+        if braces and self.NOT_A_NAME.match(self._full_text, self.end):
             raise self.syntax_error("a name after ${")  # Velocity reads "${[" as an index with no reference
         try:
             self.expression = self.next_element(_as.VariableExpression)

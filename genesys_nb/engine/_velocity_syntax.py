@@ -20,8 +20,16 @@ __all__ = ["AFTER_PROPERTY", "lexical_problem"]
 _SPECIAL = re.compile(r"##|#\*|#\[\[")
 _TAIL = re.compile(r"(?:\$!?|#)\Z")
 # a reference that ends in ".name" (indexes allowed after it): Velocity's lexer is still in its modifier state
-AFTER_PROPERTY = re.compile(r"(?<![\\$])\$!?[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[[^\]\n]*\])*"
+AFTER_PROPERTY = re.compile(r"(?<!\$)\$!?[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[[^\]\n]*\])*"
                             r"\.[A-Za-z_][\w-]*(?:\[[^\]\n]*\])*\Z")
+
+
+def _pending(source: str, start: int, where: str) -> tuple[int, str, str] | None:
+    tail = _TAIL.search(source, start)
+    if tail is None:
+        return None
+    return (tail.start(), f"the template ends with a bare {tail.group()!r} in its last {where}",
+            f"remove the {tail.group()!r}, or close the {where}")
 
 
 def lexical_problem(source: str) -> tuple[int, str, str] | None:
@@ -40,12 +48,7 @@ def lexical_problem(source: str) -> tuple[int, str, str] | None:
         if kind == "##":
             newline = source.find("\n", start)
             if newline < 0:  # a line comment may end the template, unless its last character leaves a "$" or
-                body = source[start + 2:]  # "#" pending in the lexer (they are prefixes in every state)
-                tail = _TAIL.search(body)
-                if tail is not None:
-                    return start + 2 + tail.start(), "the template ends with a bare " + repr(tail.group()) + \
-                        " in its last comment", "remove it, or end the comment with a newline"
-                return None
+                return _pending(source, start + 2, "comment")  # "#" pending (prefixes in every lexer state)
             at = newline + 1
             continue
         closing = "*#" if kind == "#*" else "]]#"
@@ -55,7 +58,7 @@ def lexical_problem(source: str) -> tuple[int, str, str] | None:
                 return start, "#[[ unparsed block without its closing ]]#", "close the block with ]]#"
             if found.end() == len(source):
                 return start, "#* comment without its closing *#", "close the comment with *#"
-            return None  # an unclosed "#*" with text after it is a comment to the end
+            return _pending(source, found.end(), "comment")  # with text after it: a comment to the end
         at = end + len(closing)
     tail = _TAIL.search(source, at)
     if tail is not None:
