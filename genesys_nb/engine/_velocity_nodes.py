@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from genesys_nb.engine._velocity_refs import (
+    ArgReference,
     _MISSING,
     _STRICT,
     DollarText,
@@ -224,7 +225,7 @@ class Value(_as.Value):
     # literal ("#if(null)" does not parse)
     def parse(self) -> None:
         self.expression = self.next_element((
-            FormalReference, _as.FloatingPointLiteral, _as.IntegerLiteral, StringLiteral, InterpolatedStringLiteral,
+            ArgReference, _as.FloatingPointLiteral, _as.IntegerLiteral, StringLiteral, InterpolatedStringLiteral,
             _as.ArrayLiteral, _as.DictionaryLiteral, ParenthesizedExpression, UnaryOperatorValue, BooleanLiteral))
         self.calculate = self.expression.calculate
 

@@ -98,7 +98,7 @@ class NameOrCall(_as.NameOrCall):
     # Velocity looks 3 tokens ahead for a method (name, "(", the next): only a token that can start an argument,
     # or ")", commits it; "$e.x(" at the end or "$e.x(a)" is the property $e.x and text. The first name of a
     # reference never takes arguments ("$e(" is $e and text).
-    COMMITS = re.compile(r"""\((?=[ \t\r\n"'\[{)0-9]|-[0-9]|\$!?[{A-Za-z_]|(?:true|false)(?![A-Za-z0-9_]))""")
+    COMMITS = re.compile(r"""\((?=[ \t\r\n"'\[{)0-9]|-[0-9]|(?:\$!?)+[{A-Za-z_]|(?:true|false)(?![A-Za-z0-9_]))""")
 
     def parse(self) -> None:
         self.name, = self.identity_match(self.NAME)
@@ -141,13 +141,18 @@ class SubExpression(_as.SubExpression):
 
 
 class FormalReference(_as.FormalReference):
-    NOT_A_NAME = re.compile(r"\[|\$!?[A-Za-z_]")  # "${[" and "${$x" do not parse in Velocity; "${1" is text
+    DOLLARS = re.compile(r"((?:\$!?)*)")
+    prefix = ""
     # Java printing (true, 2.0, [a, b], {k=v}), the reference's own text when it is null, and the note of an
     # unresolved ${input.x} for the warnings
     def parse(self) -> None:
-        self.silent, braces = self.identity_match(self.START)
-        if braces and self.NOT_A_NAME.match(self._full_text, self.end):
-            raise self.syntax_error("a name after ${")  # Velocity reads "${[" as an index with no reference
+        self.silent, braces = self.identity_match(_as.FormalReference.START)
+        if braces:
+            if self._full_text.startswith("[", self.end):
+                raise self.syntax_error("a name after ${")  # Velocity reads "${[" as an index with no reference
+            # "${$x}": Velocity's lexer takes a "$" or "$!" as a prefix (MORE) of the next token, so the name
+            # is "$x", which nothing defines
+            self.prefix, = self.next_match(self.DOLLARS)
         try:
             self.expression = self.next_element(_as.VariableExpression)
         except NoMatch:
@@ -228,6 +233,11 @@ class FormalReference(_as.FormalReference):
         return value
 
     def value_of(self, namespace: Any, loader: Any) -> Any:
+        if self.prefix:  # a name that starts with "$": never defined
+            if _STRICT.get() and not self.lenient_root:
+                raise StrictReferenceError(f"Variable ${self.prefix}{self.expression.part.name} has not been set",
+                                           self._full_text, self.where)
+            return None
         if self.expression is not None and _STRICT.get():
             return self.strict_value(namespace, loader)
         if self.path is not None:  # $a.b.c over maps: the common case, without the general machinery
@@ -276,6 +286,22 @@ class FormalReference(_as.FormalReference):
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
         stream.write(self.printed(namespace, loader))
+
+
+class ArgReference(FormalReference):
+    """A reference as a directive's or method's argument, where the "$" of "$$x" is a prefix Velocity drops."""
+
+    START = re.compile(r"((?:\$!?)*)\$(!?)(\{?)", re.DOTALL)
+
+    def parse(self) -> None:
+        start = self.end
+        prefix, self.silent, braces = self.identity_match(self.START)
+        self.end = start + len(prefix)
+        super().parse()
+        self.start = start
+        self.where = start
+        self.text = self.my_text()
+        self.prefix = ""  # here the prefix is dropped: "$$x" is $x (checked against Velocity 1.7)
 
 
 class EscapeRun(_as._Element):
