@@ -16,9 +16,9 @@ from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from genesys_nb.engine._velocity_refs import (
-    ArgReference,
     _MISSING,
     _STRICT,
+    ArgReference,
     DollarText,
     EscapeRun,
     FormalReference,

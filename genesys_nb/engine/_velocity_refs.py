@@ -295,7 +295,7 @@ class ArgReference(FormalReference):
 
     def parse(self) -> None:
         start = self.end
-        prefix, self.silent, braces = self.identity_match(self.START)
+        prefix, _silent, _braces = self.identity_match(self.START)
         self.end = start + len(prefix)
         super().parse()
         self.start = start
