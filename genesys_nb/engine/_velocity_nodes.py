@@ -387,20 +387,25 @@ class Comment(_as.Comment):
 class SetDirective(_as.SetDirective):
     START = re.compile(r"#(?:set|\{set\}) *\(")  # SET_DIRECTIVE: "#set" or "#{set}", blanks, "("
     # the target: $name.a.b, ${name.a.b}, $!name (Velocity's Reference production)
-    PLACE = re.compile(r"\s*\$!?(?:\{([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\}|([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*))")
+    PLACE = re.compile(r"\s*\$(!?)(?:\{([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\}"
+                       r"|([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*))")
 
     def parse(self) -> None:
         self.identity_match(self.START)
-        braced, plain = self.require_match(self.PLACE, "place")
+        bang, braced, plain = self.require_match(self.PLACE, "place")
         self.terms = (braced or plain).split(".")
+        # Velocity 1.7 names a single target by its first token's text less the "$": "${v}" and "$!v" set a
+        # variable no reference can name, so they change nothing visible (a chained target is set as usual)
+        self.unreachable = bool(bang or braced) and len(self.terms) == 1
         self.require_match(self.EQUALS, "=")
         self.value = self.require_next_element(Expression, "expression")
         self.require_match(self.END, "closing paren")
+
     # Velocity 1.7: a null value leaves the variable as it was, and #set writes the template's context, not a
     # scope of the loop or macro it sits in
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
         value = self.value.calculate(namespace, loader)
-        if value is None and not _STRICT.get():  # strict mode implies directive.set.null.allowed
+        if (value is None and not _STRICT.get()) or self.unreachable:  # strict implies set.null.allowed
             return
         if len(self.terms) == 1:
             target = namespace
