@@ -83,7 +83,7 @@ def _lookup(namespace: Any, name: str) -> Any:
 # ------------------------------------------------------------------------ text and references, Velocity 1.7 rules
 class Text(_as.Text):
     # a backslash run before $ or # is an escape (EscapeRun), not text; a # starting a directive is never text
-    PLAIN = re.compile(r"((?:[^\\$#]+|\\+(?![\\$#])|\$(?![!{A-Za-z_])|\$!(?![{A-Za-z_\s.])|#(?![{A-Za-z#*@]|\[\[))+)",
+    PLAIN = re.compile(r"((?:[^\\$#]+|\\+(?![\\$#])|\$(?![!{A-Za-z_#$]|\\!)|\$!(?![{A-Za-z_\s.#$])|#(?![{A-Za-z#*@]|\[\[))+)",
                        re.DOTALL)
 
     def parse(self) -> None:
@@ -393,22 +393,51 @@ class InterpolatedStringLiteral(_as.InterpolatedStringLiteral):
 
 
 class DollarText(_as._Element):
-    """A "$", "$!", "${" or "$!{" that starts no reference: plain text.
+    """A "$", "$!", "${" or "$!{" that starts no reference: text, as Velocity 1.7's lexer leaves it.
 
-    Velocity 1.7 prints a "$!" before a blank as "$" and drops one before a "." (its lexer's DOLLARBANG).
+    Its "$" and "$!" are prefixes (MORE) of the next token: before "#set(", "#if", "#else", "#end" or "#*"
+    they vanish; before another "#word" they make it an unknown directive, printed as written; before
+    "#[[" they join the block, which then loses its first three characters; "$\\!name.b" prints "$!name".
+    A "$!" before a blank prints as "$", before a "." as nothing.
     """
 
     START = re.compile(r"(\$!?\{?)")
+    RUN = re.compile(r"(?:\$!?)+")
+    VANISHES = re.compile(r"#(?:set *\(|\{set\} *\(|(?:if|elseif|else|end)(?![A-Za-z0-9_])|\{(?:if|elseif)\}|\*)")
+    WORD = re.compile(r"#(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
+    BLOCK = re.compile(r"#\[\[.*?\]\]#", re.DOTALL)
+    BANG = re.compile(r"\\!(?:([A-Za-z_][\w-]*)(?:\.[A-Za-z_][\w-]*(?:\([^()]*\))?|\[[^\]]*\])*|\{)")
+    strict_name = ""
 
     def parse(self) -> None:
+        full = self._full_text
+        run = self.RUN.match(full, self.end)
+        if run is not None:
+            after = run.end()
+            if self.VANISHES.match(full, after):
+                self.text, self.end = "", after
+                return
+            for pattern in (self.WORD, self.BLOCK):
+                found = pattern.match(full, after)
+                if found is not None:
+                    image = full[self.end:found.end()]
+                    self.text, self.end = (image if pattern is self.WORD else image[3:-3]), found.end()
+                    return
+            bang = self.BANG.match(full, after) if run.group() == "$" else None
+            if bang is not None:
+                self.strict_name = bang.group(1) or ""
+                self.text = "$!" + (bang.group(1) or "{")
+                self.end = bang.end()
+                return
         self.text, = self.identity_match(self.START)
         if self.text == "$!":
-            following = self._full_text[self.end:self.end + 1]
+            following = full[self.end:self.end + 1]
             if following in (" ", "\t", "\n", "\r"):
                 self.text = "$"
             elif following == ".":
                 self.text = ""
 
     def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        if self.strict_name and _STRICT.get():
+            raise StrictReferenceError(f"Variable $$!{self.strict_name} has not been set", self._full_text, self.start)
         stream.write(self.text)
-

@@ -53,6 +53,9 @@ def test_velocity_refuses(source: str) -> None:
     ("#evaluate('$input.name') \n=.", "Ada Lovelace=."),
     # a "$" before a name is a lexer prefix
     ("${$input.name}", "${$input.name}"), ("$!{$input.none}", ""), ("$esc.url($$input.name)", "Ada+Lovelace"),
+    ("a$#set($x = 1)$x", "a1"), ("a$$#if(true)y#end", "ay"), ("#if(true)a$#else b#end", "a"), ("a$#* c *#b", "ab"),
+    ("a$#stop b", "a$#stop b"), ("a$#nope(1) b", "a$#nope(1) b"), ("a$#[[x]]#b", "a[xb"), ("a$## c\nb", "a$b"),
+    ("a$\\!input.name d", "a$!input d"), ("$$x", "$$x"),
 ])
 def test_velocity_renders(source: str, output: str) -> None:
     assert render(source) == output
