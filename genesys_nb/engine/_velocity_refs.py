@@ -100,11 +100,19 @@ class NameOrCall(_as.NameOrCall):
     # reference never takes arguments ("$e(" is $e and text).
     COMMITS = re.compile(r"""\((?=[ \t\r\n"'\[{)0-9]|-[0-9]|(?:\$!?)+[{A-Za-z_]|(?:true|false)(?![A-Za-z0-9_]))""")
 
+    # after "$e.x(" without a commit, Velocity's lexer still reads in its method state: only these stay text
+    TEXT_AFTER = re.compile(r"\((?:\Z|[\\#]|\$\)|[A-Za-z_][\w-]*[),])")
+
     def parse(self) -> None:
         self.name, = self.identity_match(self.NAME)
-        if self.start and self._full_text[self.start - 1] == "." and self.COMMITS.match(self._full_text, self.end):
-            self.parameters = self.next_element(_as.ParameterList)
-            return
+        full = self._full_text
+        if self.start and full[self.start - 1] == "." and full.startswith("(", self.end):
+            if self.COMMITS.match(full, self.end):
+                self.parameters = self.next_element(_as.ParameterList)
+                return
+            if not self.TEXT_AFTER.match(full, self.end):
+                self.end += 1
+                raise self.syntax_error("an argument or ) after (")
         try:
             self.index = self.next_element(_as.ArrayIndex)
         except NoMatch:

@@ -22,6 +22,8 @@ def render(source: str) -> str:
     "${a", "${a.", "${a.b(", "$!{[", "$a[", "$input.name.substring(1",  # references that do not parse
     "#set($x = 5-1)", "#set($x = 5 -1)",  # "-1" is a literal, not "minus one", after an operand
     "#end", "#else", "#{end}x",
+    # after "$e.x(" Velocity's lexer reads in its method state even when no argument follows
+    "$esc.url((${input.name})", "$esc.url($ {input.name})", "$input.x(:${input.y})", "$input.x(x y)",
 ])
 def test_velocity_refuses(source: str) -> None:
     with pytest.raises(TemplateSyntaxError) as caught:
