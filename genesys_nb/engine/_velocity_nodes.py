@@ -164,7 +164,13 @@ class Expression(_as.Expression):
     # && and || short-circuit and use Velocity truthiness; airspeed evaluates both sides with Python's bool()
     def test(self, namespace: Any, loader: Any) -> bool:
         """The expression's truth as an #if condition (Velocity's evaluate(), not the value's)."""
-        return _test_terms(self.expression, namespace, loader)
+        terms = self.expression
+        if self.comparison is not None and not _STRICT.get():  # one comparison, the usual #if: its boolean
+            return self.comparison(terms[0].calculate(namespace, loader),
+                                   terms[2].calculate(namespace, loader)) is True
+        if len(terms) == 1 and isinstance(terms[0].expression, FormalReference):  # #if($x)
+            return _truthy(terms[0].expression.value_of(namespace, loader))
+        return _test_terms(terms, namespace, loader)
 
     def parse(self) -> None:
         super().parse()
