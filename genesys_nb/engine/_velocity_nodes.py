@@ -19,8 +19,6 @@ from genesys_nb.engine._velocity_refs import (
     _MISSING,
     _STRICT,
     ArgReference,
-    DollarText,
-    EscapeRun,
     FormalReference,
     InterpolatedStringLiteral,
     NameOrCall,
@@ -34,6 +32,7 @@ from genesys_nb.engine._velocity_refs import (
     _lookup,
 )
 from genesys_nb.engine._velocity_syntax import AFTER_PROPERTY
+from genesys_nb.engine._velocity_text import DollarText, EscapeRun
 from genesys_nb.engine._velocity_values import (
     ForeachScope,
     _arith,
