@@ -397,6 +397,7 @@ class SetDirective(_as.SetDirective):
 
     def parse(self) -> None:
         self.identity_match(self.START)
+        self.place_at = self._full_text.find("$", self.end)  # where strict mode reports an undefined target
         bang, braced, plain = self.require_match(self.PLACE, "place")
         self.terms = (braced or plain).split(".")
         # Velocity 1.7 names a single target by its first token's text less the "$": "${v}" and "$!v" set a
@@ -420,8 +421,14 @@ class SetDirective(_as.SetDirective):
             dict.__setitem__(target, self.terms[0], value)
             return
         holder = _lookup(namespace, self.terms[0])
-        for term in self.terms[1:-1]:
+        if holder is None and _STRICT.get():
+            raise StrictReferenceError(f"Variable ${self.terms[0]} has not been set", self._full_text, self.place_at)
+        for index, term in enumerate(self.terms[1:-1], start=1):
             holder = _property(holder, term)
+            if holder is None and _STRICT.get():
+                at = self.place_at + 2 + len(".".join(self.terms[:index + 1]))
+                raise StrictReferenceError(f"Attempted to access '{self.terms[index + 1]}' on a null value",
+                                           self._full_text, at)
         if isinstance(holder, dict):
             holder[self.terms[-1]] = value
 

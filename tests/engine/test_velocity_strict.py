@@ -30,6 +30,8 @@ def _strict(template: str, variables: dict[str, Any]) -> str:
     ("#foreach($i in $nope)x#end", {}, "Variable $nope has not been set", 1, 16),
     ("\\$nope", {}, "Variable $nope has not been set", 1, 1),
     ("$esc.url($nope)", {}, "Variable $nope has not been set", 1, 10),
+    ("(#set ( $m.k= {})x", {}, "Variable $m has not been set", 1, 9),  # a #set target's undefined root
+    ("#set($m.k.j = 1)x", {"m": {}}, "Attempted to access 'j' on a null value", 1, 11),
     # orderings of what is not a number, with Velocity 1.7's own texts ('>=' for every ordering)
     ("#if($a > 1)y#end", {"a": "s"}, "Left side of '>=' operation is not a Number", 1, 9),
     ("#if($a lt 1)y#end", {"a": "s"}, "Left side of '>=' operation is not a valid Number", 1, 10),
