@@ -96,7 +96,7 @@ def test_validation_finds_a_broken_template_and_a_bad_jsonpath_and_blocks_publis
     assert isinstance(result, DraftValidationResult) and not result.valid
     fields = [error.raw["details"][0]["fieldName"] for error in result.errors]
     assert fields == ["successTemplate", "translationMap.tier"]
-    assert "#if without #end" in result.messages[0] and "JSONPath" in result.messages[1]
+    assert "#if of line 1, column 1 has no #end" in result.messages[0] and "JSONPath" in result.messages[1]
     with pytest.raises(BadRequestError) as info:
         client.publish_draft(lookup.id, version=2)
     assert info.value.status_code == 400 and "cannot be published" in str(info.value)

@@ -28,12 +28,15 @@ def _pending(source: str, start: int, where: str) -> tuple[int, str, str] | None
     tail = _TAIL.search(source, start)
     if tail is None:
         return None
-    return (tail.start(), f"the template ends with a bare {tail.group()!r} in its last {where}",
+    return (len(source), f"the template ends with a bare {tail.group()!r} in its last {where}",
             f"remove the {tail.group()!r}, or close the {where}")
 
 
 def lexical_problem(source: str) -> tuple[int, str, str] | None:
-    """(offset, reason, hint) of the first thing Velocity's lexer cannot read in ``source``, else None."""
+    """(offset, reason, hint) of the first thing Velocity's lexer cannot read in ``source``, else None.
+
+    The offset is where Velocity reports it: the end of the input, just after the last character.
+    """
     at = 0
     while True:
         found = _SPECIAL.search(source, at)
@@ -42,7 +45,7 @@ def lexical_problem(source: str) -> tuple[int, str, str] | None:
         kind, start = found.group(), found.start()
         if kind == "##" and AFTER_PROPERTY.search(source, max(0, start - 200), start):
             if start + 2 == len(source):
-                return start + 1, "the template ends with a bare '#'", "remove it, or end the line after it"
+                return len(source), "the template ends with a bare '#'", "remove it, or end the line after it"
             at = start + 2  # "##" right after "$a.b" is text (see Comment in _velocity_nodes)
             continue
         if kind == "##":
@@ -55,14 +58,14 @@ def lexical_problem(source: str) -> tuple[int, str, str] | None:
         end = source.find(closing, found.end())
         if end < 0:
             if kind == "#[[":
-                return start, "#[[ unparsed block without its closing ]]#", "close the block with ]]#"
+                return len(source), "#[[ unparsed block without its closing ]]#", "close the block with ]]#"
             if found.end() == len(source):
-                return start, "#* comment without its closing *#", "close the comment with *#"
+                return len(source), "#* comment without its closing *#", "close the comment with *#"
             return _pending(source, found.end(), "comment")  # with text after it: a comment to the end
         at = end + len(closing)
     tail = _TAIL.search(source, at)
     if tail is not None:
         bare = tail.group()
-        return (tail.start(), f"the template ends with a bare {bare!r}",
+        return (len(source), f"the template ends with a bare {bare!r}",
                 f"remove the {bare!r}, or finish the {'reference' if bare[0] == '$' else 'directive'} it starts")
     return None

@@ -78,8 +78,16 @@ def _position(source: str, offset: int) -> tuple[int, int]:
     return source.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
+def _at(source: str, offset: int, *, skip_blanks: bool = False) -> int:
+    """Where Velocity reports a parse error: the token it met (the end of input at the last character)."""
+    if skip_blanks:
+        while offset < len(source) and source[offset] in " \t\r\n":
+            offset += 1
+    return max(0, min(offset, len(source) - 1))
+
+
 def _explain(source: str, err: Any) -> tuple[int, str, str]:
-    """(offset, reason, hint) for one of airspeed's syntax errors."""
+    """(offset, reason, hint) for one of airspeed's syntax errors; the offset is where Velocity reports it."""
     element, expected = err.element, err.args[0].split("expected ", 1)[-1].split(" in ")[0]
     kind = type(element).__name__
     rest = source[element.end:]
@@ -92,20 +100,26 @@ def _explain(source: str, err: Any) -> tuple[int, str, str]:
             return (element.end, f"#{directive.group(1)} without #if",
                     "an #else/#elseif belongs between #if and #end")
         return element.end, f"cannot parse {rest[:30]!r}", "check the directive or reference that starts here"
+    line, column = _position(source, element.start)
     if kind in _BLOCK_NODES:
         name = re.match(r"#\{?(\w+)", source[element.start:])
         word = f"#{name.group(1)}" if name else "a block"
         if not rest.strip() or "#end" in expected or expected in ("block", "#end"):
-            return element.start, f"{word} without #end", "close it with #end"
-        return element.end, f"{word}: expected {expected}", "check its (...) part"
+            return (_at(source, len(source)), f"the {word} of line {line}, column {column} has no #end",
+                    "close it with #end")
+        return _at(source, element.end, skip_blanks=True), f"{word}: expected {expected}", "check its (...) part"
     if kind == "FormalReference":
-        return element.start, "${ without its closing }", "close the reference with }"
+        return (_at(source, element.end), f"the ${{ of line {line}, column {column} has no closing }}",
+                "close the reference with }")
     if kind in ("ParameterList", "ParenthesizedExpression", "Condition"):
-        return element.start, "( without its closing )", "close the argument list or condition with )"
+        return (_at(source, element.end, skip_blanks=True),
+                f"the ( of line {line}, column {column} has no closing )",
+                "close the argument list or condition with )")
     if kind == "SetDirective":
-        return element.start, "#set needs the form #set($name = value)", f"expected {expected} here"
+        return (_at(source, element.end, skip_blanks=True), "#set needs the form #set($name = value)",
+                f"expected {expected} here")
     got = rest[:20] or "the end of the template"
-    return (element.end, f"expected {expected}, got {got!r}",
+    return (_at(source, element.end, skip_blanks=True), f"expected {expected}, got {got!r}",
             "check the directive or reference that starts here")
 
 
