@@ -8,6 +8,7 @@ generators live in ``vtl_gen``. Named regression cases for what was fixed are in
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pytest
@@ -41,3 +42,23 @@ def test_the_engine_agrees_with_velocity(java_reference: JavaReference, family: 
     shown = "\n".join(f"  {case.template!r}\n    engine: {mine}\n    velocity: {java}"
                       for case, mine, java in differ[:8])
     assert share >= target, f"{family}: {share:.2%} < {target:.1%}; first differences:\n{shown}"
+
+
+def test_refusals_point_where_velocity_does(java_reference: JavaReference) -> None:
+    """Where both refuse a mutant, the error names Velocity's own line and column (the token it met)."""
+    cases = list(vtl_gen.mutants(23, max(1, int(3000 * SCALE))))
+    answers: list[dict[str, Any]] = []
+    for chunk in chunks(cases):
+        answers += java_reference.ask_many(vtl_request(case.template, case.java_context()) for case in chunk)
+    where = re.compile(r"line (\d+), column (\d+)")
+    both = same = 0
+    for case, java in zip(cases, answers):
+        mine = vtl_gen.ours(case)
+        if mine["ok"] or mine["phase"] != "parse" or java["ok"] or java["phase"] != "parse":
+            continue
+        both += 1
+        theirs, ours = where.search(java["err"]), where.search(mine["err"])
+        same += bool(theirs and ours and theirs.groups() == ours.groups())
+    share = same / max(both, 1)
+    print(f"\nmutants refused by both (seed 23): {both}; same line and column as Velocity: {share:.1%}")
+    assert both > 100 and share >= 0.85
