@@ -71,6 +71,20 @@ def test_editing_the_success_template_updates_the_output(lab: ActionLab) -> None
     assert "conversationId" in _text(lab.output_view)
 
 
+def test_an_undefined_success_variable_fails_like_the_platform(lab: ActionLab) -> None:
+    lab.success_box.value = '{"conversationId": ${id}, "presences": $Presences}'
+    velocity_text = "Variable $Presences has not been set at successTemplate[line 1, column 40]"
+    assert velocity_text in _text(lab.output_view)
+    failed = lab.last_test.operations[-1]
+    assert failed.name == "Apply output transformation" and not failed.success
+    assert failed.error is not None and failed.error.details == [{"errorCode": "ACTION.PROCESSING"}]
+    assert f"due to error:'{velocity_text}'" in (failed.error.message or "")
+    lab.success_box.value = '{"conversationId": ${id}, "presences": "$!{Presences}"}'  # still undefined
+    assert lab.last_test is not None and not lab.last_test.success
+    lab.success_box.value = '{"conversationId": ${id}#if($Presences), "presences": $Presences#end}'
+    assert lab.last_test.output == {"conversationId": "conv-7"}  # #if($name) tests an undefined name
+
+
 def test_editing_the_request_template_and_url(lab: ActionLab) -> None:
     lab.request_box.value = '{"number": "${input.callbackNumber}"}'
     assert '{"number": "+13175550123"}' in _text(lab.request_view)
