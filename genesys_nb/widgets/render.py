@@ -185,7 +185,8 @@ def test_html(test_result: TestExecutionResult, *, secure: bool = False) -> str:
             f"<td style='color:{_OK_COLOR if row['success'] else _ERROR_COLOR}'>{mark}</td>"
             f"<td style='text-align:left'><code>{html.escape(row['detail'])}</code></td></tr>")
     extra = ""
-    if test_result.error is not None:
+    shown = {row["detail"] for row in test_rows(test_result, secure=secure) if not row["success"]}
+    if test_result.error is not None and (test_result.error.message or "") not in shown:  # say it once
         extra = f"<div style='color:{_ERROR_COLOR}'>{html.escape(test_result.error.message or '')}</div>"
     return (f"<div class='gnb-test-result' style='color:{color};font-weight:bold'>Test: {verdict}</div>"
             f"<table><tr><th>step</th><th>operation</th><th>ok</th><th>detail</th></tr>{''.join(cells)}</table>"
