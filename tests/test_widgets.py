@@ -1,6 +1,8 @@
 """Widgets driven as a user would, without a frontend: set `.value`, call `.click()`, read what shows."""
 from __future__ import annotations
 
+import html
+
 import json
 from pathlib import Path
 from typing import Any
@@ -467,6 +469,25 @@ def test_run_panel_table_folds_nested_outputs_and_counts_expected_rejections(ses
     rejected = int(panel.results["expected_invalid"].sum())
     assert rejected and f"expected rejections {rejected}" in panel.status.value
     assert "errors 0" in panel.status.value
+    # One set of counts, printed the same way by the panel, the runner's summary, the report, its HTML
+    # and the CLI.
+    import contextlib
+    import io
+
+    from genesys_nb.cli.report_cmd import print_summary
+    from genesys_nb.report.latency import LatencyReport
+
+    line = panel.summary.outcomes.text()
+    assert line.startswith(f"ok {len(panel.results) - rejected} · expected rejections {rejected} · errors 0")
+    assert "failed" not in str(panel.summary) and line in str(panel.summary)
+    assert html.unescape(panel.status.value).count(line) == 2  # the live line and the summary
+    report = LatencyReport.from_audit(tmp_path / "audit.ndjson")
+    assert line in html.unescape(report.to_html(tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert line in html.unescape(report._repr_html_())
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        print_summary(report)
+    assert f"Outcomes:      {line}" in out.getvalue()
 
 
 def test_run_panel_stop_keeps_what_finished(session: Any, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from genesys_nb.report import stats
 from genesys_nb.report._html_sections import platform_html, regression_html
 from genesys_nb.report.tables import MISSING, formatter_for, is_missing, table_html
 
@@ -79,6 +80,7 @@ def header_rows(report: ReportSource) -> list[tuple[str, str]]:
     rows = [
         ("Actions", ", ".join(info["actions"]) or MISSING),
         ("Rows", f"{info['rows']:,}"),
+        ("Outcomes", stats.outcome_counts(report._frame).text() if info["rows"] else MISSING),
         ("Runs", ", ".join(info["runs"]) or MISSING),
         ("Time span", span),
         ("Concurrency", peak if info["rows"] else MISSING),

@@ -20,6 +20,8 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from genesys_nb.audit.outcomes import UNKNOWN, OutcomeCounts
+
 PERCENTILES: tuple[float, ...] = (50.0, 90.0, 95.0, 99.0)
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "count", "ok", "expected_rejections", "unexpected_accepts", "errors", "ok_rate", "error_rate", "throughput_rps", "span_s",
@@ -52,15 +54,32 @@ OK_LABEL = "ok"  # the group of successful rows when grouping by error_class
 
 def outcomes(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per row: ``ok`` (a valid row that succeeded), ``expected_rejection``, ``unexpected_accept``,
-    ``error`` (a valid row that failed) and ``passed`` (ok or expected rejection)."""
+    ``error`` (a valid row that failed, or any row of unknown outcome) and ``passed`` (ok or expected
+    rejection): the same classification as :class:`~genesys_nb.audit.outcomes.OutcomeCounts`."""
     success = frame["success"].to_numpy(dtype=bool)
     if "expected_invalid" in frame.columns:
         invalid = frame["expected_invalid"].astype(object).eq(True).to_numpy(dtype=bool)
     else:
         invalid = np.zeros(len(frame), dtype=bool)
-    ok, rejected = success & ~invalid, ~success & invalid
+    if "error_class" in frame.columns:  # sent and never recorded: not known to be refused as expected
+        unknown = frame["error_class"].astype(object).eq(UNKNOWN).to_numpy(dtype=bool)
+    else:
+        unknown = np.zeros(len(frame), dtype=bool)
+    ok, rejected = success & ~invalid, ~success & invalid & ~unknown
     return {"ok": ok, "expected_rejection": rejected, "unexpected_accept": success & invalid,
-            "error": ~success & ~invalid, "passed": ok | rejected}
+            "error": ~success & ~rejected, "passed": ok | rejected}
+
+
+def outcome_counts(frame: pd.DataFrame) -> OutcomeCounts:
+    """The run's counts as every view prints them: ok, expected rejections, unexpected accepts, errors by
+    class (rows of unknown outcome as class ``unknown``)."""
+    kinds = outcomes(frame)
+    classes = frame["error_class"].astype(object) if "error_class" in frame.columns else \
+        pd.Series([None] * len(frame), dtype=object)
+    failed = classes[kinds["error"]].where(classes[kinds["error"]].notna(), UNKNOWN)
+    errors = {str(name): int(count) for name, count in failed.value_counts(sort=False).items() if count}
+    return OutcomeCounts(ok=int(kinds["ok"].sum()), expected_rejections=int(kinds["expected_rejection"].sum()),
+                         unexpected_accepts=int(kinds["unexpected_accept"].sum()), errors=dict(sorted(errors.items())))
 
 
 def _labelled(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genesys_nb.api.retry import RetryPolicy
-from genesys_nb.audit.records import UNKNOWN
+from genesys_nb.audit.outcomes import UNKNOWN, failures, outcome_of
 from genesys_nb.run._client import (
     _BEFORE_SEND,
     _ROW_SENT,
@@ -338,10 +338,10 @@ class MatrixRunner:
                             webhook="pending" if hooks else "none")
                     if hooks:
                         await dispatch_webhook(dispatcher, settling, action, run_id, row, result)
-                    counts["ok" if result.ok else (result.error_class or "unknown")] += 1
+                    counts[outcome_of(result.ok, row.expected_invalid, result.error_class)] += 1
                     if bar is not None:
                         bar.update(1)
-                        errors, limited = sum(counts.values()) - counts["ok"], gate.pacer.stats.rate_limited
+                        errors, limited = failures(counts), gate.pacer.stats.rate_limited
                         if [errors, limited] != shown:
                             shown[:] = [errors, limited]
                             bar.set_postfix(errors=errors, **{"429s": limited}, refresh=False)

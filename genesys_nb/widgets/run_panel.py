@@ -18,6 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 import orjson
 
+from genesys_nb.audit.outcomes import EXPECTED_REJECTION, OutcomeCounts, outcome_of
 from genesys_nb.run.runner import MAX_CONCURRENCY, MatrixRunner
 
 from .render import frame_html, result_columns
@@ -25,7 +26,7 @@ from .render import frame_html, result_columns
 __all__ = ["AuditTail", "RunPanel", "progress_html"]
 
 _ERROR_COLOR = "#b00020"
-EXPECTED = "expected rejection"
+EXPECTED = EXPECTED_REJECTION
 
 
 @dataclass
@@ -39,8 +40,8 @@ class AuditTail:
     _partial: bytes = b""
 
     def poll(self) -> Counter[str]:
-        """Read what was appended since the last poll; returns the counts so far (``ok``, ``expected
-        rejection`` or the error class)."""
+        """Read what was appended since the last poll; returns the counts so far, keyed by
+        :func:`~genesys_nb.audit.outcomes.outcome_of`."""
         try:
             with self.path.open("rb") as handle:
                 handle.seek(self.offset)
@@ -62,12 +63,8 @@ class AuditTail:
                 continue
             if record.get("kind") is not None:  # an intent (before a send) or a webhook state, not a row
                 continue
-            if record.get("success"):
-                self.counts["ok"] += 1
-            elif record.get("expected_invalid"):  # a case derived to be invalid, refused as it should be
-                self.counts[EXPECTED] += 1
-            else:
-                self.counts[str(record.get("error_class") or "unknown")] += 1
+            self.counts[outcome_of(record.get("success"), record.get("expected_invalid"),
+                                   record.get("error_class"))] += 1
         return self.counts
 
     @property
@@ -76,16 +73,15 @@ class AuditTail:
 
 
 def progress_html(counts: Counter[str], total: int, *, state: str) -> str:
-    """``running: 120/500 rows · ok 110 · expected rejections 4 · errors 6 (rate_limited 4, server 2)``."""
-    done = sum(counts.values())
-    expected = counts.get(EXPECTED, 0)
-    errors = done - counts.get("ok", 0) - expected
-    classes = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()) if name not in ("ok", EXPECTED))
-    error_text = f"errors {errors}" + (f" ({classes})" if classes else "")
-    color = _ERROR_COLOR if errors else "inherit"
-    rejected = f" · expected rejections {expected}" if expected else ""
-    return (f"<span class='gnb-progress'><b>{html.escape(state)}</b>: {done}/{total} rows · ok {counts.get('ok', 0)}"
-            f"{rejected} · <span style='color:{color}'>{html.escape(error_text)}</span></span>")
+    """``running: 120/500 rows · ok 110 · expected rejections 4 · errors 6 (rate_limited 4, server 2)``.
+
+    The counts read exactly as the runner's summary, the report and the CLI print them
+    (:meth:`OutcomeCounts.text`)."""
+    outcomes = OutcomeCounts.from_counter(counts)
+    failed = outcomes.total - outcomes.passed
+    color = _ERROR_COLOR if failed else "inherit"
+    return (f"<span class='gnb-progress'><b>{html.escape(state)}</b>: {outcomes.total}/{total} rows · "
+            f"<span class='gnb-counts' style='color:{color}'>{html.escape(outcomes.text())}</span></span>")
 
 
 class RunPanel(widgets.VBox):
