@@ -129,8 +129,14 @@ def grouped_percentiles(
 
 
 def start_finish_ns(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """When each row's first request left and when its final answer came (ns since the epoch).
+
+    A record's ``timestamp`` is when the row started; it waited ``queue_ms`` for its pacing slot, then
+    ``total_ms`` ran from the first send to the final answer."""
     start = frame["timestamp"].to_numpy(dtype="datetime64[ns]").astype("int64").astype("float64")
     start[frame["timestamp"].isna().to_numpy()] = np.nan
+    if "queue_ms" in frame.columns:
+        start = start + np.nan_to_num(frame["queue_ms"].to_numpy(dtype="float64"), nan=0.0) * 1e6
     finish = start + frame["total_ms"].to_numpy(dtype="float64") * 1e6
     return start, finish
 

@@ -40,8 +40,10 @@ COUNT_COLUMNS = frozenset({
     "attempts", "peak_in_flight",
 })
 RATE_COLUMNS = frozenset({"share", "rate", "ok_rate", "error_rate"})
-LATENCY_NOTE = ("latency_ms is the last attempt's round trip; total_ms is the whole row, from the first send "
-                "to the final answer, retries and their waits included.")
+LATENCY_NOTE = ("latency_ms is the last attempt's round trip; total_ms runs from the first request leaving to "
+                "the final answer, retries and their waits included.")
+QUEUE_NOTE = ("queue_ms is the time the row waited for its pacing slot before its first request left; it is "
+              "not part of total_ms.")
 _STYLES = [
     {"selector": "", "props": "border-collapse: collapse; font-size: 0.9em; margin: 0.3em 0;"},
     {"selector": "th, td", "props": "border: 1px solid #ddd; padding: 3px 8px; vertical-align: top;"},
@@ -209,6 +211,8 @@ def table_notes(frame: pd.DataFrame, *, caption: str | None = None, max_rows: in
     notes = [caption] if caption else []
     if "latency_ms" in frame.columns and "total_ms" in frame.columns:
         notes.append(LATENCY_NOTE)
+    if "queue_ms" in frame.columns:
+        notes.append(QUEUE_NOTE)
     if max_rows is not None and len(frame) > max_rows:
         notes.append(f"First {max_rows:,} of {len(frame):,} rows shown.")
     return " ".join(notes)

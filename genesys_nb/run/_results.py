@@ -109,7 +109,8 @@ def _summarize(
 _CHUNK_ROWS = 5_000
 _SCALARS = (  # (frame column, record key)
     ("row_id", "row_id"), ("ok", "success"), ("error_class", "error_class"), ("status_code", "status_code"),
-    ("latency_ms", "latency_ms"), ("total_ms", "total_ms"), ("attempts", "attempts"),
+    ("latency_ms", "latency_ms"), ("total_ms", "total_ms"), ("queue_ms", "queue_ms"),
+    ("attempts", "attempts"),
     ("retry_wait_ms", "retry_wait_ms"), ("correlation_id", "correlation_id"),
     ("expected_invalid", "expected_invalid"), ("error_code", "error_code"), ("error_message", "error_message"),
     ("timestamp", "timestamp"), ("webhook", "webhook"),

@@ -129,8 +129,13 @@ def result_rows(result: ExecutionResult, *, secure: bool = False) -> list[tuple[
     rows: list[tuple[str, Any]] = [("outcome", "ok" if result.ok else f"failed: {result.error_class}")]
     if result.status_code is not None:
         rows.append(("status", str(result.status_code)))
-    rows.append(("latency", f"{result.latency_ms:.1f} ms (last attempt); total {result.total_ms:.1f} ms"))
-    rows.append(("attempts", str(result.attempts)))
+    if result.attempts > 0:
+        timing = (f"{result.latency_ms:,.1f} ms (last attempt); total {result.total_ms:,.1f} ms "
+                  "(first send to final answer)")
+        rows.append(("latency", timing))
+        rows.append(("attempts", str(result.attempts)))
+    else:  # refused before anything was sent: there is no latency to speak of
+        rows.append(("sent", "no: stopped before sending, nothing reached the platform"))
     if result.retry_wait_ms:
         rows.append(("retry wait", f"{result.retry_wait_ms:.0f} ms"))
     rows.append(("correlation id", result.correlation_id or "—"))
@@ -200,7 +205,7 @@ def error_html(error: BaseException) -> str:
 
 
 RESULT_LEAD = ("row_id", "ok", "expected_invalid", "error_class", "status_code", "latency_ms", "total_ms",
-               "attempts", "error_message")
+               "queue_ms", "attempts", "error_message")
 TABLE_HEIGHT = "28em"  # a result table taller than this scrolls inside its box
 # An ipywidgets HTML view lays its content out as a flex item, which grows to the content's width
 # unless its min-width is 0: without this a wide table widens the view past its panel.
