@@ -596,3 +596,32 @@ def test_matrix_builder_refuses_a_misspelled_csv_header_and_marks_rows_the_contr
     assert "semicolon" in builder.row_count.value
     assert "1 imported row(s) would be refused" in builder.problems.value and "maxResults" in builder.problems.value
     assert "rejected" in builder.preview.value
+
+
+def test_a_refused_input_says_each_thing_once_with_no_latency_and_widget_words() -> None:
+    from genesys_nb.api.models import FieldError
+    from genesys_nb.api.result import ExecutionResult
+    from genesys_nb.widgets.render import result_html
+
+    error = FieldError(path="$.phoneNumber", message="'x' does not match '^\\\\+[0-9]+$'", validator="pattern")
+    result = ExecutionResult(
+        action_id="a-1", ok=False, errors=[error], error_class="validation", error_code="pattern", attempts=0,
+        error_message=("Input of action 'a-1' does not match its contract: $.phoneNumber: 'x' does not match "
+                       "'^\\\\+[0-9]+$'. Fix: change the inputs so they match the input contract of action 'a-1' "
+                       "(client.get_schema(action_id) shows it)."))
+    shown = html.unescape(result_html(result))
+    assert shown.count("does not match '^") == 1, shown
+    assert shown.count("change the inputs") == 1
+    assert "client." not in shown and "the contract above shows it" in shown
+    assert "latency" not in shown and "0.0 ms" not in shown and "nothing reached the platform" in shown
+
+
+def test_a_remote_404_gets_advice_about_the_url_not_the_credentials() -> None:
+    from genesys_nb.api.result import ExecutionResult
+    from genesys_nb.widgets.render import result_html
+
+    result = ExecutionResult(action_id="a-1", ok=False, error_class="remote_endpoint", status_code=404,
+                             error_message="The remote endpoint answered 404.", latency_ms=12.5, total_ms=12.5)
+    shown = html.unescape(result_html(result))
+    assert "404 Not Found" in shown and "request URL template" in shown and "press Test" in shown
+    assert "credentials" not in shown and "12.5 ms (last attempt)" in shown

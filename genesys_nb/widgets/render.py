@@ -29,6 +29,7 @@ __all__ = [
     "table_html",
     "test_html",
     "test_rows",
+    "widget_hint",
 ]
 
 SECURE_HIDDEN = "hidden (secure action)"
@@ -124,6 +125,24 @@ def _error_text(error: Any) -> str:
     return str(error)
 
 
+# A hint written for Python callers, in the words of the widgets: the button or section to use instead.
+_WIDGET_EQUIVALENTS = (
+    ("(client.get_schema(action_id) shows it)", "(the contract above shows it)"),
+    ("run client.test(action_id, inputs) to see which step fails", "press Test to see which step fails"),
+    ("run client.test(action_id, inputs) to see the failing step", "press Test to see the failing step"),
+    ("run client.test(action_id, inputs) to see the URL it rendered", "press Test to see the URL it rendered"),
+    ("client.list_actions() lists them", "the Action list shows them"),
+    ("raise timeout_ms", "raise timeout ms"),
+)
+
+
+def widget_hint(text: str) -> str:
+    """A fix hint (or a message quoting one) with its Python calls replaced by what to press in the widgets."""
+    for python, widget in _WIDGET_EQUIVALENTS:
+        text = text.replace(python, widget)
+    return text
+
+
 def result_rows(result: ExecutionResult, *, secure: bool = False) -> list[tuple[str, Any]]:
     """What a user needs from one execution: outcome, timing, attempts, ids, and output or the fix."""
     rows: list[tuple[str, Any]] = [("outcome", "ok" if result.ok else f"failed: {result.error_class}")]
@@ -144,15 +163,17 @@ def result_rows(result: ExecutionResult, *, secure: bool = False) -> list[tuple[
         return rows
     if result.error_code:
         rows.append(("error code", result.error_code))
-    if result.error_message:
-        rows.append(("message", result.error_message))
+    message = (result.error_message or "").split(" Fix: ")[0]  # the fix is its own row: said once
+    if message:
+        rows.append(("message", widget_hint(message)))
     details = [_error_text(error) for error in result.errors]
+    details = [detail for detail in details if detail not in message]  # not what the message already says
     if details:
         rows.append(("errors", "\n".join(details)))
     if result.error_class:
-        rows.append(("fix", fix_hint(result.error_class, action_id=result.action_id,
-                                     retry_after_s=result.retry_after_s, timeout_ms=result.timeout_ms,
-                                     status_code=result.status_code)))
+        rows.append(("fix", widget_hint(fix_hint(result.error_class, action_id=result.action_id,
+                                                 retry_after_s=result.retry_after_s, timeout_ms=result.timeout_ms,
+                                                 status_code=result.status_code))))
     return rows
 
 
