@@ -600,3 +600,22 @@ def test_plots_render_as_png_in_notebook_outputs(mixed_log: Path) -> None:
                    report.plot_errors()):
         png = figure._repr_png_()
         assert png.startswith(b"\x89PNG")
+
+
+def test_the_html_report_and_the_widget_draw_the_same_timeline_buckets() -> None:
+    from genesys_nb.report.stats import timeline_bucket
+
+    # a steady 5 rows/s for 40 s: 1 s buckets, never 100 ms ones that jump between 0, 10 and 20 rows/s
+    assert timeline_bucket(40) == "1s" and timeline_bucket(0.5) == "1s"
+    assert timeline_bucket(600) == "5s" and timeline_bucket(121 * 3600) == "1D"
+
+
+def test_a_steady_pace_draws_steady_bars_with_the_bucket_stated(tmp_path: Path) -> None:
+    rows = [record(i, 50.0, offset_s=i * 0.2) for i in range(200)]  # 5 rows/s for 40 s
+    report = LatencyReport.from_audit(write_audit(tmp_path / "audit.ndjson", rows))
+    page = report.to_html(tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Throughput and latency over time (1 s buckets)" in page
+    figure = report.plot_timeline()
+    assert "per 1 s bucket" in figure.axes[0].get_title() or "per 1 s bucket" in figure.get_suptitle()
+    heights = [patch.get_height() for patch in figure.axes[0].patches if patch.get_height() > 0]
+    assert max(heights[1:-1]) == min(heights[1:-1]) == 5.0  # inner buckets: 5 rows/s, not 0/10/20

@@ -151,11 +151,12 @@ def write_html(
         extra.append(platform_html(report, platform))
     if regression is not None:
         extra.append(regression_html(regression))
+    bucket = stats.bucket_words(stats.timeline_bucket(report.info()["span_s"]))
     plots = [
         ("Latency distribution", report.plot_histogram(log=True)),
         ("Latency CDF", report.plot_cdf(by=list(by)[:1] or None)),
         ("Percentiles by group", report.plot_percentiles(by=list(by))),
-        ("Throughput and latency over time", report.plot_timeline(freq=_timeline_freq(report))),
+        (f"Throughput and latency over time ({bucket} buckets)", report.plot_timeline()),  # as in the widget
         ("Errors", report.plot_errors()),
     ]
     images = "".join(
@@ -188,15 +189,6 @@ def write_html(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
-
-
-def _timeline_freq(report: ReportSource) -> str:
-    """A bucket size giving roughly 50 to 500 points over the run."""
-    span_s = report.info()["span_s"] or 0.0
-    for freq, seconds in (("100ms", 0.1), ("1s", 1), ("10s", 10), ("1min", 60), ("10min", 600), ("1h", 3600)):
-        if span_s / seconds <= 500:
-            return freq
-    return "1D"
 
 
 def notebook_html(report: ReportSource) -> str:

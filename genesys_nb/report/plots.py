@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from genesys_nb.report.stats import percentile, sent_mask
+from genesys_nb.report.stats import bucket_words, percentile, sent_mask, timeline_bucket
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -145,10 +146,14 @@ def plot_percentiles(report: ReportSource, *, by: Sequence[str] = ("action_name"
     return figure
 
 
-def plot_timeline(report: ReportSource, *, freq: str = "1s") -> Figure:
-    """Rows/s split into ok and errors (429s marked) above, p95 latency per bucket and rolling below."""
+def plot_timeline(report: ReportSource, *, freq: str | None = None) -> Figure:
+    """Rows/s split into ok and errors (429s marked) above, p95 latency per bucket and rolling below.
+
+    ``freq`` None picks the bucket from the run's span (:func:`timeline_bucket`); the title states it."""
+    freq = freq or timeline_bucket(report.info()["span_s"])
     table = report.timeline(freq)
-    figure, (top, bottom) = _figure(f"Throughput and latency over time (buckets of {freq})", rows=2, height=6.0)
+    figure, (top, bottom) = _figure(f"Throughput and latency over time (rows/s per {bucket_words(freq)} bucket)",
+                                    rows=2, height=6.0)
     top.set_ylabel("rows/s")
     bottom.set_ylabel("latency (ms)")
     bottom.set_xlabel("finish time (UTC)")
@@ -181,6 +186,7 @@ def plot_errors(report: ReportSource) -> Figure:
     table = report.errors(("error_class", "status_code"))
     figure, axes = _figure("Errors by class and status code")
     axes.set_xlabel("failed executions")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # a count: no 1.5 ticks
     if len(table) == 0:
         _no_data(axes, f"no errors in {len(report):,} executions")
         return figure

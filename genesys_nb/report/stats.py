@@ -228,6 +228,34 @@ def error_table(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     return table[[*by, *ERROR_COLUMNS]]
 
 
+# Bucket sizes a timeline may use, smallest first; never under a second, so a steady pace reads steady.
+_BUCKETS: tuple[tuple[str, float, str], ...] = (
+    ("1s", 1, "1 s"), ("5s", 5, "5 s"), ("10s", 10, "10 s"), ("30s", 30, "30 s"), ("1min", 60, "1 min"),
+    ("5min", 300, "5 min"), ("10min", 600, "10 min"), ("30min", 1800, "30 min"), ("1h", 3600, "1 h"),
+)
+MAX_BUCKETS = 120
+
+
+def timeline_bucket(span_s: float | None) -> str:
+    """The bucket size for a run lasting ``span_s`` seconds: the smallest of 1 s, 5 s, 10 s ... 1 h giving
+    at most 120 buckets. The HTML report and the notebook widget both use it, so the same data draws the
+    same bars.
+
+    >>> timeline_bucket(20), timeline_bucket(300), timeline_bucket(3 * 3600)
+    ('1s', '5s', '1min')
+    """
+    span = float(span_s or 0.0)
+    for freq, seconds, _ in _BUCKETS:
+        if span / seconds <= MAX_BUCKETS:
+            return freq
+    return "1D"
+
+
+def bucket_words(freq: str) -> str:
+    """A bucket size as people say it: ``'5s'`` -> ``'5 s'``."""
+    return next((words for name, _, words in _BUCKETS if name == freq), freq)
+
+
 def timeline_table(frame: pd.DataFrame, freq: str, window: str | None, method: str = "linear") -> pd.DataFrame:
     """Per time bucket (by finish time): rows, ok/error counts (expected rejections count as ok), 429s,
     rows/s, p95 and rolling p95."""

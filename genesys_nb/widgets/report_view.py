@@ -143,7 +143,7 @@ class ReportView(widgets.VBox):
         elif which == "percentiles":
             figure = self.report.plot_percentiles(by=self.by)
         elif which == "timeline":
-            figure = self.report.plot_timeline()
+            figure = self.report.plot_timeline()  # the bucket from the run's span, as in the HTML report
         else:
             figure = self.report.plot_errors()
         self.plot.value = figure_html(figure)
