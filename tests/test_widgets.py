@@ -396,6 +396,15 @@ def test_matrix_builder_modes_preview_and_imports(session: Any, tmp_path: Path) 
     builder.modes["maxResults"].value = "derive"
     assert builder.problems.value == "" and len(builder.matrix) == 2 * 3  # min, middle, max
 
+    # typed values are checked against the contract like imported ones, before a run
+    builder.values["customerId"].value = "C-000010, C-000011, bogus id"
+    problems = html.unescape(builder.problems.value)
+    assert "3 row(s) would be refused by the input contract" in problems, problems
+    assert problems.count("customerId: 'bogus id'") == 1 and "(rows 7, 8, 9)" in problems
+    assert "bogus id" in builder.preview.value and "rejected" in builder.preview.value
+    builder.values["customerId"].value = "C-000001, C-000002"
+    assert builder.problems.value == ""
+
     builder.derive_button.click()
     derived = builder.matrix.to_dataframe()
     assert derived["expected_invalid"].any() and "imported from the contract" in builder.row_count.value
