@@ -26,6 +26,7 @@ from .render import figure_html, frame_html
 
 __all__ = ["PLOTS", "ReportView", "group_by_options"]
 
+REGRESSION_TAB = "Draft vs published"  # short enough for a tab: the section's own title says the rest
 PLOTS = ("percentiles", "histogram", "cdf", "timeline", "errors")
 OVERALL = ""
 _PREFERRED = ("action_name", "error_class", "status_code", "error_code", "run_id", "action_version")
@@ -59,7 +60,12 @@ class ReportView(widgets.VBox):
         self.platform_table: Any = None
         self.regression = regression
         self.platform_view = self._platform_view(platform) if platform is not None else None
+        self.regression_filter = widgets.Dropdown(
+            options=[("every change", ""), ("outputs that differ", "differs"),
+                     ("error class changed", "error_changed"), ("outcome unknown", "unknown")],
+            value="", description="show")
         self.regression_view = self._regression_view(regression) if regression is not None else None
+        self.regression_filter.observe(lambda _change: self._show_regression(), names="value")
         options = group_by_options(list(report.frame.columns))
         default = "action_name" if any(value == "action_name" for _label, value in options) else OVERALL
         self.group_by = widgets.Dropdown(options=options, value=default, description="group by")
@@ -86,7 +92,7 @@ class ReportView(widgets.VBox):
         if self.platform_view is not None:
             pages.append(("Client vs platform", self.platform_view))
         if self.regression_view is not None:
-            pages.append((REGRESSION_TITLE, self.regression_view))
+            pages.append((REGRESSION_TAB, widgets.VBox([self.regression_filter, self.regression_view])))
         self.tabs = widgets.Tab(children=[page for _title, page in pages])
         for index, (title, _page) in enumerate(pages):
             self.tabs.set_title(index, title)
@@ -110,12 +116,24 @@ class ReportView(widgets.VBox):
                                   + frame_html(platform_display(self.platform_table), index=True, max_height=None)
                                   + gap)
 
-    @staticmethod
-    def _regression_view(regression: Any) -> widgets.HTML:
-        changes = regression_changes(regression)
-        listed = frame_html(changes, max_height=None) if len(changes) else "<i>every row is equal</i>"
-        return widgets.HTML(value=f"<b>{REGRESSION_TITLE}</b><p>{html.escape(regression_sentence(regression))}</p>"
-                                  + frame_html(regression_counts(regression), max_height=None) + listed)
+    def _regression_view(self, regression: Any) -> widgets.HTML:
+        view = widgets.HTML(value=self._regression_html(regression))
+        view.add_class("gnb-regression")
+        return view
+
+    def _regression_html(self, regression: Any) -> str:
+        """Rows per verdict, then one line per difference (inputs, path, published and draft value),
+        filtered by ``regression_filter``."""
+        verdict = self.regression_filter.value or None
+        changes = regression_changes(regression, verdict)
+        empty = "every row is equal" if verdict is None else f"no row with the verdict {verdict}"
+        listed = frame_html(changes, max_height=None) if len(changes) else f"<i>{html.escape(empty)}</i>"
+        return (f"<b>{REGRESSION_TITLE}</b><p>{html.escape(regression_sentence(regression))}</p>"
+                + frame_html(regression_counts(regression), max_height=None) + listed)
+
+    def _show_regression(self) -> None:
+        if self.regression_view is not None:
+            self.regression_view.value = self._regression_html(self.regression)
 
     @property
     def by(self) -> tuple[str, ...]:
