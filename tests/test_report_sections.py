@@ -2,10 +2,9 @@
 and a pre-publish regression's rows, in the HTML file, the report view and `genesys-nb report --platform`."""
 from __future__ import annotations
 
+import copy
 import html
 import json
-
-import copy
 import re
 from pathlib import Path
 from typing import Any

@@ -103,7 +103,7 @@ _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
 def value_at(value: Any, path: str) -> Any:
     """The value at a JSON path like ``$.orders[0].id`` (``_ABSENT`` when there is none)."""
-    for key, index in _PATH_PART.findall(path[1:] if path.startswith("$") else path):
+    for key, index in _PATH_PART.findall(path.removeprefix("$")):
         if key and isinstance(value, dict) and key in value:
             value = value[key]
         elif index and isinstance(value, list) and int(index) < len(value):
