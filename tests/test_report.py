@@ -619,3 +619,16 @@ def test_a_steady_pace_draws_steady_bars_with_the_bucket_stated(tmp_path: Path) 
     assert "per 1 s bucket" in figure.axes[0].get_title() or "per 1 s bucket" in figure.get_suptitle()
     heights = [patch.get_height() for patch in figure.axes[0].patches if patch.get_height() > 0]
     assert max(heights[1:-1]) == min(heights[1:-1]) == 5.0  # inner buckets: 5 rows/s, not 0/10/20
+
+
+def test_tables_take_the_theme_colours_and_put_the_key_columns_first(tmp_path: Path) -> None:
+    from genesys_nb.report.tables import key_columns_first, table_html
+
+    report = _report(tmp_path / "audit.ndjson", known_latencies(50))
+    summary = key_columns_first(report.summary())
+    assert list(summary.columns[:6]) == ["count", "ok_rate", "error_rate", "p50_ms", "p95_ms", "p99_ms"]
+    assert sorted(summary.columns) == sorted(report.summary().columns)  # nothing dropped, only moved
+    page = table_html(summary)
+    assert "background: var(--jp-layout-color2, #f4f4f4)" in page  # the theme's, not a fixed light grey
+    assert "position: sticky; left: 0" in page and "position: sticky; top: 0" in page
+    assert "background: #f4f4f4" not in page and "color: #555;" not in page

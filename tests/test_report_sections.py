@@ -133,7 +133,7 @@ def test_regression_rows_are_escaped_and_checked(report: LatencyReport, tmp_path
     text = report.to_html(tmp_path / "report.html", regression=frame).read_text(encoding="utf-8")
     section = _section(text, REGRESSION_HEADING)
     assert "<script" not in text and "&lt;script&gt;" in section
-    assert "r2" not in section and "bad_request" in section and "error class" in section
+    assert ">r2<" not in section and "bad_request" in section and "error class" in section
     target = tmp_path / "never.html"
     with pytest.raises(TypeError, match="verdict"):
         report.to_html(target, regression=frame.drop(columns="verdict"))

@@ -17,7 +17,7 @@ import pandas as pd
 
 from genesys_nb.report import stats
 from genesys_nb.report._html_sections import platform_html, regression_html
-from genesys_nb.report.tables import MISSING, formatter_for, is_missing, table_html
+from genesys_nb.report.tables import MISSING, formatter_for, is_missing, key_columns_first, table_html
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -59,7 +59,11 @@ def format_comparison(table: pd.DataFrame) -> pd.DataFrame:
 
 def _table(frame: pd.DataFrame, *, index: bool = True, empty: str = "nothing to show", caption: str | None = None
            ) -> str:
-    return table_html(frame, index=index, empty=empty, caption=caption)
+    if len(frame) == 0:
+        return table_html(frame, index=index, empty=empty, caption=caption)
+    # A wide table scrolls inside its box, its first column (the group) kept in view (see tables._STYLES).
+    return (f"<div class='gnb-table-box' style='overflow-x:auto;max-width:100%'>"
+            f"{table_html(frame, index=index, empty=empty, caption=caption)}</div>")
 
 
 def figure_png_base64(figure: Figure, *, dpi: int = 100) -> str:
@@ -172,10 +176,10 @@ def write_html(
         f"<h1>{html.escape(title)}</h1><p>Generated {generated}.</p>",
         _header_html(report),
         f"<h2>Summary by {html.escape(', '.join(by) or 'run')}</h2>",
-        _table(report.summary(list(by)), empty="no records", caption=SUMMARY_NOTE),
+        _table(key_columns_first(report.summary(list(by))), empty="no records", caption=SUMMARY_NOTE),
         _accepted_html(report, by),
         "<h2>Overall</h2>",
-        _table(report.summary(()), empty="no records"),
+        _table(key_columns_first(report.summary(())), empty="no records"),
         "<h2>Errors</h2>",
         _table(report.errors(), index=False, empty="no errors"),
     ]
@@ -196,7 +200,8 @@ def notebook_html(report: ReportSource) -> str:
     figures of their own, shown as images)."""
     return (
         "<div><strong>LatencyReport</strong>" + _header_html(report)
-        + "<h4>Summary by action</h4>" + _table(report.summary(), empty="no records", caption=SUMMARY_NOTE)
+        + "<h4>Summary by action</h4>" + _table(key_columns_first(report.summary()), empty="no records",
+                                                  caption=SUMMARY_NOTE)
         + _accepted_html(report, ("action_name",))
         + "<h4>Errors</h4>" + _table(report.errors(), index=False, empty="no errors")
         + "<p><em>Plots: report.plot_histogram(), plot_cdf(), plot_percentiles(), plot_timeline(), "

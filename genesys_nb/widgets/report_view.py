@@ -21,6 +21,7 @@ from genesys_nb.report._html_sections import (
     regression_sentence,
 )
 from genesys_nb.report.html import SUMMARY_NOTE
+from genesys_nb.report.tables import key_columns_first
 
 from .render import figure_html, frame_html
 
@@ -142,7 +143,8 @@ class ReportView(widgets.VBox):
 
     def refresh(self) -> None:
         """Recompute the tables and the plot for the current grouping."""
-        self.summary_table.value = frame_html(self.report.summary(by=self.by), index=True, caption=SUMMARY_NOTE,
+        summary = key_columns_first(self.report.summary(by=self.by))  # p50/p95/p99 within 1,440 px
+        self.summary_table.value = frame_html(summary, index=True, caption=SUMMARY_NOTE,
                                               max_height=None)
         errors_by = self.by if self.by and self.by[0] != "error_class" else ()
         self.errors_table.value = frame_html(
