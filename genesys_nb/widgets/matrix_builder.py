@@ -96,7 +96,7 @@ class MatrixBuilder(widgets.VBox):
             start.value = str(spec.minimum)
         if spec.maximum is not None:
             stop.value = str(spec.maximum)
-        range_label = widgets.HTML(value="<span style='color:#666;font-size:90%'>from, to (included), step</span>")
+        range_label = widgets.HTML(value="<span style='color:var(--jp-ui-font-color2, #666);font-size:90%'>from, to (included), step</span>")
         range_box = widgets.HBox([range_label, start, stop, step])
         self.modes[spec.path] = mode
         self.values[spec.path] = value
@@ -108,7 +108,7 @@ class MatrixBuilder(widgets.VBox):
         options = f" one of {list(spec.options)}" if spec.options else ""
         label = widgets.HTML(
             value=f"<b>{html.escape(spec.path)}</b>{' *' if spec.required else ''} "
-                  f"<span style='color:#666;font-size:90%'>{html.escape(hint + options)}</span>",
+                  f"<span style='color:var(--jp-ui-font-color2, #666);font-size:90%'>{html.escape(hint + options)}</span>",
             layout=widgets.Layout(width="22em"))
         return widgets.HBox([label, mode, value, range_box])
 

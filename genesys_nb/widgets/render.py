@@ -259,7 +259,7 @@ def frame_html(frame: Any, *, max_rows: int = 60, index: bool = False, caption: 
     table = styled_html(frame, index=index, max_rows=max_rows, with_notes=False)
     height = f"max-height:{max_height};" if max_height else ""
     notes = table_notes(frame, caption=caption, max_rows=max_rows)  # below the box: it wraps to the panel
-    style = "color:#555;font-size:90%;margin-top:4px;white-space:normal;line-height:1.4"
+    style = "color:var(--jp-ui-font-color2, #555);font-size:90%;margin-top:4px;white-space:normal;line-height:1.4"
     note = f"<div class='gnb-table-note' style='{style}'>{html.escape(notes)}</div>" if notes else ""
     return (f"{_BOX_STYLE}<div class='gnb-table-box' style='width:100%;max-width:100%;overflow:auto;{height}'>"
             f"{table}</div>{note}")

@@ -111,9 +111,9 @@ class ReportView(widgets.VBox):
             return widgets.HTML(value=f"<b>{PLATFORM_TITLE}</b><p style='color:#b00020'>the platform could not be "
                                       f"asked: {html.escape(str(err))}</p>")
         missing = platform_missing(self.platform_table)
-        gap = (f"<p style='color:#555'>No platform figures for {html.escape(', '.join(missing))} (an org's "
+        gap = (f"<p style='color:var(--jp-ui-font-color2, #555)'>No platform figures for {html.escape(', '.join(missing))} (an org's "
                "analytics can take a few minutes to include new executions).</p>") if missing else ""
-        return widgets.HTML(value=f"<b>{PLATFORM_TITLE}</b><p style='color:#555'>{html.escape(PLATFORM_NOTE)}</p>"
+        return widgets.HTML(value=f"<b>{PLATFORM_TITLE}</b><p style='color:var(--jp-ui-font-color2, #555)'>{html.escape(PLATFORM_NOTE)}</p>"
                                   + frame_html(platform_display(self.platform_table), index=True, max_height=None)
                                   + gap)
 
