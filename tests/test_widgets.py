@@ -634,3 +634,55 @@ def test_a_remote_404_gets_advice_about_the_url_not_the_credentials() -> None:
     shown = html.unescape(result_html(result))
     assert "404 Not Found" in shown and "request URL template" in shown and "press Test" in shown
     assert "credentials" not in shown and "12.5 ms (last attempt)" in shown
+
+
+def test_result_table_sorts_filters_and_keeps_failures() -> None:
+    import pandas as pd
+
+    from genesys_nb.widgets._results_table import eta_text, failed_mask, shown_results, unsent_mask
+
+    frame = pd.DataFrame({
+        "row_id": ["a", "b", "c", "d"], "ok": [True, False, False, False],
+        "expected_invalid": [False, True, False, False], "error_class": [None, "bad_request", "timeout", "validation"],
+        "latency_ms": [30.0, 5.0, None, 0.0], "attempts": [1, 1, 1, 0], "correlation_id": ["x1", "x2", "x3", None],
+    })
+    assert failed_mask(frame).tolist() == [False, False, True, True]  # an expected rejection is no failure
+    assert unsent_mask(frame).tolist() == [False, False, False, True]
+    assert shown_results(frame, only_failures=True)["row_id"].tolist() == ["c", "d"]
+    assert shown_results(frame, text="TIME")["row_id"].tolist() == ["c"]
+    assert shown_results(frame, sort_by="latency_ms")["row_id"].tolist() == ["d", "b", "a", "c"]  # missing last
+    assert shown_results(frame, sort_by="latency_ms", descending=True)["row_id"].tolist() == ["a", "b", "d", "c"]
+    assert eta_text(10, 40, 5.0) == "about 15 s left" and eta_text(0, 40, 1.0) == "" and eta_text(40, 40, 9) == ""
+    assert eta_text(1, 400, 1.0) == "about 7 min left"
+
+
+def test_run_panel_table_controls_export_and_rerun_failed_rows(session: Any, emulator_server: Any,
+                                                                tmp_path: Path) -> None:
+    import pandas as pd
+
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.widgets.run_panel import RunPanel
+
+    action = next(a for a in session.client.list_actions() if a.name == "Get Customer By Phone")
+    phones = ["+13175550001", "+13175550002", "+13175550000"]  # the last one fails at the remote
+    panel = RunPanel(session, action, ParameterMatrix.product(phoneNumber=phones), audit_path=tmp_path / "a.ndjson")
+    panel.pacing.value = False
+    panel.run_button.click()
+    assert panel.wait(120) and panel.error is None, panel.error
+    assert ("correlation_id", "correlation_id") in panel.sort_by.options
+    assert "user-select: all" in panel.results_view.value  # a correlation id selects whole on one click
+    panel.only_failures.value = True
+    assert "1 of 3 rows shown" in html.unescape(panel.results_view.value)
+    panel.export_path.value = str(tmp_path / "out" / "failed.csv")
+    panel.export_button.click()
+    exported = pd.read_csv(tmp_path / "out" / "failed.csv")
+    assert len(exported) == 1 and not exported["ok"].any()
+    assert not panel.rerun_button.disabled
+    sent_before = len([e for e in emulator_server.emulator.request_log if e.operation == "execute"])
+    assert panel.rerun_failed() is False  # it reached the platform, the action is not idempotent: ask first
+    assert panel.confirm_box.layout.display == "" and "may have run on the platform" in panel.table_status.value
+    assert len([e for e in emulator_server.emulator.request_log if e.operation == "execute"]) == sent_before
+    panel.confirm_button.click()
+    assert panel.wait(120) and panel.error is None
+    assert len(panel.results) == 1 and "1/1 rows" in panel.status.value
+    assert len([e for e in emulator_server.emulator.request_log if e.operation == "execute"]) == sent_before + 1
