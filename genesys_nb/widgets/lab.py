@@ -27,6 +27,7 @@ from ._lab_render import diff_html, diff_rows, problem_html
 from ._lab_sections import lab_view
 from .form import ActionForm
 from .render import action_label, error_html
+from .render import fit_layout as _fit
 
 __all__ = ["ActionLab"]
 
@@ -99,7 +100,7 @@ class ActionLab(widgets.VBox):
         self.remote_box = _textarea(text, "gnb-lab-remote", rows=8)
         self.remote_box.placeholder = '{"id": "..."}  the remote endpoint\'s JSON answer'
         self.status_box = widgets.BoundedIntText(value=status, min=100, max=599, description="status")
-        self.record_button = widgets.Button(description="Record", icon="circle",
+        self.record_button = widgets.Button(layout=_fit(), description="Record", icon="circle",
                                             tooltip="run the live /test and keep the remote's answer")
         self.url_box = widgets.Text(value="", description="URL", layout=_wide(), continuous_update=True)
         self.url_box.add_class("gnb-lab-url-template")
@@ -115,7 +116,7 @@ class ActionLab(widgets.VBox):
         self.output_view.add_class("gnb-lab-output")
         self.steps_view = widgets.HTML(value="")
         self.steps_view.add_class("gnb-lab-steps")
-        self.diff_button = widgets.Button(description="Diff with live /test", icon="exchange")
+        self.diff_button = widgets.Button(layout=_fit(), description="Diff with live /test", icon="exchange")
         self.diff_view = widgets.HTML(value="")
         self.diff_view.add_class("gnb-lab-diff")
         self.message = widgets.HTML(value="")

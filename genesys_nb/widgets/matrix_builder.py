@@ -16,6 +16,7 @@ from genesys_nb.api.models import Action
 from genesys_nb.run.matrix import STRATEGIES, MatrixError, ParameterMatrix, delimiter_name
 
 from .matrix_spec import AxisChoice, build_matrix, default_choice, matrix_fields, modes_for
+from .render import fit_layout as _fit
 from .render import frame_html
 from .spec import FieldSpec, constraint_hint, field_specs
 
@@ -59,11 +60,11 @@ class MatrixBuilder(widgets.VBox):
         self.problems = widgets.HTML()
         self.preview = widgets.HTML()
         self.strategy = widgets.Dropdown(options=list(STRATEGIES), value="boundary", description="strategy")
-        self.derive_button = widgets.Button(description="Derive all cases", icon="magic",
+        self.derive_button = widgets.Button(layout=_fit(), description="Derive all cases", icon="magic",
                                             tooltip="every case the contract suggests, expected-invalid ones too")
         self.csv_path = widgets.Text(placeholder="path/to/matrix.csv", description="CSV file")
-        self.import_button = widgets.Button(description="Import CSV", icon="upload")
-        self.clear_button = widgets.Button(description="Back to field choices", icon="undo")
+        self.import_button = widgets.Button(layout=_fit(), description="Import CSV", icon="upload")
+        self.clear_button = widgets.Button(layout=_fit(), description="Back to field choices", icon="undo")
         self.derive_button.on_click(lambda _button: self.derive_all())
         self.import_button.on_click(lambda _button: self._import_clicked())
         self.clear_button.on_click(lambda _button: self.clear_import())

@@ -22,6 +22,7 @@ __all__ = [
     "error_html",
     "figure_html",
     "filter_actions",
+    "fit_layout",
     "frame_html",
     "result_columns",
     "result_html",
@@ -277,3 +278,11 @@ def figure_html(figure: Any, *, dpi: int = 96) -> str:
     plt.close(figure)  # a no-op for a figure pyplot does not manage
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f"<img class='gnb-plot' alt='plot' src='data:image/png;base64,{encoded}'/>"
+
+
+def fit_layout() -> Any:
+    """A button layout as wide as its label (a fixed width cuts "Back to field choices" to "Back to field c…");
+    a fresh Layout per widget, since a shared one is one model."""
+    import ipywidgets as widgets
+
+    return widgets.Layout(width="auto", min_width="fit-content")

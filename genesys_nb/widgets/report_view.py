@@ -24,6 +24,7 @@ from genesys_nb.report.html import SUMMARY_NOTE
 from genesys_nb.report.tables import key_columns_first
 
 from .render import figure_html, frame_html
+from .render import fit_layout as _fit
 
 __all__ = ["PLOTS", "ReportView", "group_by_options"]
 
@@ -76,7 +77,7 @@ class ReportView(widgets.VBox):
         self.log_axis = widgets.Checkbox(value=False, description="log latency axis (histogram)", indent=False)
         self.plot = widgets.HTML()
         self.export_path = widgets.Text(value=str(export_path), description="HTML file")
-        self.export_button = widgets.Button(description="Export HTML", icon="download")
+        self.export_button = widgets.Button(layout=_fit(), description="Export HTML", icon="download")
         self.export_status = widgets.HTML()
         self.last_export: Path | None = None
 

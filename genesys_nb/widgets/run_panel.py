@@ -23,6 +23,7 @@ from genesys_nb.audit.outcomes import EXPECTED_REJECTION, OutcomeCounts, outcome
 from genesys_nb.run.runner import MAX_CONCURRENCY, MatrixRunner
 
 from ._results_table import copyable_column_css, eta_text, failed_mask, shown_results, unsent_mask
+from .render import fit_layout as _fit
 from .render import frame_html, result_columns
 
 __all__ = ["AuditTail", "RunPanel", "progress_html"]
@@ -132,9 +133,9 @@ class RunPanel(widgets.VBox):
         self.webhook_secret = widgets.Password(placeholder="HMAC secret (optional)", description="secret")
         self.audit_path = widgets.Text(value=str(default_audit), description="audit log",
                                        layout=widgets.Layout(width="auto", min_width="40em"))
-        self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
+        self.run_button = widgets.Button(layout=_fit(), description="Run", button_style="primary", icon="play")
         self.run_button.add_class("gnb-run-button")
-        self.stop_button = widgets.Button(description="Stop", button_style="warning", icon="stop", disabled=True)
+        self.stop_button = widgets.Button(layout=_fit(), description="Stop", button_style="warning", icon="stop", disabled=True)
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
         self.status = widgets.HTML(value="")
         # The table scrolls inside the panel (its width, a bounded height), whatever the outputs hold.
@@ -152,9 +153,9 @@ class RunPanel(widgets.VBox):
                                               layout=widgets.Layout(width="auto"))
         self.export_path = widgets.Text(value=str(Path(default_audit).with_name("results.csv")),
                                         description="CSV file", layout=widgets.Layout(width="auto", min_width="24em"))
-        self.export_button = widgets.Button(description="Export CSV", icon="download")
-        self.rerun_button = widgets.Button(description="Re-run failed rows", icon="redo", disabled=True)
-        self.confirm_button = widgets.Button(description="Send them again", button_style="danger", icon="check")
+        self.export_button = widgets.Button(layout=_fit(), description="Export CSV", icon="download")
+        self.rerun_button = widgets.Button(layout=_fit(), description="Re-run failed rows", icon="redo", disabled=True)
+        self.confirm_button = widgets.Button(layout=_fit(), description="Send them again", button_style="danger", icon="check")
         self.table_status = widgets.HTML(value="")
         self.confirm_box = widgets.HBox([self.confirm_button], layout=widgets.Layout(display="none"))
         for control in (self.sort_by, self.descending, self.filter_text, self.only_failures):
