@@ -297,6 +297,8 @@ def test_notebook_04_lab_output_follows_the_success_template(chromium: Path, lab
             expect(action_lab.locator(".gnb-lab-request")).to_contain_text("Request not rendered")
             assert "✔" not in steps.inner_text() and "Output matches" not in output.inner_text()
             DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+            page.set_viewport_size({"width": 1400, "height": 2200})  # the whole lab in one picture
+            action_lab.scroll_into_view_if_needed()
             action_lab.screenshot(path=str(DOC_IMAGES / "action-lab-not-reached.png"))
         except Exception:
             if "page" in locals():

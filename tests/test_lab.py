@@ -212,6 +212,8 @@ def test_a_missing_required_input_marks_later_steps_not_reached(lab: ActionLab) 
     assert "Test failed at step 1 · Validate input against schema" in steps
     assert "✔" not in steps and steps.count("not reached: step 1 failed") == 7
     assert steps.count("'callbackNumber' is a required property") == 1  # said once, in its own row
+    sections = _text(lab.request_view) + _text(lab.translation_view) + _text(lab.output_view)
+    assert "required property" not in sections and "step 1 · Validate input against schema failed" in sections
     for view in (lab.request_view, lab.translation_view, lab.output_view):
         assert _not_reached(view), view.value
     assert "Request rendered" not in _text(lab.request_view)

@@ -114,8 +114,8 @@ def _failed_before(test: TestExecutionResult, name: str) -> Any:
 
 
 def _reason(op: Any) -> str:
-    message = op.error.message if op.error is not None and op.error.message else "failed"
-    return f"step {op.step} · {op.name} failed: {message}"
+    """Why a later section did not run: the failing step, its error said once, in the steps below."""
+    return f"step {op.step} · {op.name} failed (its error is in the steps below)"
 
 
 def _request_section(engine: ActionEngine, test: TestExecutionResult, inputs: Mapping[str, Any],
@@ -142,7 +142,7 @@ def _translation_and_output(engine: ActionEngine, test: TestExecutionResult, inp
     execute = ops.get(_EXECUTE)
     if execute is None or not execute.success:
         if execute is not None:
-            reason = remote_why or _reason(execute)
+            reason = remote_why or f"not reached: {_reason(execute)}"
         else:
             blocked = _failed_before(test, _EXECUTE)
             reason = f"not reached: {_reason(blocked)}" if blocked is not None else "not reached"
