@@ -223,3 +223,14 @@ def test_no_answer_names_the_box_not_a_python_argument(lab: ActionLab) -> None:
     lab.remote_box.value = ""
     steps = _text(lab.steps_view)
     assert "type the remote endpoint's JSON answer" in steps and "remote=" not in steps
+
+
+def test_a_success_template_that_is_not_json_names_the_variable_or_the_brace(lab: ActionLab) -> None:
+    lab.success_box.value = '{"conversationId": ${idd}}'
+    shown = _text(lab.output_view)
+    assert "${idd} stayed in the text: no translation variable of that name (the translation map has: id)" in shown
+    assert "Expecting value" not in shown
+    lab.success_box.value = '{"conversationId": ${id}'
+    assert "a '{' is never closed (add '}')" in _text(lab.output_view)
+    lab.success_box.value = '{"conversationId": "a}b", "x": [1]]}'
+    assert "a ']' closes nothing that is open" in _text(lab.output_view)

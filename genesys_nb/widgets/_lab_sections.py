@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from ._lab_render import (
 )
 from .render import SECURE_HIDDEN
 
-__all__ = ["LabView", "lab_view", "not_reached_html", "steps_html"]
+__all__ = ["LabView", "lab_view", "not_reached_html", "output_hint", "steps_html", "unbalanced"]
 
 NOT_REACHED_COLOR = "var(--jp-ui-font-color2, #666)"
 _REQUEST_STEPS = ("Resolve request URL template", "Resolve request body template", "Resolve request headers")
@@ -136,6 +137,43 @@ def _request_section(engine: ActionEngine, test: TestExecutionResult, inputs: Ma
         return problem_html("Request template does not render", str(err), "gnb-lab-request-failed")
 
 
+_UNRESOLVED = re.compile(r"\$!?\{([A-Za-z_][\w.-]*)\}|\$!?([A-Za-z_][\w-]*)")
+_CLOSERS = {"{": "}", "[": "]"}
+
+
+def unbalanced(text: str) -> str:
+    """What bracket the JSON text leaves open or closes too often, outside strings ("" when balanced)."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            escaped, in_string = (False, in_string) if escaped else (char == "\\", char != '"')
+            continue
+        if char == '"':
+            in_string = True
+        elif char in _CLOSERS:
+            stack.append(char)
+        elif char in _CLOSERS.values():
+            if not stack or _CLOSERS[stack.pop()] != char:
+                return f"a {char!r} closes nothing that is open"
+    if stack:
+        return f"a {stack[-1]!r} is never closed (add {_CLOSERS[stack[-1]]!r})"
+    return ""
+
+
+def output_hint(text: str, variables: Sequence[str]) -> str:
+    """Why a success template's text is not JSON, in the template's terms: a reference left as it was
+    (an unknown variable), or a bracket left open; "" when neither explains it."""
+    known = set(variables) | {"rawResult", "input", "successTemplateUtils"}
+    for match in _UNRESOLVED.finditer(text):
+        name = match.group(1) or match.group(2)
+        if name.split(".")[0] not in known:
+            listed = ", ".join(sorted(variables)) or "none"
+            return (f"${{{name}}} stayed in the text: no translation variable of that name (the translation "
+                    f"map has: {listed}); fix the name, or add it to the translation map")
+    return unbalanced(text)
+
+
 def _translation_and_output(engine: ActionEngine, test: TestExecutionResult, inputs: Mapping[str, Any],
                             remote_why: str, secure: bool) -> tuple[str, str]:
     ops = {op.name: op for op in test.operations}
@@ -166,7 +204,8 @@ def _translation_and_output(engine: ActionEngine, test: TestExecutionResult, inp
         message = _detail(transform, secure=False)
         text = transform.result if isinstance(transform.result, str) else None
         if text is not None:
-            return translation_view, output_html(text, None, [], parse_error=message, secure=secure)
+            hint = output_hint(text, list(engine.translation_map))
+            return translation_view, output_html(text, None, [], parse_error=hint or message, secure=secure)
         return translation_view, problem_html("Success template does not render", message,
                                               "gnb-lab-output-failed")
     validate = ops.get(_VALIDATE_OUTPUT)
