@@ -153,9 +153,8 @@ def unbalanced(text: str) -> str:
             in_string = True
         elif char in _CLOSERS:
             stack.append(char)
-        elif char in _CLOSERS.values():
-            if not stack or _CLOSERS[stack.pop()] != char:
-                return f"a {char!r} closes nothing that is open"
+        elif char in _CLOSERS.values() and (not stack or _CLOSERS[stack.pop()] != char):
+            return f"a {char!r} closes nothing that is open"
     if stack:
         return f"a {stack[-1]!r} is never closed (add {_CLOSERS[stack[-1]]!r})"
     return ""
