@@ -597,6 +597,7 @@ def test_matrix_builder_refuses_a_misspelled_csv_header_and_marks_rows_the_contr
     builder.import_button.click()
     assert "did you mean &#x27;maxResults&#x27;" in builder.problems.value or "did you mean 'maxResults'" in \
         builder.problems.value
+    assert "unknown_columns" not in builder.problems.value and "Rename the column" in builder.problems.value
     assert builder.imported is None
     over = tmp_path / "over.csv"
     over.write_text("customerId;maxResults\nC-000001;5\nC-000002;25\n", encoding="utf-8")

@@ -17,7 +17,7 @@ from genesys_nb.run.matrix import STRATEGIES, MatrixError, ParameterMatrix, deli
 
 from .matrix_spec import AxisChoice, build_matrix, default_choice, matrix_fields, modes_for
 from .render import fit_layout as _fit
-from .render import frame_html
+from .render import frame_html, widget_hint
 from .spec import FieldSpec, constraint_hint, field_specs
 
 __all__ = ["MatrixBuilder"]
@@ -187,7 +187,7 @@ class MatrixBuilder(widgets.VBox):
         try:
             matrix = ParameterMatrix.from_csv(path, action=self.action)
         except (OSError, MatrixError, ValueError) as err:
-            self.problems.value = _error(str(err))
+            self.problems.value = _error(widget_hint(str(err)))
             return None
         return self._use(matrix, str(path))
 

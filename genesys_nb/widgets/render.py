@@ -134,6 +134,10 @@ _WIDGET_EQUIVALENTS = (
     ("run client.test(action_id, inputs) to see the URL it rendered", "press Test to see the URL it rendered"),
     ("client.list_actions() lists them", "the Action list shows them"),
     ("raise timeout_ms", "raise timeout ms"),
+    # CSV import messages name the Python and CLI options; the builder has neither
+    (", or pass unknown_columns='pass' (genesys-nb run --unknown-columns pass) to send it anyway", ""),
+    (", or pass the file's encoding, e.g. from_csv(path, encoding='cp1252') (genesys-nb run --encoding cp1252)",
+     " (in your spreadsheet: Save As, CSV UTF-8)"),
 )
 
 
