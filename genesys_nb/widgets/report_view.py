@@ -74,7 +74,8 @@ class ReportView(widgets.VBox):
         self.summary_table = widgets.HTML()
         self.errors_table = widgets.HTML()
         self.plot_picker = widgets.ToggleButtons(options=list(PLOTS), value=PLOTS[0])
-        self.log_axis = widgets.Checkbox(value=False, description="log latency axis (histogram)", indent=False)
+        self.log_axis = widgets.Checkbox(value=False, description="log latency axis (histogram)", indent=False,
+                                        layout=widgets.Layout(width="auto"))
         self.plot = widgets.HTML()
         self.export_path = widgets.Text(value=str(export_path), description="HTML file")
         self.export_button = widgets.Button(layout=_fit(), description="Export HTML", icon="download")

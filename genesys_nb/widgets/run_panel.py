@@ -125,9 +125,10 @@ class RunPanel(widgets.VBox):
         default_audit = audit_path or Path(tempfile.mkdtemp(prefix="genesys-nb-panel-")) / "audit.ndjson"
         self.concurrency = widgets.BoundedIntText(value=8, min=1, max=MAX_CONCURRENCY, description="concurrency")
         self.rate_per_minute = widgets.BoundedFloatText(value=300, min=1, max=1_000_000, description="rate/min")
-        self.pacing = widgets.Checkbox(value=True, description="pace under the rate", indent=False)
+        self.pacing = widgets.Checkbox(value=True, description="pace under the rate", indent=False,
+                                       layout=widgets.Layout(width="auto"))
         self.timeout_ms = widgets.BoundedIntText(value=30000, min=1, max=60000, step=1000, description="timeout ms")
-        self.idempotent = widgets.Checkbox(value=False, indent=False,
+        self.idempotent = widgets.Checkbox(value=False, indent=False, layout=widgets.Layout(width="auto"),
                                            description="idempotent (allow retries after 500 / read timeout)")
         self.webhook_url = widgets.Text(placeholder="https://... (optional)", description="webhook")
         self.webhook_secret = widgets.Password(placeholder="HMAC secret (optional)", description="secret")
