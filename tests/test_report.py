@@ -634,3 +634,15 @@ def test_tables_take_the_theme_colours_and_put_the_key_columns_first(tmp_path: P
     assert "tbody tr > :first-child { position: sticky; left: 0;" in flat  # the group column stays
     assert "thead th { position: sticky; top: 0;" in flat  # and the header
     assert "background: #f4f4f4" not in page and "color: #555;" not in page
+
+
+def test_a_grouped_histogram_draws_one_shape_per_group(tmp_path: Path) -> None:
+    from genesys_nb.report.plots import plot_histogram
+
+    rows = [record(i, 20.0 + i % 5, action="Fast") for i in range(30)]
+    rows += [record(30 + i, 400.0 + i % 7, action="Slow") for i in range(10)]
+    report = LatencyReport.from_audit(write_audit(tmp_path / "audit.ndjson", rows))
+    figure = plot_histogram(report, by=("action_name",))
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert [label.split(" (")[0] for label in labels] == ["Fast", "Slow"], labels
+    assert "n=30" in labels[0] and "p95" in labels[1]

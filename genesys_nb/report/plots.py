@@ -66,8 +66,13 @@ def _latencies(report: ReportSource) -> np.ndarray:
     return frame["latency_ms"].to_numpy(dtype="float64")[sent_mask(frame)]
 
 
-def plot_histogram(report: ReportSource, *, log: bool = False, bins: int = 50) -> Figure:
-    """Histogram of latency (ms) with p50/p95/p99 marked; ``log=True`` uses a log latency axis."""
+def plot_histogram(report: ReportSource, *, log: bool = False, bins: int = 50, by: Sequence[str] = ()) -> Figure:
+    """Histogram of latency (ms) with p50/p95/p99 marked; ``log=True`` uses a log latency axis.
+
+    With ``by``, one outlined histogram per group (the largest groups first) over the same bins, each
+    labelled with its p95, so groups are never mixed into one shape."""
+    if by:
+        return _grouped_histogram(report, log=log, bins=bins, by=list(by))
     values = _latencies(report)
     figure, axes = _figure(f"Latency distribution (n={len(values):,})")
     axes.set_xlabel("latency (ms)" + (", log scale" if log else ""))
@@ -88,6 +93,36 @@ def plot_histogram(report: ReportSource, *, log: bool = False, bins: int = 50) -
         value = float(percentile(values, pct, report.percentile_method))
         axes.axvline(value, color="#C44E52", linestyle=style, label=f"{name} {value:,.1f} ms")
     axes.legend(loc="upper right")
+    axes.grid(axis="y", alpha=0.3)
+    return figure
+
+
+def _edges(values: np.ndarray, log: bool, bins: int) -> Any:
+    if not log:
+        return np.linspace(float(values.min()), max(float(values.max()), float(values.min()) + 1e-9), bins + 1)
+    low = max(float(values[values > 0].min()) if (values > 0).any() else 0.1, 0.01)
+    return np.geomspace(low, max(float(values.max()), low * 1.01), bins + 1)
+
+
+def _grouped_histogram(report: ReportSource, *, log: bool, bins: int, by: list[str]) -> Figure:
+    frame = report._require(by)
+    sent = frame.loc[sent_mask(frame)]
+    figure, axes = _figure(f"Latency distribution by {', '.join(by)} (n={len(sent):,})")
+    axes.set_xlabel("latency (ms)" + (", log scale" if log else ""))
+    axes.set_ylabel("executions")
+    if len(sent) == 0:
+        _no_data(axes, "no latency recorded")
+        return figure
+    edges = _edges(sent["latency_ms"].to_numpy(dtype="float64"), log, bins)
+    groups = sorted(sent.groupby(by, observed=True, dropna=False), key=lambda g: -len(g[1]))
+    for key, group in groups[:MAX_SERIES]:
+        values = np.clip(group["latency_ms"].to_numpy(dtype="float64"), edges[0], None)
+        p95 = float(percentile(values, 95, report.percentile_method))
+        axes.hist(values, bins=edges, histtype="step", linewidth=1.4,
+                  label=f"{_label(key)} (n={len(values):,}, p95 {p95:,.1f} ms)")
+    if log:
+        axes.set_xscale("log")
+    axes.legend(loc="upper right", fontsize="small")
     axes.grid(axis="y", alpha=0.3)
     return figure
 

@@ -159,7 +159,9 @@ class ReportView(widgets.VBox):
             return
         which = self.plot_picker.value
         if which == "histogram":
-            figure = self.report.plot_histogram(log=self.log_axis.value)
+            from genesys_nb.report.plots import plot_histogram
+
+            figure = plot_histogram(self.report, log=self.log_axis.value, by=self.by)  # one per group
         elif which == "cdf":
             figure = self.report.plot_cdf(by=self.by or None)
         elif which == "percentiles":
