@@ -40,5 +40,12 @@ def test_records_frames_and_the_report_count_alike() -> None:
     assert failures({"ok": 3, "expected rejection": 2, "timeout": 1, "unknown": 1}) == 2
 
 
+def test_two_runs_add_up() -> None:
+    first = OutcomeCounts(ok=2, expected_rejections=1, errors={"timeout": 1})
+    second = OutcomeCounts(ok=1, errors={"timeout": 2, "server": 1})
+    assert (first + second).text() == "ok 3 · expected rejections 1 · errors 4 (server 1, timeout 3)"
+    assert sum((first, second), OutcomeCounts()) == first + second
+
+
 def test_nothing_failed_still_says_errors_zero() -> None:
     assert OutcomeCounts(ok=4, expected_rejections=6).text() == "ok 4 · expected rejections 6 · errors 0"

@@ -107,6 +107,15 @@ class OutcomeCounts:
         """Rows that behaved as expected: ok plus expected rejections."""
         return self.ok + self.expected_rejections
 
+    def __add__(self, other: OutcomeCounts) -> OutcomeCounts:
+        """The counts of two runs together."""
+        if not isinstance(other, OutcomeCounts):
+            return NotImplemented
+        errors = Counter(dict(self.errors))
+        errors.update(dict(other.errors))
+        return OutcomeCounts(self.ok + other.ok, self.expected_rejections + other.expected_rejections,
+                             self.unexpected_accepts + other.unexpected_accepts, dict(sorted(errors.items())))
+
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "expected_rejections": self.expected_rejections,
                 "unexpected_accepts": self.unexpected_accepts, "errors": self.error_total,
