@@ -420,8 +420,7 @@ def test_notebook_03_report_view_rates_are_exact_percentages(chromium: Path, lab
         assert not any(text in ("NaN", "<NA>", "None") for row in cells["rows"] for text in row)
         # the static plots are images in the notebook's own outputs, beside the widget
         assert page.locator(".jp-OutputArea-output img[src^='data:image/png']").count() >= 5
-        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-        view.screenshot(path=str(DOC_IMAGES / "report-view.png"))
+        view.screenshot(path=str(ARTIFACTS / "notebook03-report-view.png"))  # the README's: the themes test
 
     _browse(chromium, lab, REPORT_NOTEBOOK, check)
 
