@@ -277,6 +277,29 @@ def test_notebook_04_lab_output_follows_the_success_template(chromium: Path, lab
             action_lab.screenshot(path=str(ARTIFACTS / "notebook04-edited.png"))
             template.fill('{"conversationId": ${id}')
             expect(output).to_contain_text("Output is not JSON")
+            template.fill('{"conversationId": ${id}}')
+            steps = action_lab.locator(".gnb-lab-steps")
+            expect(steps).to_contain_text("all operations succeeded")
+            # A translation map that is not JSON: no section keeps an older verdict, no step a tick.
+            translation = action_lab.locator(".gnb-lab-translation-map textarea")
+            translation.scroll_into_view_if_needed()
+            translation.fill("{not json")
+            expect(steps).to_contain_text("Test not run")
+            assert "✔" not in steps.inner_text() and "all operations succeeded" not in steps.inner_text()
+            expect(output).to_contain_text("Output not evaluated")
+            translation.fill('{"id": "$.conversation.id"}')
+            expect(steps).to_contain_text("all operations succeeded")
+            # A required input cleared: the request and everything after it say they were not reached.
+            number = action_lab.locator(".gnb-field-callbackNumber input")
+            number.scroll_into_view_if_needed()
+            number.fill("")
+            expect(steps).to_contain_text("Test failed at step 1")
+            expect(action_lab.locator(".gnb-lab-request")).to_contain_text("Request not rendered")
+            assert "✔" not in steps.inner_text() and "Output matches" not in output.inner_text()
+            DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+            page.set_viewport_size({"width": 1400, "height": 2200})  # the whole lab in one picture
+            action_lab.scroll_into_view_if_needed()
+            action_lab.screenshot(path=str(DOC_IMAGES / "action-lab-not-reached.png"))
         except Exception:
             if "page" in locals():
                 page.screenshot(path=str(ARTIFACTS / "notebook04-failure.png"), full_page=True)
@@ -348,6 +371,12 @@ def test_notebook_02_run_panel_table_stays_within_the_panel(chromium: Path, lab:
         box.evaluate("element => { element.scrollLeft = 0; element.scrollTop = 0; }")
         DOC_IMAGES.mkdir(parents=True, exist_ok=True)
         panel.screenshot(path=str(DOC_IMAGES / "run-panel.png"))
+        # One set of counts: the live line, the panel's summary and the notebook's print(panel.summary).
+        counts = panel.locator(".gnb-counts").first.inner_text()
+        assert counts.startswith("ok ") and " · errors " in counts, counts
+        stdout = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stdout']")
+        printed = stdout.filter(has_text="requests,").first.inner_text()
+        assert counts in printed and "failed" not in printed, (counts, printed)
 
         # A CSV with a misspelled header is refused in the builder, with the closest input suggested.
         builder = page.locator(".gnb-matrix-builder").first
@@ -391,7 +420,80 @@ def test_notebook_03_report_view_rates_are_exact_percentages(chromium: Path, lab
         assert not any(text in ("NaN", "<NA>", "None") for row in cells["rows"] for text in row)
         # the static plots are images in the notebook's own outputs, beside the widget
         assert page.locator(".jp-OutputArea-output img[src^='data:image/png']").count() >= 5
-        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-        view.screenshot(path=str(DOC_IMAGES / "report-view.png"))
+        view.screenshot(path=str(ARTIFACTS / "notebook03-report-view.png"))  # the README's: the themes test
 
     _browse(chromium, lab, REPORT_NOTEBOOK, check)
+
+
+# The contrast of a header cell's text against what is painted behind it (WCAG's ratio).
+_CONTRAST = """(cell) => {
+    const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+    const paint = (element) => {
+        for (let node = element; node; node = node.parentElement) {
+            const [r, g, b, a] = rgb(getComputedStyle(node).backgroundColor);
+            if (a === undefined || a > 0) return [r, g, b];
+        }
+        return [255, 255, 255];
+    };
+    const lum = ([r, g, b]) => {
+        const c = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    };
+    const fore = lum(rgb(getComputedStyle(cell).color)), back = lum(paint(cell));
+    return (Math.max(fore, back) + 0.05) / (Math.min(fore, back) + 0.05);
+}"""
+MIN_CONTRAST = 4.5
+
+
+def _use_theme(page: Any, name: str) -> None:
+    """Settings > Theme > ``name``, as a user picks it; waits until the page wears it."""
+    page.locator(".lm-MenuBar-item", has_text="Settings").first.click()
+    page.locator(".lm-Menu-item", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-item[data-command='apputils:change-theme']", has_text=name).first.click()
+    light = "true" if "Light" in name else "false"
+    page.wait_for_selector(f"body[data-jp-theme-light='{light}']", state="attached")
+
+
+@pytest.mark.parametrize("lab", [REPORT_NOTEBOOK], indirect=True)
+def test_notebook_03_tables_read_in_both_themes_with_the_key_columns_on_screen(chromium: Path, lab: Lab) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})  # a laptop, as analysts have
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            _open_notebook(page, lab, REPORT_NOTEBOOK.name)
+            view = page.locator(".gnb-report-view").first
+            table = view.locator(".gnb-table").first
+            _run_all_cells(page, until=table)
+            view.scroll_into_view_if_needed()
+            headers = table.locator("thead th")
+            # p50/p95/p99 within 1,440 px without scrolling
+            for name in ("count", "ok_rate", "error_rate", "p50_ms", "p95_ms", "p99_ms"):
+                cell = headers.filter(has_text=name).first
+                box = cell.bounding_box()
+                assert box is not None and box["x"] + box["width"] <= 1440, (name, box)
+            # scrolled to its far right, the table keeps its group column in view
+            scroller = view.locator(".gnb-table-box").first
+            label = table.locator("tbody tr th").first
+            before = label.bounding_box()
+            scroller.evaluate("element => { element.scrollLeft = element.scrollWidth; }")
+            after = label.bounding_box()
+            assert before is not None and after is not None and abs(after["x"] - before["x"]) <= 1, (before, after)
+            scroller.evaluate("element => { element.scrollLeft = 0; }")
+            for theme, picture in (("JupyterLab Light", "report-view.png"), ("JupyterLab Dark", "report-view-dark.png")):
+                _use_theme(page, theme)
+                for cell in (headers.nth(1), label):
+                    ratio = cell.evaluate(_CONTRAST)
+                    assert ratio >= MIN_CONTRAST, (theme, cell.inner_text(), ratio)
+                view.screenshot(path=str(DOC_IMAGES / picture))
+        except Exception:
+            if "page" in locals():
+                page.screenshot(path=str(ARTIFACTS / "notebook03-themes-failure.png"), full_page=True)
+            print(lab.log.read_text(errors="replace")[-4000:])
+            raise
+        finally:
+            browser.close()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,27 @@ def test_a_failing_step_exits_1_and_names_the_step(answer: Path, capsys: pytest.
 def test_without_a_response_the_remote_step_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lab", str(CALLBACK), *REQUIRED]) == 1
     out = capsys.readouterr().out
-    assert "failed at Execute request" in out and "remote" in out
+    assert "failed at Execute request: no remote answer given: add --response FILE" in out
+    assert "remote=" not in out  # the flag, not a Python argument
+    assert re.search(r"6  Resolve translation map +not reached", out), out
+
+
+def test_config_problems_come_first_whatever_the_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = json.loads(CALLBACK.read_text(encoding="utf-8"))
+    export["config"]["response"]["successTemplate"] = '#if( {"x": 1}'
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(export), encoding="utf-8")
+    assert main(["lab", str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("Problems in the config of Create Callback Extended with Data (1):\n  successTemplate:")
+    assert main(["lab", str(broken), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["problems"][0]["where"] == "successTemplate"
+
+
+def test_an_input_not_in_the_contract_names_the_closest_field(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lab", str(CALLBACK), "--input", "queue=q-1"]) == 2
+    err = capsys.readouterr().err
+    assert "has no input 'queue'. Did you mean --input queueId=...?" in err and "callbackNumber" in err
 
 
 def test_a_remote_error_status(answer: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -96,11 +96,30 @@ def test_validation_finds_a_broken_template_and_a_bad_jsonpath_and_blocks_publis
     assert isinstance(result, DraftValidationResult) and not result.valid
     fields = [error.raw["details"][0]["fieldName"] for error in result.errors]
     assert fields == ["successTemplate", "translationMap.tier"]
-    assert "#if without #end" in result.messages[0] and "JSONPath" in result.messages[1]
+    assert "#if of line 1, column 1 has no #end" in result.messages[0] and "JSONPath" in result.messages[1]
     with pytest.raises(BadRequestError) as info:
         client.publish_draft(lookup.id, version=2)
     assert info.value.status_code == 400 and "cannot be published" in str(info.value)
     assert client.get_action(lookup.id).version == lookup.version
+
+
+@pytest.mark.parametrize(("template", "valid"), [
+    ('{"id": "#if( ${input.id}"}', False),  # an #if whose condition never closes
+    ("/people/${input.id}/$", False),  # a bare $ at the end: Velocity's lexer refuses it
+    ('#if($input.id){"id": 1}#endb', False),  # "#endb" is a word, so the #if is never closed
+    ("/people/$esc.url($)", True),  # text to Velocity, not an error
+])
+def test_validation_refuses_what_velocity_cannot_parse_and_only_that(client: Any, lookup: Any, template: str,
+                                                                     valid: bool) -> None:
+    draft = client.create_draft(lookup.id)
+    config = copy.deepcopy(draft.config)
+    config["request"]["requestTemplate"] = template
+    client.update_draft(lookup.id, version=1, config=config)
+    result = client.validate_draft(lookup.id)
+    assert result.valid is valid, result.messages
+    if not valid:
+        assert [error.raw["details"][0]["fieldName"] for error in result.errors] == ["requestTemplate"]
+        assert "line 1, column" in result.messages[0]
 
 
 def test_validation_finds_an_invalid_schema_and_draft_test_stops_at_the_input_step(client: Any, lookup: Any) -> None:

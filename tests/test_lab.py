@@ -71,6 +71,20 @@ def test_editing_the_success_template_updates_the_output(lab: ActionLab) -> None
     assert "conversationId" in _text(lab.output_view)
 
 
+def test_an_undefined_success_variable_fails_like_the_platform(lab: ActionLab) -> None:
+    lab.success_box.value = '{"conversationId": ${id}, "presences": $Presences}'
+    velocity_text = "Variable $Presences has not been set at successTemplate[line 1, column 40]"
+    assert velocity_text in _text(lab.output_view)
+    failed = lab.last_test.operations[-1]
+    assert failed.name == "Apply output transformation" and not failed.success
+    assert failed.error is not None and failed.error.details == [{"errorCode": "ACTION.PROCESSING"}]
+    assert f"due to error:'{velocity_text}'" in (failed.error.message or "")
+    lab.success_box.value = '{"conversationId": ${id}, "presences": "$!{Presences}"}'  # still undefined
+    assert lab.last_test is not None and not lab.last_test.success
+    lab.success_box.value = '{"conversationId": ${id}#if($Presences), "presences": $Presences#end}'
+    assert lab.last_test.output == {"conversationId": "conv-7"}  # #if($name) tests an undefined name
+
+
 def test_editing_the_request_template_and_url(lab: ActionLab) -> None:
     lab.request_box.value = '{"number": "${input.callbackNumber}"}'
     assert '{"number": "+13175550123"}' in _text(lab.request_view)
@@ -175,3 +189,63 @@ def test_with_an_org_record_and_diff_use_the_live_test(session: Any) -> None:
 def test_an_unknown_action_name_lists_the_org(session: Any) -> None:
     with pytest.raises(ValueError, match="no action with id or name 'Nope'"):
         ActionLab(session, action="Nope")
+
+
+def _not_reached(widget: Any) -> bool:
+    return "gnb-lab-not-reached" in widget.value and "✔" not in widget.value
+
+
+def test_a_map_that_is_not_json_stops_the_test_and_leaves_no_tick(lab: ActionLab) -> None:
+    assert "all operations succeeded" in _text(lab.steps_view)
+    lab.translation_box.value = "{not json"
+    steps = _text(lab.steps_view)
+    assert "Test not run" in steps and "translation map is not JSON" in steps
+    assert "✔" not in steps and "all operations succeeded" not in steps
+    assert _not_reached(lab.output_view)
+    assert "translation map is not JSON" in _text(lab.problems_view)
+    assert lab.last_test is None
+    lab.translation_box.value = json.dumps({"id": "$.conversation.id"})
+    assert "all operations succeeded" in _text(lab.steps_view) and lab.problems_view.value == ""
+
+
+def test_a_bad_jsonpath_replaces_the_older_error(lab: ActionLab) -> None:
+    lab.remote_box.value = "<html>"  # an older failure at Execute request
+    assert "Execute request" in _text(lab.steps_view)
+    lab.remote_box.value = json.dumps({"conversation": {"id": "conv-7"}})
+    lab.translation_box.value = json.dumps({"id": "$.[[bad"})
+    steps = _text(lab.steps_view)
+    assert "Test failed at step 6 · Resolve translation map" in steps
+    assert "remote response is not JSON" not in steps
+    assert "translationMap.id" in _text(lab.problems_view)  # problems() recomputed on the edit
+    assert _not_reached(lab.output_view)
+
+
+def test_a_missing_required_input_marks_later_steps_not_reached(lab: ActionLab) -> None:
+    lab.form.value = {"queueId": "q-1"}
+    steps = _text(lab.steps_view)
+    assert "Test failed at step 1 · Validate input against schema" in steps
+    assert "✔" not in steps and steps.count("not reached: step 1 failed") == 7
+    assert steps.count("'callbackNumber' is a required property") == 1  # said once, in its own row
+    sections = _text(lab.request_view) + _text(lab.translation_view) + _text(lab.output_view)
+    assert "required property" not in sections and "step 1 · Validate input against schema failed" in sections
+    for view in (lab.request_view, lab.translation_view, lab.output_view):
+        assert _not_reached(view), view.value
+    assert "Request rendered" not in _text(lab.request_view)
+
+
+def test_no_answer_names_the_box_not_a_python_argument(lab: ActionLab) -> None:
+    lab.remote_box.value = ""
+    steps = _text(lab.steps_view)
+    assert "type the remote endpoint's JSON answer" in steps and "remote=" not in steps
+
+
+def test_a_success_template_that_is_not_json_names_the_variable_or_the_brace(lab: ActionLab) -> None:
+    lab.success_box.value = '{"conversationId": ${idd}}'
+    shown = _text(lab.output_view)
+    # Strict references, as the platform renders success templates: Velocity's own text names it.
+    assert "Variable $idd has not been set at successTemplate[line 1, column 20]" in shown
+    assert "Expecting value" not in shown
+    lab.success_box.value = '{"conversationId": ${id}'
+    assert "a '{' is never closed (add '}')" in _text(lab.output_view)
+    lab.success_box.value = '{"conversationId": "a}b", "x": [1]]}'
+    assert "a ']' closes nothing that is open" in _text(lab.output_view)

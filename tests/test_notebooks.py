@@ -7,6 +7,7 @@ gets no org credentials, so ``genesys_nb.connect()`` starts the emulator.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -92,6 +93,16 @@ def test_notebook_runs_top_to_bottom(name: str, kernel_dirs: list[str], tmp_path
     widget_views = [cell for cell in notebook.cells if "application/vnd.jupyter.widget-view+json"
                     in str([output.get("data", {}) for output in cell.get("outputs", [])])]
     assert widget_views, f"{name} shows no widget"
+    if name != "05_prepublish_regression.ipynb":  # outputs read like the widgets: no raw pandas or Python
+        for cell in notebook.cells:
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                plain, page = str(data.get("text/plain", "")), str(data.get("text/html", ""))
+                shown = page or plain
+                assert not re.search(r"\d\.\d{5,}", shown), f"{name}: a raw float in {shown[:300]}"
+                assert "NaN" not in shown and ">None<" not in shown and "<NA>" not in shown, f"{name}: {shown[:300]}"
+                if output.get("output_type") == "execute_result" and not page:
+                    assert not plain.startswith("("), f"{name}: a tuple as output: {plain[:200]}"
     if name == "03_latency_report.ipynb":  # the plots are images in the saved outputs, not only in widgets
         images = [output for cell in notebook.cells for output in cell.get("outputs", [])
                   if "image/png" in output.get("data", {})]

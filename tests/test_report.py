@@ -600,3 +600,49 @@ def test_plots_render_as_png_in_notebook_outputs(mixed_log: Path) -> None:
                    report.plot_errors()):
         png = figure._repr_png_()
         assert png.startswith(b"\x89PNG")
+
+
+def test_the_html_report_and_the_widget_draw_the_same_timeline_buckets() -> None:
+    from genesys_nb.report.stats import timeline_bucket
+
+    # a steady 5 rows/s for 40 s: 1 s buckets, never 100 ms ones that jump between 0, 10 and 20 rows/s
+    assert timeline_bucket(40) == "1s" and timeline_bucket(0.5) == "1s"
+    assert timeline_bucket(600) == "5s" and timeline_bucket(121 * 3600) == "1D"
+
+
+def test_a_steady_pace_draws_steady_bars_with_the_bucket_stated(tmp_path: Path) -> None:
+    rows = [record(i, 50.0, offset_s=i * 0.2) for i in range(200)]  # 5 rows/s for 40 s
+    report = LatencyReport.from_audit(write_audit(tmp_path / "audit.ndjson", rows))
+    page = report.to_html(tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Throughput and latency over time (1 s buckets)" in page
+    figure = report.plot_timeline()
+    assert "per 1 s bucket" in figure.axes[0].get_title() or "per 1 s bucket" in figure.get_suptitle()
+    heights = [patch.get_height() for patch in figure.axes[0].patches if patch.get_height() > 0]
+    assert max(heights[1:-1]) == min(heights[1:-1]) == 5.0  # inner buckets: 5 rows/s, not 0/10/20
+
+
+def test_tables_take_the_theme_colours_and_put_the_key_columns_first(tmp_path: Path) -> None:
+    from genesys_nb.report.tables import key_columns_first, table_html
+
+    report = _report(tmp_path / "audit.ndjson", known_latencies(50))
+    summary = key_columns_first(report.summary())
+    assert list(summary.columns[:6]) == ["count", "ok_rate", "error_rate", "p50_ms", "p95_ms", "p99_ms"]
+    assert sorted(summary.columns) == sorted(report.summary().columns)  # nothing dropped, only moved
+    page = table_html(summary)
+    assert "background: var(--jp-layout-color2, #f4f4f4)" in page  # the theme's, not a fixed light grey
+    flat = " ".join(page.split())
+    assert "tbody tr > :first-child { position: sticky; left: 0;" in flat  # the group column stays
+    assert "thead th { position: sticky; top: 0;" in flat  # and the header
+    assert "background: #f4f4f4" not in page and "color: #555;" not in page
+
+
+def test_a_grouped_histogram_draws_one_shape_per_group(tmp_path: Path) -> None:
+    from genesys_nb.report.plots import plot_histogram
+
+    rows = [record(i, 20.0 + i % 5, action="Fast") for i in range(30)]
+    rows += [record(30 + i, 400.0 + i % 7, action="Slow") for i in range(10)]
+    report = LatencyReport.from_audit(write_audit(tmp_path / "audit.ndjson", rows))
+    figure = plot_histogram(report, by=("action_name",))
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert [label.split(" (")[0] for label in labels] == ["Fast", "Slow"], labels
+    assert "n=30" in labels[0] and "p95" in labels[1]

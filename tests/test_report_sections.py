@@ -3,6 +3,8 @@ and a pre-publish regression's rows, in the HTML file, the report view and `gene
 from __future__ import annotations
 
 import copy
+import html
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -121,15 +123,17 @@ def test_without_them_the_report_has_no_such_section(report: LatencyReport, tmp_
 
 def test_regression_rows_are_escaped_and_checked(report: LatencyReport, tmp_path: Path) -> None:
     frame = pd.DataFrame({
-        "row_id": ["r1", "r2", "r3"], "case": ["<script>alert(1)</script>", None, "name missing"],
+        "row_id": ["r1", "r2", "r3"], "case": [None, None, "name missing"],
         "verdict": ["differs", "equal", "error_changed"], "differences": [["$.a"], [], []],
+        "published_ok": [True, True, True], "draft_ok": [True, True, False],
         "published_error_class": [None, None, None], "draft_error_class": [None, None, "bad_request"],
-        "latency_diff_ms": [1.5, 0.0, None],
+        "latency_diff_ms": [1.5, 0.0, None], "params": [{"name": "<script>alert(1)</script>"}, {}, {}],
+        "published_output": [{"a": 1}, {}, None], "draft_output": [{"a": 2}, {}, None],
     })
     text = report.to_html(tmp_path / "report.html", regression=frame).read_text(encoding="utf-8")
     section = _section(text, REGRESSION_HEADING)
     assert "<script" not in text and "&lt;script&gt;" in section
-    assert "ok -&gt; bad_request" in section and "r2" not in section
+    assert ">r2<" not in section and "bad_request" in section and "error class" in section
     target = tmp_path / "never.html"
     with pytest.raises(TypeError, match="verdict"):
         report.to_html(target, regression=frame.drop(columns="verdict"))
@@ -147,8 +151,8 @@ def test_report_view_shows_both_sections(report: LatencyReport, session: Any, lo
 
     view = ReportView(report, platform=session, regression=frame, export_path=tmp_path / "view.html")
     titles = [view.tabs.get_title(i) for i in range(len(view.tabs.children))]
-    assert titles == ["Summary", "Errors", "Plots", "Client vs platform", "Pre-publish regression"]
-    assert view.tabs.children[3] is view.platform_view and view.tabs.children[4] is view.regression_view
+    assert titles == ["Summary", "Errors", "Plots", "Client vs platform", "Draft vs published"]
+    assert view.tabs.children[3] is view.platform_view and view.regression_view in view.tabs.children[4].children
     assert "Get Customer By Phone" in view.platform_view.value and "overhead_mean_ms" in view.platform_view.value
     # asked once, kept for the export: the regression's tests count on the platform as well
     pd.testing.assert_frame_equal(view.platform_table, report.compare_platform(session))
@@ -156,6 +160,18 @@ def test_report_view_shows_both_sections(report: LatencyReport, session: Any, lo
     for row_id in frame.loc[frame["verdict"] == "differs", "row_id"]:
         assert row_id in view.regression_view.value
     assert "$.tier" in view.regression_view.value
+    # each differing row shows its inputs and both values at the path, so it can be acted on
+    differing = frame.loc[frame["verdict"] == "differs"].iloc[0]
+    shown = html.unescape(view.regression_view.value)
+    published = json.dumps(differing["published_output"]["tier"])
+    draft = json.dumps(differing["draft_output"]["tier"])
+    assert published != draft and published in shown and draft in shown
+    phone = next(iter(differing["params"].values()))
+    assert f'="{phone}"' in shown
+    view.regression_filter.value = "error_changed"
+    assert "$.tier" not in view.regression_view.value
+    view.regression_filter.value = "differs"
+    assert "$.tier" in view.regression_view.value and "error class" not in view.regression_view.value
 
     view.export_button.click()
     assert view.last_export is not None

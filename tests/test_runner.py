@@ -551,3 +551,19 @@ def test_an_answer_the_log_cannot_encode_still_gets_its_record(compressed: Any, 
     frame = fast_runner(settings, tmp_path, concurrency=2).run(ECHO, echo_matrix(4))
     assert len(frame) == 4
     assert len(audit_records(tmp_path / "audit.ndjson")) == 4
+
+
+def test_time_queued_for_a_pacing_slot_is_apart_from_total_ms(emulator_server: Any, settings: Any,
+                                                             tmp_path: Path) -> None:
+    # 10 rows/s with 10 workers: the later rows wait for their slot, and that wait is queue_ms, not
+    # total_ms (which runs from the first send to the final answer).
+    emulator_server.emulator.set_limits(rate_per_minute=100_000, time_scale=TIME_SCALE)
+    runner = fast_runner(settings, tmp_path, concurrency=10, rate_per_minute=600)  # real minutes: settings
+    frame = runner.run(ECHO, echo_matrix(10))
+    assert frame["ok"].all() and (frame["attempts"] == 1).all()
+    queued = frame["queue_ms"].max()
+    assert queued >= 300, frame["queue_ms"].tolist()
+    assert (frame["total_ms"] >= frame["latency_ms"]).all()
+    assert (frame["total_ms"] - frame["latency_ms"] < queued / 2).all(), frame[["total_ms", "latency_ms"]]
+    records = {r["row_id"]: r for r in audit_records(tmp_path / "audit.ndjson")}
+    assert [records[row]["queue_ms"] for row in frame["row_id"]] == frame["queue_ms"].tolist()

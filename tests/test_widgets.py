@@ -1,6 +1,7 @@
 """Widgets driven as a user would, without a frontend: set `.value`, call `.click()`, read what shows."""
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -395,6 +396,15 @@ def test_matrix_builder_modes_preview_and_imports(session: Any, tmp_path: Path) 
     builder.modes["maxResults"].value = "derive"
     assert builder.problems.value == "" and len(builder.matrix) == 2 * 3  # min, middle, max
 
+    # typed values are checked against the contract like imported ones, before a run
+    builder.values["customerId"].value = "C-000010, C-000011, bogus id"
+    problems = html.unescape(builder.problems.value)
+    assert "3 row(s) would be refused by the input contract" in problems, problems
+    assert problems.count("customerId: 'bogus id'") == 1 and "(rows 7, 8, 9)" in problems
+    assert "bogus id" in builder.preview.value and "rejected" in builder.preview.value
+    builder.values["customerId"].value = "C-000001, C-000002"
+    assert builder.problems.value == ""
+
     builder.derive_button.click()
     derived = builder.matrix.to_dataframe()
     assert derived["expected_invalid"].any() and "imported from the contract" in builder.row_count.value
@@ -467,6 +477,25 @@ def test_run_panel_table_folds_nested_outputs_and_counts_expected_rejections(ses
     rejected = int(panel.results["expected_invalid"].sum())
     assert rejected and f"expected rejections {rejected}" in panel.status.value
     assert "errors 0" in panel.status.value
+    # One set of counts, printed the same way by the panel, the runner's summary, the report, its HTML
+    # and the CLI.
+    import contextlib
+    import io
+
+    from genesys_nb.cli.report_cmd import print_summary
+    from genesys_nb.report.latency import LatencyReport
+
+    line = panel.summary.outcomes.text()
+    assert line.startswith(f"ok {len(panel.results) - rejected} · expected rejections {rejected} · errors 0")
+    assert "failed" not in str(panel.summary) and line in str(panel.summary)
+    assert html.unescape(panel.status.value).count(line) == 2  # the live line and the summary
+    report = LatencyReport.from_audit(tmp_path / "audit.ndjson")
+    assert line in html.unescape(report.to_html(tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert line in html.unescape(report._repr_html_())
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        print_summary(report)
+    assert f"Outcomes:      {line}" in out.getvalue()
 
 
 def test_run_panel_stop_keeps_what_finished(session: Any, tmp_path: Path) -> None:
@@ -568,6 +597,7 @@ def test_matrix_builder_refuses_a_misspelled_csv_header_and_marks_rows_the_contr
     builder.import_button.click()
     assert "did you mean &#x27;maxResults&#x27;" in builder.problems.value or "did you mean 'maxResults'" in \
         builder.problems.value
+    assert "unknown_columns" not in builder.problems.value and "Rename the column" in builder.problems.value
     assert builder.imported is None
     over = tmp_path / "over.csv"
     over.write_text("customerId;maxResults\nC-000001;5\nC-000002;25\n", encoding="utf-8")
@@ -576,3 +606,84 @@ def test_matrix_builder_refuses_a_misspelled_csv_header_and_marks_rows_the_contr
     assert "semicolon" in builder.row_count.value
     assert "1 imported row(s) would be refused" in builder.problems.value and "maxResults" in builder.problems.value
     assert "rejected" in builder.preview.value
+
+
+def test_a_refused_input_says_each_thing_once_with_no_latency_and_widget_words() -> None:
+    from genesys_nb.api.models import FieldError
+    from genesys_nb.api.result import ExecutionResult
+    from genesys_nb.widgets.render import result_html
+
+    error = FieldError(path="$.phoneNumber", message="'x' does not match '^\\\\+[0-9]+$'", validator="pattern")
+    result = ExecutionResult(
+        action_id="a-1", ok=False, errors=[error], error_class="validation", error_code="pattern", attempts=0,
+        error_message=("Input of action 'a-1' does not match its contract: $.phoneNumber: 'x' does not match "
+                       "'^\\\\+[0-9]+$'. Fix: change the inputs so they match the input contract of action 'a-1' "
+                       "(client.get_schema(action_id) shows it)."))
+    shown = html.unescape(result_html(result))
+    assert shown.count("does not match '^") == 1, shown
+    assert shown.count("change the inputs") == 1
+    assert "client." not in shown and "the contract above shows it" in shown
+    assert "latency" not in shown and "0.0 ms" not in shown and "nothing reached the platform" in shown
+
+
+def test_a_remote_404_gets_advice_about_the_url_not_the_credentials() -> None:
+    from genesys_nb.api.result import ExecutionResult
+    from genesys_nb.widgets.render import result_html
+
+    result = ExecutionResult(action_id="a-1", ok=False, error_class="remote_endpoint", status_code=404,
+                             error_message="The remote endpoint answered 404.", latency_ms=12.5, total_ms=12.5)
+    shown = html.unescape(result_html(result))
+    assert "404 Not Found" in shown and "request URL template" in shown and "press Test" in shown
+    assert "credentials" not in shown and "12.5 ms (last attempt)" in shown
+
+
+def test_result_table_sorts_filters_and_keeps_failures() -> None:
+    import pandas as pd
+
+    from genesys_nb.widgets._results_table import eta_text, failed_mask, shown_results, unsent_mask
+
+    frame = pd.DataFrame({
+        "row_id": ["a", "b", "c", "d"], "ok": [True, False, False, False],
+        "expected_invalid": [False, True, False, False], "error_class": [None, "bad_request", "timeout", "validation"],
+        "latency_ms": [30.0, 5.0, None, 0.0], "attempts": [1, 1, 1, 0], "correlation_id": ["x1", "x2", "x3", None],
+    })
+    assert failed_mask(frame).tolist() == [False, False, True, True]  # an expected rejection is no failure
+    assert unsent_mask(frame).tolist() == [False, False, False, True]
+    assert shown_results(frame, only_failures=True)["row_id"].tolist() == ["c", "d"]
+    assert shown_results(frame, text="TIME")["row_id"].tolist() == ["c"]
+    assert shown_results(frame, sort_by="latency_ms")["row_id"].tolist() == ["d", "b", "a", "c"]  # missing last
+    assert shown_results(frame, sort_by="latency_ms", descending=True)["row_id"].tolist() == ["a", "b", "d", "c"]
+    assert eta_text(10, 40, 5.0) == "about 15 s left" and eta_text(0, 40, 1.0) == "" and eta_text(40, 40, 9) == ""
+    assert eta_text(1, 400, 1.0) == "about 7 min left"
+
+
+def test_run_panel_table_controls_export_and_rerun_failed_rows(session: Any, emulator_server: Any,
+                                                                tmp_path: Path) -> None:
+    import pandas as pd
+
+    from genesys_nb.run.matrix import ParameterMatrix
+    from genesys_nb.widgets.run_panel import RunPanel
+
+    action = next(a for a in session.client.list_actions() if a.name == "Get Customer By Phone")
+    phones = ["+13175550001", "+13175550002", "+13175550000"]  # the last one fails at the remote
+    panel = RunPanel(session, action, ParameterMatrix.product(phoneNumber=phones), audit_path=tmp_path / "a.ndjson")
+    panel.pacing.value = False
+    panel.run_button.click()
+    assert panel.wait(120) and panel.error is None, panel.error
+    assert ("correlation_id", "correlation_id") in panel.sort_by.options
+    assert "user-select: all" in panel.results_view.value  # a correlation id selects whole on one click
+    panel.only_failures.value = True
+    assert "1 of 3 rows shown" in html.unescape(panel.results_view.value)
+    panel.export_path.value = str(tmp_path / "out" / "failed.csv")
+    panel.export_button.click()
+    exported = pd.read_csv(tmp_path / "out" / "failed.csv")
+    assert len(exported) == 1 and not exported["ok"].any()
+    assert not panel.rerun_button.disabled
+    sent_before = len([e for e in emulator_server.emulator.request_log if e.operation == "execute"])
+    assert panel.rerun_failed() is False  # it reached the platform, the action is not idempotent: ask first
+    assert panel.confirm_box.layout.display == "" and "may have run on the platform" in panel.table_status.value
+    assert len([e for e in emulator_server.emulator.request_log if e.operation == "execute"]) == sent_before
+    panel.confirm_button.click()
+    assert panel.wait(120) and panel.error is None
+    assert len(panel.results) == 1 and "1/1 rows" in panel.status.value
+    assert len([e for e in emulator_server.emulator.request_log if e.operation == "execute"]) == sent_before + 1

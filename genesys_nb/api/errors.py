@@ -287,11 +287,21 @@ def fix_hint(
             f"the platform refused the request for {action}; check the inputs against its contract "
             "and run client.test(action_id, inputs) to see which step fails."
         )
+    if error_class == "remote_endpoint" and status_code == 404:
+        return (
+            f"the service that {action} calls answered 404 Not Found: the address it was sent to does not "
+            "exist there. Check the request URL template and the ids in the inputs; run "
+            "client.test(action_id, inputs) to see the URL it rendered."
+        )
+    if error_class == "remote_endpoint" and status_code in (401, 403):
+        return (
+            f"the service that {action} calls refused the integration's credentials ({status_code}): check "
+            "the credentials of the action's integration (Admin > Integrations)."
+        )
     if error_class == "remote_endpoint":
         return (
             f"the service that {action} calls failed or sent something unexpected; run "
-            "client.test(action_id, inputs) to see the failing step, and check the integration's "
-            "credentials and the remote service."
+            "client.test(action_id, inputs) to see the failing step, and check the remote service."
         )
     if error_class == "auth":
         return (

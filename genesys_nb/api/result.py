@@ -43,7 +43,7 @@ class ExecutionResult:
     error_message: str | None = None
     correlation_id: str | None = None
     latency_ms: float = 0.0
-    total_ms: float = 0.0
+    total_ms: float = 0.0  # from the first request leaving to the final answer (retries included)
     attempts: int = 1
     retry_wait_ms: float = 0.0
     timeout_ms: int = 30000
@@ -51,6 +51,7 @@ class ExecutionResult:
     retry_after_s: float | None = None
     request_sent: bool = True
     rate_limit: RateLimitInfo | None = None
+    queue_ms: float = 0.0  # waited for a pacing slot before the first request left (a paced run only)
 
     @property
     def error_body(self) -> ErrorBody | None:
@@ -108,6 +109,7 @@ class ExecutionResult:
             "correlation_id": self.correlation_id,
             "latency_ms": self.latency_ms,
             "total_ms": self.total_ms,
+            "queue_ms": self.queue_ms,
             "attempts": self.attempts,
             "retry_wait_ms": self.retry_wait_ms,
             "timeout_ms": self.timeout_ms,

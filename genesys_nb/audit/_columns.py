@@ -18,7 +18,7 @@ _COLUMN_KINDS: dict[str, str] = {
     "schema_version": "int", "timestamp": "time", "run_id": "str", "row_id": "str", "action_id": "str",
     "action_name": "cat", "action_version": "int", "success": "bool", "status_code": "int",
     "error_class": "cat", "error_code": "str", "error_message": "str", "latency_ms": "float",
-    "total_ms": "float", "attempts": "int", "retry_wait_ms": "float", "timeout_ms": "int",
+    "total_ms": "float", "queue_ms": "float", "attempts": "int", "retry_wait_ms": "float", "timeout_ms": "int",
     "correlation_id": "str", "params": "obj", "output_keys": "obj", "error_count": "int",
     "webhook": "cat", "expected_invalid": "bool", "output": "obj",
 }

@@ -50,7 +50,7 @@ WEBHOOK_STATES = ("none", "delivered", "failed", "pending")
 RECORD_KEYS: tuple[str, ...] = (
     "schema_version", "timestamp", "run_id", "row_id", "action_id", "action_name", "action_version",
     "success", "status_code", "error_class", "error_code", "error_message", "latency_ms", "total_ms",
-    "attempts", "retry_wait_ms", "timeout_ms", "correlation_id", "params", "output_keys", "error_count",
+    "queue_ms", "attempts", "retry_wait_ms", "timeout_ms", "correlation_id", "params", "output_keys", "error_count",
     "webhook", "expected_invalid", "output",
 )
 
@@ -224,6 +224,7 @@ def build_record(
         "error_message": result.error_message,
         "latency_ms": float(result.latency_ms),
         "total_ms": float(result.total_ms),
+        "queue_ms": float(getattr(result, "queue_ms", 0.0) or 0.0),
         "attempts": int(result.attempts),
         "retry_wait_ms": float(result.retry_wait_ms),
         "timeout_ms": int(result.timeout_ms),

@@ -289,11 +289,12 @@ def _report(summaries: list[Any], unexpected: int, audit_path: Path, html_path: 
     print()
     print_summary(report)
     path = report.to_html(html_path, title="genesys-nb demo: latency and errors")
+    from genesys_nb.audit.outcomes import OutcomeCounts
+
     rows = sum(summary.finished_rows for summary in summaries)
-    failed = sum(summary.failed_rows for summary in summaries)
+    counts = sum((summary.outcomes for summary in summaries), OutcomeCounts())
     limited = sum(summary.rate_limited for summary in summaries)
-    print(f"\n{rows} rows in {time.perf_counter() - started:.1f} s, {failed} failed ({failed - unexpected} of them "
-          f"expected-invalid contract cases), {limited} x 429 answered")
+    print(f"\n{rows} rows in {time.perf_counter() - started:.1f} s · {counts.text()} · {limited} x 429 answered")
     print(f"audit log:   {audit_path}")
     print(f"HTML report: {path}")
     print(f"next: genesys-nb report {audit_path} --by action_name --by error_class")

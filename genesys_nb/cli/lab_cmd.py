@@ -60,6 +60,24 @@ def _find_in_org(client: Any, wanted: str) -> Action:
         raise CommandError(f"{err} (and no export file of that name)") from None
 
 
+def _unknown_input(name: str, action: Action) -> CommandError | None:
+    """An error naming the closest input when ``name`` is not one of the contract's fields, else None."""
+    import difflib
+
+    from genesys_nb.run._cells import _flatten_names, _prop_at
+
+    schema = action.input_schema
+    known = _flatten_names(schema) if isinstance(schema, dict) else []
+    if not known or _prop_at(schema, name) is not None:
+        return None
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5) or difflib.get_close_matches(
+        name.lower(), [k.lower() for k in known], n=1, cutoff=0.5)
+    match = next((k for k in known if close and k.lower() == close[0].lower()), None)
+    hint = f" Did you mean --input {match}=...?" if match else ""
+    return CommandError(f"--input {name}: {action.name or action.id} has no input {name!r}.{hint} "
+                        f"Its inputs: {', '.join(sorted(known))}")
+
+
 def _inputs(pairs: list[str], action: Action) -> dict[str, Any]:
     from genesys_nb.run.matrix import MatrixError, _prop_at, coerce_cell, expand_dotted
 
@@ -68,6 +86,9 @@ def _inputs(pairs: list[str], action: Action) -> dict[str, Any]:
         name, sep, text = pair.partition("=")
         if not sep or not name.strip():
             raise CommandError(f"--input {pair!r}: write NAME=VALUE, e.g. --input queueId=q-1")
+        unknown = _unknown_input(name.strip(), action)
+        if unknown is not None:
+            raise unknown
         prop = _prop_at(action.input_schema, name.strip()) if action.input_schema else None
         try:
             flat[name.strip()] = coerce_cell(text, prop)
@@ -112,23 +133,41 @@ def _masked_headers(headers: Any) -> Any:
 
 
 def steps_table(result: TestExecutionResult) -> str:
-    """One line per step: number, name, ok/failed, the result (or the error) and how many warnings it has."""
+    """One line per step: number, name, ok/failed/not reached, the result (or the error) and its warnings."""
     rows = []
     for op in result.operations:
-        result = _masked_headers(op.result) if op.name == "Resolve request headers" else op.result
-        detail = (op.error.message or op.error.code or "failed") if op.error is not None else _short(result)
+        shown = _masked_headers(op.result) if op.name == "Resolve request headers" else op.result
+        detail = (op.error.message or op.error.code or "failed") if op.error is not None else _short(shown)
         count = len(op.warnings)
         rows.append([op.step, op.name, "ok" if op.success else "failed", detail,
                      f"{count} (listed below)" if count else ""])
+    if not result.success:  # the steps after the failing one did not run: say so rather than leave them out
+        from genesys_nb.engine.steps import STEP_NAMES
+
+        done = {op.name for op in result.operations}
+        rows.extend([number, name, "not reached", "", ""] for number, name in enumerate(STEP_NAMES, start=1)
+                    if name not in done)
     return format_table(["step", "operation", "outcome", "result", "warnings"], rows, right=("step",),
                         max_cell=_CELL)
 
 
-def _print_steps(action: Action, result: TestExecutionResult, as_json: bool) -> int:
+def _print_problems(action: Action, problems: list[Any]) -> None:
+    """The config's defects, found without running it: printed before anything else."""
+    if not problems:
+        return
+    print(f"Problems in the config of {action.name or action.id} ({len(problems)}):")
+    for problem in problems:
+        print(f"  {problem}")
+    print()
+
+
+def _print_steps(action: Action, result: TestExecutionResult, as_json: bool, problems: list[Any]) -> int:
+    failed_code = EXIT_SOME_FAILED if problems or not result.success else EXIT_OK
     if as_json:
-        print(json.dumps({"action": {"id": action.id, "name": action.name}, **result.to_dict()},
-                         indent=2, ensure_ascii=False, default=str))
-        return EXIT_OK if result.success else EXIT_SOME_FAILED
+        print(json.dumps({"action": {"id": action.id, "name": action.name},
+                          "problems": [{"where": p.where, "message": p.message} for p in problems],
+                          **result.to_dict()}, indent=2, ensure_ascii=False, default=str))
+        return failed_code
     print(f"{action.name}  (offline: the action's own templates and translation map)")
     print(steps_table(result))
     warnings = [(op.name, w) for op in result.operations for w in op.warnings]
@@ -143,7 +182,9 @@ def _print_steps(action: Action, result: TestExecutionResult, as_json: bool) -> 
         failed = result.failed_operation
         message = result.error.message if result.error is not None else "failed"
         print(f"\nfailed at {failed.name if failed else '?'}: {message}")
-    return EXIT_OK if result.success else EXIT_SOME_FAILED
+    if problems and result.success:
+        print(f"\nthe steps ran, but the config has {len(problems)} problem(s), listed at the top")
+    return failed_code
 
 
 def _preview(action: Action, args: argparse.Namespace) -> int:
@@ -184,6 +225,10 @@ def _run(args: argparse.Namespace) -> int:
         else:
             client = stack.enter_context(open_session(quiet=True)).client
             action = _find_in_org(client, args.action)
+        engine = ActionEngine(action)
+        problems = engine.problems()
+        if not args.json:
+            _print_problems(action, problems)  # first: a broken template is the news, whatever the inputs
         if args.matrix:
             return _preview(action, args)
         inputs = _inputs(args.input or [], action)
@@ -199,8 +244,21 @@ def _run(args: argparse.Namespace) -> int:
                 remote = RemoteResponse(body=step.result) if step.success else RemoteResponse(
                     body=step.error.message if step.error else None,
                     status=step.error.status if step.error is not None and step.error.status else 500)
-        result = ActionEngine(action).simulate(inputs, remote=remote)
-    return _print_steps(action, result, args.json)
+        result = engine.simulate(inputs, remote=remote if remote is not None else _no_response(client))
+    return _print_steps(action, result, args.json, problems)
+
+
+def _no_response(client: Any) -> Any:
+    """The remote stand-in when no answer was given: the Execute request step says which flag gives one."""
+    from genesys_nb.engine.remote import NoRemoteAnswer
+
+    how = "--response FILE (the remote endpoint's JSON answer)" + (
+        " or --record (take it from the org's /test)" if client is not None else "")
+
+    def no_answer(_request: Any) -> Any:
+        raise NoRemoteAnswer(f"no remote answer given: add {how}")
+
+    return no_answer
 
 
 def register(subparsers: Any) -> None:

@@ -106,6 +106,8 @@ class OrgState:
         parsed = action if isinstance(action, EmulatedAction) else parse_action(action)
         with self._lock:
             self._actions = index_actions([*self._actions.values(), parsed])
+            # an action added again under the same id and version must not run the engine of the old config
+            self._engines = {key: engine for key, engine in self._engines.items() if key[0] != parsed.id}
         return parsed
 
     def add_client(self, client_id: str, client_secret: str, permissions: Iterable[str] | None = None) -> None:
@@ -178,6 +180,7 @@ class OrgState:
             self._records.clear()
             self._remotes.clear()
             self._drafts.clear()
+            self._engines.clear()
             self._rng = random.Random(self.seed)
             self._id_rng = random.Random(f"ids:{self.seed}")
             if tokens:

@@ -15,7 +15,7 @@ from typing import Any
 import airspeed as _airspeed_package
 
 from genesys_nb.engine._java import to_java_string
-from genesys_nb.engine._velocity_values import _index, _invoke, _property
+from genesys_nb.engine._velocity_values import _finds_method, _finds_property, _index, _invoke, _property
 
 
 def _private_airspeed() -> Any:
@@ -31,6 +31,26 @@ _as: Any = _private_airspeed()
 NoMatch = _as.NoMatch
 _MISSING = object()
 _UNRESOLVED: ContextVar[list[str] | None] = ContextVar("velocity_unresolved_inputs", default=None)
+# strict reference mode (Velocity's runtime.references.strict) for the render under way: see render_template
+_STRICT: ContextVar[bool] = ContextVar("velocity_strict_references", default=False)
+
+
+class StrictReferenceError(Exception):
+    """Velocity's strict reference mode refused a reference: its message, and where in the source (offset)."""
+
+    def __init__(self, message: str, source: str, offset: int) -> None:
+        super().__init__(message)
+        self.message, self.source, self.offset = message, source, offset
+
+
+_JAVA_CLASSES = {str: "java.lang.String", bool: "java.lang.Boolean", float: "java.lang.Double",
+                 dict: "java.util.LinkedHashMap", list: "java.util.ArrayList"}
+
+
+def _java_class(value: Any) -> str:
+    if type(value) is int:
+        return "java.lang.Integer" if -2**31 <= value < 2**31 else "java.lang.Long"
+    return _JAVA_CLASSES.get(type(value)) or getattr(value, "java_class", type(value).__name__)
 _INPUT_REF = re.compile(r"\$!?\{?input\.([A-Za-z_][\w-]*)")
 
 
@@ -63,7 +83,7 @@ def _lookup(namespace: Any, name: str) -> Any:
 # ------------------------------------------------------------------------ text and references, Velocity 1.7 rules
 class Text(_as.Text):
     # a backslash run before $ or # is an escape (EscapeRun), not text; a # starting a directive is never text
-    PLAIN = re.compile(r"((?:[^\\$#]+|\\+(?![\\$#])|\$(?![!{A-Za-z_])|\$!(?![{A-Za-z_])|#(?![{A-Za-z#*@]))+)",
+    PLAIN = re.compile(r"((?:[^\\$#]+|\\+(?![\\$#])|\$(?![!{A-Za-z_#$]|\\!)|\$!(?![{A-Za-z_\s.#$])|#(?![{A-Za-z#*@]|\[\[))+)",
                        re.DOTALL)
 
     def parse(self) -> None:
@@ -75,6 +95,28 @@ class NameOrCall(_as.NameOrCall):
     # getX()/isX(), Java String/List/Map methods) instead of Python attributes, and a null on the way gives
     # null, not an error
     NAME = re.compile(r"([_a-z][a-z0-9_-]*)", re.DOTALL | re.IGNORECASE)
+    # Velocity looks 3 tokens ahead for a method (name, "(", the next): only a token that can start an argument,
+    # or ")", commits it; "$e.x(" at the end or "$e.x(a)" is the property $e.x and text. The first name of a
+    # reference never takes arguments ("$e(" is $e and text).
+    COMMITS = re.compile(r"""\((?=[ \t\r\n"'\[{)0-9]|-[0-9]|(?:\$!?)+[{A-Za-z_]|(?:true|false)(?![A-Za-z0-9_]))""")
+
+    # after "$e.x(" without a commit, Velocity's lexer still reads in its method state: only these stay text
+    TEXT_AFTER = re.compile(r"\((?:\Z|[\\#]|\$\)|[A-Za-z_][\w-]*[),])")
+
+    def parse(self) -> None:
+        self.name, = self.identity_match(self.NAME)
+        full = self._full_text
+        if self.start and full[self.start - 1] == "." and full.startswith("(", self.end):
+            if self.COMMITS.match(full, self.end):
+                self.parameters = self.next_element(_as.ParameterList)
+                return
+            if not self.TEXT_AFTER.match(full, self.end):
+                self.end += 1
+                raise self.syntax_error("an argument or ) after (")
+        try:
+            self.index = self.next_element(_as.ArrayIndex)
+        except NoMatch:
+            pass
 
     def calculate(self, current: Any, loader: Any, top: Any) -> Any:
         if current is None:
@@ -107,10 +149,18 @@ class SubExpression(_as.SubExpression):
 
 
 class FormalReference(_as.FormalReference):
+    DOLLARS = re.compile(r"((?:\$!?)*)")
+    prefix = ""
     # Java printing (true, 2.0, [a, b], {k=v}), the reference's own text when it is null, and the note of an
     # unresolved ${input.x} for the warnings
     def parse(self) -> None:
-        self.silent, braces = self.identity_match(self.START)
+        self.silent, braces = self.identity_match(_as.FormalReference.START)
+        if braces:
+            if self._full_text.startswith("[", self.end):
+                raise self.syntax_error("a name after ${")  # Velocity reads "${[" as an index with no reference
+            # "${$x}": Velocity's lexer takes a "$" or "$!" as a prefix (MORE) of the next token, so the name
+            # is "$x", which nothing defines
+            self.prefix, = self.next_match(self.DOLLARS)
         try:
             self.expression = self.next_element(_as.VariableExpression)
         except NoMatch:
@@ -118,6 +168,8 @@ class FormalReference(_as.FormalReference):
         if braces:
             self.require_match(self.CLOSING_BRACE, "}")
         self.text = self.my_text()
+        self.where = self.start  # where strict mode reports it: an escape's backslashes move it (EscapeRun)
+        self.lenient_root = False  # #if($x), #if(!$x), #if($x && ..): strict mode lets $x be undefined
         self.input_names = tuple(dict.fromkeys(_INPUT_REF.findall(self.text)))
         self.path = self._simple_path()
         self.head, self.rest = (self.path[0], self.path[1:]) if self.path else ("", ())
@@ -138,7 +190,64 @@ class FormalReference(_as.FormalReference):
             expression = sub.expression
         return tuple(names) or None
 
+    def strict_value(self, namespace: Any, loader: Any) -> Any:
+        """The value as Velocity's strict reference mode finds it: an undefined name or a null on the way fails."""
+        source, expression = self._full_text, self.expression
+        part = expression.part
+        if part.parameters is not None:  # $name(...) names a #define or macro: no strict lookup of its own
+            return expression.calculate(namespace, loader)
+        scope, value = namespace, _MISSING
+        while isinstance(scope, _LocalNamespace):
+            value = dict.get(scope, part.name, _MISSING)
+            if value is not _MISSING:
+                break
+            scope = scope.parent
+        else:
+            if isinstance(scope, Mapping):
+                value = scope.get(part.name, _MISSING)
+        if value is _MISSING:
+            if self.lenient_root and expression.subexpression is None and part.index is None:
+                return None
+            raise StrictReferenceError(f"Variable ${part.name} has not been set", source, self.where)
+        if isinstance(value, _FunctionDefinition):  # a #define's block: rendered where it is referenced
+            value = part.calculate(namespace, loader, namespace)
+        if part.index is not None and value is not None:
+            value = _index(value, part.index.calculate(namespace, loader))
+        sub = expression.subexpression
+        while sub is not None:
+            step = sub.expression
+            if isinstance(step, _as.ArrayIndex):
+                value = None if value is None else _index(value, step.calculate(namespace, loader))
+                sub = sub.subexpression
+                continue
+            call = step.part
+            if value is None:
+                raise StrictReferenceError(f"Attempted to access '{call.name}' on a null value", source, call.start)
+            if call.parameters is not None:
+                args = call.parameters.calculate(namespace, loader)
+                if not _finds_method(value, call.name, len(args)):
+                    types = ", ".join("null" if a is None else _java_class(a) for a in args)
+                    raise StrictReferenceError(f"Object '{_java_class(value)}' does not contain method "
+                                               f"{call.name}({types})", source, call.start)
+                value = _invoke(value, call.name, args)
+            else:
+                if not _finds_property(value, call.name):
+                    raise StrictReferenceError(f"Object '{_java_class(value)}' does not contain property "
+                                               f"'{call.name}'", source, call.start)
+                value = _property(value, call.name)
+            if call.index is not None and value is not None:
+                value = _index(value, call.index.calculate(namespace, loader))
+            sub = step.subexpression
+        return value
+
     def value_of(self, namespace: Any, loader: Any) -> Any:
+        if self.prefix:  # a name that starts with "$": never defined
+            if _STRICT.get() and not self.lenient_root:
+                raise StrictReferenceError(f"Variable ${self.prefix}{self.expression.part.name} has not been set",
+                                           self._full_text, self.where)
+            return None
+        if self.expression is not None and _STRICT.get():
+            return self.strict_value(namespace, loader)
         if self.path is not None:  # $a.b.c over maps: the common case, without the general machinery
             scope = namespace  # _lookup(namespace, self.head), inline: a template makes this lookup most
             while isinstance(scope, _LocalNamespace):
@@ -176,6 +285,9 @@ class FormalReference(_as.FormalReference):
         if value is None:
             if self.silent and self.expression is not None:
                 return ""
+            if _STRICT.get():
+                raise StrictReferenceError(f"Reference {self.text} evaluated to null when attempting to render",
+                                           self._full_text, self.where)
             self.note_unresolved(namespace)
             return self.text  # type: ignore[no-any-return]
         return value if type(value) is str else to_java_string(value)
@@ -184,48 +296,20 @@ class FormalReference(_as.FormalReference):
         stream.write(self.printed(namespace, loader))
 
 
-class EscapeRun(_as._Element):
-    # Velocity 1.7: "\$ref" prints "$ref" when the reference has a value and "\$ref" when it has none;
-    # pairs of backslashes print as one; "\#if" prints the directive's name. airspeed just drops one
-    # backslash.
-    START = re.compile(r"(\\+)(?=[$#])")
-    DIRECTIVE = re.compile(r"#\{?(?:if|elseif|else|end|set|foreach|macro|include|parse|stop|break|evaluate|"
-                           r"define)\b\}?")
+class ArgReference(FormalReference):
+    """A reference as a directive's or method's argument, where the "$" of "$$x" is a prefix Velocity drops."""
 
-    end: int
+    START = re.compile(r"((?:\$!?)*)\$(!?)(\{?)", re.DOTALL)
 
     def parse(self) -> None:
-        slashes, = self.identity_match(self.START)
-        self.count = len(slashes)
-        self.reference: Any = None
-        self.literal = ""
-        self.directive = False
-        try:
-            self.reference = self.next_element(FormalReference)
-            return
-        except NoMatch:
-            pass
-        match = self.DIRECTIVE.match(self._full_text, self.end)
-        if match:
-            self.directive = True
-            if self.count % 2:
-                self.literal, self.end = match.group(0), match.end()
-
-    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
-        half = "\\" * (self.count // 2)
-        if self.reference is not None:
-            value = self.reference.value_of(namespace, loader)
-            if value is None:
-                self.reference.note_unresolved(namespace)
-                stream.write("\\" * self.count + self.reference.text)
-            elif self.count % 2:
-                stream.write(half + self.reference.text)
-            else:
-                stream.write(half + (value if type(value) is str else to_java_string(value)))
-        elif self.directive:
-            stream.write(half + self.literal)
-        else:
-            stream.write("\\" * self.count)
+        start = self.end
+        prefix, _silent, _braces = self.identity_match(self.START)
+        self.end = start + len(prefix)
+        super().parse()
+        self.start = start
+        self.where = start
+        self.text = self.my_text()
+        self.prefix = ""  # here the prefix is dropped: "$$x" is $x (checked against Velocity 1.7)
 
 
 class StringLiteral(_as.StringLiteral):
@@ -265,17 +349,3 @@ class InterpolatedStringLiteral(_as.InterpolatedStringLiteral):
         out = _Out()
         self.block.evaluate(out, namespace, loader)
         return "".join(out)
-
-
-
-class DollarText(_as._Element):
-    """A "$", "$!", "${" or "$!{" that starts no reference: plain text."""
-
-    START = re.compile(r"(\$!?\{?)")
-
-    def parse(self) -> None:
-        self.text, = self.identity_match(self.START)
-
-    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
-        stream.write(self.text)
-

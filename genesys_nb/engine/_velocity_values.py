@@ -134,6 +134,34 @@ def _property(obj: Any, name: str) -> Any:
     return None if callable(value) else value
 
 
+def _finds_property(obj: Any, name: str) -> bool:
+    """Whether the uberspector finds ``$obj.name`` at all (a map always does, though the entry may be null)."""
+    if isinstance(obj, Mapping):
+        return True
+    cap = name[:1].upper() + name[1:]
+    table = _java_table(obj)
+    if table is not None:
+        return "get" + cap in table or "is" + cap in table
+    if name.startswith("_"):
+        return False
+    if any(callable(getattr(obj, getter, None)) for getter in ("get" + cap, "get" + name, "is" + cap)):
+        return True
+    return hasattr(obj, name) and not callable(getattr(obj, name))
+
+
+def _finds_method(obj: Any, name: str, count: int) -> bool:
+    """Whether ``$obj.name(...)`` with ``count`` arguments names a method Velocity would find."""
+    table = _java_table(obj)
+    if table is not None:
+        function, bound = table.get(name), False
+    else:
+        function, bound = (None if name.startswith("_") else getattr(obj, name, None)), True
+    if not callable(function):
+        return False
+    low, high = _arity(function)
+    return low <= count + (0 if bound else 1) <= high
+
+
 def _index(value: Any, index: Any) -> Any:
     if isinstance(value, (list, tuple)) and _is_number(index) and isinstance(index, int):
         if index < 0:

@@ -53,12 +53,30 @@ class EngineProblem:
         return f"{self.where}: {self.message}"
 
 
+def transform_failure(velocity_message: str, template: str) -> str:
+    """The platform's message for a successTemplate that failed to render (text as recorded from a live org)."""
+    return (f"Transform failed to process result using 'successTemplate' template due to "
+            f"error:'{velocity_message}'\n Template:'{template}'.")
+
+
 def _raw_result(body: Any) -> str:
     return body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
 class ActionEngine:
-    """Evaluates one action's request templates, translation map and success template offline."""
+    """Evaluates one action's request templates, translation map and success template offline.
+
+    ``strict_success_template`` (True): the successTemplate renders in Velocity's strict reference mode, as the
+    platform does. Evidence: a recorded platform test run (genesys-samples/DataActionsWorkshop, "fourth"
+    exercise) failed its output step with 400 ``bad.request``, detail ``ACTION.PROCESSING``, message
+    ``Transform failed to process result using 'successTemplate' template due to error:'Variable $Presences
+    has not been set at successTemplate[line 1, column 20]'``; that quoted text is Apache Velocity 1.7's own
+    strict-mode exception, line and column included, which lenient mode never raises. The request
+    templates (URL, headers, body) stay lenient: the help center documents that a null ``${x}`` prints its
+    own text there. Set the attribute to False (on the class or one engine) should a live org show otherwise.
+    """
+
+    strict_success_template: bool = True
 
     def __init__(self, action: Action, *, remote: Any = None) -> None:
         self.action = action
@@ -112,8 +130,10 @@ class ActionEngine:
         template = self._response.get("successTemplate")
         return DEFAULT_SUCCESS_TEMPLATE if template is None else str(template)
 
-    def _render(self, source: str, context: Mapping[str, Any], template: str) -> velocity.Rendered:
-        return velocity.render_template(source, context, template=template, input_fields=self.input_fields)
+    def _render(self, source: str, context: Mapping[str, Any], template: str,
+                strict: bool = False) -> velocity.Rendered:
+        return velocity.render_template(source, context, template=template, input_fields=self.input_fields,
+                                        strict=strict)
 
     def render_request(self, inputs: Mapping[str, Any]) -> RenderedRequest:
         """The URL, body and headers this action sends for ``inputs`` (TemplateSyntaxError on a broken template)."""
@@ -135,10 +155,15 @@ class ActionEngine:
 
     def render_success(self, translation: Translation, remote_response: Any,
                        inputs: Mapping[str, Any] | None = None) -> str:
-        """The successTemplate rendered over the translated variables, ``rawResult`` and the inputs."""
+        """The successTemplate rendered over the translated variables, ``rawResult`` and the inputs.
+
+        Strict (see the class's ``strict_success_template``): an undefined reference raises
+        :class:`~genesys_nb.engine.velocity.StrictReferenceFailure` with Velocity's text.
+        """
         body = remote_response.body if isinstance(remote_response, RemoteResponse) else remote_response
         context = velocity.success_context(inputs or {}, translation.variables, _raw_result(body))
-        return self._render(self.success_template, context, "successTemplate").text
+        return self._render(self.success_template, context, "successTemplate",
+                            strict=self.strict_success_template).text
 
     # ------------------------------------------------------------------ checks
     def check_input(self, inputs: Any) -> list[Any]:
@@ -282,6 +307,10 @@ class ActionEngine:
                   for name in translation.defaults_used])
         try:
             text = self.render_success(translation, body, inputs)
+        except velocity.StrictReferenceFailure as err:
+            return steps.finish_fail("Apply output transformation", error_body(
+                400, transform_failure(err.velocity_message, self.success_template), context_id=context_id,
+                detail=TEMPLATE_PROCESSING))
         except velocity.TemplateSyntaxError as err:
             return steps.finish_fail("Apply output transformation", error_body(
                 400, str(err), context_id=context_id, detail=TEMPLATE_PROCESSING))

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from genesys_nb.engine._java import to_java_string
-from genesys_nb.engine._velocity_nodes import _Break, _Root, _Stop
-from genesys_nb.engine._velocity_refs import _UNRESOLVED, _as, _Out
+from genesys_nb.engine._velocity_nodes import DEFINED_MACROS, _Break, _Root, _Stop
+from genesys_nb.engine._velocity_refs import _STRICT, _UNRESOLVED, StrictReferenceError, _as, _Out
+from genesys_nb.engine._velocity_syntax import lexical_problem
 from genesys_nb.engine.macros import MACROS
 
-__all__ = ["Rendered", "TemplateRenderError", "TemplateSyntaxError", "check_template", "render_template",
-           "request_context", "success_context"]
+__all__ = ["Rendered", "StrictReferenceFailure", "TemplateRenderError", "TemplateSyntaxError", "check_template",
+           "render_template", "request_context", "success_context"]
 
 
 class TemplateSyntaxError(ValueError):
@@ -42,6 +43,23 @@ class TemplateSyntaxError(ValueError):
 
 class TemplateRenderError(TemplateSyntaxError):
     """A method threw while rendering (Velocity's MethodInvocationException): the action fails there too."""
+
+
+class StrictReferenceFailure(TemplateRenderError):
+    """Strict reference mode refused a reference; ``velocity_message`` is Velocity 1.7's own text for it.
+
+    e.g. ``Variable $Presences has not been set at successTemplate[line 1, column 20]``.
+    """
+
+    def __init__(self, template: str, line: int, column: int, message: str) -> None:
+        at = f"at {template}[line {line}, column {column}]"
+        self.velocity_message = message.replace("{at}", at) if "{at}" in message else f"{message} {at}"
+        super().__init__(template, line, column, message,
+                         "define it (a translationMap key), or test it first with #if($name)")
+        self.args = (self.velocity_message,)
+
+    def __str__(self) -> str:
+        return self.velocity_message
 
 
 @dataclass(frozen=True)
@@ -60,8 +78,16 @@ def _position(source: str, offset: int) -> tuple[int, int]:
     return source.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
+def _at(source: str, offset: int, *, skip_blanks: bool = False) -> int:
+    """Where Velocity reports a parse error: the token it met (the end of input at the last character)."""
+    if skip_blanks:
+        while offset < len(source) and source[offset] in " \t\r\n":
+            offset += 1
+    return max(0, min(offset, len(source) - 1))
+
+
 def _explain(source: str, err: Any) -> tuple[int, str, str]:
-    """(offset, reason, hint) for one of airspeed's syntax errors."""
+    """(offset, reason, hint) for one of airspeed's syntax errors; the offset is where Velocity reports it."""
     element, expected = err.element, err.args[0].split("expected ", 1)[-1].split(" in ")[0]
     kind = type(element).__name__
     rest = source[element.end:]
@@ -74,20 +100,26 @@ def _explain(source: str, err: Any) -> tuple[int, str, str]:
             return (element.end, f"#{directive.group(1)} without #if",
                     "an #else/#elseif belongs between #if and #end")
         return element.end, f"cannot parse {rest[:30]!r}", "check the directive or reference that starts here"
+    line, column = _position(source, element.start)
     if kind in _BLOCK_NODES:
         name = re.match(r"#\{?(\w+)", source[element.start:])
         word = f"#{name.group(1)}" if name else "a block"
         if not rest.strip() or "#end" in expected or expected in ("block", "#end"):
-            return element.start, f"{word} without #end", "close it with #end"
-        return element.end, f"{word}: expected {expected}", "check its (...) part"
+            return (_at(source, len(source)), f"the {word} of line {line}, column {column} has no #end",
+                    "close it with #end")
+        return _at(source, element.end, skip_blanks=True), f"{word}: expected {expected}", "check its (...) part"
     if kind == "FormalReference":
-        return element.start, "${ without its closing }", "close the reference with }"
+        return (_at(source, element.end), f"the ${{ of line {line}, column {column} has no closing }}",
+                "close the reference with }")
     if kind in ("ParameterList", "ParenthesizedExpression", "Condition"):
-        return element.start, "( without its closing )", "close the argument list or condition with )"
+        return (_at(source, element.end, skip_blanks=True),
+                f"the ( of line {line}, column {column} has no closing )",
+                "close the argument list or condition with )")
     if kind == "SetDirective":
-        return element.start, "#set needs the form #set($name = value)", f"expected {expected} here"
+        return (_at(source, element.end, skip_blanks=True), "#set needs the form #set($name = value)",
+                f"expected {expected} here")
     got = rest[:20] or "the end of the template"
-    return (element.end, f"expected {expected}, got {got!r}",
+    return (_at(source, element.end, skip_blanks=True), f"expected {expected}, got {got!r}",
             "check the directive or reference that starts here")
 
 
@@ -102,13 +134,23 @@ class _Failure:
 @functools.lru_cache(maxsize=2048)
 def _compile(source: str) -> Any:
     """The parsed template for ``source`` (cached: a matrix preview renders one template for every row)."""
+    lexical = lexical_problem(source)
+    if lexical is not None:
+        offset, reason, hint = lexical
+        return _Failure(*_position(source, offset), reason, hint)
+    macros: dict[str, Any] = {}
+    token = DEFINED_MACROS.set(macros)
     try:
-        return _as.TemplateBody("<template>", source)
+        body = _as.TemplateBody("<template>", source)
+        body.macros = macros
+        return body
     except _as.TemplateSyntaxError as err:
         offset, reason, hint = _explain(source, err)
         return _Failure(*_position(source, offset), reason, hint)
     except RecursionError:
         return _Failure(1, 1, "the template nests too deeply to parse", "simplify its nesting")
+    finally:
+        DEFINED_MACROS.reset(token)
 
 
 def _compiled(source: str, template: str) -> Any:
@@ -155,19 +197,30 @@ def _warnings(names: list[str], template: str, input_fields: Sequence[str] | Non
 
 
 def render_template(source: str, context: Mapping[str, Any], *, template: str,
-                    input_fields: Sequence[str] | None = None) -> Rendered:
-    """``source`` rendered over ``context`` as Velocity 1.7 would; a warning per unresolved ${input.x}."""
+                    input_fields: Sequence[str] | None = None, strict: bool = False) -> Rendered:
+    """``source`` rendered over ``context`` as Velocity 1.7 would; a warning per unresolved ${input.x}.
+
+    ``strict`` renders in Velocity's strict reference mode (``runtime.references.strict``): an undefined name,
+    a property or method missing, or a null rendered without ``$!`` raises :class:`StrictReferenceFailure`
+    with Velocity's text, where lenient mode prints the reference's own text.
+    """
     body = _compiled(source, template)
     out = _Out()
     unresolved: list[str] = []
     token = _UNRESOLVED.set(unresolved)
+    strict_token = _STRICT.set(strict)
     try:
         # the body's block straight away: its own scope is given, and the wrappers would add nothing
-        body.block.evaluate_raw(out, _Root(context), _LOADER)
+        root = _Root(context)
+        dict.update(root, body.macros)  # Velocity defines a template's macros when it parses it
+        body.block.evaluate_raw(out, root, _LOADER)
     except (_Stop, _Break):
         pass
     except _as.TemplateExecutionError as err:
         cause = err.__cause__
+        if isinstance(cause, StrictReferenceError):
+            line, column = _position(cause.source, cause.offset)
+            raise StrictReferenceFailure(template, line, column, cause.message) from None
         line, column = _position(source, err.element.start)
         raise TemplateRenderError(template, line, column, f"{type(cause).__name__}: {cause}",
                                   "the platform fails the action here too (a method threw while rendering)"
@@ -177,6 +230,7 @@ def render_template(source: str, context: Mapping[str, Any], *, template: str,
                                   "look for a #macro or #define that calls itself") from err
     finally:
         _UNRESOLVED.reset(token)
+        _STRICT.reset(strict_token)
     text = "".join(out)
     return Rendered(text, _warnings(unresolved, template, input_fields) if unresolved else ())
 

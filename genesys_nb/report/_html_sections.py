@@ -7,10 +7,13 @@ the section. The regression is read from the DataFrame a draft regression return
 from __future__ import annotations
 
 import html
+import json
+import re
 from typing import Any
 
 import pandas as pd
 
+from genesys_nb.contract.paths import flatten_dotted
 from genesys_nb.report.platform import PLATFORM_COLUMNS, compare_platform
 from genesys_nb.report.tables import MISSING, is_missing, table_html
 
@@ -27,6 +30,7 @@ __all__ = [
     "regression_counts",
     "regression_html",
     "regression_sentence",
+    "value_at",
 ]
 
 PLATFORM_TITLE = "Client vs platform latency"
@@ -37,7 +41,7 @@ PLATFORM_NOTE = (
     "the report's time span), i.e. the network, TLS, the API gateway and queueing on the client side."
 )
 VERDICT_ORDER = ("equal", "differs", "error_changed", "unknown")
-_CHANGE_COLUMNS = ("row_id", "case", "verdict", "differences", "latency_diff_ms")
+_CHANGE_COLUMNS = ("row_id", "inputs", "verdict", "path", "published", "draft", "latency_diff_ms")
 
 
 # ---------------------------------------------------------------------------- client vs platform
@@ -93,33 +97,71 @@ def regression_counts(frame: pd.DataFrame) -> pd.DataFrame:
                          "share": [count / total if total else float("nan") for count in counts]})
 
 
-def _what_changed(row: Any) -> str:
-    paths = row.get("differences")
-    if isinstance(paths, (list, tuple)) and paths:
-        return ", ".join(map(str, paths))
-    if row.get("verdict") == "error_changed":
-        before = row.get("published_error_class")
-        after = row.get("draft_error_class")
-        return f"{'ok' if is_missing(before) else before} -> {'ok' if is_missing(after) else after}"
-    if row.get("verdict") == "unknown":
-        return "sent before a crash and never recorded"
-    return ""
+_ABSENT = object()
+_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
 
-def regression_changes(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows that are not ``equal``: row id, case, verdict, what differs (JSON paths, or the change of
-    error class), and the draft's latency less the published version's."""
+def value_at(value: Any, path: str) -> Any:
+    """The value at a JSON path like ``$.orders[0].id`` (``_ABSENT`` when there is none)."""
+    for key, index in _PATH_PART.findall(path.removeprefix("$")):
+        if key and isinstance(value, dict) and key in value:
+            value = value[key]
+        elif index and isinstance(value, list) and int(index) < len(value):
+            value = value[int(index)]
+        else:
+            return _ABSENT
+    return value
+
+
+def _shown(value: Any) -> str:
+    if value is _ABSENT:
+        return "(absent)"
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _inputs_text(params: Any) -> str:
+    """A row's inputs on one line: ``customerId="C-000001", maxResults=5``."""
+    if not isinstance(params, dict) or not params:
+        return MISSING if not isinstance(params, dict) else "(none)"
+    return ", ".join(f"{name}={_shown(value)}" for name, value in flatten_dotted(params).items())
+
+
+def _outcome(ok: Any, error_class: Any) -> str:
+    if ok is True:
+        return "ok"
+    return MISSING if is_missing(error_class) else str(error_class)
+
+
+def regression_changes(frame: pd.DataFrame, verdict: str | None = None) -> pd.DataFrame:
+    """What to act on, one line per difference of every row that is not ``equal``: its inputs, the verdict,
+    the JSON path, the published and the draft value there (for ``error_changed``, the error class of
+    each side), and the draft's latency less the published version's. ``verdict`` keeps that verdict only."""
     frame = _check_regression(frame)
     changed = frame.loc[(frame["verdict"].astype(str) != "equal").to_numpy(dtype=bool)]
-    records = changed.to_dict("records")
-    out = pd.DataFrame({
-        "row_id": [row.get("row_id") for row in records],
-        "case": [row.get("case") for row in records],
-        "verdict": [row.get("verdict") for row in records],
-        "differences": [_what_changed(row) for row in records],
-        "latency_diff_ms": pd.to_numeric(pd.Series([row.get("latency_diff_ms") for row in records], dtype=object),
-                                         errors="coerce"),
-    }, columns=list(_CHANGE_COLUMNS))
+    if verdict is not None:
+        changed = changed.loc[(changed["verdict"].astype(str) == verdict).to_numpy(dtype=bool)]
+    lines: list[dict[str, Any]] = []
+    for row in changed.to_dict("records"):
+        base = {"row_id": row.get("row_id"), "inputs": _inputs_text(row.get("params")),
+                "verdict": row.get("verdict")}
+        latency = row.get("latency_diff_ms")
+        paths = row.get("differences")
+        if row.get("verdict") == "differs" and isinstance(paths, (list, tuple)) and paths:
+            for path in paths:
+                lines.append({**base, "path": str(path),
+                              "published": _shown(value_at(row.get("published_output"), str(path))),
+                              "draft": _shown(value_at(row.get("draft_output"), str(path))),
+                              "latency_diff_ms": latency})
+        elif row.get("verdict") == "unknown":
+            lines.append({**base, "path": MISSING, "published": "sent before a crash, never recorded",
+                          "draft": MISSING, "latency_diff_ms": latency})
+        else:
+            lines.append({**base, "path": "error class",
+                          "published": _outcome(row.get("published_ok"), row.get("published_error_class")),
+                          "draft": _outcome(row.get("draft_ok"), row.get("draft_error_class")),
+                          "latency_diff_ms": latency})
+    out = pd.DataFrame(lines, columns=list(_CHANGE_COLUMNS))
+    out["latency_diff_ms"] = pd.to_numeric(out["latency_diff_ms"], errors="coerce")
     return out.reset_index(drop=True)
 
 

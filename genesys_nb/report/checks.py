@@ -77,7 +77,13 @@ class CheckResult:
         return "\n".join([*lines, verdict])
 
     def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False)
+        """The thresholds as a table, each actual value in its metric's unit (ms, a percentage...)."""
+        from genesys_nb.report.tables import MISSING, cell_text, table_html
+
+        shown = self.to_frame().astype(object)
+        shown["actual"] = [cell_text(value, metric) for value, metric in zip(shown["actual"], shown["metric"])]
+        shown["note"] = [note or MISSING for note in shown["note"]]
+        return table_html(shown, index=False)
 
 
 def parse_thresholds(text: str) -> dict[str, float]:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from genesys_nb.report import stats
 from genesys_nb.report._html_sections import platform_html, regression_html
-from genesys_nb.report.tables import MISSING, formatter_for, is_missing, table_html
+from genesys_nb.report.tables import MISSING, formatter_for, is_missing, key_columns_first, table_html
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -58,7 +59,11 @@ def format_comparison(table: pd.DataFrame) -> pd.DataFrame:
 
 def _table(frame: pd.DataFrame, *, index: bool = True, empty: str = "nothing to show", caption: str | None = None
            ) -> str:
-    return table_html(frame, index=index, empty=empty, caption=caption)
+    if len(frame) == 0:
+        return table_html(frame, index=index, empty=empty, caption=caption)
+    # A wide table scrolls inside its box, its first column (the group) kept in view (see tables._STYLES).
+    return (f"<div class='gnb-table-box' style='overflow-x:auto;max-width:100%'>"
+            f"{table_html(frame, index=index, empty=empty, caption=caption)}</div>")
 
 
 def figure_png_base64(figure: Figure, *, dpi: int = 100) -> str:
@@ -79,6 +84,7 @@ def header_rows(report: ReportSource) -> list[tuple[str, str]]:
     rows = [
         ("Actions", ", ".join(info["actions"]) or MISSING),
         ("Rows", f"{info['rows']:,}"),
+        ("Outcomes", stats.outcome_counts(report._frame).text() if info["rows"] else MISSING),
         ("Runs", ", ".join(info["runs"]) or MISSING),
         ("Time span", span),
         ("Concurrency", peak if info["rows"] else MISSING),
@@ -149,11 +155,12 @@ def write_html(
         extra.append(platform_html(report, platform))
     if regression is not None:
         extra.append(regression_html(regression))
+    bucket = stats.bucket_words(stats.timeline_bucket(report.info()["span_s"]))
     plots = [
         ("Latency distribution", report.plot_histogram(log=True)),
         ("Latency CDF", report.plot_cdf(by=list(by)[:1] or None)),
         ("Percentiles by group", report.plot_percentiles(by=list(by))),
-        ("Throughput and latency over time", report.plot_timeline(freq=_timeline_freq(report))),
+        (f"Throughput and latency over time ({bucket} buckets)", report.plot_timeline()),  # as in the widget
         ("Errors", report.plot_errors()),
     ]
     images = "".join(
@@ -169,10 +176,10 @@ def write_html(
         f"<h1>{html.escape(title)}</h1><p>Generated {generated}.</p>",
         _header_html(report),
         f"<h2>Summary by {html.escape(', '.join(by) or 'run')}</h2>",
-        _table(report.summary(list(by)), empty="no records", caption=SUMMARY_NOTE),
+        _table(key_columns_first(report.summary(list(by))), empty="no records", caption=SUMMARY_NOTE),
         _accepted_html(report, by),
         "<h2>Overall</h2>",
-        _table(report.summary(()), empty="no records"),
+        _table(key_columns_first(report.summary(())), empty="no records"),
         "<h2>Errors</h2>",
         _table(report.errors(), index=False, empty="no errors"),
     ]
@@ -188,21 +195,13 @@ def write_html(
     return path
 
 
-def _timeline_freq(report: ReportSource) -> str:
-    """A bucket size giving roughly 50 to 500 points over the run."""
-    span_s = report.info()["span_s"] or 0.0
-    for freq, seconds in (("100ms", 0.1), ("1s", 1), ("10s", 10), ("1min", 60), ("10min", 600), ("1h", 3600)):
-        if span_s / seconds <= 500:
-            return freq
-    return "1D"
-
-
 def notebook_html(report: ReportSource) -> str:
     """The report as shown when it is the last expression of a notebook cell (tables; the plots are
     figures of their own, shown as images)."""
     return (
         "<div><strong>LatencyReport</strong>" + _header_html(report)
-        + "<h4>Summary by action</h4>" + _table(report.summary(), empty="no records", caption=SUMMARY_NOTE)
+        + "<h4>Summary by action</h4>" + _table(key_columns_first(report.summary()), empty="no records",
+                                                  caption=SUMMARY_NOTE)
         + _accepted_html(report, ("action_name",))
         + "<h4>Errors</h4>" + _table(report.errors(), index=False, empty="no errors")
         + "<p><em>Plots: report.plot_histogram(), plot_cdf(), plot_percentiles(), plot_timeline(), "

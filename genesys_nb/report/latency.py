@@ -264,7 +264,7 @@ class LatencyReport:
 
         return plot_percentiles(self, by=_as_list(by))
 
-    def plot_timeline(self, freq: str = "1s") -> Figure:
+    def plot_timeline(self, freq: str | None = None) -> Figure:
         from genesys_nb.report.plots import plot_timeline
 
         return plot_timeline(self, freq=freq)

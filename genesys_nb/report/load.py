@@ -47,6 +47,7 @@ CORE_SCHEMA = pa.schema(
         ("error_message", pa.string()),
         ("latency_ms", pa.float64()),
         ("total_ms", pa.float64()),
+        ("queue_ms", pa.float64()),
         ("attempts", pa.int64()),
         ("retry_wait_ms", pa.float64()),
         ("timeout_ms", pa.float64()),
@@ -204,7 +205,7 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     """Give any audit frame (fast path, full reader, Parquet, a user's DataFrame) the same dtypes.
 
     Missing fields (older schema versions, hand-made frames) get neutral defaults: ``total_ms`` falls
-    back to ``latency_ms``, ``attempts`` to 1, ``retry_wait_ms`` to 0, ``expected_invalid`` to False and
+    back to ``latency_ms``, ``attempts`` to 1, ``retry_wait_ms`` and ``queue_ms`` to 0, ``expected_invalid`` to False and
     ``success`` to "no error_class".
     """
     frame = frame.copy() if len(frame) else frame.reset_index(drop=True).copy()
@@ -217,6 +218,7 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     total = _to_float(frame["total_ms"])
     frame["total_ms"] = np.where(np.isnan(total), frame["latency_ms"].to_numpy(), total)
     frame["retry_wait_ms"] = np.nan_to_num(_to_float(frame["retry_wait_ms"]), nan=0.0)
+    frame["queue_ms"] = np.nan_to_num(_to_float(frame["queue_ms"]), nan=0.0)  # older records: not measured
     frame["timeout_ms"] = _to_float(frame["timeout_ms"])
     frame["attempts"] = np.nan_to_num(_to_float(frame["attempts"]), nan=1.0).astype("int64")
     flags = frame["expected_invalid"]  # derived cases meant to be rejected; anything else counts as False

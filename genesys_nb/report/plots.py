@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from genesys_nb.report.stats import percentile, sent_mask
+from genesys_nb.report.stats import bucket_words, percentile, sent_mask, timeline_bucket
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -65,8 +66,13 @@ def _latencies(report: ReportSource) -> np.ndarray:
     return frame["latency_ms"].to_numpy(dtype="float64")[sent_mask(frame)]
 
 
-def plot_histogram(report: ReportSource, *, log: bool = False, bins: int = 50) -> Figure:
-    """Histogram of latency (ms) with p50/p95/p99 marked; ``log=True`` uses a log latency axis."""
+def plot_histogram(report: ReportSource, *, log: bool = False, bins: int = 50, by: Sequence[str] = ()) -> Figure:
+    """Histogram of latency (ms) with p50/p95/p99 marked; ``log=True`` uses a log latency axis.
+
+    With ``by``, one outlined histogram per group (the largest groups first) over the same bins, each
+    labelled with its p95, so groups are never mixed into one shape."""
+    if by:
+        return _grouped_histogram(report, log=log, bins=bins, by=list(by))
     values = _latencies(report)
     figure, axes = _figure(f"Latency distribution (n={len(values):,})")
     axes.set_xlabel("latency (ms)" + (", log scale" if log else ""))
@@ -87,6 +93,36 @@ def plot_histogram(report: ReportSource, *, log: bool = False, bins: int = 50) -
         value = float(percentile(values, pct, report.percentile_method))
         axes.axvline(value, color="#C44E52", linestyle=style, label=f"{name} {value:,.1f} ms")
     axes.legend(loc="upper right")
+    axes.grid(axis="y", alpha=0.3)
+    return figure
+
+
+def _edges(values: np.ndarray, log: bool, bins: int) -> Any:
+    if not log:
+        return np.linspace(float(values.min()), max(float(values.max()), float(values.min()) + 1e-9), bins + 1)
+    low = max(float(values[values > 0].min()) if (values > 0).any() else 0.1, 0.01)
+    return np.geomspace(low, max(float(values.max()), low * 1.01), bins + 1)
+
+
+def _grouped_histogram(report: ReportSource, *, log: bool, bins: int, by: list[str]) -> Figure:
+    frame = report._require(by)
+    sent = frame.loc[sent_mask(frame)]
+    figure, axes = _figure(f"Latency distribution by {', '.join(by)} (n={len(sent):,})")
+    axes.set_xlabel("latency (ms)" + (", log scale" if log else ""))
+    axes.set_ylabel("executions")
+    if len(sent) == 0:
+        _no_data(axes, "no latency recorded")
+        return figure
+    edges = _edges(sent["latency_ms"].to_numpy(dtype="float64"), log, bins)
+    groups = sorted(sent.groupby(by, observed=True, dropna=False), key=lambda g: -len(g[1]))
+    for key, group in groups[:MAX_SERIES]:
+        values = np.clip(group["latency_ms"].to_numpy(dtype="float64"), edges[0], None)
+        p95 = float(percentile(values, 95, report.percentile_method))
+        axes.hist(values, bins=edges, histtype="step", linewidth=1.4,
+                  label=f"{_label(key)} (n={len(values):,}, p95 {p95:,.1f} ms)")
+    if log:
+        axes.set_xscale("log")
+    axes.legend(loc="upper right", fontsize="small")
     axes.grid(axis="y", alpha=0.3)
     return figure
 
@@ -145,10 +181,14 @@ def plot_percentiles(report: ReportSource, *, by: Sequence[str] = ("action_name"
     return figure
 
 
-def plot_timeline(report: ReportSource, *, freq: str = "1s") -> Figure:
-    """Rows/s split into ok and errors (429s marked) above, p95 latency per bucket and rolling below."""
+def plot_timeline(report: ReportSource, *, freq: str | None = None) -> Figure:
+    """Rows/s split into ok and errors (429s marked) above, p95 latency per bucket and rolling below.
+
+    ``freq`` None picks the bucket from the run's span (:func:`timeline_bucket`); the title states it."""
+    freq = freq or timeline_bucket(report.info()["span_s"])
     table = report.timeline(freq)
-    figure, (top, bottom) = _figure(f"Throughput and latency over time (buckets of {freq})", rows=2, height=6.0)
+    figure, (top, bottom) = _figure(f"Throughput and latency over time (rows/s per {bucket_words(freq)} bucket)",
+                                    rows=2, height=6.0)
     top.set_ylabel("rows/s")
     bottom.set_ylabel("latency (ms)")
     bottom.set_xlabel("finish time (UTC)")
@@ -181,6 +221,7 @@ def plot_errors(report: ReportSource) -> Figure:
     table = report.errors(("error_class", "status_code"))
     figure, axes = _figure("Errors by class and status code")
     axes.set_xlabel("failed executions")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # a count: no 1.5 ticks
     if len(table) == 0:
         _no_data(axes, f"no errors in {len(report):,} executions")
         return figure

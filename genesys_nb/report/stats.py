@@ -20,6 +20,8 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from genesys_nb.audit.outcomes import UNKNOWN, OutcomeCounts
+
 PERCENTILES: tuple[float, ...] = (50.0, 90.0, 95.0, 99.0)
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "count", "ok", "expected_rejections", "unexpected_accepts", "errors", "ok_rate", "error_rate", "throughput_rps", "span_s",
@@ -52,15 +54,32 @@ OK_LABEL = "ok"  # the group of successful rows when grouping by error_class
 
 def outcomes(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per row: ``ok`` (a valid row that succeeded), ``expected_rejection``, ``unexpected_accept``,
-    ``error`` (a valid row that failed) and ``passed`` (ok or expected rejection)."""
+    ``error`` (a valid row that failed, or any row of unknown outcome) and ``passed`` (ok or expected
+    rejection): the same classification as :class:`~genesys_nb.audit.outcomes.OutcomeCounts`."""
     success = frame["success"].to_numpy(dtype=bool)
     if "expected_invalid" in frame.columns:
         invalid = frame["expected_invalid"].astype(object).eq(True).to_numpy(dtype=bool)
     else:
         invalid = np.zeros(len(frame), dtype=bool)
-    ok, rejected = success & ~invalid, ~success & invalid
+    if "error_class" in frame.columns:  # sent and never recorded: not known to be refused as expected
+        unknown = frame["error_class"].astype(object).eq(UNKNOWN).to_numpy(dtype=bool)
+    else:
+        unknown = np.zeros(len(frame), dtype=bool)
+    ok, rejected = success & ~invalid, ~success & invalid & ~unknown
     return {"ok": ok, "expected_rejection": rejected, "unexpected_accept": success & invalid,
-            "error": ~success & ~invalid, "passed": ok | rejected}
+            "error": ~success & ~rejected, "passed": ok | rejected}
+
+
+def outcome_counts(frame: pd.DataFrame) -> OutcomeCounts:
+    """The run's counts as every view prints them: ok, expected rejections, unexpected accepts, errors by
+    class (rows of unknown outcome as class ``unknown``)."""
+    kinds = outcomes(frame)
+    classes = frame["error_class"].astype(object) if "error_class" in frame.columns else \
+        pd.Series([None] * len(frame), dtype=object)
+    failed = classes[kinds["error"]].where(classes[kinds["error"]].notna(), UNKNOWN)
+    errors = {str(name): int(count) for name, count in failed.value_counts(sort=False).items() if count}
+    return OutcomeCounts(ok=int(kinds["ok"].sum()), expected_rejections=int(kinds["expected_rejection"].sum()),
+                         unexpected_accepts=int(kinds["unexpected_accept"].sum()), errors=dict(sorted(errors.items())))
 
 
 def _labelled(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
@@ -110,8 +129,14 @@ def grouped_percentiles(
 
 
 def start_finish_ns(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """When each row's first request left and when its final answer came (ns since the epoch).
+
+    A record's ``timestamp`` is when the row started; it waited ``queue_ms`` for its pacing slot, then
+    ``total_ms`` ran from the first send to the final answer."""
     start = frame["timestamp"].to_numpy(dtype="datetime64[ns]").astype("int64").astype("float64")
     start[frame["timestamp"].isna().to_numpy()] = np.nan
+    if "queue_ms" in frame.columns:
+        start = start + np.nan_to_num(frame["queue_ms"].to_numpy(dtype="float64"), nan=0.0) * 1e6
     finish = start + frame["total_ms"].to_numpy(dtype="float64") * 1e6
     return start, finish
 
@@ -201,6 +226,34 @@ def error_table(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
         if isinstance(table[name].dtype, pd.CategoricalDtype):
             table[name] = table[name].astype(object)
     return table[[*by, *ERROR_COLUMNS]]
+
+
+# Bucket sizes a timeline may use, smallest first; never under a second, so a steady pace reads steady.
+_BUCKETS: tuple[tuple[str, float, str], ...] = (
+    ("1s", 1, "1 s"), ("5s", 5, "5 s"), ("10s", 10, "10 s"), ("30s", 30, "30 s"), ("1min", 60, "1 min"),
+    ("5min", 300, "5 min"), ("10min", 600, "10 min"), ("30min", 1800, "30 min"), ("1h", 3600, "1 h"),
+)
+MAX_BUCKETS = 120
+
+
+def timeline_bucket(span_s: float | None) -> str:
+    """The bucket size for a run lasting ``span_s`` seconds: the smallest of 1 s, 5 s, 10 s ... 1 h giving
+    at most 120 buckets. The HTML report and the notebook widget both use it, so the same data draws the
+    same bars.
+
+    >>> timeline_bucket(20), timeline_bucket(300), timeline_bucket(3 * 3600)
+    ('1s', '5s', '5min')
+    """
+    span = float(span_s or 0.0)
+    for freq, seconds, _ in _BUCKETS:
+        if span / seconds <= MAX_BUCKETS:
+            return freq
+    return "1D"
+
+
+def bucket_words(freq: str) -> str:
+    """A bucket size as people say it: ``'5s'`` -> ``'5 s'``."""
+    return next((words for name, _, words in _BUCKETS if name == freq), freq)
 
 
 def timeline_table(frame: pd.DataFrame, freq: str, window: str | None, method: str = "linear") -> pd.DataFrame:

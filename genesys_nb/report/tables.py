@@ -22,12 +22,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from pandas.io.formats.style import Styler
 
 __all__ = [
+    "KEY_SUMMARY_COLUMNS",
     "LATENCY_NOTE",
     "MISSING",
     "cell_text",
     "format_frame",
     "formatter_for",
     "is_missing",
+    "key_columns_first",
     "styled_table",
     "table_html",
     "table_notes",
@@ -40,19 +42,43 @@ COUNT_COLUMNS = frozenset({
     "attempts", "peak_in_flight",
 })
 RATE_COLUMNS = frozenset({"share", "rate", "ok_rate", "error_rate"})
-LATENCY_NOTE = ("latency_ms is the last attempt's round trip; total_ms is the whole row, from the first send "
-                "to the final answer, retries and their waits included.")
+LATENCY_NOTE = ("latency_ms is the last attempt's round trip; total_ms runs from the first request leaving to "
+                "the final answer, retries and their waits included.")
+QUEUE_NOTE = ("queue_ms is the time the row waited for its pacing slot before its first request left; it is "
+              "not part of total_ms.")
+# Colours come from JupyterLab's theme variables (light or dark), with fallbacks for a report file or
+# any page without them: a fixed light header would be white on near-white in the dark theme. The first
+# column (the group or row label) and the header row stay in view while the table scrolls.
+_PAGE = "var(--jp-layout-color0, var(--jp-layout-color1, #fff))"
 _STYLES = [
-    {"selector": "", "props": "border-collapse: collapse; font-size: 0.9em; margin: 0.3em 0;"},
-    {"selector": "th, td", "props": "border: 1px solid #ddd; padding: 3px 8px; vertical-align: top;"},
-    {"selector": "th", "props": "background: #f4f4f4; white-space: nowrap; text-align: left;"},
+    {"selector": "", "props": "border-collapse: separate; border-spacing: 0; font-size: 0.9em; margin: 0.3em 0;"
+                              " color: var(--jp-content-font-color1, inherit);"},
+    {"selector": "th, td", "props": "border: 1px solid var(--jp-border-color2, #ddd); padding: 3px 8px;"
+                                    " vertical-align: top;"},
+    {"selector": "th", "props": "background: var(--jp-layout-color2, #f4f4f4); color: var(--jp-ui-font-color0,"
+                                " var(--jp-content-font-color1, #111)); white-space: nowrap; text-align: left;"},
+    {"selector": "thead th", "props": "position: sticky; top: 0; z-index: 2;"},
+    {"selector": "tbody tr > :first-child", "props": f"position: sticky; left: 0; z-index: 1; background: {_PAGE};"},
+    {"selector": "tbody tr > th:first-child", "props": "background: var(--jp-layout-color2, #f4f4f4);"},
+    {"selector": "thead tr > :first-child", "props": "position: sticky; left: 0; z-index: 3;"},
     {"selector": "td", "props": "max-width: 28em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;"},
     {"selector": "td details pre", "props": "white-space: pre-wrap; max-height: 20em; overflow: auto; margin: 0;"
                                             " font-size: 0.9em;"},
     {"selector": "td details summary", "props": "cursor: pointer;"},
-    {"selector": "caption", "props": "caption-side: bottom; text-align: left; color: #555; font-size: 0.9em;"
+    {"selector": "caption", "props": "caption-side: bottom; text-align: left; color: var(--jp-ui-font-color2, #555);"
+                                     " font-size: 0.9em;"
                                      " padding-top: 4px; white-space: normal;"},
 ]
+
+
+# What people open a summary for, first: within 1,440 px; the rest follows in a scroll that keeps the group.
+KEY_SUMMARY_COLUMNS = ("count", "ok_rate", "error_rate", "p50_ms", "p95_ms", "p99_ms", "errors", "throughput_rps")
+
+
+def key_columns_first(frame: pd.DataFrame, key: tuple[str, ...] = KEY_SUMMARY_COLUMNS) -> pd.DataFrame:
+    """``frame`` with the ``key`` columns it has first, in that order, then the others as they were."""
+    lead = [column for column in key if column in frame.columns]
+    return frame[lead + [column for column in frame.columns if column not in lead]]
 
 
 def is_missing(value: Any) -> bool:
@@ -209,6 +235,8 @@ def table_notes(frame: pd.DataFrame, *, caption: str | None = None, max_rows: in
     notes = [caption] if caption else []
     if "latency_ms" in frame.columns and "total_ms" in frame.columns:
         notes.append(LATENCY_NOTE)
+    if "queue_ms" in frame.columns:
+        notes.append(QUEUE_NOTE)
     if max_rows is not None and len(frame) > max_rows:
         notes.append(f"First {max_rows:,} of {len(frame):,} rows shown.")
     return " ".join(notes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -73,11 +74,35 @@ def _emulator_time_scale(source: Any) -> float:
 
 # The row being executed by the current task, so the paced client knows whether it was stopped
 # before or after its first request went out.
-_ROW_SENT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("genesys_nb_row_sent", default=None)
+# It holds [attempts sent, seconds queued for the first slot, perf_counter when the first attempt left,
+# perf_counter when the row started] (see new_row and timed_from_first_send).
+_ROW_SENT: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("genesys_nb_row_sent", default=None)
+
+
+def new_row() -> list[Any]:
+    """The pacing record of a row about to start (set in ``_ROW_SENT`` for its execution)."""
+    return [0, 0.0, 0.0, time.perf_counter()]
 # Called with the attempt number once the attempt has its slot and is about to leave: where the
 # runner writes the row's "sending" intent (never for an attempt dropped by stop()).
 _BEFORE_SEND: contextvars.ContextVar[Callable[[int], object] | None] = contextvars.ContextVar(
     "genesys_nb_before_send", default=None)
+
+
+def timed_from_first_send(result: ExecutionResult, row: list[Any]) -> ExecutionResult:
+    """``result`` with ``queue_ms`` (the wait for the first pacing slot) and ``total_ms`` from the first send.
+
+    The executor measures ``total_ms`` from the row's start (just after :func:`new_row`); the time before
+    the first request left (local checks and the queue) is taken off. A row never sent keeps its total
+    (its local checks) and no queue time.
+    """
+    import dataclasses
+
+    _, queue_s, first_sent, row_started = row
+    if not first_sent:
+        return result
+    before_send_ms = max(0.0, (first_sent - row_started) * 1000.0)
+    return dataclasses.replace(result, queue_ms=queue_s * 1000.0,
+                               total_ms=max(result.total_ms - before_send_ms, result.latency_ms))
 
 
 class _PacedClient:
@@ -99,11 +124,15 @@ class _PacedClient:
     async def execute(self, action_id: str, inputs: Mapping[str, Any], **kwargs: Any) -> ExecutionResult:
         if self._stopped_before_sending():
             raise RunStopped()
+        queued_at = time.perf_counter()
         seq = await self._gate.acquire(abort=self._stopped_before_sending)
         if seq is None:
             raise RunStopped()
         sent = _ROW_SENT.get()
         if sent is not None:
+            if not sent[0]:  # the first attempt of the row leaves now
+                sent[2] = time.perf_counter()
+                sent[1] = sent[2] - queued_at
             sent[0] += 1
         before_send = _BEFORE_SEND.get()
         if before_send is not None:

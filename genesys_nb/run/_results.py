@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from genesys_nb.audit.outcomes import OutcomeCounts
 from genesys_nb.contract.paths import flatten_dotted
 from genesys_nb.run._csv import typed_columns
 
@@ -50,6 +51,8 @@ class RunSummary:
     # unknown, so they were not sent again (listed by row id; rerun_unknown=True sends them).
     unknown_rows: tuple[str, ...] = ()
     webhooks_redelivered: int = 0  # events of earlier rows whose delivery had not settled, sent again
+    # The row counts every view prints (ok, expected rejections, errors by class, unknown): see OutcomeCounts.
+    outcomes: OutcomeCounts = field(default_factory=OutcomeCounts)
 
     @property
     def unfinished_rows(self) -> int:
@@ -59,14 +62,14 @@ class RunSummary:
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}
         out["started_at"] = self.started_at.isoformat().replace("+00:00", "Z")
         out["unfinished_rows"] = self.unfinished_rows
+        out["outcomes"] = self.outcomes.to_dict()
         return out
 
     def __str__(self) -> str:
-        classes = ", ".join(f"{name} {count}" for name, count in sorted(self.error_classes.items())) or "none"
         text = (
             f"run {self.run_id}: {self.finished_rows} rows in {self.elapsed_s:.1f} s "
-            f"({self.rows_per_s:.1f} rows/s), ok {self.ok_rows}, failed {self.failed_rows} "
-            f"(errors: {classes}), {self.requests} requests, {self.rate_limited} x 429"
+            f"({self.rows_per_s:.1f} rows/s) · {self.outcomes.text()} · {self.requests} requests, "
+            f"{self.rate_limited} x 429"
         )
         if self.skipped_rows:
             text += f", {self.skipped_rows} already done earlier"
@@ -84,17 +87,21 @@ def _summarize(
     elapsed_s: float, started_at: datetime, requests: int, stats: PacerStats, rate: float | None, *,
     audit_path: str, concurrency: int, unknown_rows: tuple[str, ...] = (), webhooks_redelivered: int = 0,
 ) -> RunSummary:
-    """What one run did, from its row counts (``"ok"`` or an error class per finished row) and its pacer."""
+    """What one run did, from its row counts (keyed by :func:`outcome_of`) and its pacer.
+
+    ``failed_rows`` are the rows that did not behave as expected: errors, unexpected accepts and unknown
+    outcomes; an expected rejection is not a failure."""
     finished = sum(counts.values())
-    errors = {name: count for name, count in counts.items() if name != "ok"}
+    outcomes = OutcomeCounts.from_counter(counts)
+    errors = dict(outcomes.errors)
     return RunSummary(
         run_id=run_id, action_id=action_id, action_name=getattr(action, "name", None), total_rows=total,
-        skipped_rows=skipped, finished_rows=finished, ok_rows=counts["ok"], failed_rows=finished - counts["ok"],
+        skipped_rows=skipped, finished_rows=finished, ok_rows=outcomes.ok, failed_rows=finished - outcomes.passed,
         error_classes=errors, elapsed_s=elapsed_s, rows_per_s=finished / elapsed_s if elapsed_s > 0 else 0.0,
         requests=requests, rate_limited=stats.rate_limited, slowdowns=stats.slowdowns,
         stopped=skipped + finished < total, audit_path=audit_path, concurrency=concurrency,
         rate_per_minute=rate, started_at=started_at, unknown_rows=unknown_rows,
-        webhooks_redelivered=webhooks_redelivered,
+        webhooks_redelivered=webhooks_redelivered, outcomes=outcomes,
     )
 
 
@@ -102,7 +109,8 @@ def _summarize(
 _CHUNK_ROWS = 5_000
 _SCALARS = (  # (frame column, record key)
     ("row_id", "row_id"), ("ok", "success"), ("error_class", "error_class"), ("status_code", "status_code"),
-    ("latency_ms", "latency_ms"), ("total_ms", "total_ms"), ("attempts", "attempts"),
+    ("latency_ms", "latency_ms"), ("total_ms", "total_ms"), ("queue_ms", "queue_ms"),
+    ("attempts", "attempts"),
     ("retry_wait_ms", "retry_wait_ms"), ("correlation_id", "correlation_id"),
     ("expected_invalid", "expected_invalid"), ("error_code", "error_code"), ("error_message", "error_message"),
     ("timestamp", "timestamp"), ("webhook", "webhook"),

@@ -9,9 +9,8 @@ One run, start to finish:
    ``inin-ratelimit-*`` headers and to any 429.
 3. Each finished row is appended to the audit log at once (one record per row), then its webhook
    is handed to the dispatcher without waiting for delivery (see :mod:`genesys_nb.run._run_webhooks`:
-   the event is durable in the audit first, its settled state is appended later, a resume re-sends
-   what never settled). No per-row Python object is kept,
-   so memory stays flat in the number of rows; the DataFrame is built at the end from the log.
+   the event is durable in the audit first, its settled state later, a resume re-sends what never
+   settled). No per-row Python object is kept: the DataFrame is built at the end from the log.
 4. Before each attempt leaves, a ``sending`` intent record (row, attempt, the sha256 of the exact
    body) is appended, so a crash leaves rows whose outcome is known to be unknown.
 5. ``resume=True`` with the same ``run_id`` runs only the rows that have no record yet. A row that
@@ -20,13 +19,12 @@ One run, start to finish:
    and is listed in ``last_summary.unknown_rows``.
 
 The DataFrame has one row per matrix row, in matrix order: ``row_id``, ``params.<field>``, ``ok``,
-``error_class``, ``status_code``, ``latency_ms`` (last attempt), ``total_ms``, ``attempts``,
-``retry_wait_ms``, ``correlation_id``, ``expected_invalid``, ``error_code``, ``error_message``,
-``timestamp``, ``webhook``, then ``output.<field>`` (the output flattened; nested fields dotted).
-``frame.attrs`` holds ``run_id``, ``audit_path`` and the run's ``summary``.
-
-Rows marked ``expected_invalid`` (cases derived from the contract to probe its edges) are sent
-without the local input check, so the result shows what the platform answers to each.
+``error_class``, ``status_code``, ``latency_ms`` (last attempt), ``total_ms`` (first send to final
+answer), ``queue_ms`` (waited for the first pacing slot), ``attempts``, ``retry_wait_ms``,
+``correlation_id``, ``expected_invalid``, ``error_code``, ``error_message``, ``timestamp``, ``webhook``,
+then ``output.<field>`` (the output flattened; nested fields dotted). ``frame.attrs`` holds ``run_id``,
+``audit_path`` and the run's ``summary``. Rows marked ``expected_invalid`` (cases derived from the
+contract to probe its edges) are sent without the local input check: the result shows the platform's answer.
 
 Stopping: ``stop()`` (thread-safe; the notebook Run panel's button) lets rows whose request was
 already sent finish and be recorded, and drops rows not yet sent. Ctrl-C / task cancellation
@@ -36,10 +34,9 @@ idempotent prefer ``stop()``, which never leaves a sent request unrecorded.
 
 A row's ``webhook`` field ends ``"delivered"`` or ``"failed"`` (a failed event is in the outbox,
 from where ``genesys-nb webhook replay`` sends it), ``"none"`` without a per-row dispatcher, or
-``"pending"`` while it is on its way: every reader shows the settled state.
-
-The paced client lives in :mod:`genesys_nb.run._client`, the summary and result table in
-:mod:`genesys_nb.run._results`, the reading of matrix rows in :mod:`genesys_nb.run._rows`.
+``"pending"`` while it is on its way: every reader shows the settled state. The paced client is in
+:mod:`genesys_nb.run._client`, the summary and result table in :mod:`genesys_nb.run._results`, the
+reading of matrix rows in :mod:`genesys_nb.run._rows`.
 """
 from __future__ import annotations
 
@@ -56,7 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genesys_nb.api.retry import RetryPolicy
-from genesys_nb.audit.records import UNKNOWN
+from genesys_nb.audit.outcomes import UNKNOWN, failures, outcome_of
 from genesys_nb.run._client import (
     _BEFORE_SEND,
     _ROW_SENT,
@@ -65,7 +62,9 @@ from genesys_nb.run._client import (
     _emulator_time_scale,
     _make_client,
     _PacedClient,
+    new_row,
     run_in_worker_thread,
+    timed_from_first_send,
 )
 from genesys_nb.run._intents import _intent_writer, _unknown_result
 from genesys_nb.run._results import RunSummary, _summarize, result_frame
@@ -322,7 +321,7 @@ class MatrixRunner:
                 for row in rows:  # a shared generator: each row is taken by exactly one worker
                     if self._stopping.is_set():
                         return
-                    token = _ROW_SENT.set([0])
+                    token = _ROW_SENT.set(sent := new_row())
                     hook = _BEFORE_SEND.set(_intent_writer(audit, run_id, row, action_id))
                     try:
                         executor = unchecked if row.expected_invalid else checked
@@ -333,15 +332,16 @@ class MatrixRunner:
                     finally:
                         _BEFORE_SEND.reset(hook)
                         _ROW_SENT.reset(token)
+                    result = timed_from_first_send(result, sent)  # queue_ms apart, total_ms from the first send
                     # The record first (webhook pending: the event is durable), then the event.
                     _record(audit, result, run_id=run_id, row=row, action=action,
                             webhook="pending" if hooks else "none")
                     if hooks:
                         await dispatch_webhook(dispatcher, settling, action, run_id, row, result)
-                    counts["ok" if result.ok else (result.error_class or "unknown")] += 1
+                    counts[outcome_of(result.ok, row.expected_invalid, result.error_class)] += 1
                     if bar is not None:
                         bar.update(1)
-                        errors, limited = sum(counts.values()) - counts["ok"], gate.pacer.stats.rate_limited
+                        errors, limited = failures(counts), gate.pacer.stats.rate_limited
                         if [errors, limited] != shown:
                             shown[:] = [errors, limited]
                             bar.set_postfix(errors=errors, **{"429s": limited}, refresh=False)

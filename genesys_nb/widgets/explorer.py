@@ -22,6 +22,9 @@ from .render import (
     table_html,
     test_html,
 )
+from .render import (
+    fit_layout as _fit,
+)
 
 __all__ = ["ActionExplorer"]
 
@@ -58,15 +61,15 @@ class ActionExplorer(widgets.VBox):
         self.category_dropdown = widgets.Dropdown(options=[_ALL], value=_ALL, description="Category")
         self.action_picker = widgets.Dropdown(options=[], description="Action",
                                               layout=widgets.Layout(width="auto", min_width="30em"))
-        self.refresh_button = widgets.Button(description="Refresh list", icon="refresh")
+        self.refresh_button = widgets.Button(layout=_fit(), description="Refresh list", icon="refresh")
         self.summary = widgets.HTML(value="")
         self.form_box = widgets.VBox()
         self.timeout_box = widgets.BoundedIntText(value=30000, min=1, max=60000, step=1000,
                                                   description="timeout ms")
         self.flatten_box = widgets.Checkbox(value=False, description="flatten output", indent=False)
-        self.execute_button = widgets.Button(description="Execute", button_style="primary", icon="play")
+        self.execute_button = widgets.Button(layout=_fit(), description="Execute", button_style="primary", icon="play")
         self.execute_button.add_class("gnb-execute-button")
-        self.test_button = widgets.Button(description="Test", icon="stethoscope",
+        self.test_button = widgets.Button(layout=_fit(), description="Test", icon="stethoscope",
                                           tooltip="POST /test: shows each step, for debugging translation maps")
         self.test_button.add_class("gnb-test-button")
         self.output = widgets.HTML(value="")
@@ -144,7 +147,11 @@ class ActionExplorer(widgets.VBox):
             return
         self.validator.prime(action)
         self.action = action
-        self.summary.value = table_html(action_summary(action), title="Contract and config")
+        # Folded by default: open, the contract is ~470 px tall and pushes every result below the fold.
+        rows = action_summary(action)
+        fields = next((value for key, value in rows if key == "input fields"), "")
+        self.summary.value = (f"<details class='gnb-contract'><summary><b>Contract and config</b> · input "
+                              f"{html.escape(fields)}</summary>{table_html(rows)}</details>")
         self.form = ActionForm(action)
         self.form_box.children = [self.form]
         self.output.value = ""

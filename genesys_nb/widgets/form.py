@@ -31,12 +31,12 @@ def css_class_for(path: str) -> str:
 def _label_html(spec: FieldSpec) -> str:
     required = f' <span style="color:{ERROR_COLOR}" title="required">*</span>' if spec.required else ""
     hint = constraint_hint(spec)
-    hint_html = f' <span style="color:#666;font-size:90%">({html.escape(hint)})</span>' if hint else ""
+    hint_html = f' <span style="color:var(--jp-ui-font-color2, #666);font-size:90%">({html.escape(hint)})</span>' if hint else ""
     text = f"<b>{html.escape(spec.name or spec.label)}</b>{required}{hint_html}"
     if spec.has_default:
-        text += f' <span style="color:#666;font-size:90%">default: {html.escape(repr(spec.default))}</span>'
+        text += f' <span style="color:var(--jp-ui-font-color2, #666);font-size:90%">default: {html.escape(repr(spec.default))}</span>'
     if spec.description:
-        text += f'<div style="color:#555;font-size:90%">{html.escape(spec.description)}</div>'
+        text += f'<div style="color:var(--jp-ui-font-color2, #555);font-size:90%">{html.escape(spec.description)}</div>'
     if spec.kind == "raw_json" and spec.reason:
         text += f'<div style="color:#8a6d00;font-size:90%">raw JSON: {html.escape(spec.reason)}</div>'
     return text

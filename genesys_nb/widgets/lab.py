@@ -23,17 +23,11 @@ from genesys_nb.engine.record import EXECUTE_STEP, record
 from genesys_nb.engine.remote import RemoteResponse
 from genesys_nb.run.preview import engine_for
 
-from ._lab_render import (
-    diff_html,
-    diff_rows,
-    output_html,
-    problem_html,
-    request_html,
-    translation_html,
-    translation_rows,
-)
+from ._lab_render import diff_html, diff_rows, problem_html
+from ._lab_sections import lab_view
 from .form import ActionForm
-from .render import action_label, error_html, test_html
+from .render import action_label, error_html
+from .render import fit_layout as _fit
 
 __all__ = ["ActionLab"]
 
@@ -99,12 +93,14 @@ class ActionLab(widgets.VBox):
 
         self.action_picker = widgets.Dropdown(options=[], description="Action", layout=_wide())
         self.summary = widgets.HTML(value="")
+        self.problems_view = widgets.HTML(value="")
+        self.problems_view.add_class("gnb-lab-problems")
         self.form_box = widgets.VBox()
         text, status = _remote_text(remote)
         self.remote_box = _textarea(text, "gnb-lab-remote", rows=8)
         self.remote_box.placeholder = '{"id": "..."}  the remote endpoint\'s JSON answer'
         self.status_box = widgets.BoundedIntText(value=status, min=100, max=599, description="status")
-        self.record_button = widgets.Button(description="Record", icon="circle",
+        self.record_button = widgets.Button(layout=_fit(), description="Record", icon="circle",
                                             tooltip="run the live /test and keep the remote's answer")
         self.url_box = widgets.Text(value="", description="URL", layout=_wide(), continuous_update=True)
         self.url_box.add_class("gnb-lab-url-template")
@@ -120,7 +116,7 @@ class ActionLab(widgets.VBox):
         self.output_view.add_class("gnb-lab-output")
         self.steps_view = widgets.HTML(value="")
         self.steps_view.add_class("gnb-lab-steps")
-        self.diff_button = widgets.Button(description="Diff with live /test", icon="exchange")
+        self.diff_button = widgets.Button(layout=_fit(), description="Diff with live /test", icon="exchange")
         self.diff_view = widgets.HTML(value="")
         self.diff_view.add_class("gnb-lab-diff")
         self.message = widgets.HTML(value="")
@@ -155,7 +151,7 @@ class ActionLab(widgets.VBox):
             _heading("Steps, as /test reports them"), self.steps_view,
             self.diff_button, self.diff_view,
         ], layout=half)
-        super().__init__([self.action_picker, self.summary, self.message, widgets.HBox([edit, steps])],
+        super().__init__([self.action_picker, self.summary, self.problems_view, self.message, widgets.HBox([edit, steps])],
                          **kwargs)
         self.add_class("gnb-action-lab")
         if live:
@@ -209,11 +205,8 @@ class ActionLab(widgets.VBox):
         self.form = ActionForm(action)
         self.form.on_change(self._form_changed)
         self.form_box.children = [self.form]
-        problems = engine.problems()
-        listed = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
         self.summary.value = (f"<b>{html.escape(engine.method)}</b> "
-                              f"<code>{html.escape(engine.url_template)}</code>"
-                              + (f"<ul style='color:#b00020'>{listed}</ul>" if listed else ""))
+                              f"<code>{html.escape(engine.url_template)}</code>")
         self.message.value = ""
         self.diff_view.value = ""
         self.evaluate()
@@ -226,17 +219,26 @@ class ActionLab(widgets.VBox):
 
     def edited_engine(self) -> tuple[ActionEngine | None, str]:
         """An engine over the editors' templates and maps, or None and why the maps are not JSON objects."""
+        engine, problem = self._edited()
+        return (None, problem) if problem else (engine, "")
+
+    def _edited(self) -> tuple[ActionEngine, str]:
+        """An engine over the editors; where a map editor does not hold a JSON object, the saved map and why."""
         assert self.engine is not None
-        maps = {}
+        problem = ""
+        maps = {"translation map": self.engine.translation_map,
+                "translation map defaults": self.engine.translation_defaults}
         for name, box in (("translation map", self.translation_box), ("translation map defaults",
                                                                       self.defaults_box)):
             try:
                 value = json.loads(box.value or "{}")
             except ValueError as err:
-                return None, f"the {name} is not JSON ({err})"
+                problem = problem or f"the {name} is not JSON ({err})"
+                continue
             if not isinstance(value, dict):
                 kind = type(value).__name__
-                return None, f"the {name} must be a JSON object of name -> value, not a {kind}"
+                problem = problem or f"the {name} must be a JSON object of name -> value, not a {kind}"
+                continue
             maps[name] = value
         action = self.engine.action
         config = copy.deepcopy(action.config or {})
@@ -247,7 +249,7 @@ class ActionLab(widgets.VBox):
         response["translationMap"] = maps["translation map"]
         response["translationMapDefaults"] = maps["translation map defaults"]
         response["successTemplate"] = self.success_box.value
-        return ActionEngine(dataclasses.replace(action, config=config)), ""
+        return ActionEngine(dataclasses.replace(action, config=config)), problem
 
     def remote_response(self) -> tuple[RemoteResponse | None, str]:
         """The response box as a RemoteResponse, or None and why (empty, not JSON)."""
@@ -265,57 +267,24 @@ class ActionLab(widgets.VBox):
         self.evaluate()
 
     def evaluate(self) -> TestExecutionResult | None:
-        """Every step again with the current inputs, answer and editors; returns the offline /test result."""
+        """Every section again from the current inputs, answer and editors; returns the offline /test result.
+
+        All sections come from one offline /test (see :func:`lab_view`), so none can keep an older verdict.
+        """
         if self._loading or self.engine is None or self.form is None:
             return None
-        secure = self.secure
-        engine, problem = self.edited_engine()
-        inputs = self.form.value
-        if engine is None:
-            self.translation_view.value = problem_html("Translation map", problem,
-                                                       "gnb-lab-translation-failed")
-            self.output_view.value = problem_html("Output", "fix the translation map first",
-                                                  "gnb-lab-output-failed")
-            return None
-        try:
-            self.request_view.value = request_html(engine.render_request(inputs), secure=secure)
-        except Exception as err:  # noqa: BLE001 - a template being typed is often broken: show why
-            self.request_view.value = problem_html("Request template does not render", str(err),
-                                                   "gnb-lab-request-failed")
+        engine, map_problem = self._edited()
         remote, why = self.remote_response()
-        self._translate_and_output(engine, inputs, remote, why, secure)
-        self.last_test = engine.simulate(inputs, remote=remote if remote is not None else None)
-        self.steps_view.value = test_html(self.last_test, secure=secure)
-        return self.last_test
-
-    def _translate_and_output(self, engine: ActionEngine, inputs: dict[str, Any],
-                              remote: RemoteResponse | None, why: str, secure: bool) -> None:
         if remote is not None and not remote.ok:
             why = f"the remote answered {remote.status}: the test fails at Execute request"
-        if remote is None or not remote.ok:
-            self.translation_view.value = problem_html("Translation map not evaluated", why,
-                                                       "gnb-lab-translation-failed")
-            self.output_view.value = problem_html("Output not evaluated", why, "gnb-lab-output-failed")
-            return
-        translation = engine.translate(remote.body)
-        self.translation_view.value = translation_html(translation_rows(engine.translation_map, translation),
-                                                       secure=secure)
-        if not translation.ok:
-            self.output_view.value = problem_html("Output not evaluated", "a translation variable failed",
-                                                  "gnb-lab-output-failed")
-            return
-        try:
-            text = engine.render_success(translation, remote.body, inputs)
-        except Exception as err:  # noqa: BLE001 - shown, never raised while typing
-            self.output_view.value = problem_html("Success template does not render", str(err),
-                                                  "gnb-lab-output-failed")
-            return
-        try:
-            output = json.loads(text)
-        except ValueError as err:
-            self.output_view.value = output_html(text, None, [], parse_error=str(err), secure=secure)
-            return
-        self.output_view.value = output_html(text, output, engine.check_output(output), secure=secure)
+        view = lab_view(engine, self.form.value, remote, why, secure=self.secure, map_problem=map_problem)
+        self.problems_view.value = view.problems
+        self.request_view.value = view.request
+        self.translation_view.value = view.translation
+        self.output_view.value = view.output
+        self.steps_view.value = view.steps
+        self.last_test = view.test
+        return self.last_test
 
     # ---- the live org
 

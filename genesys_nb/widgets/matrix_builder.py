@@ -16,7 +16,8 @@ from genesys_nb.api.models import Action
 from genesys_nb.run.matrix import STRATEGIES, MatrixError, ParameterMatrix, delimiter_name
 
 from .matrix_spec import AxisChoice, build_matrix, default_choice, matrix_fields, modes_for
-from .render import frame_html
+from .render import fit_layout as _fit
+from .render import frame_html, widget_hint
 from .spec import FieldSpec, constraint_hint, field_specs
 
 __all__ = ["MatrixBuilder"]
@@ -59,11 +60,11 @@ class MatrixBuilder(widgets.VBox):
         self.problems = widgets.HTML()
         self.preview = widgets.HTML()
         self.strategy = widgets.Dropdown(options=list(STRATEGIES), value="boundary", description="strategy")
-        self.derive_button = widgets.Button(description="Derive all cases", icon="magic",
+        self.derive_button = widgets.Button(layout=_fit(), description="Derive all cases", icon="magic",
                                             tooltip="every case the contract suggests, expected-invalid ones too")
         self.csv_path = widgets.Text(placeholder="path/to/matrix.csv", description="CSV file")
-        self.import_button = widgets.Button(description="Import CSV", icon="upload")
-        self.clear_button = widgets.Button(description="Back to field choices", icon="undo")
+        self.import_button = widgets.Button(layout=_fit(), description="Import CSV", icon="upload")
+        self.clear_button = widgets.Button(layout=_fit(), description="Back to field choices", icon="undo")
         self.derive_button.on_click(lambda _button: self.derive_all())
         self.import_button.on_click(lambda _button: self._import_clicked())
         self.clear_button.on_click(lambda _button: self.clear_import())
@@ -96,7 +97,7 @@ class MatrixBuilder(widgets.VBox):
             start.value = str(spec.minimum)
         if spec.maximum is not None:
             stop.value = str(spec.maximum)
-        range_label = widgets.HTML(value="<span style='color:#666;font-size:90%'>from, to (included), step</span>")
+        range_label = widgets.HTML(value="<span style='color:var(--jp-ui-font-color2, #666);font-size:90%'>from, to (included), step</span>")
         range_box = widgets.HBox([range_label, start, stop, step])
         self.modes[spec.path] = mode
         self.values[spec.path] = value
@@ -108,7 +109,7 @@ class MatrixBuilder(widgets.VBox):
         options = f" one of {list(spec.options)}" if spec.options else ""
         label = widgets.HTML(
             value=f"<b>{html.escape(spec.path)}</b>{' *' if spec.required else ''} "
-                  f"<span style='color:#666;font-size:90%'>{html.escape(hint + options)}</span>",
+                  f"<span style='color:var(--jp-ui-font-color2, #666);font-size:90%'>{html.escape(hint + options)}</span>",
             layout=widgets.Layout(width="22em"))
         return widgets.HBox([label, mode, value, range_box])
 
@@ -141,33 +142,37 @@ class MatrixBuilder(widgets.VBox):
             self.preview.value = ""
             return
         self._matrix = matrix
-        self.problems.value = self._rejections(matrix)
+        rejected = matrix.rejected(self.action)  # typed, derived or imported: checked alike, before a run
+        self.problems.value = self._rejections(rejected)
         source = f" (imported from {html.escape(self.imported_from)})" if self.imported is not None else ""
         delimiter = getattr(matrix, "csv_delimiter", None)
         if self.imported is not None and delimiter not in (None, ","):
             source += f", read with {delimiter_name(delimiter)} as delimiter"
         self.row_count.value = f"<b>rows:</b> {len(matrix)}{source}"
         frame = matrix.to_dataframe()
-        rejected = matrix.rejected(self.action) if self.imported is not None else None
-        if rejected is not None and len(rejected):  # the cells the contract would refuse, marked in place
+        if len(rejected):  # the cells the contract would refuse, marked in place
             reasons = rejected[~rejected["expected_invalid"]].groupby("row_id")["field"].apply(", ".join)
             frame.insert(1, "rejected", [reasons.get(row_id, "") for row_id in frame["row_id"]])
         self.preview.value = frame_html(frame.drop(columns=["row_id"], errors="ignore"), max_rows=PREVIEW_ROWS,
                                         index=True)
 
-    def _rejections(self, matrix: ParameterMatrix) -> str:
-        """A warning listing the imported rows the input contract would refuse (nothing is sent)."""
-        if self.imported is None:
-            return ""
-        rejected = matrix.rejected(self.action)
+    def _rejections(self, rejected: Any) -> str:
+        """A warning listing the rows the input contract would refuse, each problem once with its rows
+        (nothing is sent); rows derived to be refused are left out: that is their purpose."""
         rejected = rejected[~rejected["expected_invalid"]]
         if not len(rejected):
             return ""
-        shown = "; ".join(f"row {row}: {field}: {message}" for row, field, message in
-                          rejected[["row", "field", "message"]].head(5).itertuples(index=False))
-        more = f" (and {len(rejected) - 5} more)" if len(rejected) > 5 else ""
-        rows = rejected["row"].nunique()
-        return _error(f"{rows} imported row(s) would be refused by the contract: {shown}{more}")
+        problems = rejected.groupby(["field", "message"], sort=False)["row"].apply(list)
+        items = []
+        for (field, message), rows in list(problems.items())[:5]:
+            listed = ", ".join(str(row) for row in rows[:8]) + (" …" if len(rows) > 8 else "")
+            items.append(f"<li>{html.escape(f'{field}: {message}')} (row{'s' if len(rows) > 1 else ''} "
+                         f"{html.escape(listed)})</li>")
+        more = f"<li>and {len(problems) - 5} more problem(s)</li>" if len(problems) > 5 else ""
+        count = rejected["row"].nunique()
+        where = "imported row(s)" if self.imported is not None else "row(s)"
+        return (f"<div class='gnb-error gnb-rejections' style='color:#b00020'>{count} {where} would be refused "
+                f"by the input contract; fix the values before Run:<ul>{''.join(items)}{more}</ul></div>")
 
     # ---- imports
 
@@ -182,7 +187,7 @@ class MatrixBuilder(widgets.VBox):
         try:
             matrix = ParameterMatrix.from_csv(path, action=self.action)
         except (OSError, MatrixError, ValueError) as err:
-            self.problems.value = _error(str(err))
+            self.problems.value = _error(widget_hint(str(err)))
             return None
         return self._use(matrix, str(path))
 

@@ -22,6 +22,7 @@ __all__ = [
     "error_html",
     "figure_html",
     "filter_actions",
+    "fit_layout",
     "frame_html",
     "result_columns",
     "result_html",
@@ -29,6 +30,7 @@ __all__ = [
     "table_html",
     "test_html",
     "test_rows",
+    "widget_hint",
 ]
 
 SECURE_HIDDEN = "hidden (secure action)"
@@ -124,13 +126,40 @@ def _error_text(error: Any) -> str:
     return str(error)
 
 
+# A hint written for Python callers, in the words of the widgets: the button or section to use instead.
+_WIDGET_EQUIVALENTS = (
+    ("(client.get_schema(action_id) shows it)", "(the contract above shows it)"),
+    ("run client.test(action_id, inputs) to see which step fails", "press Test to see which step fails"),
+    ("run client.test(action_id, inputs) to see the failing step", "press Test to see the failing step"),
+    ("run client.test(action_id, inputs) to see the URL it rendered", "press Test to see the URL it rendered"),
+    ("client.list_actions() lists them", "the Action list shows them"),
+    ("raise timeout_ms", "raise timeout ms"),
+    # CSV import messages name the Python and CLI options; the builder has neither
+    (", or pass unknown_columns='pass' (genesys-nb run --unknown-columns pass) to send it anyway", ""),
+    (", or pass the file's encoding, e.g. from_csv(path, encoding='cp1252') (genesys-nb run --encoding cp1252)",
+     " (in your spreadsheet: Save As, CSV UTF-8)"),
+)
+
+
+def widget_hint(text: str) -> str:
+    """A fix hint (or a message quoting one) with its Python calls replaced by what to press in the widgets."""
+    for python, widget in _WIDGET_EQUIVALENTS:
+        text = text.replace(python, widget)
+    return text
+
+
 def result_rows(result: ExecutionResult, *, secure: bool = False) -> list[tuple[str, Any]]:
     """What a user needs from one execution: outcome, timing, attempts, ids, and output or the fix."""
     rows: list[tuple[str, Any]] = [("outcome", "ok" if result.ok else f"failed: {result.error_class}")]
     if result.status_code is not None:
         rows.append(("status", str(result.status_code)))
-    rows.append(("latency", f"{result.latency_ms:.1f} ms (last attempt); total {result.total_ms:.1f} ms"))
-    rows.append(("attempts", str(result.attempts)))
+    if result.attempts > 0:
+        timing = (f"{result.latency_ms:,.1f} ms (last attempt); total {result.total_ms:,.1f} ms "
+                  "(first send to final answer)")
+        rows.append(("latency", timing))
+        rows.append(("attempts", str(result.attempts)))
+    else:  # refused before anything was sent: there is no latency to speak of
+        rows.append(("sent", "no: stopped before sending, nothing reached the platform"))
     if result.retry_wait_ms:
         rows.append(("retry wait", f"{result.retry_wait_ms:.0f} ms"))
     rows.append(("correlation id", result.correlation_id or "—"))
@@ -139,15 +168,17 @@ def result_rows(result: ExecutionResult, *, secure: bool = False) -> list[tuple[
         return rows
     if result.error_code:
         rows.append(("error code", result.error_code))
-    if result.error_message:
-        rows.append(("message", result.error_message))
+    message = (result.error_message or "").split(" Fix: ")[0]  # the fix is its own row: said once
+    if message:
+        rows.append(("message", widget_hint(message)))
     details = [_error_text(error) for error in result.errors]
+    details = [detail for detail in details if detail not in message]  # not what the message already says
     if details:
         rows.append(("errors", "\n".join(details)))
     if result.error_class:
-        rows.append(("fix", fix_hint(result.error_class, action_id=result.action_id,
-                                     retry_after_s=result.retry_after_s, timeout_ms=result.timeout_ms,
-                                     status_code=result.status_code)))
+        rows.append(("fix", widget_hint(fix_hint(result.error_class, action_id=result.action_id,
+                                                 retry_after_s=result.retry_after_s, timeout_ms=result.timeout_ms,
+                                                 status_code=result.status_code))))
     return rows
 
 
@@ -185,7 +216,8 @@ def test_html(test_result: TestExecutionResult, *, secure: bool = False) -> str:
             f"<td style='color:{_OK_COLOR if row['success'] else _ERROR_COLOR}'>{mark}</td>"
             f"<td style='text-align:left'><code>{html.escape(row['detail'])}</code></td></tr>")
     extra = ""
-    if test_result.error is not None:
+    shown = {row["detail"] for row in test_rows(test_result, secure=secure) if not row["success"]}
+    if test_result.error is not None and (test_result.error.message or "") not in shown:  # say it once
         extra = f"<div style='color:{_ERROR_COLOR}'>{html.escape(test_result.error.message or '')}</div>"
     return (f"<div class='gnb-test-result' style='color:{color};font-weight:bold'>Test: {verdict}</div>"
             f"<table><tr><th>step</th><th>operation</th><th>ok</th><th>detail</th></tr>{''.join(cells)}</table>"
@@ -199,7 +231,7 @@ def error_html(error: BaseException) -> str:
 
 
 RESULT_LEAD = ("row_id", "ok", "expected_invalid", "error_class", "status_code", "latency_ms", "total_ms",
-               "attempts", "error_message")
+               "queue_ms", "attempts", "error_message")
 TABLE_HEIGHT = "28em"  # a result table taller than this scrolls inside its box
 # An ipywidgets HTML view lays its content out as a flex item, which grows to the content's width
 # unless its min-width is 0: without this a wide table widens the view past its panel.
@@ -232,7 +264,7 @@ def frame_html(frame: Any, *, max_rows: int = 60, index: bool = False, caption: 
     table = styled_html(frame, index=index, max_rows=max_rows, with_notes=False)
     height = f"max-height:{max_height};" if max_height else ""
     notes = table_notes(frame, caption=caption, max_rows=max_rows)  # below the box: it wraps to the panel
-    style = "color:#555;font-size:90%;margin-top:4px;white-space:normal;line-height:1.4"
+    style = "color:var(--jp-ui-font-color2, #555);font-size:90%;margin-top:4px;white-space:normal;line-height:1.4"
     note = f"<div class='gnb-table-note' style='{style}'>{html.escape(notes)}</div>" if notes else ""
     return (f"{_BOX_STYLE}<div class='gnb-table-box' style='width:100%;max-width:100%;overflow:auto;{height}'>"
             f"{table}</div>{note}")
@@ -250,3 +282,11 @@ def figure_html(figure: Any, *, dpi: int = 96) -> str:
     plt.close(figure)  # a no-op for a figure pyplot does not manage
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f"<img class='gnb-plot' alt='plot' src='data:image/png;base64,{encoded}'/>"
+
+
+def fit_layout() -> Any:
+    """A button layout as wide as its label (a fixed width cuts "Back to field choices" to "Back to field c…");
+    a fresh Layout per widget, since a shared one is one model."""
+    import ipywidgets as widgets
+
+    return widgets.Layout(width="auto", min_width="fit-content")

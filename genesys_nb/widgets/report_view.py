@@ -21,11 +21,14 @@ from genesys_nb.report._html_sections import (
     regression_sentence,
 )
 from genesys_nb.report.html import SUMMARY_NOTE
+from genesys_nb.report.tables import key_columns_first
 
 from .render import figure_html, frame_html
+from .render import fit_layout as _fit
 
 __all__ = ["PLOTS", "ReportView", "group_by_options"]
 
+REGRESSION_TAB = "Draft vs published"  # short enough for a tab: the section's own title says the rest
 PLOTS = ("percentiles", "histogram", "cdf", "timeline", "errors")
 OVERALL = ""
 _PREFERRED = ("action_name", "error_class", "status_code", "error_code", "run_id", "action_version")
@@ -59,17 +62,23 @@ class ReportView(widgets.VBox):
         self.platform_table: Any = None
         self.regression = regression
         self.platform_view = self._platform_view(platform) if platform is not None else None
+        self.regression_filter = widgets.Dropdown(
+            options=[("every change", ""), ("outputs that differ", "differs"),
+                     ("error class changed", "error_changed"), ("outcome unknown", "unknown")],
+            value="", description="show")
         self.regression_view = self._regression_view(regression) if regression is not None else None
+        self.regression_filter.observe(lambda _change: self._show_regression(), names="value")
         options = group_by_options(list(report.frame.columns))
         default = "action_name" if any(value == "action_name" for _label, value in options) else OVERALL
         self.group_by = widgets.Dropdown(options=options, value=default, description="group by")
         self.summary_table = widgets.HTML()
         self.errors_table = widgets.HTML()
         self.plot_picker = widgets.ToggleButtons(options=list(PLOTS), value=PLOTS[0])
-        self.log_axis = widgets.Checkbox(value=False, description="log latency axis (histogram)", indent=False)
+        self.log_axis = widgets.Checkbox(value=False, description="log latency axis (histogram)", indent=False,
+                                        layout=widgets.Layout(width="auto"))
         self.plot = widgets.HTML()
         self.export_path = widgets.Text(value=str(export_path), description="HTML file")
-        self.export_button = widgets.Button(description="Export HTML", icon="download")
+        self.export_button = widgets.Button(layout=_fit(), description="Export HTML", icon="download")
         self.export_status = widgets.HTML()
         self.last_export: Path | None = None
 
@@ -86,7 +95,7 @@ class ReportView(widgets.VBox):
         if self.platform_view is not None:
             pages.append(("Client vs platform", self.platform_view))
         if self.regression_view is not None:
-            pages.append((REGRESSION_TITLE, self.regression_view))
+            pages.append((REGRESSION_TAB, widgets.VBox([self.regression_filter, self.regression_view])))
         self.tabs = widgets.Tab(children=[page for _title, page in pages])
         for index, (title, _page) in enumerate(pages):
             self.tabs.set_title(index, title)
@@ -104,18 +113,30 @@ class ReportView(widgets.VBox):
             return widgets.HTML(value=f"<b>{PLATFORM_TITLE}</b><p style='color:#b00020'>the platform could not be "
                                       f"asked: {html.escape(str(err))}</p>")
         missing = platform_missing(self.platform_table)
-        gap = (f"<p style='color:#555'>No platform figures for {html.escape(', '.join(missing))} (an org's "
+        gap = (f"<p style='color:var(--jp-ui-font-color2, #555)'>No platform figures for {html.escape(', '.join(missing))} (an org's "
                "analytics can take a few minutes to include new executions).</p>") if missing else ""
-        return widgets.HTML(value=f"<b>{PLATFORM_TITLE}</b><p style='color:#555'>{html.escape(PLATFORM_NOTE)}</p>"
+        return widgets.HTML(value=f"<b>{PLATFORM_TITLE}</b><p style='color:var(--jp-ui-font-color2, #555)'>{html.escape(PLATFORM_NOTE)}</p>"
                                   + frame_html(platform_display(self.platform_table), index=True, max_height=None)
                                   + gap)
 
-    @staticmethod
-    def _regression_view(regression: Any) -> widgets.HTML:
-        changes = regression_changes(regression)
-        listed = frame_html(changes, max_height=None) if len(changes) else "<i>every row is equal</i>"
-        return widgets.HTML(value=f"<b>{REGRESSION_TITLE}</b><p>{html.escape(regression_sentence(regression))}</p>"
-                                  + frame_html(regression_counts(regression), max_height=None) + listed)
+    def _regression_view(self, regression: Any) -> widgets.HTML:
+        view = widgets.HTML(value=self._regression_html(regression))
+        view.add_class("gnb-regression")
+        return view
+
+    def _regression_html(self, regression: Any) -> str:
+        """Rows per verdict, then one line per difference (inputs, path, published and draft value),
+        filtered by ``regression_filter``."""
+        verdict = self.regression_filter.value or None
+        changes = regression_changes(regression, verdict)
+        empty = "every row is equal" if verdict is None else f"no row with the verdict {verdict}"
+        listed = frame_html(changes, max_height=None) if len(changes) else f"<i>{html.escape(empty)}</i>"
+        return (f"<b>{REGRESSION_TITLE}</b><p>{html.escape(regression_sentence(regression))}</p>"
+                + frame_html(regression_counts(regression), max_height=None) + listed)
+
+    def _show_regression(self) -> None:
+        if self.regression_view is not None:
+            self.regression_view.value = self._regression_html(self.regression)
 
     @property
     def by(self) -> tuple[str, ...]:
@@ -124,7 +145,8 @@ class ReportView(widgets.VBox):
 
     def refresh(self) -> None:
         """Recompute the tables and the plot for the current grouping."""
-        self.summary_table.value = frame_html(self.report.summary(by=self.by), index=True, caption=SUMMARY_NOTE,
+        summary = key_columns_first(self.report.summary(by=self.by))  # p50/p95/p99 within 1,440 px
+        self.summary_table.value = frame_html(summary, index=True, caption=SUMMARY_NOTE,
                                               max_height=None)
         errors_by = self.by if self.by and self.by[0] != "error_class" else ()
         self.errors_table.value = frame_html(
@@ -137,13 +159,15 @@ class ReportView(widgets.VBox):
             return
         which = self.plot_picker.value
         if which == "histogram":
-            figure = self.report.plot_histogram(log=self.log_axis.value)
+            from genesys_nb.report.plots import plot_histogram
+
+            figure = plot_histogram(self.report, log=self.log_axis.value, by=self.by)  # one per group
         elif which == "cdf":
             figure = self.report.plot_cdf(by=self.by or None)
         elif which == "percentiles":
             figure = self.report.plot_percentiles(by=self.by)
         elif which == "timeline":
-            figure = self.report.plot_timeline()
+            figure = self.report.plot_timeline()  # the bucket from the run's span, as in the HTML report
         else:
             figure = self.report.plot_errors()
         self.plot.value = figure_html(figure)
