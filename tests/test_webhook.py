@@ -133,7 +133,7 @@ def test_delivers_signed_payload(receiver: Receiver, tmp_path: Path) -> None:
     assert state == "delivered" and states == [("run-1", "row-1", "delivered")]
     [(headers, body)] = receiver.requests
     payload = json.loads(body)
-    assert set(payload) == {"actionId", "runId", "rowId", "success", "result"}
+    assert set(payload) == {"actionId", "runId", "rowId", "success", "status", "result"}
     assert payload["actionId"] == "custom_-_a1" and payload["rowId"] == "row-1" and payload["success"] is True
     assert payload["result"]["output"] == {"count": 2}
     assert headers["X-Source"] == "genesys-nb"
