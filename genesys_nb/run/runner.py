@@ -69,7 +69,7 @@ from genesys_nb.run._client import (
 )
 from genesys_nb.run._intents import _intent_writer
 from genesys_nb.run._results import RunSummary, _summarize, result_frame
-from genesys_nb.run._rows import _as_matrix, _iter_rows, _Row
+from genesys_nb.run._rows import _as_matrix, _bind_contract, _iter_rows, _Row
 from genesys_nb.run._run_webhooks import Settling, dispatch_webhook, open_webhook, per_row, redeliver_pending
 from genesys_nb.run.pacing import AsyncPacer, Pacer
 
@@ -294,9 +294,9 @@ class MatrixRunner:
         redelivered, settling = 0, Settling(self.audit_path)
         try:
             action_id = await aresolve_action_id(client, action_id)  # a name works too
-            action = await client.get_action(action_id)  # raises APIError (404, 403...) as is
             validator = DataActionValidator(client)
-            validator.prime(action)
+            action = validator.prime(await client.get_action(action_id))  # raises APIError (404, 403...) as is
+            _bind_contract(matrix, action)  # a DataFrame or records: read through the contract, in one place
             hooks = per_row(dispatcher)
             if hooks and state.webhook_pending:  # events a killed run had recorded but not delivered
                 redelivered = await redeliver_pending(dispatcher, settling, run_id, state.webhook_pending)
