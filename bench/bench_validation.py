@@ -5,8 +5,8 @@ input with every property filled is built from its contract. The baseline is wha
 without genesys_nb does: a ``jsonschema.Draft4Validator`` built once for the schema, then
 ``is_valid(instance)`` per call (not ``jsonschema.validate``, which checks the schema again and
 builds a validator on every call). The candidate is ``DataActionValidator.check_input`` with the
-action primed once (compiled once per action id and version, with a plain-Python acceptance check
-for flat contracts; jsonschema runs only to explain a failure). Both must accept the input
+action primed once (compiled once per action id and version, with a jsonschema-rs acceptance check;
+jsonschema runs only to explain a failure). Both must accept the input
 (checked). Rounds alternate their order; the ratio is the median of the per-round ratios.
 
 Target: candidate >= 10 x baseline (the cached acceptance check earns its place only if it clearly

@@ -89,3 +89,38 @@ def test_the_cli_takes_names(capsys: pytest.CaptureFixture[str], monkeypatch: py
     csv.write_text("mesage\nhi\n", encoding="utf-8")
     assert main(["run", "Echo", "--matrix", str(csv), "--no-progress", "-q"]) == 2
     assert "did you mean 'message'" in capsys.readouterr().err
+
+
+def test_an_id_of_an_unexpected_shape_is_tried_as_an_id(settings: Any, emulator_server: Any, tmp_path: Path) -> None:
+    import dataclasses
+
+    from genesys_nb.api.client import AsyncDataActionsClient
+    from genesys_nb.api.names import aresolve_action_id
+
+    emulator = emulator_server.emulator
+    echo = emulator.action_named("Echo")
+    odd = emulator.add_action(dataclasses.replace(echo, id="legacyEcho42", name="Echo (legacy)"))
+    try:
+        with DataActionsClient(settings) as client:
+            assert not looks_like_action_id("legacyEcho42")
+            assert resolve_action_id(client, "legacyEcho42") == "legacyEcho42"
+            with pytest.raises(UnknownActionError, match=r"no action named 'Ech'.*'Echo'"):
+                resolve_action_id(client, "Ech")  # no name, no id: the error still lists near names
+        async def both() -> tuple[str, str | None]:
+            async with AsyncDataActionsClient(settings) as client:
+                found = await aresolve_action_id(client, "legacyEcho42")
+                try:
+                    await aresolve_action_id(client, "Ech")
+                except UnknownActionError as err:
+                    return found, str(err)
+                return found, None
+
+        import asyncio
+
+        found, message = asyncio.run(both())
+        assert found == "legacyEcho42" and message is not None and "'Echo'" in message
+        runner = MatrixRunner(settings, rate_per_minute=None, progress=False, audit=tmp_path / "a.ndjson")
+        frame = runner.run(odd.id, ParameterMatrix.from_records([{"message": "a"}]))
+        assert frame["ok"].all()
+    finally:
+        emulator.reset()

@@ -106,6 +106,36 @@ def test_get_every_action_with_its_contract(sdk: tuple[Any, RecordingHttpClient]
             assert_round_trip(api_client, schema, recorder.bodies[-1])
 
 
+def _config_keys(config: Any) -> dict[str, set[str]]:
+    return {part: set(value) for part, value in config.items() if isinstance(value, dict)}
+
+
+def test_published_actions_and_drafts_answer_one_config_shape(sdk: tuple[Any, RecordingHttpClient],
+                                                              emulator_server: Any) -> None:
+    api_client, recorder = sdk
+    api = integrations(api_client)
+    for action_id in emulator_server.emulator.actions:
+        action = api.get_integrations_action(action_id, expand="contract", include_config=True)
+        assert_round_trip(api_client, action, recorder.bodies[-1])
+        published = recorder.bodies[-1]["config"]
+        request, response = action.config.request, action.config.response
+        # The template URIs the SDK's RequestConfig/ResponseConfig name, each serving that template.
+        assert request.request_template_uri.endswith(f"/{action_id}/templates/requesttemplate.vm")
+        assert response.success_template_uri.endswith(f"/{action_id}/templates/successtemplate.vm")
+        served = api.get_integrations_action_template(action_id, "requesttemplate.vm")
+        assert served == (request.request_template or "")
+        draft = api.post_integrations_action_draft(action_id)
+        assert_round_trip(api_client, draft, recorder.bodies[-1])
+        drafted = api.get_integrations_action_draft(action_id, expand="contract", include_config=True)
+        assert_round_trip(api_client, drafted, recorder.bodies[-1])
+        assert _config_keys(recorder.bodies[-1]["config"]) == _config_keys(published)
+        assert drafted.config.request.request_template_uri.endswith(f"/{action_id}/draft/templates/requesttemplate.vm")
+        api.delete_integrations_action_draft(action_id)
+    listing = api.get_integrations_actions(page_size=100, include_config=True)
+    assert_round_trip(api_client, listing, recorder.bodies[-1])
+    assert all(entity.config.request.request_template_uri for entity in listing.entities)
+
+
 def test_categories(sdk: tuple[Any, RecordingHttpClient]) -> None:
     api_client, recorder = sdk
     listing = integrations(api_client).get_integrations_actions_categories(page_size=5)

@@ -224,3 +224,44 @@ def test_a_failing_docs_notebook_fails_the_build(tmp_path: Path) -> None:
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="a cell that fails"):
         hooks.execute_notebook(source, tmp_path / "out" / "broken.ipynb")
     assert not (tmp_path / "out" / "broken.ipynb").exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The webhooks guide's receiver
+
+
+def test_the_webhook_receiver_handles_ok_failed_and_unknown_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from genesys_nb.api.result import ExecutionResult
+    from genesys_nb.run._intents import _unknown_result
+    from genesys_nb.run.webhook import WebhookDispatcher, new_secret
+
+    page = DOCS / "guides" / "webhooks.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+    [block] = [block for block in blocks if "class Receiver(BaseHTTPRequestHandler)" in block]
+    serve = 'ThreadingHTTPServer(("0.0.0.0", 8080), Receiver).serve_forever()'
+    assert serve in block
+    secret = new_secret()
+    monkeypatch.setenv("GENESYS_NB_WEBHOOK_SECRET", secret)
+    names: dict[str, object] = {"__name__": "docs_receiver"}
+    exec(compile(block.replace(serve, ""), str(page), "exec"), names)  # noqa: S102 - the test runs the docs
+    server = ThreadingHTTPServer(("127.0.0.1", 0), names["Receiver"])  # type: ignore[arg-type]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+        results = {"row-1": ExecutionResult(action_id="a", ok=True, status_code=200, output={"n": 1}),
+                   "row-2": ExecutionResult(action_id="a", ok=False, status_code=400, error_class="bad_request"),
+                   "row-3": _unknown_result("a", 1, 30000)}
+        with WebhookDispatcher(url, secret=secret, outbox=tmp_path / "outbox.ndjson") as hooks:
+            for row_id, result in results.items():
+                assert hooks.deliver(result, run_id="run-1", row_id=row_id) == "delivered"
+            assert hooks.deliver(results["row-3"], run_id="run-1", row_id="row-3") == "delivered"  # a duplicate
+    finally:
+        server.shutdown()
+        server.server_close()
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:2] == ["run-1 row-1 ok", "run-1 row-2 failed: bad_request"]
+    assert len(printed) == 3 and printed[2].startswith("run-1 row-3 UNKNOWN: sent (1 attempt(s))")

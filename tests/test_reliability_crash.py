@@ -14,7 +14,9 @@ store are the witnesses:
   kill); every row the server executed has its record;
 - no webhook is lost: every recorded row's event (``webhook-id`` derived from run and row) reaches
   the receiver, re-sent by a resume when the kill came before its delivery, and its state in the
-  audit ends ``delivered``.
+  audit ends ``delivered``;
+- every row left unknown is announced exactly once: one event of status ``unknown`` with an id of
+  its own (``event_id_for(run, row, unknown=True)``), delivered, and one unknown record in the audit.
 """
 from __future__ import annotations
 
@@ -189,8 +191,17 @@ def test_kill_9_at_random_points_never_runs_a_row_twice_and_loses_no_record(emul
             warnings.simplefilter("ignore", RuntimeWarning)  # round 0's torn fragment, reported above
             settled = read_audit(audit, run_id=run_id)
         assert set(settled.loc[settled["success"], "webhook"].astype(str)) == {"delivered"}
+        # Every unknown row announced exactly once: one event id of its own, status unknown, delivered.
+        announced = receiver.events_for(run_id, status="unknown")
+        assert {event["rowId"] for event in announced.values()} == unknown
+        assert set(announced) == {event_id_for(run_id, row_id, unknown=True) for row_id in unknown}
+        unknown_records = Counter(r["row_id"] for r in whole_lines(audit)[0]
+                                  if r.get("run_id") == run_id and "kind" not in r and r.get("error_class") == "unknown")
+        assert set(unknown_records) == unknown and set(unknown_records.values()) <= {1}
+        assert set(settled.loc[settled["error_class"] == "unknown", "webhook"].astype(str)) <= {"delivered"}
         figures.append({"round": round_number, "rows": ROWS, "kills": kills, "executions_on_server": len(executed),
                         "ok": len(ok_rows), "unknown": len(unknown), "executed_twice": 0,
-                        "webhooks_delivered": len(wanted & arrived), "webhook_posts": receiver.posts_for(run_id),
+                        "webhooks_delivered": len(wanted & arrived), "unknown_announced": len(announced),
+                        "webhook_posts": receiver.posts_for(run_id),
                         "redelivered_on_resume": summary.webhooks_redelivered})
     print("kill -9 rounds:", json.dumps(figures))

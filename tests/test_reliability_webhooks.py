@@ -172,7 +172,7 @@ def test_receiver_down_for_the_run_then_up_replay_delivers_each_event_once(echo_
     assert all(SECRET not in line for line in outbox.read_text(encoding="utf-8").splitlines())
     for entry in entries:
         payload = json.loads(entry["body"])
-        assert set(payload) == {"actionId", "runId", "rowId", "success", "result"}
+        assert set(payload) == {"actionId", "runId", "rowId", "success", "status", "result"}
         assert (payload["actionId"], payload["runId"], payload["success"]) == (ECHO, "receiver-down", True)
     assert hooks.counts["failed"] == ROWS and hooks.counts["delivered"] == 0
 

@@ -110,6 +110,28 @@ def test_accepts_a_list_of_dicts_and_a_dataframe(compressed: Any, settings: Any,
     assert list(again["output.sequence"]) == [1, 2]
 
 
+def test_a_dataframe_or_records_are_read_through_the_contract(compressed: Any, settings: Any, tmp_path: Path) -> None:
+    import math
+
+    # pandas stores an integer column with a gap as floats: 100.0, NaN, 300.0, and 4.5 is not whole.
+    data = pd.DataFrame({"message": ["a", "b", "c", "d"], "sequence": [100, None, 300, 4.5]})
+    assert data["sequence"].dtype == float and math.isnan(data.loc[1, "sequence"])
+    frame = fast_runner(settings, tmp_path).run(ECHO, data)
+    assert list(frame["ok"]) == [True, True, True, False]  # the not-whole row fails alone, by the contract
+    assert frame.loc[3, "error_class"] == "validation" and "sequence" in str(frame.loc[3, "error_message"])
+    sent = {r["params"]["message"]: r["params"] for r in audit_records(tmp_path / "audit.ndjson") if r["success"]}
+    assert sent == {"a": {"message": "a", "sequence": 100}, "b": {"message": "b"},  # NaN: the field is absent
+                    "c": {"message": "c", "sequence": 300}}
+    assert type(sent["a"]["sequence"]) is int
+    # A list of records: the same reading (a whole float made an integer; a text cell read as the type).
+    listed = fast_runner(settings, tmp_path / "2").run(ECHO, [{"message": "a", "sequence": 7.0},
+                                                              {"message": "b", "sequence": "8"},
+                                                              {"message": "c", "sequence": "eight"}])
+    assert list(listed["ok"]) == [True, True, False]
+    assert list(listed["output.sequence"][:2]) == [7, 8]
+    assert "sequence" in str(listed.loc[2, "error_message"])
+
+
 def test_unknown_action_raises_before_any_row(compressed: Any, settings: Any, tmp_path: Path) -> None:
     from genesys_nb.api.errors import NotFoundError
 

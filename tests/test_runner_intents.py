@@ -203,3 +203,62 @@ def test_a_bad_row_fails_alone_and_names_its_field(compressed: Any, settings: An
     sent = [e for e in executes(compressed)]
     assert len(sent) == 2  # only the two good rows left the machine
     assert len([r for r in lines(audit) if "kind" not in r]) == 4  # every row has its record
+
+
+def test_every_row_left_unknown_is_announced_once_by_its_own_event(compressed: Any, settings: Any,
+                                                                 tmp_path: Path) -> None:
+    from webhook_receiver import WebhookReceiver
+
+    from genesys_nb.api.result import ExecutionResult
+    from genesys_nb.run.webhook import event_id_for
+
+    audit = tmp_path / "audit.ndjson"
+    matrix = _seed_a_crashed_run(settings, audit, 8, crashed=[1, 5])
+    by_position = list(matrix)
+    unknown = {by_position[1].row_id, by_position[5].row_id}
+    receiver = WebhookReceiver()
+    try:
+        resumed = runner(settings, audit, webhook=receiver.url)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            resumed.run(UPDATE, matrix, run_id="crashed", resume=True)
+        events = {next(v for k, v in headers.items() if k.lower() == "webhook-id"): json.loads(body)
+                  for headers, body in receiver.requests}
+        assert receiver.posts == 2 and {event["rowId"] for event in events.values()} == unknown
+        assert set(events) == {event_id_for("crashed", row_id, unknown=True) for row_id in unknown}
+        for event in events.values():
+            assert event["status"] == "unknown" and event["success"] is False
+            assert event["result"]["error_class"] == "unknown"
+        frame = read_audit(audit, run_id="crashed")
+        assert set(frame.loc[frame["error_class"] == "unknown", "webhook"].astype(str)) == {"delivered"}
+
+        # Announced once: a second resume sends nothing.
+        runner(settings, audit, webhook=receiver.url).run(UPDATE, matrix, run_id="crashed", resume=True)
+        assert receiver.posts == 2
+
+        # Killed after an unknown row's record and before its event settled: the next resume sends it.
+        third = by_position[6]
+        with AuditLog(audit) as log:
+            log.write_record(build_intent(run_id="later", row_id=third.row_id, action_id=UPDATE, attempt=1,
+                                          request_sha256=request_body_sha256(third.params)))
+            log.write_result(ExecutionResult(action_id=UPDATE, ok=True, status_code=200), run_id="later",
+                             row_id=by_position[0].row_id, params=by_position[0].params, webhook="none")
+            log.write_result(ExecutionResult(action_id=UPDATE, ok=False, error_class="unknown",
+                                             request_sent=True), run_id="later", row_id=third.row_id,
+                             params=third.params, webhook="pending")
+        again = runner(settings, audit, webhook=receiver.url)
+        again.run(UPDATE, ParameterMatrix.from_records([row.params for row in by_position[:1]] + [third.params]),
+                  run_id="later", resume=True)
+        assert receiver.posts == 3 and again.last_summary is not None and again.last_summary.webhooks_redelivered == 1
+        _, body = receiver.requests[-1]
+        assert json.loads(body)["status"] == "unknown"
+        assert event_id_for("later", third.row_id, unknown=True) in receiver.ids()
+
+        # Sent again once checked: the row's real outcome is a new event, not a duplicate of the first.
+        final = runner(settings, audit, webhook=receiver.url)
+        final.run(UPDATE, matrix, run_id="crashed", resume=True, rerun_unknown=True)
+        outcome_ids = {event_id_for("crashed", row_id) for row_id in unknown}
+        assert outcome_ids <= receiver.ids() and receiver.posts == 5
+        assert all(json.loads(body)["status"] == "ok" for _, body in receiver.requests[-2:])
+    finally:
+        receiver.close()

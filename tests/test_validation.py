@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -579,20 +580,46 @@ def test_validator_caches_the_fast_path_with_the_validator(actions: dict[str, Ac
     assert [(e.path, e.validator) for e in errors] == [("$.IntFieldValue1", "type")]
 
 
+def _flat(schema: dict[str, Any]) -> bool:
+    return all(isinstance(prop, dict) and prop.get("type") in ("string", "integer", "number", "boolean")
+               for prop in (schema.get("properties") or {}).values())
+
+
+def _plain(value: Any) -> bool:
+    """Plain JSON with ASCII text: where jsonschema and jsonschema-rs read every keyword alike."""
+    kind = type(value)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is str:
+        return value.isascii()
+    return kind in (dict, int, bool, type(None), list)
+
+
 @given(data=st.data())
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_fast_path_agrees_with_jsonschema_on_every_real_contract(data: st.DataObject,
                                                                  real_actions: list[dict[str, Any]]) -> None:
     for name, schema in _contracts(real_actions):
-        compiled = compile_contract(schema, label=name)
-        if compiled.accepts is None:  # nested success schemas: jsonschema alone
+        if not _flat(schema):  # nested success schemas: the next test, with fewer examples
             continue
+        compiled = compile_contract(schema, label=name)
+        assert compiled.accepts is not None, name
         instance = data.draw(_instances(schema), label=name)
-        # Real contracts declare a type for every property and only string enums: no refusal of a
-        # valid instance is expected either.
-        _assert_same_verdict(compiled, instance, exact=all(
-            type(v) in (dict, str, int, float, bool, type(None), list) for v in _walk(instance)
-        ))
+        # Real contracts declare a type for every property and only string enums: on plain JSON no
+        # refusal of a valid instance is expected either.
+        _assert_same_verdict(compiled, instance, exact=all(_plain(v) for v in _walk(instance)))
+
+
+@given(data=st.data())
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_nested_real_contracts_get_the_fast_path_and_it_never_accepts_what_jsonschema_refuses(
+        data: st.DataObject, real_actions: list[dict[str, Any]]) -> None:
+    for name, schema in _contracts(real_actions):
+        if _flat(schema):
+            continue
+        compiled = compile_contract(schema, label=name)
+        assert compiled.accepts is not None, name  # jsonschema-rs covers nested contracts too
+        _assert_same_verdict(compiled, data.draw(_instances(schema), label=name), exact=False)
 
 
 def _walk(value: Any) -> list[Any]:
@@ -676,7 +703,7 @@ _SCALARS = st.one_of(
 @settings(max_examples=400, deadline=None)
 def test_fast_path_never_accepts_what_jsonschema_refuses(schema: dict[str, Any], data: st.DataObject) -> None:
     compiled = compile_contract(schema)
-    assert compiled.accepts is not None, schema  # every keyword used is in the supported subset
+    assert compiled.accepts is not None, schema  # jsonschema-rs compiles every schema drawn
     names = [*schema["properties"], "z", "other"]
     values = st.one_of(_SCALARS, _SCALARS, _SCALARS, _ANY_VALUE)
     instance = data.draw(st.one_of(st.dictionaries(st.sampled_from(names), values, max_size=5), _ANY_VALUE))
@@ -724,7 +751,7 @@ FAST_BOUNDARIES: list[tuple[dict[str, Any], Any, bool, str | None]] = [
     ({"enum": ["a", "b"]}, "c", False, DRAFT4),
     ({"enum": [1]}, True, False, DRAFT4),  # True is not 1 in JSON Schema
     ({"enum": [1]}, 1, True, DRAFT4),
-    ({"enum": [1]}, 1.0, False, DRAFT4),  # valid, but left to jsonschema
+    ({"enum": [1]}, 1.0, True, DRAFT4),  # 1.0 equals 1 in JSON Schema
     ({"type": "number"}, Decimal("1.5"), False, DRAFT4),  # valid, but left to jsonschema
 ]
 
@@ -751,7 +778,7 @@ def test_fast_path_boundaries(prop: dict[str, Any], value: Any, fast: bool, decl
     ({"type": "object", "properties": {"a": {}}, "additionalProperties": False}, {1: 1}, False),
     ({"type": "object", "properties": {"a": {"type": "string"}}}, {"b": [1]}, True),  # extra: anything
     ({"type": "object"}, [], False),
-    ({"properties": {"a": {"type": "string"}}}, "not an object", False),  # valid, left to jsonschema
+    ({"properties": {"a": {"type": "string"}}}, "not an object", True),  # no type: any instance
 ])
 def test_fast_path_object_level(schema: dict[str, Any], instance: Any, fast: bool) -> None:
     compiled = compile_contract(schema)
@@ -760,26 +787,47 @@ def test_fast_path_object_level(schema: dict[str, Any], instance: Any, fast: boo
     assert compiled.validator.is_valid(instance) or not fast
 
 
-@pytest.mark.parametrize("schema", [
-    {"type": "object", "properties": {"a": {"type": "object"}}},
-    {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string"}}}},
-    {"type": "object", "properties": {"a": {"type": "string", "format": "email"}}},
-    {"type": "object", "properties": {"a": {"$ref": "#/definitions/x"}}, "definitions": {"x": {}}},
-    {"type": "object", "properties": {"a": {"const": 1}}, "$schema": DRAFT7},
-    {"type": "object", "properties": {"a": {"anyOf": [{"type": "string"}]}}},
-    {"type": "object", "additionalProperties": {"type": "string"}},
-    {"type": "object", "patternProperties": {"^x": {"type": "string"}}},
-    {"type": "object", "minProperties": 1},
-    {"type": "array"},
-    {"type": "object", "properties": {"a": True}, "$schema": DRAFT7},
-    {"type": "object", "properties": {"a": {"type": "string", "x-vendor": 1}}},
-    {"$schema": "http://json-schema.org/draft-03/schema#", "type": "object"},
+@pytest.mark.parametrize(("schema", "valid", "invalid"), [
+    ({"type": "object", "properties": {"a": {"type": "object"}}}, {"a": {}}, {"a": 5}),
+    ({"type": "object", "properties": {"a": {"type": "array", "items": {"type": "string"}}}}, {"a": ["x"]},
+     {"a": [5]}),
+    ({"type": "object", "properties": {"a": {"type": "string", "format": "email"}}}, {"a": "a@b.example"},
+     {"a": "no at sign"}),
+    ({"type": "object", "properties": {"a": {"$ref": "#/definitions/x"}}, "definitions": {"x": {"type": "string"}}},
+     {"a": "x"}, {"a": 5}),
+    ({"type": "object", "properties": {"a": {"const": 1}}, "$schema": DRAFT7}, {"a": 1}, {"a": 5}),
+    ({"type": "object", "properties": {"a": {"anyOf": [{"type": "string"}]}}}, {"a": "x"}, {"a": 5}),
+    ({"type": "object", "additionalProperties": {"type": "string"}}, {"a": "x"}, {"a": 5}),
+    ({"type": "object", "patternProperties": {"^a": {"type": "string"}}}, {"a": "x"}, {"a": 5}),
+    ({"type": "object", "minProperties": 2}, {"a": 5, "b": 1}, {"a": 5}),
+    ({"type": "object", "properties": {"a": {"type": "string"}}, "required": []}, {"a": "x"}, {"a": 5}),
 ])
-def test_schemas_outside_the_subset_get_no_fast_path(schema: dict[str, Any]) -> None:
+def test_nested_and_richer_schemas_get_the_fast_path_with_jsonschema_messages(schema: dict[str, Any], valid: Any,
+                                                                             invalid: Any) -> None:
+    compiled = compile_contract(schema)
+    assert compiled.accepts is not None and compiled.accepts(valid) is True
+    assert compiled.accepts(invalid) is False
+    errors = field_errors(compiled, invalid)
+    assert errors and errors == field_errors(compiled.validator, invalid)  # the messages are jsonschema's
+    assert field_errors(compiled, valid) == []
+
+
+@pytest.mark.parametrize("schema", [
+    {"$schema": "http://json-schema.org/draft-03/schema#", "type": "object"},
+    {"type": "object", "properties": {"a": {"$ref": "https://example.invalid/schema.json"}}},  # never fetched
+])
+def test_schemas_without_a_fast_path(schema: dict[str, Any]) -> None:
     compiled = compile_contract(schema)
     assert compiled.accepts is None
     assert fast_check(schema, type(compiled.validator)) is None
-    assert field_errors(compiled, {"a": 5}) == field_errors(compiled.validator, {"a": 5})
+
+
+def test_values_that_are_not_plain_json_are_left_to_jsonschema() -> None:
+    compiled = compile_contract({"type": "object", "properties": {"n": {"type": "integer"}}})
+    assert compiled.accepts is not None
+    for odd in ({"n": Decimal(1)}, {"n": float("inf")}, {1: 1}, {"n": (1,)}, {"n": type("S", (str,), {})("x")}):
+        assert compiled.accepts(odd) is False  # jsonschema-rs would read Decimal(1) as an integer
+    assert field_errors(compiled, {"n": Decimal(1)}) == field_errors(compiled.validator, {"n": Decimal(1)})
 
 
 def test_field_errors_with_compiled_contract_redacts_like_the_validator() -> None:

@@ -133,7 +133,7 @@ def test_delivers_signed_payload(receiver: Receiver, tmp_path: Path) -> None:
     assert state == "delivered" and states == [("run-1", "row-1", "delivered")]
     [(headers, body)] = receiver.requests
     payload = json.loads(body)
-    assert set(payload) == {"actionId", "runId", "rowId", "success", "result"}
+    assert set(payload) == {"actionId", "runId", "rowId", "success", "status", "result"}
     assert payload["actionId"] == "custom_-_a1" and payload["rowId"] == "row-1" and payload["success"] is True
     assert payload["result"]["output"] == {"count": 2}
     assert headers["X-Source"] == "genesys-nb"
@@ -741,3 +741,33 @@ def test_close_ends_when_nothing_is_delivered_any_more(tmp_path: Path) -> None:
     hooks.close()
     assert time.monotonic() - started < hooks.event_budget_s + 1.5  # cut short, not 5 s
     assert settled == ["failed"] * 50 and len(_outbox(tmp_path)) == 50  # every event kept, once
+
+
+def test_deliveries_reuse_kept_alive_connections_and_carry_url_credentials_as_basic_auth(tmp_path: Path) -> None:
+    from webhook_receiver import WebhookReceiver
+
+    from genesys_nb import __version__
+
+    receiver = WebhookReceiver()  # HTTP/1.1 keep-alive
+    peers: list[Any] = []
+    handler = receiver.server.RequestHandlerClass
+    original = handler.do_POST
+
+    def do_post(self: Any) -> None:
+        peers.append(self.client_address)
+        original(self)
+
+    handler.do_POST = do_post  # type: ignore[method-assign]
+    try:
+        url = receiver.url.replace("http://", "http://hook-user:s3cret@")
+        with _dispatcher(url, tmp_path, workers=2) as hooks:
+            for n in range(30):
+                assert hooks.deliver(_result(), run_id="keep", row_id=f"row-{n}") == "delivered"
+        assert receiver.posts == 30
+        assert len(set(peers)) <= 2  # at most one connection per worker: kept alive, never one per event
+        headers = {key.lower(): value for key, value in receiver.requests[0][0].items()}
+        assert headers["authorization"] == "Basic " + base64.b64encode(b"hook-user:s3cret").decode()
+        assert headers["user-agent"] == f"genesys-nb/{__version__}"
+        assert "s3cret" not in repr(hooks) and not (tmp_path / "outbox.ndjson").exists()
+    finally:
+        receiver.close()

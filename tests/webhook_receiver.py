@@ -1,9 +1,9 @@
 """A webhook receiver for tests: a threaded HTTP/1.1 server on 127.0.0.1 that keeps every POST.
 
 ``requests`` holds (headers, body) of each whole POST in arrival order (one cut off by a dying
-sender is not a delivery and is left out); ``ids()`` the ``webhook-id`` values
-seen; ``posts_for(run_id)`` how many POSTs carried that run id. With ``hold=True`` it answers
-nothing until ``release`` is set (a receiver that is slow or stuck).
+sender is not a delivery and is left out); ``ids()`` the ``webhook-id`` values seen;
+``posts_for(run_id)`` how many POSTs carried that run id; ``events_for(run_id)`` its distinct events.
+With ``hold=True`` it answers nothing until ``release`` is set (a receiver that is slow or stuck).
 """
 from __future__ import annotations
 
@@ -65,6 +65,13 @@ class WebhookReceiver:
     def posts_for(self, run_id: str) -> int:
         with self._lock:
             return sum(1 for _, body in self.requests if json.loads(body).get("runId") == run_id)
+
+    def events_for(self, run_id: str, *, status: str | None = None) -> dict[str, dict[str, Any]]:
+        """The distinct events (by ``webhook-id``) of one run, optionally only those of one ``status``."""
+        with self._lock:
+            found = {_header(headers, "webhook-id"): json.loads(body) for headers, body in self.requests}
+        return {event_id: event for event_id, event in found.items()
+                if event.get("runId") == run_id and (status is None or event.get("status") == status)}
 
     def close(self) -> None:
         self.release.set()

@@ -133,7 +133,7 @@ def resume_state(paths: PathLike | Iterable[PathLike], run_id: str) -> ResumeSta
             if kind == UNKNOWN:
                 state.recorded_unknown.add(row_id)
     state.webhook_pending = {row_id: record for row_id, record in pending.items()
-                             if row_id in state.done and row_id not in settled}
+                             if (row_id in state.done or row_id in state.recorded_unknown) and row_id not in settled}
     return state
 
 

@@ -23,7 +23,7 @@ _MAX_VALUE_CHARS = 60  # a value quoted in a message is cut to this many charact
 
 @dataclass(frozen=True)
 class CompiledContract:
-    """A compiled validator with its optional fast acceptance test (see `fast_check`)."""
+    """A compiled validator with its optional fast acceptance test (jsonschema-rs, see `fast_check`)."""
 
     validator: Validator
     accepts: Accepts | None = None

@@ -1,10 +1,34 @@
-"""A plain-Python acceptance test for flat scalar contracts, so valid rows skip jsonschema."""
+"""The fast acceptance test of a contract: jsonschema-rs (JSON Schema in Rust) compiled once per schema.
+
+A valid instance is accepted by jsonschema-rs alone; anything it refuses goes to jsonschema, which
+gives the messages users read (paths, the broken limit, secure values kept out). jsonschema-rs
+covers the whole of JSON Schema (draft-04, -06, -07, 2019-09, 2020-12), so nested contracts get
+the fast path as well as flat ones.
+
+Where the two libraries could disagree, the answer never leans towards sending a row jsonschema
+would refuse:
+
+- what jsonschema-rs cannot take as JSON (a dict key that is not a string) is not accepted here,
+  and jsonschema decides;
+- a value of any type but dict, list, str, int, float, bool and None (a ``Decimal``, a tuple, a
+  ``str`` or ``int`` subclass, a numpy scalar) makes the instance go to jsonschema too, since the two
+  read those differently (jsonschema-rs takes ``Decimal(1)`` for an integer, jsonschema does not
+  under draft-04);
+- where jsonschema-rs refuses and jsonschema would not (an exclusive bound against ``NaN``, say),
+  jsonschema decides, as for any refusal;
+- a schema jsonschema-rs cannot compile (a pattern its regex engine does not know, say) gets no
+  fast path;
+- ``$ref`` to remote documents are never fetched (``offline``), as with jsonschema.
+
+A refusal by jsonschema-rs that jsonschema does not confirm (a pattern whose ``\\d`` the two engines
+read differently) ends as jsonschema says: no errors, the instance is valid.
+"""
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import (
     Draft4Validator,
     Draft6Validator,
@@ -17,265 +41,73 @@ __all__ = ["fast_check"]
 
 Accepts = Callable[[Any], bool]
 
-# Keywords that only annotate: they never make an instance invalid.
-_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment"})
-_TOP_KEYWORDS = _ANNOTATIONS | {"$schema", "type", "properties", "required", "additionalProperties"}
-_PROPERTY_KEYWORDS = _ANNOTATIONS | {
-    "type", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum",
-    "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+_RUST_CLASSES: dict[type, Any] = {
+    Draft4Validator: jsonschema_rs.Draft4Validator,
+    Draft6Validator: jsonschema_rs.Draft6Validator,
+    Draft7Validator: jsonschema_rs.Draft7Validator,
+    Draft201909Validator: jsonschema_rs.Draft201909Validator,
+    Draft202012Validator: jsonschema_rs.Draft202012Validator,
 }
-_DRAFT4_CLASSES: tuple[type, ...] = (Draft4Validator,)
-_MODERN_CLASSES: tuple[type, ...] = (Draft6Validator, Draft7Validator, Draft201909Validator, Draft202012Validator)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_PLAIN = _SCALARS | {dict, list}
 
 
-def _is_string(value: Any) -> bool:
-    return type(value) is str
+def _plain_json(value: Any) -> bool:
+    """True when every value inside is a dict, a list or a plain JSON scalar (exactly those types).
 
-
-def _is_integer_draft4(value: Any) -> bool:
-    return type(value) is int  # bool is a subclass of int, not int itself
-
-
-def _is_integer_modern(value: Any) -> bool:
+    One C-level pass over the types of a container's items: a flat row of scalars costs well under
+    a microsecond. Dict keys are not checked here: jsonschema-rs raises on a key that is not a
+    string, and the caller takes that as "not accepted".
+    """
     kind = type(value)
-    return kind is int or (kind is float and value.is_integer())
-
-
-def _is_number(value: Any) -> bool:
-    kind = type(value)
-    return kind is int or kind is float
-
-
-def _is_boolean(value: Any) -> bool:
-    return value is True or value is False
-
-
-def _is_null(value: Any) -> bool:
-    return value is None
-
-
-def _type_test(declared: Any, *, modern: bool) -> Accepts | None:
-    tests = {
-        "string": _is_string,
-        "integer": _is_integer_modern if modern else _is_integer_draft4,
-        "number": _is_number,
-        "boolean": _is_boolean,
-        "null": _is_null,
-    }
-    names = [declared] if isinstance(declared, str) else declared
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n in tests for n in names):
-        return None
-    chosen = tuple(tests[name] for name in dict.fromkeys(names))
-    if len(chosen) == 1:
-        return chosen[0]
-    return lambda value: any(test(value) for test in chosen)
-
-
-def _enum_test(values: Any) -> Accepts | None:
-    """Accepts exactly the scalars that equal an enum member of the same Python type."""
-    if not isinstance(values, list):
-        return None
-    strings = frozenset(v for v in values if type(v) is str)
-    others = frozenset((type(v), v) for v in values if type(v) in (int, float, bool, type(None)))
-
-    def member(value: Any) -> bool:
-        kind = type(value)
-        if kind is str:
-            return value in strings
-        if kind in (int, float, bool, type(None)):
-            return (kind, value) in others
-        return False  # lists, dicts, subclasses: left to jsonschema
-
-    return member
-
-
-def _is_bound(value: Any) -> bool:
-    return type(value) in (int, float)
-
-
-# Each test fails exactly when jsonschema's comparison fails (`not v < b`, not `v >= b`: nan passes both).
-def _not_less(bound: Any) -> Accepts:
-    return lambda value: not value < bound
-
-
-def _not_greater(bound: Any) -> Accepts:
-    return lambda value: not value > bound
-
-
-def _not_at_most(bound: Any) -> Accepts:
-    return lambda value: not value <= bound
-
-
-def _not_at_least(bound: Any) -> Accepts:
-    return lambda value: not value >= bound
-
-
-def _not_shorter(length: int) -> Accepts:
-    return lambda value: not len(value) < length
-
-
-def _not_longer(length: int) -> Accepts:
-    return lambda value: not len(value) > length
-
-
-def _searched(search: Callable[[str], re.Match[str] | None]) -> Accepts:
-    return lambda value: search(value) is not None
-
-
-def _numeric_tests(sub: Mapping[str, Any], *, modern: bool) -> list[Accepts] | None:
-    """Tests for a number (int or float, never bool); each fails exactly when jsonschema's keyword fails."""
-    tests: list[Accepts] = []
-    low, high = sub.get("minimum"), sub.get("maximum")
-    low_x, high_x = sub.get("exclusiveMinimum"), sub.get("exclusiveMaximum")
-    for bound in (low, high):
-        if bound is not None and not _is_bound(bound):
-            return None
-    if modern:
-        for bound in (low_x, high_x):
-            if bound is not None and not _is_bound(bound):
-                return None
-        if low is not None:
-            tests.append(_not_less(low))
-        if high is not None:
-            tests.append(_not_greater(high))
-        if low_x is not None:
-            tests.append(_not_at_most(low_x))
-        if high_x is not None:
-            tests.append(_not_at_least(high_x))
+    if kind is dict:
+        items = value.values()
+    elif kind is list:
+        items = value
     else:
-        for flag in (low_x, high_x):
-            if flag is not None and not isinstance(flag, bool):
-                return None
-        if low is not None:
-            tests.append(_not_at_most(low) if low_x else _not_less(low))
-        if high is not None:
-            tests.append(_not_at_least(high) if high_x else _not_greater(high))
-    if "multipleOf" in sub:
-        step = sub["multipleOf"]
-        if not _is_bound(step) or step <= 0:
-            return None
-
-        def multiple(value: Any, step: Any = step) -> bool:
-            # jsonschema's own arithmetic; anything unusual (overflow, nan) is left to jsonschema.
-            try:
-                if isinstance(step, float):
-                    quotient = value / step
-                    return bool(int(quotient) == quotient)
-                return not value % step
-            except (ArithmeticError, ValueError):
-                return False
-
-        tests.append(multiple)
-    return tests
-
-
-def _string_tests(sub: Mapping[str, Any]) -> list[Accepts] | None:
-    """Tests for a str; lengths count code points, patterns use search semantics (as jsonschema)."""
-    tests: list[Accepts] = []
-    shortest, longest = sub.get("minLength"), sub.get("maxLength")
-    for bound in (shortest, longest):
-        if bound is not None and type(bound) is not int:
-            return None
-    if shortest is not None:
-        tests.append(_not_shorter(shortest))
-    if longest is not None:
-        tests.append(_not_longer(longest))
-    if "pattern" in sub:
-        if not isinstance(sub["pattern"], str):
-            return None
-        try:
-            search = re.compile(sub["pattern"]).search
-        except (re.error, RecursionError, OverflowError):
-            return None
-        tests.append(_searched(search))
-    return tests
-
-
-def _property_test(sub: Any, *, modern: bool) -> Accepts | None:
-    """A test for one property's value, or None when its subschema is outside the supported subset."""
-    if not isinstance(sub, Mapping) or not set(sub) <= _PROPERTY_KEYWORDS:
-        return None
-    type_test = _type_test(sub["type"], modern=modern) if "type" in sub else None
-    if "type" in sub and type_test is None:
-        return None
-    enum_test = _enum_test(sub["enum"]) if "enum" in sub else None
-    if "enum" in sub and enum_test is None:
-        return None
-    string_tests = _string_tests(sub)
-    number_tests = _numeric_tests(sub, modern=modern)
-    if string_tests is None or number_tests is None:
-        return None
-    if enum_test is None and not string_tests and not number_tests:
-        return type_test if type_test is not None else (lambda value: True)
-    if type_test is _is_string and enum_test is None and len(string_tests) == 1:
-        (only,) = string_tests  # the common `{"type": "string", "maxLength": n}`
-        return lambda value: type(value) is str and only(value)
-
-    def check(value: Any) -> bool:
-        if type_test is not None and not type_test(value):
-            return False
-        kind = type(value)
-        if kind is not str and kind not in (int, float, bool, type(None)):
-            return False  # a list, dict, Decimal or subclass: left to jsonschema
-        if enum_test is not None and not enum_test(value):
-            return False
-        if kind is str:
-            return all(test(value) for test in string_tests)
-        if kind is int or kind is float:
-            return all(test(value) for test in number_tests)
+        return kind in _SCALARS
+    kinds = set(map(type, items))
+    if kinds <= _SCALARS:
         return True
+    return kinds <= _PLAIN and all(_plain_json(item) for item in items if type(item) in (dict, list))
 
-    return check
+
+_VALUES = frozenset({"enum", "const", "default", "examples"})  # instance data, never a schema
+
+
+def _without_empty_required(schema: Any) -> Any:
+    """The schema without ``"required": []``: it validates nothing, exported contracts carry it and the
+    platform accepts it, but draft-04's metaschema (which jsonschema-rs applies) wants one name at least."""
+    if isinstance(schema, dict):
+        return {key: value if key in _VALUES else _without_empty_required(value)
+                for key, value in schema.items() if not (key == "required" and value == [])}
+    if isinstance(schema, list):
+        return [_without_empty_required(item) for item in schema]
+    return schema
 
 
 def fast_check(schema: Any, validator_class: type) -> Accepts | None:
-    """A plain-Python test accepting only instances `validator_class(schema)` finds valid.
+    """A test accepting only instances `validator_class(schema)` finds valid, or None.
 
-    Built only for a flat object contract of scalar properties (see the module notes) in draft-04,
-    -06, -07, 2019-09 or 2020-12; None for anything else (the caller then uses jsonschema alone).
-    The test may refuse a valid instance (the caller then asks jsonschema) but never accepts an
-    invalid one.
+    None for a draft without a jsonschema-rs twin, or a schema jsonschema-rs cannot compile; the
+    caller then uses jsonschema alone. The test may refuse a valid instance (the caller then asks
+    jsonschema) but never accepts one that is not plain JSON (see the module notes).
     """
-    if validator_class in _DRAFT4_CLASSES:
-        modern = False
-    elif validator_class in _MODERN_CLASSES:
-        modern = True
-    else:
+    rust_class = _RUST_CLASSES.get(validator_class)
+    if rust_class is None:
         return None
-    if not isinstance(schema, Mapping) or not set(schema) <= _TOP_KEYWORDS:
+    try:
+        compiled = rust_class(_without_empty_required(schema), validate_formats=True, offline=True)
+    except Exception:  # noqa: BLE001 - any schema it cannot take (ValidationError, ValueError, a regex) means no fast path
         return None
-    if schema.get("type", "object") != "object":
-        return None
-    properties = schema.get("properties", {})
-    required = schema.get("required", [])
-    extra = schema.get("additionalProperties", True)
-    if not isinstance(properties, Mapping) or not isinstance(required, list) or not isinstance(extra, bool):
-        return None
-    if not all(isinstance(name, str) for name in required):
-        return None
-    tests: dict[str, Accepts] = {}
-    for name, sub in properties.items():
-        test = _property_test(sub, modern=modern)
-        if test is None:
-            return None
-        tests[name] = test
-    needed = frozenset(required)
-    declared = frozenset(properties)
-    closed = extra is False
-    lookup = tests.get
+    is_valid = compiled.is_valid
 
     def accepts(instance: Any) -> bool:
-        if type(instance) is not dict:
+        if not _plain_json(instance):
             return False
-        keys = instance.keys()
-        if needed and not keys >= needed:
+        try:
+            return bool(is_valid(instance))
+        except (ValueError, TypeError, OverflowError):  # e.g. a dict key that is not a string
             return False
-        if closed and not keys <= declared:
-            return False
-        for key, value in instance.items():
-            test = lookup(key)
-            if test is not None and not test(value):
-                return False
-        return True
 
     return accepts

@@ -97,7 +97,3 @@ def compile_schema(schema: Any, *, label: str = "schema") -> Validator:
             f"JSON Schema: {details}{more}. Fix the schema in the action's contract."
         )
     return cls(schema, format_checker=cls.FORMAT_CHECKER, registry=_METASCHEMA_REGISTRY)
-
-
-# --------------------------------------------------------------------------------------------
-# Fast acceptance test for flat contracts of scalar properties

@@ -16,14 +16,12 @@ Choices worth knowing:
 - Values of a secure action (`secure: true`) never appear in messages: they read `<redacted>`.
 - Compiled validators are cached per (action id, version) and reused; priming an action with a
   new version (or a changed contract) compiles again.
-- A contract that is a flat object of scalar properties (`type` string/integer/number/boolean/null,
-  `enum`, `pattern`, `minLength`/`maxLength`, `minimum`/`maximum`/`exclusive*`, `multipleOf`,
-  `required`, `additionalProperties` true/false) also gets a plain-Python acceptance test, cached
-  with its compiled validator (`CompiledContract.accepts`). A valid instance is accepted by that
-  test alone; anything it does not accept (or any contract outside that subset) goes through
-  jsonschema, which gives the messages. The test is strict: it may send a valid instance on to
-  jsonschema (a `float` for `integer` in draft-06+ when not whole, a `Decimal`, a `str` subclass),
-  but never accepts one that jsonschema refuses.
+- Every contract jsonschema-rs (JSON Schema in Rust) can compile also gets its acceptance test,
+  cached with its compiled validator (`CompiledContract.accepts`, see `genesys_nb.contract.fast`).
+  A valid instance is accepted by that test alone; anything it does not accept (or any contract
+  it cannot compile) goes through jsonschema, which gives the messages. Only plain JSON is
+  accepted that way (a `Decimal`, a `str` subclass, NaN go to jsonschema), so the test never
+  accepts what jsonschema would refuse over the values a row can carry.
 - A contract that is not a valid schema raises `ContractSchemaError` naming the action and the
   broken keyword; `$ref`s to remote documents are never fetched.
 """

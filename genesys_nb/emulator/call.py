@@ -53,6 +53,8 @@ def parse_route(path: str, method: str = "GET") -> tuple[str, list[str], str] | 
         return parts[1], parts, "POST"
     if len(parts) == 3 and parts[1] == "schemas":
         return "schema", parts, "GET"
+    if len(parts) == 3 and parts[1] == "templates":
+        return "template", parts, "GET"
     if parts[1] == "draft":
         if len(parts) == 2:
             if method in _DRAFT_METHODS:

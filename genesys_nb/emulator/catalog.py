@@ -1,8 +1,9 @@
 """Read-only endpoints: the actions listing (paging, filters, sort), one action, its schemas, categories."""
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,6 +49,21 @@ def int_param(request: EmulatorRequest, name: str, default: int, low: int, high:
     return number
 
 
+# The template files an action (and its draft) serves under ``.../templates/``, by config part.
+TEMPLATE_URI_KEYS = {"request": ("requesttemplate.vm", "requestTemplateUri"),
+                     "response": ("successtemplate.vm", "successTemplateUri")}
+
+
+def config_json(config: Mapping[str, Any], self_uri: str) -> dict[str, Any]:
+    """The ActionConfig as the API answers it, for a published action and a draft alike: the stored
+    config with the template URIs the SDK's RequestConfig/ResponseConfig name, under ``self_uri``."""
+    answered = copy.deepcopy(dict(config))
+    for part, (file_name, key) in TEMPLATE_URI_KEYS.items():
+        if isinstance(answered.get(part), dict):
+            answered[part][key] = f"{self_uri}/templates/{file_name}"
+    return answered
+
+
 def action_json(
     action: EmulatedAction, *, expand_contract: bool = False, flatten: bool = False, include_config: bool = False
 ) -> dict[str, Any]:
@@ -72,7 +88,7 @@ def action_json(
         "secure": action.secure,
     }
     if include_config:
-        body["config"] = action.config
+        body["config"] = config_json(action.config, action.self_uri)
     body["selfUri"] = action.self_uri
     return body
 

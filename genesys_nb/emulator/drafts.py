@@ -117,12 +117,7 @@ def draft_json(draft: EmulatedAction, *, expand_contract: bool = True, flatten: 
     body["contract"]["input"]["inputSchemaUri"] = f"{self_uri}/schemas/{catalog.INPUT_SCHEMA_FILE}"
     body["contract"]["output"]["successSchemaUri"] = f"{self_uri}/schemas/{catalog.SUCCESS_SCHEMA_FILE}"
     if include_config:
-        config = copy.deepcopy(draft.config)
-        for file_name, part in TEMPLATE_FILES.items():
-            if isinstance(config.get(part), dict):
-                key = "requestTemplateUri" if part == "request" else "successTemplateUri"
-                config[part][key] = f"{self_uri}/templates/{file_name}"
-        body["config"] = config
+        body["config"] = catalog.config_json(draft.config, self_uri)
     body["selfUri"] = self_uri
     return {key: body[key] for key in ("id", "name", "integrationId", "category", "contract", "version", "secure",
                                        *(("config",) if include_config else ()), "selfUri")}
@@ -131,7 +126,7 @@ def draft_json(draft: EmulatedAction, *, expand_contract: bool = True, flatten: 
 def _config_without_uris(config: dict[str, Any]) -> dict[str, Any]:
     """A config as sent back by a client that read it: the template URIs are the platform's, not the draft's."""
     cleaned = copy.deepcopy(config)
-    for part, key in (("request", "requestTemplateUri"), ("response", "successTemplateUri")):
+    for part, (_, key) in catalog.TEMPLATE_URI_KEYS.items():
         if isinstance(cleaned.get(part), dict):
             cleaned[part].pop(key, None)
     return cleaned

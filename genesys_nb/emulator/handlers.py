@@ -129,6 +129,15 @@ class Emulator(OrgState):
                 flatten=catalog.flag(request, "flatten"),
                 include_config=catalog.flag(request, "includeConfig"),
             )
+        elif call.operation == "template":  # the file a config's requestTemplateUri/successTemplateUri names
+            assert action is not None
+            files = {file_name: part for part, (file_name, _) in catalog.TEMPLATE_URI_KEYS.items()}
+            if parts[2] not in files:
+                return call.error(error_body(404, "not.found", f"Action {action.id} has no template '{parts[2]}'; "
+                                             f"use {' or '.join(files)}.", call.context_id))
+            engine = remotes.engine_for(action)
+            text = engine.request_template if files[parts[2]] == "request" else engine.success_template
+            return call.finish(Decision(200, [("content-type", "text/plain; charset=utf-8")], text.encode("utf-8")))
         else:
             assert action is not None
             payload = catalog.schema_document(action, parts[2], catalog.flag(request, "flatten"))

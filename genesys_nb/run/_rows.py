@@ -31,14 +31,44 @@ def _not_a_row(row: Any) -> TypeError:
     )
 
 
+class _RawRows:
+    """A DataFrame or list of records given to a run: read through the action's contract once it is
+    known (:func:`_bind_contract`), as ``ParameterMatrix.from_dataframe(frame, action=...)`` reads it:
+    NaN/NA cells absent, whole floats made integers for integer fields, text read as the declared type.
+    """
+
+    def __init__(self, matrix: Any) -> None:
+        self.matrix = matrix
+
+    def bind(self, action: Any) -> None:
+        if getattr(action, "input_schema", None) is not None:
+            self.matrix = self.matrix.coerce(action, strict=False)  # a cell it cannot read fails its row alone
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.matrix)
+
+    def __len__(self) -> int:
+        return len(self.matrix)
+
+
+def _bind_contract(matrix: Any, action: Any) -> None:
+    """Read the rows of a DataFrame or list of records through the action's input contract (in place)."""
+    if isinstance(matrix, _RawRows):
+        matrix.bind(action)
+
+
 def _as_matrix(matrix: Any) -> Any:
-    """Accept a ParameterMatrix (or any sized iterable of rows), a list of dicts, or a DataFrame."""
+    """Accept a ParameterMatrix (or any sized iterable of rows), a list of dicts, or a DataFrame.
+
+    A DataFrame or a list of dicts is read through the action's contract once the run has fetched
+    the action (:func:`_bind_contract`); a ParameterMatrix is taken as built.
+    """
     if type(matrix).__name__ == "DataFrame" or isinstance(matrix, (list, tuple)):
         from genesys_nb.run.matrix import ParameterMatrix
 
         if type(matrix).__name__ == "DataFrame":
-            return ParameterMatrix.from_dataframe(matrix)
-        return ParameterMatrix.from_records(list(matrix))
+            return _RawRows(ParameterMatrix.from_dataframe(matrix))
+        return _RawRows(ParameterMatrix.from_records(list(matrix)))
     if hasattr(matrix, "__iter__") and hasattr(matrix, "__len__"):
         return matrix
     raise TypeError(

@@ -1,7 +1,7 @@
 """A run's webhooks, durable across a crash: each row's event is in the audit before it is handed over.
 
-A row's terminal record is written first, with ``webhook: "pending"``: from then on the event can be
-rebuilt from the audit alone. The event then goes to the dispatcher, with an id derived from run and
+A row's terminal record (an unknown one too) is written first, with ``webhook: "pending"``: from then
+on the event can be rebuilt from the audit alone. The event then goes to the dispatcher, with an id derived from run and
 row (``event_id_for``), and when it settles its state (``delivered`` or ``failed``, the failed one
 also in the outbox) is appended as a ``webhook`` record. A resume re-sends, with the same id, every
 event whose row says pending and has no settled state, so a kill -9 at any moment loses no webhook;
@@ -74,11 +74,13 @@ async def dispatch_webhook(dispatcher: Any, settling: Settling, action: Action, 
 
     Waits for room in the dispatcher's queue without blocking the loop (back-pressure, never a drop).
     """
+    from genesys_nb.audit.records import UNKNOWN
     from genesys_nb.run.webhook import event_id_for
 
+    event_id = event_id_for(run_id, row.row_id, unknown=result.error_class == UNKNOWN)
     try:
         ticket = await dispatcher.submit_async(result, run_id=run_id, row_id=row.row_id, action=action,
-                                               params=row.params, event_id=event_id_for(run_id, row.row_id))
+                                               params=row.params, event_id=event_id)
     except Exception:  # a webhook never fails a row; the row's record says pending, so a resume sends it
         logger.warning("webhook for row %s could not be queued", row.row_id, exc_info=True)
         return
@@ -86,16 +88,46 @@ async def dispatch_webhook(dispatcher: Any, settling: Settling, action: Action, 
         settling.track(ticket)
 
 
+async def announce_unknown(audit: AuditLog, matrix: Any, to_mark: dict[str, int], *, action: Action,
+                           action_id: str, run_id: str, timeout_ms: int, dispatcher: Any,
+                           settling: Settling) -> list[str]:
+    """Record each row sent and never recorded as ``unknown``, and announce it with an event of its own.
+
+    With a per-row dispatcher the record says pending and the event (status ``unknown``, id
+    ``event_id_for(run_id, row_id, unknown=True)``) follows, settled like any other: a kill before it
+    settles leaves it to the next resume, so each row is announced exactly once. Rows in matrix order.
+    """
+    from genesys_nb.run._intents import _unknown_result
+    from genesys_nb.run._rows import _iter_rows
+
+    hooks = per_row(dispatcher)
+    marked: list[str] = []
+    for row in _iter_rows(matrix):
+        if row.row_id not in to_mark:
+            continue
+        result = _unknown_result(action_id, to_mark[row.row_id], timeout_ms)
+        audit.write_result(result, params=row.params, run_id=run_id, row_id=row.row_id, action=action,
+                           expected_invalid=row.expected_invalid, webhook="pending" if hooks else "none")
+        marked.append(row.row_id)
+        if hooks:
+            await dispatch_webhook(dispatcher, settling, action, run_id, row, result)
+        if len(marked) == len(to_mark):
+            break
+    return marked
+
+
 async def redeliver_pending(dispatcher: Any, settling: Settling, run_id: str,
                             pending: dict[str, dict[str, Any]]) -> int:
     """Send again, with their original ids, the events of rows whose delivery never settled."""
+    from genesys_nb.audit.records import UNKNOWN
     from genesys_nb.run.webhook import event_id_for, payload_from_record
 
     sent = 0
     for row_id, record in pending.items():
+        event_id = event_id_for(run_id, row_id, unknown=record.get("error_class") == UNKNOWN)
         try:
             ticket = await dispatcher.submit_payload_async(payload_from_record(record), run_id=run_id,
-                                                           row_id=row_id, event_id=event_id_for(run_id, row_id))
+                                                           row_id=row_id, event_id=event_id)
         except Exception:
             logger.warning("webhook for row %s could not be queued again", row_id, exc_info=True)
             continue

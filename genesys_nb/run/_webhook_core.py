@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from genesys_nb.api.network import build_client
+from genesys_nb.api.network import network_policy
 from genesys_nb.run._webhook_breaker import _Breaker
-from genesys_nb.run._webhook_delivery import _append_outbox, _deliver
+from genesys_nb.run._webhook_delivery import _append_outbox, _deliver, _Poster
 from genesys_nb.run._webhook_signing import _safe_url
 from genesys_nb.run._webhook_ticket import WebhookTicket
 
@@ -57,10 +57,10 @@ class _DeliveryCore:
             min(backoff_max_s, backoff_s * 2 ** n) for n in range(max_retries)) + 1.0
         limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
         # The package's proxy and CA rules (a local receiver is never sent through a proxy), unless a
-        # transport is given.
-        self._client = (httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=False, limits=limits)
-                        if transport is not None else
-                        build_client(None, timeout=timeout_s, follow_redirects=False, limits=limits))
+        # transport is given; connections are kept alive between events (one pool, ``workers`` wide).
+        self._poster = _Poster(transport if transport is not None else network_policy(None).transport(limits=limits),
+                               timeout_s)
+        self._target, self._fixed_headers = _Poster.target(url)
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self._notices: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._stopping = threading.Event()
@@ -101,7 +101,8 @@ class _DeliveryCore:
         if not admitted:
             self._fail(ticket, "not attempted: receiver failing recently (circuit open)")
             return
-        outcome = _deliver(self._client, self._url, ticket.body, ticket.event_id, self._signer,
+        outcome = _deliver(self._poster, self._target, ticket.body, ticket.event_id, self._signer,
+                           fixed=self._fixed_headers,
                            max_retries=0 if probe else self.max_retries, backoff_s=self.backoff_s,
                            backoff_max_s=self.backoff_max_s, wait=self._wait)
         ticket.attempts, ticket.status_code, ticket.last_error = outcome.attempts, outcome.status_code, outcome.error
@@ -194,4 +195,4 @@ class _DeliveryCore:
                 self._fail(item, "not attempted: dispatcher closed", worker=False)
         self._notices.put(_STOP)
         self._notifier.join()
-        self._client.close()
+        self._poster.close()

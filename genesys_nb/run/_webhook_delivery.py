@@ -3,6 +3,7 @@ the outbox file where an event that still failed waits (appends locked across pr
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import time
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from genesys_nb.api.logs import install_log_redaction
+from genesys_nb.api.version import __version__
 from genesys_nb.audit import jsonsafe
 from genesys_nb.run._webhook_signing import _headers
 
@@ -39,26 +41,63 @@ class _Attempt:
     retry: bool = False
 
 
-def _post_once(client: httpx.Client, url: str, body: bytes, event_id: str, signer: Webhook | None) -> _Attempt:
+class _Poster:
+    """POSTs over one transport (the package's proxy and TLS router, or a caller's), kept alive between
+    events: the request goes to ``transport.handle_request`` as ``httpx.Client.send`` would hand it,
+    without the client's per-request merging of base URL, cookies, auth, redirects and default
+    headers, which cost about a third of a delivery's CPU (BENCHMARKS.md, P3). Errors are httpx's own
+    (the transport maps them), so timeouts and network errors are classified as before."""
+
+    def __init__(self, transport: httpx.BaseTransport, timeout_s: float) -> None:
+        self.transport = transport
+        self._timeout = httpx.Timeout(timeout_s).as_dict()
+
+    @staticmethod
+    def target(url: str) -> tuple[httpx.URL, dict[str, str]]:
+        """The URL to send to and the headers every POST adds, as ``httpx.Client`` would make them:
+        credentials in the URL become Basic auth (and leave the URL), and a User-Agent of our own."""
+        parsed = httpx.URL(url)
+        fixed = {"User-Agent": f"genesys-nb/{__version__}"}
+        if parsed.userinfo:
+            pair = f"{parsed.username}:{parsed.password}".encode()
+            fixed["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            parsed = parsed.copy_with(username=None, password=None)
+        return parsed, fixed
+
+    def post(self, url: httpx.URL, body: bytes, headers: dict[str, str]) -> int:
+        request = httpx.Request("POST", url, content=body, headers=headers, extensions={"timeout": self._timeout})
+        response = self.transport.handle_request(request)
+        try:
+            response.read()  # the connection goes back to the pool only once the body is read
+        finally:
+            response.close()
+        return response.status_code
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+def _post_once(poster: _Poster, url: httpx.URL, body: bytes, event_id: str, signer: Webhook | None,
+               fixed: dict[str, str]) -> _Attempt:
     try:  # signed afresh on every attempt: the timestamp says when this attempt was sent
-        response = client.post(url, content=body, headers=_headers(body, event_id, signer))
+        status = poster.post(url, body, {**fixed, **_headers(body, event_id, signer)})
     except httpx.TimeoutException as err:
         return _Attempt(False, 1, None, f"timeout ({type(err).__name__})", retry=True)
     except httpx.TransportError as err:
         return _Attempt(False, 1, None, f"network error ({type(err).__name__})", retry=True)
-    if 200 <= response.status_code < 300:
-        return _Attempt(True, 1, response.status_code)
-    return _Attempt(False, 1, response.status_code, f"HTTP {response.status_code}",
-                    retry=response.status_code in _RETRY_STATUS)
+    if 200 <= status < 300:
+        return _Attempt(True, 1, status)
+    return _Attempt(False, 1, status, f"HTTP {status}", retry=status in _RETRY_STATUS)
 
 
-def _deliver(client: httpx.Client, url: str, body: bytes, event_id: str, signer: Webhook | None, *,
+def _deliver(poster: _Poster, url: httpx.URL, body: bytes, event_id: str, signer: Webhook | None, *,
+             fixed: dict[str, str],
              max_retries: int, backoff_s: float, backoff_max_s: float,
              wait: Callable[[float], bool]) -> _Attempt:
     """POST with retries; ``wait(delay)`` sleeps and returns False when the caller wants to stop."""
     attempts = 0
     while True:
-        outcome = _post_once(client, url, body, event_id, signer)
+        outcome = _post_once(poster, url, body, event_id, signer, fixed)
         attempts += 1
         outcome.attempts = attempts
         if outcome.ok or not outcome.retry or attempts > max_retries:

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from genesys_nb.api.result import ExecutionResult
+from genesys_nb.audit.records import UNKNOWN
 from genesys_nb.audit.writer import REDACTED, mask_values, scrub_mapping, secret_strings
 from genesys_nb.contract.cases import _set_path
 
@@ -22,15 +23,28 @@ EVENT_NAMESPACE = uuid.UUID("6c1f0d0e-4b0a-5f57-9a43-6e6573797320")
 _MAX_EVENT_ID = 256
 
 
-def event_id_for(run_id: str, row_id: str | None) -> str:
+def event_id_for(run_id: str, row_id: str | None, *, unknown: bool = False) -> str:
     """The ``webhook-id`` of a row's event: ``evt_<uuid5 of (run_id, row_id)>``.
 
     The same row of the same run always gets the same id (an event re-sent after a crash, or
     replayed from the outbox, is recognisably the same), and ``row_id=None`` (a run's summary)
-    gets an id of its own. The id is safe in a header whatever the run and row ids contain.
+    gets an id of its own. ``unknown=True`` is the id of the event announcing that a row's outcome
+    is unknown (sent before a crash, never recorded): an id of its own, so the row's real outcome,
+    when a later resume sends it again, is a new event rather than a duplicate. The id is safe in
+    a header whatever the run and row ids contain.
     """
-    name = json.dumps([str(run_id), None if row_id is None else str(row_id)], ensure_ascii=True)
+    parts: list[str | None] = [str(run_id), None if row_id is None else str(row_id)]
+    if unknown:
+        parts.append(UNKNOWN)
+    name = json.dumps(parts, ensure_ascii=True)
     return "evt_" + uuid.uuid5(EVENT_NAMESPACE, name).hex
+
+
+def row_status(ok: bool, error_class: str | None) -> str:
+    """A row event's ``status``: ``ok``, ``failed``, or ``unknown`` (sent before a crash, never recorded)."""
+    if ok:
+        return "ok"
+    return UNKNOWN if error_class == UNKNOWN else "failed"
 
 
 def _check_event_id(event_id: str) -> str:
@@ -52,7 +66,9 @@ def _strip_values(value: Any) -> Any:
 def build_row_payload(result: ExecutionResult, *, run_id: str, row_id: str | None,
                       action: Action | None = None, action_id: str | None = None,
                       params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The per-row body: ``{actionId, runId, rowId, success, result}`` with nothing secret in it.
+    """The per-row body: ``{actionId, runId, rowId, success, status, result}`` with nothing secret in it.
+
+    ``status`` is ``ok``, ``failed`` or ``unknown`` (see :func:`row_status`).
 
     For a secure action the output is redacted, field errors lose their values and, when the
     row's ``params`` are given, any input value quoted in a message is masked.
@@ -64,7 +80,8 @@ def build_row_payload(result: ExecutionResult, *, run_id: str, row_id: str | Non
         public = mask_values(public, secret_strings(params))
     public = scrub_mapping(public)
     return {"actionId": getattr(action, "id", None) or action_id or result.action_id, "runId": run_id,
-            "rowId": row_id, "success": bool(result.ok), "result": public}
+            "rowId": row_id, "success": bool(result.ok), "status": row_status(result.ok, result.error_class),
+            "result": public}
 
 
 def _unflatten(output: Any) -> Any:

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import orjson
 
-from genesys_nb.api.network import build_client
+from genesys_nb.api.network import network_policy
 from genesys_nb.audit import jsonsafe
-from genesys_nb.run._webhook_delivery import _deliver, _locked, _sleep
+from genesys_nb.run._webhook_delivery import _deliver, _locked, _Poster, _sleep
 from genesys_nb.run._webhook_signing import Secret, _signer
 
 
@@ -60,9 +60,9 @@ def replay(outbox_path: str | os.PathLike[str], url: str | None = None, secret: 
     data = path.read_bytes()
     consumed = len(data)
     keep: list[bytes] = []
-    sender = (httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=False) if transport is not None
-              else build_client(None, timeout=timeout_s, follow_redirects=False))  # the proxy and CA rules
-    with sender as client:
+    # The proxy and CA rules, unless a transport is given; one kept-alive pool for the whole replay.
+    poster = _Poster(transport if transport is not None else network_policy(None).transport(), timeout_s)
+    try:
         for line in data.splitlines():
             if not line.strip():
                 continue
@@ -81,7 +81,8 @@ def replay(outbox_path: str | os.PathLike[str], url: str | None = None, secret: 
                 report.errors.append(f"{event_id}: no URL saved; pass url=")
                 keep.append(line)
                 continue
-            outcome = _deliver(client, target, body, event_id, signer, max_retries=max_retries,
+            parsed, fixed = _Poster.target(target)
+            outcome = _deliver(poster, parsed, body, event_id, signer, fixed=fixed, max_retries=max_retries,
                                backoff_s=backoff_s, backoff_max_s=backoff_max_s, wait=_sleep)
             if outcome.ok:
                 report.delivered += 1
@@ -91,6 +92,8 @@ def replay(outbox_path: str | os.PathLike[str], url: str | None = None, secret: 
             entry.update(attempts=int(entry.get("attempts") or 0) + outcome.attempts,
                          last_status=outcome.status_code, last_error=outcome.error)
             keep.append(jsonsafe.dumps(entry))
+    finally:
+        poster.close()
     with _locked(path):
         current = path.read_bytes()
         appended = current[consumed:] if current[:consumed] == data else b""

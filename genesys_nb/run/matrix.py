@@ -211,9 +211,13 @@ class ParameterMatrix:
             merged[key] = value
         return ParameterMatrix(self._rows, fixed=merged, schema=self._schema, label=self._label)
 
-    def coerce(self, action: Action | Mapping[str, Any]) -> ParameterMatrix:
+    def coerce(self, action: Action | Mapping[str, Any], *, strict: bool = True) -> ParameterMatrix:
         """Cells converted to the types the action's input schema declares: text (CLI, CSV) read as
-        integer/number/boolean, and whole floats (``3.0``) made integers for integer fields."""
+        integer/number/boolean, and whole floats (``3.0``) made integers for integer fields.
+
+        A text cell that cannot be read as its type raises MatrixError naming row and field; with
+        ``strict=False`` it is kept as it is, so the contract check fails that row alone (the runner
+        reads a DataFrame or a list of records this way)."""
         schema, label = _input_schema(action)
         rows = []
         for index, row in enumerate(self._rows, start=1):
@@ -224,7 +228,8 @@ class ParameterMatrix:
                     try:
                         flat[path] = coerce_cell(value, prop)
                     except ValueError as err:
-                        raise MatrixError(f"row {index}, field {path!r}: {err}") from None
+                        if strict:
+                            raise MatrixError(f"row {index}, field {path!r}: {err}") from None
                 elif isinstance(value, float) and value.is_integer() and prop is not None \
                         and "integer" in _types(prop) and "number" not in _types(prop):
                     flat[path] = int(value)

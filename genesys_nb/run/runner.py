@@ -66,9 +66,9 @@ from genesys_nb.run._client import (
     run_in_worker_thread,
     timed_from_first_send,
 )
-from genesys_nb.run._intents import _intent_writer, _unknown_result
+from genesys_nb.run._intents import _intent_writer
 from genesys_nb.run._results import RunSummary, _summarize, result_frame
-from genesys_nb.run._rows import _as_matrix, _iter_rows, _Row
+from genesys_nb.run._rows import _as_matrix, _bind_contract, _iter_rows, _Row
 from genesys_nb.run._run_webhooks import Settling, dispatch_webhook, open_webhook, per_row, redeliver_pending
 from genesys_nb.run.pacing import AsyncPacer, Pacer
 
@@ -256,6 +256,7 @@ class MatrixRunner:
         from genesys_nb.api.names import aresolve_action_id
         from genesys_nb.audit.records import ResumeState, resume_state, run_ids
         from genesys_nb.contract.validator import DataActionValidator
+        from genesys_nb.run._run_webhooks import announce_unknown
         from genesys_nb.run.executor import AsyncDataActionExecutor
 
         assert self.audit_path is not None
@@ -292,12 +293,17 @@ class MatrixRunner:
         redelivered, settling = 0, Settling(self.audit_path)
         try:
             action_id = await aresolve_action_id(client, action_id)  # a name works too
-            action = await client.get_action(action_id)  # raises APIError (404, 403...) as is
             validator = DataActionValidator(client)
-            validator.prime(action)
+            action = validator.prime(await client.get_action(action_id))  # raises APIError (404, 403...) as is
+            _bind_contract(matrix, action)  # a DataFrame or records: read through the contract, in one place
             hooks = per_row(dispatcher)
             if hooks and state.webhook_pending:  # events a killed run had recorded but not delivered
                 redelivered = await redeliver_pending(dispatcher, settling, run_id, state.webhook_pending)
+            if to_mark:  # sent and never recorded: an unknown record each, announced by its own event
+                unknown_rows += await announce_unknown(audit, matrix, to_mark, action=action, action_id=action_id,
+                                                       run_id=run_id, timeout_ms=timeout_ms, dispatcher=dispatcher,
+                                                       settling=settling)
+                counts[UNKNOWN], done = len(unknown_rows), done | set(unknown_rows)
             checked = AsyncDataActionExecutor(paced, retry=self.retry, validate=True, validator=validator)  # type: ignore[arg-type]
             unchecked = AsyncDataActionExecutor(paced, retry=self.retry, validate=False, validator=validator)  # type: ignore[arg-type]
             bar = self._progress_bar(total, len(done), action)
@@ -305,12 +311,6 @@ class MatrixRunner:
             def pending_rows() -> Any:
                 for row in _iter_rows(matrix):
                     if row.row_id in done:
-                        continue
-                    if row.row_id in to_mark:
-                        _record(audit, _unknown_result(action_id, to_mark[row.row_id], timeout_ms), run_id=run_id,
-                                row=row, action=action, webhook="none")
-                        unknown_rows.append(row.row_id)
-                        counts[UNKNOWN] += 1
                         continue
                     yield row
 

@@ -145,7 +145,9 @@ class WebhookDispatcher(_DeliveryCore):
         """A new ticket, and whether it still needs queueing (False: settled already)."""
         if event_id is None:
             deterministic = run_id is not None and row_id is not None
-            event_id = event_id_for(run_id, row_id) if deterministic else "evt_" + uuid.uuid4().hex  # type: ignore[arg-type]
+            unknown = payload.get("status") == "unknown"  # a row announced unknown has an id of its own
+            event_id = (event_id_for(run_id, row_id, unknown=unknown)  # type: ignore[arg-type]
+                        if deterministic else "evt_" + uuid.uuid4().hex)
         ticket = WebhookTicket(_check_event_id(event_id), jsonsafe.dumps(payload), run_id=run_id, row_id=row_id)
         with self._lock:
             self.counts["pending"] += 1
