@@ -33,6 +33,7 @@ from genesys_nb.audit.reader import (
     to_parquet,
 )
 from genesys_nb.audit.records import build_intent, build_webhook_state
+from genesys_nb.audit.segments import is_audit_folder, lock_shared, segment_path
 from genesys_nb.contract.paths import flatten_dotted
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,6 +69,7 @@ _LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
 
 Redactor = Union[Callable[[dict[str, Any]], dict[str, Any]], Sequence[str], None]  # noqa: UP007
 _ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+_MAX_OPEN_SEGMENTS = 32  # a folder log writing to more runs than this at once reopens them as needed
 
 
 def _isoformat_z(value: Any) -> str | None:
@@ -243,6 +245,11 @@ def build_record(
 class AuditLog:
     """Append-only NDJSON audit log writer; safe to share between threads and asyncio tasks.
 
+    ``path`` is a folder (an existing one, or a path without a suffix such as ``"runs/audit"``): each
+    record goes to its run's segment, ``<run_id>.ndjson`` (see :mod:`genesys_nb.audit.segments`), so a
+    run never reads another run's records. A path with a suffix (``audit.ndjson``) is one file that
+    holds every run, the layout before folders, which keeps working.
+
     >>> # with AuditLog("out/audit.ndjson") as audit: audit.write_result(result, run_id=..., ...)
     """
 
@@ -260,33 +267,69 @@ class AuditLog:
         self.redact_secure = redact_secure
         self.records_written = 0
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._close_torn_line()
+        # A folder holds one segment per run (see genesys_nb.audit.segments); a file holds every run.
+        self.folder = is_audit_folder(self.path)
+        self._fds: dict[Path, int] = {}
+        self._closed = False
+        if self.folder:
+            self.path.mkdir(parents=True, exist_ok=True)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._open(self.path)
 
-    def _close_torn_line(self) -> None:
+    @property
+    def _fd(self) -> int | None:  # the single file's descriptor (None in a folder or once closed)
+        return None if self.folder else self._fds.get(self.path)
+
+    def _open(self, target: Path) -> int:
+        """Open ``target`` for appending (a segment: under a shared lock that compaction respects)."""
+        while True:
+            fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if not self.folder or not lock_shared(fd):
+                break
+            try:  # compaction may have archived and removed the segment while we waited for the lock
+                if os.stat(target).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        if len(self._fds) >= _MAX_OPEN_SEGMENTS:
+            for old in list(self._fds.values()):
+                os.close(old)
+            self._fds.clear()
+        self._fds[target] = fd
+        self._close_torn_line(fd, target)
+        return fd
+
+    def _close_torn_line(self, fd: int, target: Path) -> None:
         # A crash mid-write leaves a fragment without "\n"; end it so the next record starts a line.
-        size = os.fstat(self._fd).st_size if self._fd is not None else 0
+        size = os.fstat(fd).st_size
         if size:
-            with open(self.path, "rb") as handle:
+            with open(target, "rb") as handle:
                 handle.seek(size - 1)
                 if handle.read(1) != b"\n":
-                    self._write_bytes(b"\n")
+                    self._write_fd(fd, b"\n")
 
     def __repr__(self) -> str:
-        state = "closed" if self._fd is None else "open"
-        return f"AuditLog(path={str(self.path)!r}, records_written={self.records_written}, {state})"
+        state = "closed" if self._closed else "open"
+        layout = ", folder" if self.folder else ""
+        return f"AuditLog(path={str(self.path)!r}{layout}, records_written={self.records_written}, {state})"
 
-    def _write_bytes(self, data: bytes) -> None:
+    def _write_fd(self, fd: int, data: bytes) -> None:
+        view = memoryview(data)
+        while view:  # regular files take the whole buffer in one write; loop only on a short write
+            written = os.write(fd, view)
+            view = view[written:]
+        if self.fsync:
+            os.fsync(fd)
+
+    def _write_bytes(self, data: bytes, run_id: Any = None) -> None:
         with self._lock:
-            if self._fd is None:
+            if self._closed:
                 raise ValueError(f"audit log {self.path} is closed")
-            view = memoryview(data)
-            while view:  # regular files take the whole buffer in one write; loop only on a short write
-                written = os.write(self._fd, view)
-                view = view[written:]
-            if self.fsync:
-                os.fsync(self._fd)
+            target = segment_path(self.path, run_id) if self.folder else self.path
+            fd = self._fds.get(target)
+            self._write_fd(self._open(target) if fd is None else fd, data)
 
     def write_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Redact, scrub and append one record as one line; returns what was written."""
@@ -297,7 +340,7 @@ class AuditLog:
         final = apply_redaction(record, self.redact)
         final = scrub_secrets(final)
         line = jsonsafe.dumps(final, option=_ORJSON_OPTS) + b"\n"
-        self._write_bytes(line)
+        self._write_bytes(line, final.get("run_id"))
         self.records_written += 1
         return final
 
@@ -343,9 +386,10 @@ class AuditLog:
 
     def close(self) -> None:
         with self._lock:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            self._closed = True
+            for fd in self._fds.values():
+                os.close(fd)  # closing the descriptor releases a segment's lock
+            self._fds.clear()
 
     def __enter__(self) -> Self:
         return self

@@ -1,13 +1,14 @@
-"""Fast audit loading for reports: only the columns a latency summary needs, parsed by pyarrow.
+"""Audit loading for reports: only the columns a latency summary needs, read by DuckDB in process.
 
 The full reader (:func:`genesys_nb.audit.writer.read_audit`) builds every column, ``params.<name>`` included.
-A latency summary needs a dozen scalar fields, so this module reads just those with pyarrow's
-multi-threaded JSON reader and an explicit schema (everything else in a line, such as ``params`` and
-``output``, is skipped without being materialised). On 1,000,000 records this is the difference
-between minutes-and-gigabytes and about a second (``bench/bench_report.py``).
+A latency summary needs a score of scalar fields, so this module has DuckDB read just those, out of
+core, over every file at once (NDJSON files, an audit folder's segments, its Parquet archive), leave out
+intent and webhook-state records and settle each row's webhook state in the same query
+(:func:`genesys_nb.audit.duck.terminal_rows`); pandas only receives the result
+(``bench/bench_audit_scale.py``).
 
-Robustness: a torn last line (a crash mid-append) is cut off before parsing; if pyarrow rejects a
-file anyway (a torn fragment mid-file, a value of an unexpected type), that file falls back to a
+Robustness: a torn last line (a crash mid-append) is reported and left out; if DuckDB rejects a file
+anyway (a torn fragment mid-file, a value of an unexpected type), that file falls back to a
 line-by-line orjson parse that skips and reports each unparsable line.
 """
 from __future__ import annotations
@@ -23,9 +24,9 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pa_json
 
-from genesys_nb.audit.records import terminal_table
+from genesys_nb.audit._files import is_archive
+from genesys_nb.audit.duck import DuckRejected, terminal_rows, torn_tail
 
 logger = logging.getLogger("genesys_nb")
 
@@ -47,6 +48,7 @@ CORE_SCHEMA = pa.schema(
         ("error_message", pa.string()),
         ("latency_ms", pa.float64()),
         ("total_ms", pa.float64()),
+        ("queue_ms", pa.float64()),  # time queued for a pacing slot; null in older records
         ("attempts", pa.int64()),
         ("retry_wait_ms", pa.float64()),
         ("timeout_ms", pa.float64()),
@@ -56,10 +58,7 @@ CORE_SCHEMA = pa.schema(
     ]
 )
 CORE_COLUMNS: tuple[str, ...] = tuple(CORE_SCHEMA.names)
-# Read as well, to leave out intent and webhook-state records and settle each row's webhook state.
-_READ_SCHEMA = pa.schema([*CORE_SCHEMA, ("row_id", pa.string()), ("kind", pa.string())])
 CATEGORY_COLUMNS = ("run_id", "action_id", "action_name", "error_class", "error_code", "webhook")
-_BLOCK_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -70,27 +69,6 @@ class SkippedLine:
     line: int
     torn_last_line: bool
     error: str
-
-
-def _cut_torn_tail(buffer: pa.Buffer, path: Path, skipped: list[SkippedLine]) -> pa.Buffer:
-    """Drop bytes after the last newline when they are not a complete JSON record."""
-    size = buffer.size
-    if size == 0:
-        return buffer
-    view = memoryview(buffer)
-    if view[size - 1] == 0x0A:
-        return buffer
-    tail_start = bytes(view[max(0, size - 1_048_576) :]).rfind(b"\n")
-    start = 0 if tail_start < 0 else max(0, size - 1_048_576) + tail_start + 1
-    tail = bytes(view[start:])
-    try:
-        if isinstance(orjson.loads(tail), dict):
-            return buffer  # a complete record that just lacks its newline
-    except orjson.JSONDecodeError as err:
-        line_number = bytes(view[:start]).count(b"\n") + 1
-        skipped.append(SkippedLine(str(path), line_number, True, str(err)))
-        logger.info("audit %s: skipped a torn last line (%d): %s", path, line_number, err)
-    return buffer.slice(0, start)
 
 
 def _coerce_value(value: Any, kind: pa.DataType) -> Any:
@@ -152,24 +130,7 @@ def _read_lines_tolerant(data: bytes, path: Path, skipped: list[SkippedLine]) ->
     return frame
 
 
-def read_core_ndjson(path: Path, skipped: list[SkippedLine]) -> pd.DataFrame:
-    """Read the core columns of one NDJSON audit file (fast path, tolerant fallback)."""
-    with pa.memory_map(str(path), "r") as source:
-        buffer = _cut_torn_tail(source.read_buffer(), path, skipped)
-        if buffer.size == 0:
-            return pd.DataFrame({name: pd.Series(dtype=object) for name in CORE_COLUMNS})
-        try:
-            table = pa_json.read_json(
-                pa.BufferReader(buffer),
-                read_options=pa_json.ReadOptions(block_size=_BLOCK_BYTES),
-                parse_options=pa_json.ParseOptions(
-                    explicit_schema=_READ_SCHEMA, unexpected_field_behavior="ignore"
-                ),
-            )
-            table = terminal_table(table).drop_columns(["row_id"])
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
-            logger.info("audit %s: fast reader declined (%s); reading line by line", path, err)
-            return _read_lines_tolerant(buffer.to_pybytes(), path, skipped)
+def _arrow_frame(table: pa.Table) -> pd.DataFrame:
     for name in CATEGORY_COLUMNS:  # dictionary-encode in arrow: pandas gets categoricals cheaply
         index = table.schema.get_field_index(name)
         table = table.set_column(index, name, pc.dictionary_encode(table.column(name)))
@@ -177,13 +138,36 @@ def read_core_ndjson(path: Path, skipped: list[SkippedLine]) -> pd.DataFrame:
 
 
 def read_core(files: list[Path], skipped: list[SkippedLine]) -> pd.DataFrame:
-    """Concatenate the core columns of several files (Parquet files are read whole)."""
-    frames = []
+    """The core columns of the report rows of every file, read by DuckDB in one query (NDJSON files and
+    segments, the Parquet archive); a file DuckDB refuses is read line by line, each bad line reported.
+    A ``read_audit`` export (``to_parquet``) is read with pandas."""
+    pairs: list[tuple[Path, bool]] = []
+    archive: list[Path] = []
+    frames: list[pd.DataFrame] = []
+    tolerant_files: list[Path] = []
     for path in files:
         if path.suffix == ".parquet":
-            frames.append(pd.read_parquet(path))
+            if is_archive(path):
+                archive.append(path)
+            else:
+                frames.append(pd.read_parquet(path))
+            continue
+        if torn_tail(path) is not None:  # a crash mid-append, not yet resumed: rare, and read exactly
+            tolerant_files.append(path)
         else:
-            frames.append(read_core_ndjson(path, skipped))
+            pairs.append((path, False))
+    tolerant = [_read_lines_tolerant(path.read_bytes(), path, skipped) for path in tolerant_files]
+    while pairs or archive:
+        try:
+            table = terminal_rows(pairs, archive, [*CORE_COLUMNS, "row_id"])
+        except DuckRejected as err:
+            logger.info("audit %s: DuckDB declined (%s); reading line by line", err.path, err)
+            tolerant.append(_read_lines_tolerant(err.path.read_bytes(), err.path, skipped))
+            pairs = [(f, torn) for f, torn in pairs if f != err.path]
+            continue
+        frames.insert(0, _arrow_frame(table.drop_columns(["row_id"])))
+        break
+    frames.extend(tolerant)
     frames = [f for f in frames if len(f.columns)]
     if not frames:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in CORE_COLUMNS})
