@@ -85,7 +85,7 @@ def write_folder(folder: Path, rows: int, **kwargs) -> Path:
         if run_id != current:
             if handle is not None:
                 handle.close()
-            handle = open(segment_path(folder, run_id), "ab")
+            handle = open(segment_path(folder, run_id), "ab")  # noqa: SIM115 - closed on the next run or below
             current = run_id
         handle.write(b"\n".join(three) + b"\n")
     if handle is not None:

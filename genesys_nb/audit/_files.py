@@ -57,6 +57,8 @@ def archive_records(path: Path, run_id: str | None = None) -> list[dict[str, Any
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    from genesys_nb.audit._columns import _COLUMN_KINDS as terminal  # a result's keys (writer.RECORD_KEYS)
+
     table = pq.read_table(path)
     if run_id is not None:
         table = table.filter(pc.equal(table["run_id"], run_id))
@@ -73,7 +75,10 @@ def archive_records(path: Path, run_id: str | None = None) -> list[dict[str, Any
         stamp = record.get("timestamp")
         if hasattr(stamp, "isoformat"):
             record["timestamp"] = stamp.isoformat(timespec="microseconds").replace("+00:00", "Z")
-        records.append({k: v for k, v in record.items() if k not in ("seq", "date", "run")})
+        # A key whose value is null reads as absent, except a result's own keys (always written).
+        keep = terminal if record.get("kind") is None else ()
+        records.append({k: v for k, v in record.items()
+                        if k not in ("seq", "date", "run") and (v is not None or k in keep)})
     return records
 
 

@@ -217,10 +217,10 @@ class CompactResult:
 
 
 def _run_date(rows: list[dict[str, Any]], path: Path) -> str:
-    for row in rows:
-        if row.get("timestamp") is not None:
-            return row["timestamp"].strftime("%Y-%m-%d")
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime("%Y-%m-%d")
+    """The UTC date the run started: its earliest record (the segment's date when none has a time)."""
+    stamps = [row["timestamp"] for row in rows if row.get("timestamp") is not None]
+    first = min(stamps) if stamps else datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    return first.strftime("%Y-%m-%d")
 
 
 def _next_part(partition: Path) -> Path:

@@ -71,7 +71,7 @@ def _ndjson_source(files: Sequence[Path], columns: Sequence[str], *, ignore_erro
     types = ", ".join(f"{_quote(name)}: '{NDJSON_TYPES[name]}'" for name in columns)
     paths = ", ".join(_literal(str(f)) for f in files)
     return (f"read_json([{paths}], format = 'newline_delimited', columns = {{{types}}}, "
-            f"ignore_errors = {'true' if ignore_errors else 'false'}, maximum_object_size = 268435456)")
+            f"ignore_errors = {'true' if ignore_errors else 'false'})")
 
 
 def _archive_source(files: Sequence[Path]) -> str:
@@ -113,29 +113,52 @@ def _union(ndjson: Sequence[tuple[Path, bool]], archive: Sequence[Path], columns
     return " UNION ALL ".join(parts)
 
 
-def terminal_rows(ndjson: Sequence[tuple[Path, bool]], archive: Sequence[Path], columns: Sequence[str]) -> Any:
-    """The report's rows (no intents, no webhook states; ``webhook`` settled) as an Arrow table, in file
-    order. ``ndjson`` pairs each file with whether its last line is torn. ``columns`` must hold
-    ``run_id``, ``row_id``, ``kind`` and ``webhook``; the result has all but ``kind``."""
-    import duckdb
+# Text a report shows for failed rows only (an example per error group): left null on successes, it
+# costs nothing per successful row.
+FAILED_ONLY = ("correlation_id", "error_message")
 
-    wanted = list(dict.fromkeys([*columns, "kind", "run_id", "row_id", "webhook"]))
+
+def terminal_rows(ndjson: Sequence[tuple[Path, bool]], archive: Sequence[Path], columns: Sequence[str], *,
+                  failed_only: Sequence[str] = ()) -> Any:
+    """The report's rows (no intents, no webhook states; ``webhook`` settled) as an Arrow table, in file
+    order. ``ndjson`` pairs each file with whether its last line is torn. The result has ``columns``
+    (without ``kind``); those in ``failed_only`` hold values on failed rows only.
+
+    One scan: DuckDB streams the terminal and webhook-state records (in file order) batch by batch,
+    and each row's settled state is folded in with Arrow's vectorised lookups, so nothing is read twice
+    and nothing is sorted."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fold = "webhook" in columns  # only a view of webhook states needs the state records
     shown = [c for c in dict.fromkeys(columns) if c != "kind"]
+    wanted = list(dict.fromkeys([*shown, "kind", *(("run_id", "row_id", "webhook") if fold else ()),
+                                 *(("error_class", "success") if set(failed_only) & set(shown) else ())]))
+    if fold:
+        shown = list(dict.fromkeys([*shown, "run_id", "row_id"]))
     source = _union(ndjson, archive, wanted)
+    failed = "(error_class IS NOT NULL OR success = false)"
     projection = ", ".join(
-        "coalesce(s.state, t.webhook) AS webhook" if name == "webhook" else f"t.{_quote(name)}" for name in shown)
-    query = f"""
-        WITH src AS (SELECT *, row_number() OVER () AS _n FROM ({source})),
-             settled AS (SELECT run_id, row_id, arg_max(webhook, _n) AS state FROM src
-                         WHERE kind = 'webhook' GROUP BY run_id, row_id)
-        SELECT {projection} FROM src t
-        LEFT JOIN settled s ON t.run_id = s.run_id AND t.row_id = s.row_id
-        WHERE t.kind IS NULL
-        ORDER BY t._n
-    """
+        f"CASE WHEN {failed} THEN {_quote(name)} END AS {_quote(name)}" if name in failed_only else _quote(name)
+        for name in shown)
+    where = "kind IS NULL OR kind = 'webhook'" if fold else "kind IS NULL"
+    query = f"SELECT {projection}, kind FROM ({source}) WHERE {where}"
     con = connect()
+    rows: list[Any] = []
+    states: list[Any] = []
     try:
-        return con.sql(query).to_arrow_table()
+        reader = con.sql(query).to_arrow_reader(batch_size=262_144)
+        for batch in reader:
+            kinds = batch.column(len(shown))
+            if kinds.null_count == batch.num_rows:
+                rows.append(batch.drop_columns(["kind"]) if hasattr(batch, "drop_columns") else
+                            pa.RecordBatch.from_arrays(batch.columns[:-1], names=shown))
+                continue
+            is_row = pc.is_null(kinds)
+            rows.append(pa.Table.from_batches([batch.filter(is_row)]).drop_columns(["kind"]))
+            states.append(pa.Table.from_batches([batch.filter(pc.invert(is_row))]).select(
+                ["run_id", "row_id", "webhook"]))
     except (duckdb.InvalidInputException, duckdb.ConversionException) as err:
         files = [f for f, _ in ndjson]
         if len(files) == 1:
@@ -148,6 +171,30 @@ def terminal_rows(ndjson: Sequence[tuple[Path, bool]], archive: Sequence[Path], 
         raise
     finally:
         con.close()
+    parts = [r if isinstance(r, pa.Table) else pa.Table.from_batches([r]) for r in rows]
+    table = pa.concat_tables(parts) if parts else pa.table(
+        {name: pa.array([], pa.string()) for name in shown})
+    del rows, parts
+    if states:
+        table = _settle(table, pa.concat_tables(states))
+    extra = [c for c in ("run_id", "row_id") if c not in columns and c in table.column_names]
+    return table.drop_columns(extra) if extra else table
+
+
+def _settle(table: Any, states: Any) -> Any:
+    """Each row's ``webhook`` at the last settled state recorded for its (run, row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def keys(t: Any) -> Any:
+        return pc.binary_join_element_wise(pc.fill_null(t["run_id"], ""), pc.fill_null(t["row_id"], "\x00"), "\x1f")
+
+    states = states.take(pa.array(range(states.num_rows - 1, -1, -1)))  # the last state comes first
+    where = pc.index_in(keys(table), value_set=keys(states))
+    settled = pc.take(states["webhook"], where)
+    webhook = pc.if_else(pc.is_valid(where), settled, table["webhook"])
+    position = table.schema.get_field_index("webhook")
+    return table.set_column(position, table.schema.field(position), webhook)
 
 
 def run_table(folder: Any) -> Any:
@@ -176,7 +223,8 @@ def run_table(folder: Any) -> Any:
                count(*) FILTER (WHERE kind IS NULL AND NOT coalesce(success, false)) AS errors,
                min("timestamp") AS first, max("timestamp") AS last,
                string_agg(DISTINCT coalesce(action_name, action_id), ', ') AS actions
-        FROM ({' UNION ALL '.join(where)}) GROUP BY run_id ORDER BY first NULLS LAST, run_id
+        FROM ({' UNION ALL '.join(where)}) WHERE run_id IS NOT NULL  -- a torn line reads as a row of nulls
+        GROUP BY run_id ORDER BY first NULLS LAST, run_id
     """
     con = connect()
     try:
@@ -184,5 +232,23 @@ def run_table(folder: Any) -> Any:
     finally:
         con.close()
     for name in ("first", "last"):
-        frame[name] = [None if pd.isna(v) else v.to_pydatetime() for v in frame[name]]
+        frame[name] = pd.Series([None if pd.isna(v) else v.to_pydatetime() for v in frame[name]], dtype=object)
     return frame
+
+
+def webhook_states(files: Sequence[Path]) -> dict[tuple[str, str], str]:
+    """(run_id, row_id) -> the last settled webhook state recorded in any of ``files`` (NDJSON or archive)."""
+    from genesys_nb.audit._files import is_archive
+
+    # Lines DuckDB cannot read become rows of nulls here (ignore_errors): the readers report them.
+    ndjson = [(f, True) for f in files if f.suffix != ".parquet"]
+    archive = [f for f in files if f.suffix == ".parquet" and is_archive(f)]
+    if not ndjson and not archive:
+        return {}
+    source = _union(ndjson, archive, ["kind", "run_id", "row_id", "webhook"])
+    con = connect()
+    try:
+        found = con.sql(f"SELECT run_id, row_id, webhook FROM ({source}) WHERE kind = 'webhook'").fetchall()
+    finally:
+        con.close()
+    return {(run_id, row_id): state for run_id, row_id, state in found}

@@ -124,6 +124,14 @@ def read_audit(
     else:
         frame = pd.concat(frames, ignore_index=True, sort=False)
     frame = _conform(frame)
+    if len(files) > 1 and len(frame):  # a state settled after its run was archived lives in another file
+        from genesys_nb.audit.duck import webhook_states
+
+        states = webhook_states(files)
+        if states:
+            current = frame["webhook"].astype(object).tolist()
+            frame["webhook"] = pd.Categorical([states.get(key, state) for key, state in zip(
+                zip(frame["run_id"].astype(object), frame["row_id"].astype(object)), current)])
     if since is not None:
         cutoff = pd.Timestamp(since)
         cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff.tz_convert("UTC")

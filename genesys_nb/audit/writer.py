@@ -12,14 +12,12 @@ shortcut to :func:`read_audit`.
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
-import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -33,6 +31,15 @@ from genesys_nb.audit.reader import (
     to_parquet,
 )
 from genesys_nb.audit.records import build_intent, build_webhook_state
+from genesys_nb.audit.redaction import (
+    REDACTED,
+    Redactor,
+    apply_redaction,
+    mask_values,
+    scrub_mapping,
+    scrub_secrets,
+    secret_strings,
+)
 from genesys_nb.audit.segments import is_audit_folder, lock_shared, segment_path
 from genesys_nb.contract.paths import flatten_dotted
 
@@ -44,7 +51,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from genesys_nb.api.result import ExecutionResult
 
 SCHEMA_VERSION = 1
-REDACTED = "<redacted>"
+_ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+_MAX_OPEN_SEGMENTS = 32  # a folder log writing to more runs than this at once reopens them as needed
 WEBHOOK_STATES = ("none", "delivered", "failed", "pending")
 
 # Exact record keys, in the order they are written.
@@ -54,23 +62,6 @@ RECORD_KEYS: tuple[str, ...] = (
     "attempts", "retry_wait_ms", "timeout_ms", "correlation_id", "params", "output_keys", "error_count",
     "webhook", "expected_invalid", "output",
 )
-
-# Keys whose values are credentials wherever they appear (params, output): masked on every write.
-_SECRET_KEY_RE = re.compile(
-    r"(authori[sz]ation|bearer|token|secret|password|passwd|api[_-]?key|cookie|^headers?$|credential)",
-    re.IGNORECASE,
-)
-_BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
-# The fixed record keys are known not to look like credentials (tests hold this), so only keys a
-# caller or a redact= callable added are tested on each write.
-_RECORD_KEY_SET = frozenset(RECORD_KEYS)
-# Values scrub_mapping keeps as they are without a closer look (no keys inside).
-_LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
-
-Redactor = Union[Callable[[dict[str, Any]], dict[str, Any]], Sequence[str], None]  # noqa: UP007
-_ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-_MAX_OPEN_SEGMENTS = 32  # a folder log writing to more runs than this at once reopens them as needed
-
 
 def _isoformat_z(value: Any) -> str | None:
     if value is None:
@@ -91,105 +82,6 @@ def _isoformat_z(value: Any) -> str | None:
 def flatten_output(output: Any, prefix: str = "") -> Any:
     """Flatten nested objects into dotted keys (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``); lists stay."""
     return flatten_dotted(output, prefix) if isinstance(output, Mapping) else output
-
-
-@functools.lru_cache(maxsize=4096)
-def _is_secret_key(key: str) -> bool:
-    """Whether a key names a credential; params and output repeat the same few keys row after row."""
-    return _SECRET_KEY_RE.search(key) is not None
-
-
-def scrub_mapping(value: Any) -> Any:
-    """Mask values whose key looks like a credential (authorization, token, secret, ...), recursively."""
-    if not isinstance(value, Mapping):
-        return value
-    scrubbed: dict[Any, Any] = {}
-    for key, item in value.items():
-        if isinstance(key, str) and _is_secret_key(key):
-            scrubbed[key] = REDACTED
-        elif type(item) in _LEAF_TYPES:
-            scrubbed[key] = item
-        else:
-            scrubbed[key] = scrub_mapping(item)
-    return scrubbed
-
-
-def secret_strings(params: Any) -> list[str]:
-    """The string values of a secure action's inputs worth masking (longest first; very short ones
-    would mangle messages and reveal little)."""
-    found: list[str] = []
-    stack = [params]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, Mapping):
-            stack.extend(value.values())
-        elif isinstance(value, (list, tuple)):
-            stack.extend(value)
-        elif isinstance(value, str) and len(value) >= 3:
-            found.append(value)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and len(str(value)) >= 3:
-            found.append(str(value))
-    return sorted(set(found), key=len, reverse=True)
-
-
-def mask_values(value: Any, secrets: Sequence[str]) -> Any:
-    """Replace every occurrence of each secret string inside ``value`` (strings, dicts, lists)."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, Mapping):
-        return {k: mask_values(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_values(v, secrets) for v in value]
-    return value
-
-
-def scrub_secrets(record: dict[str, Any]) -> dict[str, Any]:
-    """Last-line defence: mask credential-like keys in params/output and bearer strings in messages."""
-    for key in ("params", "output"):
-        if key in record:  # an intent or webhook-state record has neither
-            record[key] = scrub_mapping(record[key])
-    message = record.get("error_message")
-    if isinstance(message, str):
-        record["error_message"] = _BEARER_RE.sub(r"\1 " + REDACTED, message)
-    for key in [k for k in record if k not in _RECORD_KEY_SET and isinstance(k, str) and _is_secret_key(k)]:
-        del record[key]  # e.g. a caller-added "headers" or "authorization" field
-    return record
-
-
-def _mask_path(record: dict[str, Any], dotted: str) -> None:
-    head, _, rest = dotted.partition(".")
-    if head not in record:
-        return
-    if not rest:
-        record[head] = REDACTED
-        return
-    container = record[head]
-    if not isinstance(container, dict):
-        return
-    if rest in container:  # flattened keys ("output" holds "customer.name")
-        container[rest] = REDACTED
-    else:
-        _mask_path(container, rest)
-
-
-def apply_redaction(record: dict[str, Any], redact: Redactor) -> dict[str, Any]:
-    """Apply a ``redact=`` option: a callable(record) -> record, or dotted field names to mask."""
-    if redact is None:
-        return record
-    if callable(redact):
-        result = redact(record)
-        if not isinstance(result, dict):
-            raise TypeError("redact callable must return the record dict")
-        return result
-    if isinstance(redact, str):
-        redact = [redact]
-    for dotted in redact:
-        _mask_path(record, dotted)
-    return record
 
 
 def build_record(

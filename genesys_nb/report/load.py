@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from genesys_nb.audit._files import is_archive
-from genesys_nb.audit.duck import DuckRejected, terminal_rows, torn_tail
+from genesys_nb.audit.duck import FAILED_ONLY, DuckRejected, terminal_rows, torn_tail
 
 logger = logging.getLogger("genesys_nb")
 
@@ -58,6 +59,12 @@ CORE_SCHEMA = pa.schema(
     ]
 )
 CORE_COLUMNS: tuple[str, ...] = tuple(CORE_SCHEMA.names)
+# What summary(), timeline(), info() and check() read: a report loads these first, the rest of the core
+# columns (errors' examples, webhook states, versions) when a view asks for them.
+EAGER_COLUMNS: tuple[str, ...] = (
+    "timestamp", "run_id", "action_id", "action_name", "success", "status_code", "error_class", "latency_ms",
+    "total_ms", "attempts", "retry_wait_ms", "expected_invalid",
+)
 CATEGORY_COLUMNS = ("run_id", "action_id", "action_name", "error_class", "error_code", "webhook")
 
 
@@ -133,11 +140,14 @@ def _read_lines_tolerant(data: bytes, path: Path, skipped: list[SkippedLine]) ->
 def _arrow_frame(table: pa.Table) -> pd.DataFrame:
     for name in CATEGORY_COLUMNS:  # dictionary-encode in arrow: pandas gets categoricals cheaply
         index = table.schema.get_field_index(name)
+        if index < 0:
+            continue
         table = table.set_column(index, name, pc.dictionary_encode(table.column(name)))
-    return table.to_pandas()
+    return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
-def read_core(files: list[Path], skipped: list[SkippedLine]) -> pd.DataFrame:
+def read_core(files: list[Path], skipped: list[SkippedLine], columns: Sequence[str] = CORE_COLUMNS
+              ) -> pd.DataFrame:
     """The core columns of the report rows of every file, read by DuckDB in one query (NDJSON files and
     segments, the Parquet archive); a file DuckDB refuses is read line by line, each bad line reported.
     A ``read_audit`` export (``to_parquet``) is read with pandas."""
@@ -156,21 +166,21 @@ def read_core(files: list[Path], skipped: list[SkippedLine]) -> pd.DataFrame:
             tolerant_files.append(path)
         else:
             pairs.append((path, False))
-    tolerant = [_read_lines_tolerant(path.read_bytes(), path, skipped) for path in tolerant_files]
+    tolerant = [_read_lines_tolerant(path.read_bytes(), path, skipped)[list(columns)] for path in tolerant_files]
     while pairs or archive:
         try:
-            table = terminal_rows(pairs, archive, [*CORE_COLUMNS, "row_id"])
+            table = terminal_rows(pairs, archive, list(columns), failed_only=FAILED_ONLY)
         except DuckRejected as err:
             logger.info("audit %s: DuckDB declined (%s); reading line by line", err.path, err)
-            tolerant.append(_read_lines_tolerant(err.path.read_bytes(), err.path, skipped))
+            tolerant.append(_read_lines_tolerant(err.path.read_bytes(), err.path, skipped)[list(columns)])
             pairs = [(f, torn) for f, torn in pairs if f != err.path]
             continue
-        frames.insert(0, _arrow_frame(table.drop_columns(["row_id"])))
+        frames.insert(0, _arrow_frame(table))
         break
     frames.extend(tolerant)
     frames = [f for f in frames if len(f.columns)]
     if not frames:
-        return pd.DataFrame({name: pd.Series(dtype=object) for name in CORE_COLUMNS})
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
     if len(frames) == 1:
         return frames[0]
     for frame in frames:  # categories differ per file; concat on plain values
@@ -184,7 +194,7 @@ def _to_float(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
-def normalize(frame: pd.DataFrame) -> pd.DataFrame:
+def normalize(frame: pd.DataFrame, columns: Sequence[str] = CORE_COLUMNS) -> pd.DataFrame:
     """Give any audit frame (fast path, full reader, Parquet, a user's DataFrame) the same dtypes.
 
     Missing fields (older schema versions, hand-made frames) get neutral defaults: ``total_ms`` falls
@@ -193,21 +203,24 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     """
     frame = frame.copy() if len(frame) else frame.reset_index(drop=True).copy()
     frame = frame.reset_index(drop=True)
-    for name in CORE_COLUMNS:
+    for name in columns:
         if name not in frame.columns:
             frame[name] = pd.Series([None] * len(frame), dtype=object)
+    present = set(frame.columns)
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="ISO8601")
     frame["latency_ms"] = _to_float(frame["latency_ms"])
     total = _to_float(frame["total_ms"])
     frame["total_ms"] = np.where(np.isnan(total), frame["latency_ms"].to_numpy(), total)
     frame["retry_wait_ms"] = np.nan_to_num(_to_float(frame["retry_wait_ms"]), nan=0.0)
-    frame["timeout_ms"] = _to_float(frame["timeout_ms"])
+    if "timeout_ms" in present:
+        frame["timeout_ms"] = _to_float(frame["timeout_ms"])
     frame["attempts"] = np.nan_to_num(_to_float(frame["attempts"]), nan=1.0).astype("int64")
     flags = frame["expected_invalid"]  # derived cases meant to be rejected; anything else counts as False
     frame["expected_invalid"] = flags.to_numpy() if flags.dtype == bool else flags.astype(object).eq(True).to_numpy(bool)
     frame["status_code"] = pd.to_numeric(frame["status_code"], errors="coerce").astype("Int64")
-    frame["schema_version"] = pd.to_numeric(frame["schema_version"], errors="coerce").astype("Int64")
-    frame["action_version"] = pd.to_numeric(frame["action_version"], errors="coerce").astype("Int64")
+    for name in ("schema_version", "action_version"):
+        if name in present:
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("Int64")
     error_class = frame["error_class"].astype(object)
     no_error = error_class.isna().to_numpy()
     success = frame["success"]
@@ -218,7 +231,7 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     if frame["action_name"].isna().any():  # records without a name are grouped by their action id
         names = frame["action_name"].astype(object)
         frame["action_name"] = names.where(names.notna(), frame["action_id"].astype(object))
-    for name in CATEGORY_COLUMNS:
+    for name in [c for c in CATEGORY_COLUMNS if c in present]:
         if not isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype(object).astype("category")
         categories = list(frame[name].cat.categories)
