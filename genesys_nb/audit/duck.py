@@ -41,6 +41,7 @@ def connect() -> Any:
     import duckdb
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # a long read prints nothing of its own
     con.execute("SET TimeZone = 'UTC'")
     return con
 
@@ -119,10 +120,11 @@ FAILED_ONLY = ("correlation_id", "error_message")
 
 
 def terminal_rows(ndjson: Sequence[tuple[Path, bool]], archive: Sequence[Path], columns: Sequence[str], *,
-                  failed_only: Sequence[str] = ()) -> Any:
+                  failed_only: Sequence[str] = (), dictionary: Sequence[str] = ()) -> Any:
     """The report's rows (no intents, no webhook states; ``webhook`` settled) as an Arrow table, in file
     order. ``ndjson`` pairs each file with whether its last line is torn. The result has ``columns``
-    (without ``kind``); those in ``failed_only`` hold values on failed rows only.
+    (without ``kind``); those in ``failed_only`` hold values on failed rows only; those in ``dictionary``
+    are dictionary-encoded batch by batch as they arrive (a few bytes a row instead of the text).
 
     One scan: DuckDB streams the terminal and webhook-state records (in file order) batch by batch,
     and each row's settled state is folded in with Arrow's vectorised lookups, so nothing is read twice
@@ -149,11 +151,14 @@ def terminal_rows(ndjson: Sequence[tuple[Path, bool]], archive: Sequence[Path], 
     states: list[Any] = []
     try:
         reader = con.sql(query).to_arrow_reader(batch_size=262_144)
+        encode = [] if fold else [shown.index(name) for name in dictionary if name in shown]
         for batch in reader:
             kinds = batch.column(len(shown))
             if kinds.null_count == batch.num_rows:
-                rows.append(batch.drop_columns(["kind"]) if hasattr(batch, "drop_columns") else
-                            pa.RecordBatch.from_arrays(batch.columns[:-1], names=shown))
+                arrays = batch.columns[:-1]
+                for index in encode:
+                    arrays[index] = pc.dictionary_encode(arrays[index])
+                rows.append(pa.RecordBatch.from_arrays(arrays, names=shown))
                 continue
             is_row = pc.is_null(kinds)
             rows.append(pa.Table.from_batches([batch.filter(is_row)]).drop_columns(["kind"]))
@@ -172,7 +177,7 @@ def terminal_rows(ndjson: Sequence[tuple[Path, bool]], archive: Sequence[Path], 
     finally:
         con.close()
     parts = [r if isinstance(r, pa.Table) else pa.Table.from_batches([r]) for r in rows]
-    table = pa.concat_tables(parts) if parts else pa.table(
+    table = pa.concat_tables(parts, promote_options="permissive") if parts else pa.table(
         {name: pa.array([], pa.string()) for name in shown})
     del rows, parts
     if states:

@@ -140,7 +140,7 @@ def _read_lines_tolerant(data: bytes, path: Path, skipped: list[SkippedLine]) ->
 def _arrow_frame(table: pa.Table) -> pd.DataFrame:
     for name in CATEGORY_COLUMNS:  # dictionary-encode in arrow: pandas gets categoricals cheaply
         index = table.schema.get_field_index(name)
-        if index < 0:
+        if index < 0 or pa.types.is_dictionary(table.schema.field(index).type):
             continue
         table = table.set_column(index, name, pc.dictionary_encode(table.column(name)))
     return table.to_pandas(self_destruct=True, split_blocks=True)
@@ -169,7 +169,7 @@ def read_core(files: list[Path], skipped: list[SkippedLine], columns: Sequence[s
     tolerant = [_read_lines_tolerant(path.read_bytes(), path, skipped)[list(columns)] for path in tolerant_files]
     while pairs or archive:
         try:
-            table = terminal_rows(pairs, archive, list(columns), failed_only=FAILED_ONLY)
+            table = terminal_rows(pairs, archive, list(columns), failed_only=FAILED_ONLY, dictionary=CATEGORY_COLUMNS)
         except DuckRejected as err:
             logger.info("audit %s: DuckDB declined (%s); reading line by line", err.path, err)
             tolerant.append(_read_lines_tolerant(err.path.read_bytes(), err.path, skipped)[list(columns)])
