@@ -312,3 +312,14 @@ def test_runner_into_an_audit_folder_resumes_from_its_own_segment(emulator_serve
     assert report.summary(("run_id",))["count"].to_dict() == {"first": 5, "second": 6}
     with pytest.raises(ValueError, match="runs there: .*first"):
         runner().run(action, rows(2), run_id="third", resume=True)
+
+
+def test_the_run_panel_tails_a_runs_segment_in_an_audit_folder(tmp_path: Path) -> None:
+    from genesys_nb.widgets.run_panel import AuditTail
+
+    folder = tmp_path / "audit"
+    tail = AuditTail(folder, "r1")
+    with AuditLog(folder) as log:
+        write_run(log, "other", 3)
+        write_run(log, "r1", 4)
+    assert sum(tail.poll().values()) == 4
