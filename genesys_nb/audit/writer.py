@@ -162,6 +162,7 @@ class AuditLog:
         # A folder holds one segment per run (see genesys_nb.audit.segments); a file holds every run.
         self.folder = is_audit_folder(self.path)
         self._fds: dict[Path, int] = {}
+        self._targets: dict[Any, Path] = {}  # run id -> its segment
         self._closed = False
         if self.folder:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -219,7 +220,9 @@ class AuditLog:
         with self._lock:
             if self._closed:
                 raise ValueError(f"audit log {self.path} is closed")
-            target = segment_path(self.path, run_id) if self.folder else self.path
+            target = self.path
+            if self.folder:
+                target = self._targets.get(run_id) or self._targets.setdefault(run_id, segment_path(self.path, run_id))
             fd = self._fds.get(target)
             self._write_fd(self._open(target) if fd is None else fd, data)
 
