@@ -63,7 +63,8 @@ class LatencyReport:
     ) -> None:
         # A report read from files holds the columns of summary() first; the other core columns come from
         # core_loader when a view asks for one.
-        self._frame = normalize(frame, CORE_COLUMNS if core_loader is None else EAGER_COLUMNS)
+        self._frame = (normalize(frame) if core_loader is None  # a frame read from files is the report's own
+                       else normalize(frame, EAGER_COLUMNS, copy=False))
         self._core_loader = core_loader
         self.sources: list[str] = [str(s) for s in sources]
         self.skipped_lines: list[SkippedLine] = list(skipped)

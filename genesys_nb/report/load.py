@@ -194,14 +194,15 @@ def _to_float(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
-def normalize(frame: pd.DataFrame, columns: Sequence[str] = CORE_COLUMNS) -> pd.DataFrame:
+def normalize(frame: pd.DataFrame, columns: Sequence[str] = CORE_COLUMNS, *, copy: bool = True) -> pd.DataFrame:
     """Give any audit frame (fast path, full reader, Parquet, a user's DataFrame) the same dtypes.
 
     Missing fields (older schema versions, hand-made frames) get neutral defaults: ``total_ms`` falls
     back to ``latency_ms``, ``attempts`` to 1, ``retry_wait_ms`` to 0, ``expected_invalid`` to False and
     ``success`` to "no error_class".
     """
-    frame = frame.copy() if len(frame) else frame.reset_index(drop=True).copy()
+    if copy or not len(frame):  # copy=False: a frame the caller owns and no longer needs as it was
+        frame = frame.copy() if len(frame) else frame.reset_index(drop=True).copy()
     frame = frame.reset_index(drop=True)
     for name in columns:
         if name not in frame.columns:
