@@ -240,6 +240,7 @@ def test_runs_prune_and_verify_from_the_command_line(tmp_path: Path, capsys: Any
     assert "old" in out and "parquet" in out and "recent" in out and "ndjson" in out
     table = archive.runs(folder)
     assert table.set_index("run_id")["rows"].to_dict() == {"old": 12, "recent": 21}
+    assert set(table["actions"]) == {"Lookup"}  # from the rows' records (intents carry only the action id)
     assert main(["audit", "verify", str(folder)]) == 1  # the torn line in run "recent"
     assert "unreadable" in capsys.readouterr().out
     assert main(["audit", "prune", str(folder), "--older-than", "300d", "--dry-run"]) == 0

@@ -227,7 +227,8 @@ def run_table(folder: Any) -> Any:
                count(DISTINCT row_id) FILTER (WHERE kind IS NULL) AS rows,
                count(*) FILTER (WHERE kind IS NULL AND NOT coalesce(success, false)) AS errors,
                min("timestamp") AS first, max("timestamp") AS last,
-               string_agg(DISTINCT coalesce(action_name, action_id), ', ') AS actions
+               string_agg(DISTINCT coalesce(action_name, action_id), ', ')
+                   FILTER (WHERE kind IS NULL) AS actions  -- an intent names no action
         FROM ({' UNION ALL '.join(where)}) WHERE run_id IS NOT NULL  -- a torn line reads as a row of nulls
         GROUP BY run_id ORDER BY first NULLS LAST, run_id
     """
