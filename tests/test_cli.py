@@ -153,7 +153,8 @@ def test_run_from_csv_with_a_failing_row_exits_1(capsys: pytest.CaptureFixture[s
     code, out, _ = cli(capsys, "run", PHONE, "--matrix", "phones.csv", "--rate", "off", "--no-progress", "-q")
     assert code == 1
     assert "remote_endpoint" in out
-    assert len(audit_lines(tmp_path / "genesys-nb-audit.ndjson")) == 2
+    [segment] = (tmp_path / "genesys-nb-audit").glob("*.ndjson")  # the default audit folder: a segment per run
+    assert len(audit_lines(segment)) == 2
 
 
 def test_resume_runs_nothing_when_every_row_is_recorded(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -163,7 +164,17 @@ def test_resume_runs_nothing_when_every_row_is_recorded(capsys: pytest.CaptureFi
     code, out, _ = cli(capsys, *args, "--resume", "r1")
     assert code == 0
     assert "3 already done earlier" in out
-    assert len(audit_lines(tmp_path / "genesys-nb-audit.ndjson")) == 3
+    assert len(audit_lines(tmp_path / "genesys-nb-audit" / "r1.ndjson")) == 3
+
+
+def test_an_existing_default_audit_file_keeps_being_used(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    args = ["run", ECHO, "--product", "sequence=1,2", "--fixed", "message=hi", "--rate", "off", "--no-progress",
+            "-q"]
+    (tmp_path / "genesys-nb-audit.ndjson").write_text("", encoding="utf-8")  # the default before folders
+    code, _, err = cli(capsys, *args, "--run-id", "old-layout")
+    assert code == 0 and "genesys-nb audit migrate genesys-nb-audit.ndjson genesys-nb-audit" in err
+    assert len(audit_lines(tmp_path / "genesys-nb-audit.ndjson")) == 2
+    assert not (tmp_path / "genesys-nb-audit").exists()
 
 
 @pytest.mark.parametrize(

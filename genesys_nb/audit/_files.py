@@ -7,6 +7,7 @@ line by line otherwise).
 from __future__ import annotations
 
 import gc
+import glob
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -21,18 +22,80 @@ _AUDIT_SUFFIXES = (".ndjson", ".jsonl", ".parquet")
 
 
 def audit_files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
-    """Expand a file, a folder (``*.ndjson``, ``*.jsonl``, ``*.parquet``) or a list of either."""
+    """Expand a file, a folder (``*.ndjson``, ``*.jsonl``, ``*.parquet``, and an audit folder's Parquet
+    ``archive/``), a glob (``runs/*.ndjson``) or a list of any of them."""
+    from genesys_nb.audit.segments import archive_parts
+
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     found: list[Path] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
+            found.extend(archive_parts(path))
             found.extend(sorted(p for p in path.iterdir() if p.suffix in _AUDIT_SUFFIXES and p.is_file()))
         elif path.exists():
             found.append(path)
+        elif any(c in str(item) for c in "*?["):
+            matches = sorted(Path(p) for p in glob.glob(str(item), recursive=True) if Path(p).is_file())
+            if not matches:
+                raise FileNotFoundError(f"no audit file matches {item}")
+            found.extend(matches)
         else:
             raise FileNotFoundError(f"audit log not found: {path} (give a file, a folder or a list of them)")
     return found
+
+
+def is_archive(path: Path) -> bool:
+    """A Parquet file of the audit archive (every record, ``kind`` included), not a read_audit export."""
+    import pyarrow.parquet as pq
+
+    return path.suffix == ".parquet" and "kind" in pq.read_schema(path).names
+
+
+def archive_records(path: Path, run_id: str | None = None) -> list[dict[str, Any]]:
+    """The records of an archive part (one run's, when given) as dicts, in their segment order."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from genesys_nb.audit._columns import _COLUMN_KINDS as terminal  # a result's keys (writer.RECORD_KEYS)
+
+    table = pq.read_table(path)
+    if run_id is not None:
+        table = table.filter(pc.equal(table["run_id"], run_id))
+    if "seq" in table.column_names:
+        table = table.sort_by("seq")
+    records = []
+    for record in table.to_pylist():
+        for name in ("params", "output"):
+            if isinstance(record.get(name), str):
+                record[name] = orjson.loads(record[name])
+        extra = record.pop("extra", None)
+        if isinstance(extra, str):
+            record.update(orjson.loads(extra))
+        stamp = record.get("timestamp")
+        if hasattr(stamp, "isoformat"):
+            record["timestamp"] = stamp.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        # A key whose value is null reads as absent, except a result's own keys (always written).
+        keep = terminal if record.get("kind") is None else ()
+        records.append({k: v for k, v in record.items()
+                        if k not in ("seq", "date", "run") and (v is not None or k in keep)})
+    return records
+
+
+def run_records(file: Path, run_id: str, skipped: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Chunks of ``run_id``'s records in one file (NDJSON, or an archive part), in file order."""
+    if file.suffix == ".parquet":
+        if is_archive(file):
+            yield archive_records(file, run_id)
+        else:  # a read_audit export holds terminal records only
+            import pandas as pd
+
+            frame = pd.read_parquet(file, columns=["run_id", "row_id"])
+            yield [{"run_id": run_id, "row_id": row_id}
+                   for row_id in frame.loc[frame["run_id"].astype(object) == run_id, "row_id"].astype(str)]
+        return
+    for records in iter_lines(file, skipped):
+        yield [r for r in records if r.get("run_id") == run_id]
 
 
 @contextmanager
@@ -82,7 +145,10 @@ def terminal_row_ids(path: PathLike | Iterable[PathLike], run_id: str) -> set[st
     which carry a ``kind``, do not count; see :mod:`genesys_nb.audit.records`)."""
     done: set[str] = set()
     skipped: list[dict[str, Any]] = []
-    for file in audit_files(path):
+    for file in _files_of_run(path, run_id):
+        if file.suffix == ".parquet" and is_archive(file):
+            done.update(str(r["row_id"]) for r in archive_records(file, run_id) if r.get("row_id") and not r.get("kind"))
+            continue
         if file.suffix == ".parquet":
             import pandas as pd
 
@@ -98,6 +164,15 @@ def terminal_row_ids(path: PathLike | Iterable[PathLike], run_id: str) -> set[st
                 done.update(r["row_id"] for r in records
                             if r.get("run_id") == run_id and r.get("row_id") and "kind" not in r)
     return done
+
+
+def _files_of_run(paths: PathLike | Iterable[PathLike], run_id: str) -> list[Path]:
+    """Only the run's own files when ``paths`` is one audit folder; else every file (one log holds all runs)."""
+    from genesys_nb.audit.segments import is_audit_folder, run_files
+
+    if isinstance(paths, (str, os.PathLike)) and Path(paths).is_dir() and is_audit_folder(paths):
+        return run_files(paths, run_id)
+    return audit_files(paths)
 
 
 def _complete_end(data: bytes, path: Path, skipped: list[dict[str, Any]]) -> int:

@@ -27,7 +27,15 @@ import orjson
 from genesys_nb.audit import jsonsafe
 from genesys_nb.audit._columns import _conform, _frame_from_records
 from genesys_nb.audit._fast_read import _read_ndjson_fast
-from genesys_nb.audit._files import PathLike, _gc_paused, audit_files, iter_lines, terminal_row_ids
+from genesys_nb.audit._files import (
+    PathLike,
+    _gc_paused,
+    archive_records,
+    audit_files,
+    is_archive,
+    iter_lines,
+    terminal_row_ids,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -77,14 +85,15 @@ def read_audit(
     frames: list[pd.DataFrame] = []
     files = audit_files(paths)
     for file in files:
-        if file.suffix == ".parquet":
+        archive = file.suffix == ".parquet" and is_archive(file)
+        if file.suffix == ".parquet" and not archive:
             frame = _from_parquet(file)
             if run_id is not None:
                 frame = frame[frame["run_id"].astype(object) == run_id]
             frames.append(frame)
             continue
         with _gc_paused():
-            fast_frame = _read_ndjson_fast(file, skipped, lean=lean)
+            fast_frame = None if archive else _read_ndjson_fast(file, skipped, lean=lean)
             if fast_frame is not None:
                 if run_id is not None:
                     fast_frame = fast_frame[fast_frame["run_id"] == run_id]
@@ -92,7 +101,7 @@ def read_audit(
                 continue
             records: list[dict[str, Any]] = []
             settled: dict[tuple[Any, Any], Any] = {}
-            for chunk in iter_lines(file, skipped):
+            for chunk in ([archive_records(file, run_id)] if archive else iter_lines(file, skipped)):
                 if run_id is not None:
                     chunk = [r for r in chunk if r.get("run_id") == run_id]
                 for record in chunk:
@@ -115,6 +124,14 @@ def read_audit(
     else:
         frame = pd.concat(frames, ignore_index=True, sort=False)
     frame = _conform(frame)
+    if len(files) > 1 and len(frame):  # a state settled after its run was archived lives in another file
+        from genesys_nb.audit.duck import webhook_states
+
+        states = webhook_states(files)
+        if states:
+            current = frame["webhook"].astype(object).tolist()
+            frame["webhook"] = pd.Categorical([states.get(key, state) for key, state in zip(
+                zip(frame["run_id"].astype(object), frame["row_id"].astype(object)), current)])
     if since is not None:
         cutoff = pd.Timestamp(since)
         cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff.tz_convert("UTC")

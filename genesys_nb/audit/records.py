@@ -17,12 +17,14 @@ terminal record for it (``error_class="unknown"``) so the table and the report s
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from genesys_nb.audit._files import PathLike, _gc_paused, audit_files, iter_lines
+from genesys_nb.audit._files import PathLike, _files_of_run, _gc_paused, audit_files, iter_lines, run_records
 
 __all__ = ["KIND_KEY", "SENDING", "UNKNOWN", "WEBHOOK", "ResumeState", "build_intent", "build_webhook_state",
            "resume_state", "run_ids", "terminal_table"]
@@ -99,16 +101,9 @@ def resume_state(paths: PathLike | Iterable[PathLike], run_id: str) -> ResumeSta
     pending: dict[str, dict[str, Any]] = {}
     settled: set[str] = set()
     skipped: list[dict[str, Any]] = []
-    for file in audit_files(paths):
-        if file.suffix == ".parquet":  # a Parquet copy holds terminal records only
-            import pandas as pd
-
-            frame = pd.read_parquet(file, columns=["run_id", "row_id"])
-            for row_id in frame.loc[frame["run_id"].astype(object) == run_id, "row_id"].astype(str):
-                last_kind[row_id] = "result"
-            continue
+    for file in _files_of_run(paths, run_id):
         with _gc_paused():
-            for records in iter_lines(file, skipped):
+            for records in run_records(file, run_id, skipped):
                 for record in records:
                     if record.get("run_id") != run_id or not record.get("row_id"):
                         continue
@@ -138,8 +133,17 @@ def resume_state(paths: PathLike | Iterable[PathLike], run_id: str) -> ResumeSta
 
 
 def run_ids(paths: PathLike | Iterable[PathLike]) -> list[str]:
-    """The run ids an audit log holds, in the order they first appear."""
+    """The run ids an audit log holds, in the order they first appear (an audit folder: its segments and
+    archive partitions, without reading them)."""
+    from genesys_nb.audit.segments import archive_parts, is_audit_folder, run_id_of_segment, segments
+
     seen: dict[str, None] = {}
+    if isinstance(paths, (str, os.PathLike)) and Path(paths).is_dir() and is_audit_folder(paths):
+        from urllib.parse import unquote
+
+        seen.update(dict.fromkeys(unquote(p.parent.name[len("run="):]) for p in archive_parts(paths)))
+        seen.update(dict.fromkeys(run_id_of_segment(p) for p in segments(paths)))
+        return list(seen)
     skipped: list[dict[str, Any]] = []
     for file in audit_files(paths):
         if file.suffix == ".parquet":

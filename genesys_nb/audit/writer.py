@@ -12,14 +12,12 @@ shortcut to :func:`read_audit`.
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
-import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -33,6 +31,16 @@ from genesys_nb.audit.reader import (
     to_parquet,
 )
 from genesys_nb.audit.records import build_intent, build_webhook_state
+from genesys_nb.audit.redaction import (
+    REDACTED,
+    Redactor,
+    apply_redaction,
+    mask_values,
+    scrub_mapping,
+    scrub_secrets,
+    secret_strings,
+)
+from genesys_nb.audit.segments import is_audit_folder, lock_shared, segment_path
 from genesys_nb.contract.paths import flatten_dotted
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,7 +51,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from genesys_nb.api.result import ExecutionResult
 
 SCHEMA_VERSION = 1
-REDACTED = "<redacted>"
+_ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+_MAX_OPEN_SEGMENTS = 32  # a folder log writing to more runs than this at once reopens them as needed
 WEBHOOK_STATES = ("none", "delivered", "failed", "pending")
 
 # Exact record keys, in the order they are written.
@@ -53,22 +62,6 @@ RECORD_KEYS: tuple[str, ...] = (
     "queue_ms", "attempts", "retry_wait_ms", "timeout_ms", "correlation_id", "params", "output_keys", "error_count",
     "webhook", "expected_invalid", "output",
 )
-
-# Keys whose values are credentials wherever they appear (params, output): masked on every write.
-_SECRET_KEY_RE = re.compile(
-    r"(authori[sz]ation|bearer|token|secret|password|passwd|api[_-]?key|cookie|^headers?$|credential)",
-    re.IGNORECASE,
-)
-_BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
-# The fixed record keys are known not to look like credentials (tests hold this), so only keys a
-# caller or a redact= callable added are tested on each write.
-_RECORD_KEY_SET = frozenset(RECORD_KEYS)
-# Values scrub_mapping keeps as they are without a closer look (no keys inside).
-_LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
-
-Redactor = Union[Callable[[dict[str, Any]], dict[str, Any]], Sequence[str], None]  # noqa: UP007
-_ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-
 
 def _isoformat_z(value: Any) -> str | None:
     if value is None:
@@ -89,105 +82,6 @@ def _isoformat_z(value: Any) -> str | None:
 def flatten_output(output: Any, prefix: str = "") -> Any:
     """Flatten nested objects into dotted keys (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``); lists stay."""
     return flatten_dotted(output, prefix) if isinstance(output, Mapping) else output
-
-
-@functools.lru_cache(maxsize=4096)
-def _is_secret_key(key: str) -> bool:
-    """Whether a key names a credential; params and output repeat the same few keys row after row."""
-    return _SECRET_KEY_RE.search(key) is not None
-
-
-def scrub_mapping(value: Any) -> Any:
-    """Mask values whose key looks like a credential (authorization, token, secret, ...), recursively."""
-    if not isinstance(value, Mapping):
-        return value
-    scrubbed: dict[Any, Any] = {}
-    for key, item in value.items():
-        if isinstance(key, str) and _is_secret_key(key):
-            scrubbed[key] = REDACTED
-        elif type(item) in _LEAF_TYPES:
-            scrubbed[key] = item
-        else:
-            scrubbed[key] = scrub_mapping(item)
-    return scrubbed
-
-
-def secret_strings(params: Any) -> list[str]:
-    """The string values of a secure action's inputs worth masking (longest first; very short ones
-    would mangle messages and reveal little)."""
-    found: list[str] = []
-    stack = [params]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, Mapping):
-            stack.extend(value.values())
-        elif isinstance(value, (list, tuple)):
-            stack.extend(value)
-        elif isinstance(value, str) and len(value) >= 3:
-            found.append(value)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and len(str(value)) >= 3:
-            found.append(str(value))
-    return sorted(set(found), key=len, reverse=True)
-
-
-def mask_values(value: Any, secrets: Sequence[str]) -> Any:
-    """Replace every occurrence of each secret string inside ``value`` (strings, dicts, lists)."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, Mapping):
-        return {k: mask_values(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_values(v, secrets) for v in value]
-    return value
-
-
-def scrub_secrets(record: dict[str, Any]) -> dict[str, Any]:
-    """Last-line defence: mask credential-like keys in params/output and bearer strings in messages."""
-    for key in ("params", "output"):
-        if key in record:  # an intent or webhook-state record has neither
-            record[key] = scrub_mapping(record[key])
-    message = record.get("error_message")
-    if isinstance(message, str):
-        record["error_message"] = _BEARER_RE.sub(r"\1 " + REDACTED, message)
-    for key in [k for k in record if k not in _RECORD_KEY_SET and isinstance(k, str) and _is_secret_key(k)]:
-        del record[key]  # e.g. a caller-added "headers" or "authorization" field
-    return record
-
-
-def _mask_path(record: dict[str, Any], dotted: str) -> None:
-    head, _, rest = dotted.partition(".")
-    if head not in record:
-        return
-    if not rest:
-        record[head] = REDACTED
-        return
-    container = record[head]
-    if not isinstance(container, dict):
-        return
-    if rest in container:  # flattened keys ("output" holds "customer.name")
-        container[rest] = REDACTED
-    else:
-        _mask_path(container, rest)
-
-
-def apply_redaction(record: dict[str, Any], redact: Redactor) -> dict[str, Any]:
-    """Apply a ``redact=`` option: a callable(record) -> record, or dotted field names to mask."""
-    if redact is None:
-        return record
-    if callable(redact):
-        result = redact(record)
-        if not isinstance(result, dict):
-            raise TypeError("redact callable must return the record dict")
-        return result
-    if isinstance(redact, str):
-        redact = [redact]
-    for dotted in redact:
-        _mask_path(record, dotted)
-    return record
 
 
 def build_record(
@@ -244,6 +138,11 @@ def build_record(
 class AuditLog:
     """Append-only NDJSON audit log writer; safe to share between threads and asyncio tasks.
 
+    ``path`` is a folder (an existing one, or a path without a suffix such as ``"runs/audit"``): each
+    record goes to its run's segment, ``<run_id>.ndjson`` (see :mod:`genesys_nb.audit.segments`), so a
+    run never reads another run's records. A path with a suffix (``audit.ndjson``) is one file that
+    holds every run, the layout before folders, which keeps working.
+
     >>> # with AuditLog("out/audit.ndjson") as audit: audit.write_result(result, run_id=..., ...)
     """
 
@@ -261,33 +160,72 @@ class AuditLog:
         self.redact_secure = redact_secure
         self.records_written = 0
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._close_torn_line()
+        # A folder holds one segment per run (see genesys_nb.audit.segments); a file holds every run.
+        self.folder = is_audit_folder(self.path)
+        self._fds: dict[Path, int] = {}
+        self._targets: dict[Any, Path] = {}  # run id -> its segment
+        self._closed = False
+        if self.folder:
+            self.path.mkdir(parents=True, exist_ok=True)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._open(self.path)
 
-    def _close_torn_line(self) -> None:
+    @property
+    def _fd(self) -> int | None:  # the single file's descriptor (None in a folder or once closed)
+        return None if self.folder else self._fds.get(self.path)
+
+    def _open(self, target: Path) -> int:
+        """Open ``target`` for appending (a segment: under a shared lock that compaction respects)."""
+        while True:
+            fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if not self.folder or not lock_shared(fd):
+                break
+            try:  # compaction may have archived and removed the segment while we waited for the lock
+                if os.stat(target).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        if len(self._fds) >= _MAX_OPEN_SEGMENTS:
+            for old in list(self._fds.values()):
+                os.close(old)
+            self._fds.clear()
+        self._fds[target] = fd
+        self._close_torn_line(fd, target)
+        return fd
+
+    def _close_torn_line(self, fd: int, target: Path) -> None:
         # A crash mid-write leaves a fragment without "\n"; end it so the next record starts a line.
-        size = os.fstat(self._fd).st_size if self._fd is not None else 0
+        size = os.fstat(fd).st_size
         if size:
-            with open(self.path, "rb") as handle:
+            with open(target, "rb") as handle:
                 handle.seek(size - 1)
                 if handle.read(1) != b"\n":
-                    self._write_bytes(b"\n")
+                    self._write_fd(fd, b"\n")
 
     def __repr__(self) -> str:
-        state = "closed" if self._fd is None else "open"
-        return f"AuditLog(path={str(self.path)!r}, records_written={self.records_written}, {state})"
+        state = "closed" if self._closed else "open"
+        layout = ", folder" if self.folder else ""
+        return f"AuditLog(path={str(self.path)!r}{layout}, records_written={self.records_written}, {state})"
 
-    def _write_bytes(self, data: bytes) -> None:
+    def _write_fd(self, fd: int, data: bytes) -> None:
+        view = memoryview(data)
+        while view:  # regular files take the whole buffer in one write; loop only on a short write
+            written = os.write(fd, view)
+            view = view[written:]
+        if self.fsync:
+            os.fsync(fd)
+
+    def _write_bytes(self, data: bytes, run_id: Any = None) -> None:
         with self._lock:
-            if self._fd is None:
+            if self._closed:
                 raise ValueError(f"audit log {self.path} is closed")
-            view = memoryview(data)
-            while view:  # regular files take the whole buffer in one write; loop only on a short write
-                written = os.write(self._fd, view)
-                view = view[written:]
-            if self.fsync:
-                os.fsync(self._fd)
+            target = self.path
+            if self.folder:
+                target = self._targets.get(run_id) or self._targets.setdefault(run_id, segment_path(self.path, run_id))
+            fd = self._fds.get(target)
+            self._write_fd(self._open(target) if fd is None else fd, data)
 
     def write_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Redact, scrub and append one record as one line; returns what was written."""
@@ -298,7 +236,7 @@ class AuditLog:
         final = apply_redaction(record, self.redact)
         final = scrub_secrets(final)
         line = jsonsafe.dumps(final, option=_ORJSON_OPTS) + b"\n"
-        self._write_bytes(line)
+        self._write_bytes(line, final.get("run_id"))
         self.records_written += 1
         return final
 
@@ -344,9 +282,10 @@ class AuditLog:
 
     def close(self) -> None:
         with self._lock:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            self._closed = True
+            for fd in self._fds.values():
+                os.close(fd)  # closing the descriptor releases a segment's lock
+            self._fds.clear()
 
     def __enter__(self) -> Self:
         return self

@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "report_cmd",
     "regress_cmd",
     "webhook_cmd",
+    "audit_cmd",
 )
 
 EXIT_OK = 0

@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from genesys_nb.run.matrix import ParameterMatrix
     from genesys_nb.run.runner import RunSummary
 
-DEFAULT_AUDIT = "genesys-nb-audit.ndjson"
+DEFAULT_AUDIT = "genesys-nb-audit"  # a folder: one segment per run (see genesys_nb.audit.segments)
+LEGACY_DEFAULT_AUDIT = "genesys-nb-audit.ndjson"  # the default before folders, still used when it is there
 
 
 def parse_assignment(text: str, option: str, *, many: bool) -> tuple[str, list[str]]:
@@ -123,6 +124,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"--concurrency {args.concurrency} is above the platform's 50 executions in flight: using 50",
               file=sys.stderr)
     audit_path = Path(args.audit)
+    if args.audit == DEFAULT_AUDIT and not audit_path.exists() and Path(LEGACY_DEFAULT_AUDIT).is_file():
+        audit_path = Path(LEGACY_DEFAULT_AUDIT)  # an existing single-file log keeps being used
+        print(f"audit: {audit_path} (one file for every run; `genesys-nb audit migrate {audit_path} "
+              f"{DEFAULT_AUDIT}` makes it a folder, where a run reads only its own records)", file=sys.stderr)
     run_id = args.resume or args.run_id
     with open_session(quiet=args.quiet) as session:
         from genesys_nb.api.names import resolve_action_id
@@ -180,7 +185,8 @@ def register(subparsers: Any) -> None:
                         help="the action is safe to repeat: also retry what may have run (500, 502, 504, "
                              "timeouts) and re-send rows of unknown outcome on --resume")
     parser.add_argument("--audit", default=DEFAULT_AUDIT, metavar="PATH",
-                        help=f"append audit records here (default {DEFAULT_AUDIT})")
+                        help=f"audit folder (one segment per run) or NDJSON file (default {DEFAULT_AUDIT}, "
+                             f"or {LEGACY_DEFAULT_AUDIT} when that file exists)")
     parser.add_argument("--webhook", metavar="URL", help="POST each row's completion here (outbox beside the audit)")
     parser.add_argument("--run-id", metavar="ID", help="name this run (default: generated)")
     parser.add_argument("--resume", metavar="RUN_ID", help="continue this run: only rows without a record run")

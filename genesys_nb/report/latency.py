@@ -19,7 +19,7 @@ import pandas as pd
 from genesys_nb.audit.reader import audit_files
 from genesys_nb.report import stats
 from genesys_nb.report.checks import THRESHOLD_METRICS, CheckResult, ThresholdCheck, parse_thresholds
-from genesys_nb.report.load import SkippedLine, normalize, read_core
+from genesys_nb.report.load import CORE_COLUMNS, EAGER_COLUMNS, SkippedLine, normalize, read_core
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -59,8 +59,13 @@ class LatencyReport:
         skipped: Sequence[SkippedLine] = (),
         percentile_method: str = "linear",
         full_loader: Callable[[], pd.DataFrame] | None = None,
+        core_loader: Callable[[], pd.DataFrame] | None = None,
     ) -> None:
-        self._frame = normalize(frame)
+        # A report read from files holds the columns of summary() first; the other core columns come from
+        # core_loader when a view asks for one.
+        self._frame = (normalize(frame) if core_loader is None  # a frame read from files is the report's own
+                       else normalize(frame, EAGER_COLUMNS, copy=False))
+        self._core_loader = core_loader
         self.sources: list[str] = [str(s) for s in sources]
         self.skipped_lines: list[SkippedLine] = list(skipped)
         self.percentile_method = percentile_method
@@ -87,7 +92,10 @@ class LatencyReport:
             return cls(frame, percentile_method=percentile_method)
         files = audit_files(source)
         skipped: list[SkippedLine] = []
-        frame = _filtered(normalize(read_core(files, skipped)), run_id, since)
+        frame = _filtered(read_core(files, skipped, EAGER_COLUMNS), run_id, since)
+
+        def load_core() -> pd.DataFrame:  # the other core columns, when a view asks for one (one more scan)
+            return _filtered(normalize(read_core(files, [])), run_id, since)
 
         def load_everything() -> pd.DataFrame:
             from genesys_nb.audit.writer import read_audit
@@ -97,7 +105,7 @@ class LatencyReport:
                 return _filtered(normalize(read_audit(files)), run_id, since)
 
         return cls(frame, sources=files, skipped=skipped, percentile_method=percentile_method,
-                   full_loader=load_everything)
+                   full_loader=load_everything, core_loader=load_core)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -112,6 +120,10 @@ class LatencyReport:
 
     def _require(self, columns: Sequence[str]) -> pd.DataFrame:
         missing = [c for c in columns if c not in self._frame.columns]
+        if missing and self._core_loader is not None and all(c in CORE_COLUMNS for c in missing):
+            self._frame = self._core_loader()
+            self._core_loader = None
+            missing = [c for c in columns if c not in self._frame.columns]
         if missing and self._full_loader is not None:
             from genesys_nb.audit.writer import RECORD_KEYS
 
@@ -156,7 +168,7 @@ class LatencyReport:
     def errors(self, by: str | Sequence[str] | None = ("error_class", "status_code", "error_code")) -> pd.DataFrame:
         """Failed rows grouped by ``by``, most frequent first, with an example message and correlation id."""
         columns = _as_list(by)
-        return stats.error_table(self._require(columns), columns)
+        return stats.error_table(self._require([*columns, "error_message", "correlation_id"]), columns)
 
     def timeline(self, freq: str = "1s", *, window: str | None = None) -> pd.DataFrame:
         """Rows/s, ok/error and 429 counts, p95 per bucket of finish time, and p95 over a rolling

@@ -1,19 +1,21 @@
-"""Fast audit loading for reports: only the columns a latency summary needs, parsed by pyarrow.
+"""Audit loading for reports: only the columns a latency summary needs, read by DuckDB in process.
 
 The full reader (:func:`genesys_nb.audit.writer.read_audit`) builds every column, ``params.<name>`` included.
-A latency summary needs a dozen scalar fields, so this module reads just those with pyarrow's
-multi-threaded JSON reader and an explicit schema (everything else in a line, such as ``params`` and
-``output``, is skipped without being materialised). On 1,000,000 records this is the difference
-between minutes-and-gigabytes and about a second (``bench/bench_report.py``).
+A latency summary needs a score of scalar fields, so this module has DuckDB read just those, out of
+core, over every file at once (NDJSON files, an audit folder's segments, its Parquet archive), leave out
+intent and webhook-state records and settle each row's webhook state in the same query
+(:func:`genesys_nb.audit.duck.terminal_rows`); pandas only receives the result
+(``bench/bench_audit_scale.py``).
 
-Robustness: a torn last line (a crash mid-append) is cut off before parsing; if pyarrow rejects a
-file anyway (a torn fragment mid-file, a value of an unexpected type), that file falls back to a
+Robustness: a torn last line (a crash mid-append) is reported and left out; if DuckDB rejects a file
+anyway (a torn fragment mid-file, a value of an unexpected type), that file falls back to a
 line-by-line orjson parse that skips and reports each unparsable line.
 """
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,9 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pa_json
 
-from genesys_nb.audit.records import terminal_table
+from genesys_nb.audit._files import is_archive
+from genesys_nb.audit.duck import FAILED_ONLY, DuckRejected, terminal_rows, torn_tail
 
 logger = logging.getLogger("genesys_nb")
 
@@ -47,7 +49,7 @@ CORE_SCHEMA = pa.schema(
         ("error_message", pa.string()),
         ("latency_ms", pa.float64()),
         ("total_ms", pa.float64()),
-        ("queue_ms", pa.float64()),
+        ("queue_ms", pa.float64()),  # time queued for a pacing slot; null in older records
         ("attempts", pa.int64()),
         ("retry_wait_ms", pa.float64()),
         ("timeout_ms", pa.float64()),
@@ -57,10 +59,13 @@ CORE_SCHEMA = pa.schema(
     ]
 )
 CORE_COLUMNS: tuple[str, ...] = tuple(CORE_SCHEMA.names)
-# Read as well, to leave out intent and webhook-state records and settle each row's webhook state.
-_READ_SCHEMA = pa.schema([*CORE_SCHEMA, ("row_id", pa.string()), ("kind", pa.string())])
+# What summary(), timeline(), info() and check() read: a report loads these first, the rest of the core
+# columns (errors' examples, webhook states, versions) when a view asks for them.
+EAGER_COLUMNS: tuple[str, ...] = (
+    "timestamp", "run_id", "action_id", "action_name", "success", "status_code", "error_class", "latency_ms",
+    "total_ms", "attempts", "retry_wait_ms", "expected_invalid",
+)
 CATEGORY_COLUMNS = ("run_id", "action_id", "action_name", "error_class", "error_code", "webhook")
-_BLOCK_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -71,27 +76,6 @@ class SkippedLine:
     line: int
     torn_last_line: bool
     error: str
-
-
-def _cut_torn_tail(buffer: pa.Buffer, path: Path, skipped: list[SkippedLine]) -> pa.Buffer:
-    """Drop bytes after the last newline when they are not a complete JSON record."""
-    size = buffer.size
-    if size == 0:
-        return buffer
-    view = memoryview(buffer)
-    if view[size - 1] == 0x0A:
-        return buffer
-    tail_start = bytes(view[max(0, size - 1_048_576) :]).rfind(b"\n")
-    start = 0 if tail_start < 0 else max(0, size - 1_048_576) + tail_start + 1
-    tail = bytes(view[start:])
-    try:
-        if isinstance(orjson.loads(tail), dict):
-            return buffer  # a complete record that just lacks its newline
-    except orjson.JSONDecodeError as err:
-        line_number = bytes(view[:start]).count(b"\n") + 1
-        skipped.append(SkippedLine(str(path), line_number, True, str(err)))
-        logger.info("audit %s: skipped a torn last line (%d): %s", path, line_number, err)
-    return buffer.slice(0, start)
 
 
 def _coerce_value(value: Any, kind: pa.DataType) -> Any:
@@ -153,41 +137,50 @@ def _read_lines_tolerant(data: bytes, path: Path, skipped: list[SkippedLine]) ->
     return frame
 
 
-def read_core_ndjson(path: Path, skipped: list[SkippedLine]) -> pd.DataFrame:
-    """Read the core columns of one NDJSON audit file (fast path, tolerant fallback)."""
-    with pa.memory_map(str(path), "r") as source:
-        buffer = _cut_torn_tail(source.read_buffer(), path, skipped)
-        if buffer.size == 0:
-            return pd.DataFrame({name: pd.Series(dtype=object) for name in CORE_COLUMNS})
-        try:
-            table = pa_json.read_json(
-                pa.BufferReader(buffer),
-                read_options=pa_json.ReadOptions(block_size=_BLOCK_BYTES),
-                parse_options=pa_json.ParseOptions(
-                    explicit_schema=_READ_SCHEMA, unexpected_field_behavior="ignore"
-                ),
-            )
-            table = terminal_table(table).drop_columns(["row_id"])
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
-            logger.info("audit %s: fast reader declined (%s); reading line by line", path, err)
-            return _read_lines_tolerant(buffer.to_pybytes(), path, skipped)
+def _arrow_frame(table: pa.Table) -> pd.DataFrame:
     for name in CATEGORY_COLUMNS:  # dictionary-encode in arrow: pandas gets categoricals cheaply
         index = table.schema.get_field_index(name)
+        if index < 0 or pa.types.is_dictionary(table.schema.field(index).type):
+            continue
         table = table.set_column(index, name, pc.dictionary_encode(table.column(name)))
-    return table.to_pandas()
+    return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
-def read_core(files: list[Path], skipped: list[SkippedLine]) -> pd.DataFrame:
-    """Concatenate the core columns of several files (Parquet files are read whole)."""
-    frames = []
+def read_core(files: list[Path], skipped: list[SkippedLine], columns: Sequence[str] = CORE_COLUMNS
+              ) -> pd.DataFrame:
+    """The core columns of the report rows of every file, read by DuckDB in one query (NDJSON files and
+    segments, the Parquet archive); a file DuckDB refuses is read line by line, each bad line reported.
+    A ``read_audit`` export (``to_parquet``) is read with pandas."""
+    pairs: list[tuple[Path, bool]] = []
+    archive: list[Path] = []
+    frames: list[pd.DataFrame] = []
+    tolerant_files: list[Path] = []
     for path in files:
         if path.suffix == ".parquet":
-            frames.append(pd.read_parquet(path))
+            if is_archive(path):
+                archive.append(path)
+            else:
+                frames.append(pd.read_parquet(path))
+            continue
+        if torn_tail(path) is not None:  # a crash mid-append, not yet resumed: rare, and read exactly
+            tolerant_files.append(path)
         else:
-            frames.append(read_core_ndjson(path, skipped))
+            pairs.append((path, False))
+    tolerant = [_read_lines_tolerant(path.read_bytes(), path, skipped)[list(columns)] for path in tolerant_files]
+    while pairs or archive:
+        try:
+            table = terminal_rows(pairs, archive, list(columns), failed_only=FAILED_ONLY, dictionary=CATEGORY_COLUMNS)
+        except DuckRejected as err:
+            logger.info("audit %s: DuckDB declined (%s); reading line by line", err.path, err)
+            tolerant.append(_read_lines_tolerant(err.path.read_bytes(), err.path, skipped)[list(columns)])
+            pairs = [(f, torn) for f, torn in pairs if f != err.path]
+            continue
+        frames.insert(0, _arrow_frame(table))
+        break
+    frames.extend(tolerant)
     frames = [f for f in frames if len(f.columns)]
     if not frames:
-        return pd.DataFrame({name: pd.Series(dtype=object) for name in CORE_COLUMNS})
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
     if len(frames) == 1:
         return frames[0]
     for frame in frames:  # categories differ per file; concat on plain values
@@ -201,31 +194,36 @@ def _to_float(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
-def normalize(frame: pd.DataFrame) -> pd.DataFrame:
+def normalize(frame: pd.DataFrame, columns: Sequence[str] = CORE_COLUMNS, *, copy: bool = True) -> pd.DataFrame:
     """Give any audit frame (fast path, full reader, Parquet, a user's DataFrame) the same dtypes.
 
     Missing fields (older schema versions, hand-made frames) get neutral defaults: ``total_ms`` falls
     back to ``latency_ms``, ``attempts`` to 1, ``retry_wait_ms`` and ``queue_ms`` to 0, ``expected_invalid`` to False and
     ``success`` to "no error_class".
     """
-    frame = frame.copy() if len(frame) else frame.reset_index(drop=True).copy()
+    if copy or not len(frame):  # copy=False: a frame the caller owns and no longer needs as it was
+        frame = frame.copy() if len(frame) else frame.reset_index(drop=True).copy()
     frame = frame.reset_index(drop=True)
-    for name in CORE_COLUMNS:
+    for name in columns:
         if name not in frame.columns:
             frame[name] = pd.Series([None] * len(frame), dtype=object)
+    present = set(frame.columns)
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="ISO8601")
     frame["latency_ms"] = _to_float(frame["latency_ms"])
     total = _to_float(frame["total_ms"])
     frame["total_ms"] = np.where(np.isnan(total), frame["latency_ms"].to_numpy(), total)
     frame["retry_wait_ms"] = np.nan_to_num(_to_float(frame["retry_wait_ms"]), nan=0.0)
-    frame["queue_ms"] = np.nan_to_num(_to_float(frame["queue_ms"]), nan=0.0)  # older records: not measured
-    frame["timeout_ms"] = _to_float(frame["timeout_ms"])
+    if "queue_ms" in present:  # older records: not measured
+        frame["queue_ms"] = np.nan_to_num(_to_float(frame["queue_ms"]), nan=0.0)
+    if "timeout_ms" in present:
+        frame["timeout_ms"] = _to_float(frame["timeout_ms"])
     frame["attempts"] = np.nan_to_num(_to_float(frame["attempts"]), nan=1.0).astype("int64")
     flags = frame["expected_invalid"]  # derived cases meant to be rejected; anything else counts as False
     frame["expected_invalid"] = flags.to_numpy() if flags.dtype == bool else flags.astype(object).eq(True).to_numpy(bool)
     frame["status_code"] = pd.to_numeric(frame["status_code"], errors="coerce").astype("Int64")
-    frame["schema_version"] = pd.to_numeric(frame["schema_version"], errors="coerce").astype("Int64")
-    frame["action_version"] = pd.to_numeric(frame["action_version"], errors="coerce").astype("Int64")
+    for name in ("schema_version", "action_version"):
+        if name in present:
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("Int64")
     error_class = frame["error_class"].astype(object)
     no_error = error_class.isna().to_numpy()
     success = frame["success"]
@@ -236,7 +234,7 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     if frame["action_name"].isna().any():  # records without a name are grouped by their action id
         names = frame["action_name"].astype(object)
         frame["action_name"] = names.where(names.notna(), frame["action_id"].astype(object))
-    for name in CATEGORY_COLUMNS:
+    for name in [c for c in CATEGORY_COLUMNS if c in present]:
         if not isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = frame[name].astype(object).astype("category")
         categories = list(frame[name].cat.categories)

@@ -159,6 +159,8 @@ def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = F
     import orjson
     import pandas as pd
 
+    from genesys_nb.audit._files import _files_of_run, archive_records
+
     order: dict[str, int] = {}
     fields: dict[str, None] = {}
     for position, row in enumerate(matrix):
@@ -173,29 +175,37 @@ def result_frame(audit_path: Path, run_id: str, matrix: Any, *, secure: bool = F
     seen: set[str] = set()
     settled: dict[str, Any] = {}
     repeated = False
-    with open(audit_path, "rb") as handle:
-        for line in handle:
-            if needle not in line:
-                continue  # another run's record: skip without parsing
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue  # a torn last line (the reader reports it); its row has no record
-            if not isinstance(record, dict) or record.get("run_id") != run_id:
+
+    def lines() -> Any:  # the run's own files only, when the log is an audit folder
+        for file in _files_of_run(audit_path, run_id):
+            if file.suffix == ".parquet":
+                yield from (orjson.dumps(record) for record in archive_records(file, run_id))
                 continue
-            kind = record.get("kind")
-            if kind is not None:  # an intent or a webhook's settled state: not a row of its own
-                if kind == "webhook":
-                    settled[str(record.get("row_id"))] = record.get("webhook")
-                continue
-            row_id = str(record.get("row_id"))
-            repeated = repeated or row_id in seen
-            seen.add(row_id)
-            records.append(record)
-            positions.append(order.get(row_id, len(order)))
-            if len(records) >= _CHUNK_ROWS:
-                chunks.append(_chunk_frame(records, positions, redacted_fields))
-                records, positions = [], []
+            with open(file, "rb") as handle:
+                yield from handle
+
+    for line in lines():
+        if needle not in line:
+            continue  # another run's record: skip without parsing
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # a torn last line (the reader reports it); its row has no record
+        if not isinstance(record, dict) or record.get("run_id") != run_id:
+            continue
+        kind = record.get("kind")
+        if kind is not None:  # an intent or a webhook's settled state: not a row of its own
+            if kind == "webhook":
+                settled[str(record.get("row_id"))] = record.get("webhook")
+            continue
+        row_id = str(record.get("row_id"))
+        repeated = repeated or row_id in seen
+        seen.add(row_id)
+        records.append(record)
+        positions.append(order.get(row_id, len(order)))
+        if len(records) >= _CHUNK_ROWS:
+            chunks.append(_chunk_frame(records, positions, redacted_fields))
+            records, positions = [], []
     del seen, order
     if records or not chunks:
         chunks.append(_chunk_frame(records, positions, redacted_fields))

@@ -245,7 +245,7 @@ class MatrixRunner:
             self.audit_path = self._audit_arg.path
             return self._audit_arg, False
         if self.audit_path is None:
-            self.audit_path = Path(tempfile.mkdtemp(prefix="genesys-nb-run-")) / "audit.ndjson"
+            self.audit_path = Path(tempfile.mkdtemp(prefix="genesys-nb-run-")) / "audit"  # a folder: one segment per run
             logger.info("audit log for this runner: %s", self.audit_path)
         return AuditLog(self.audit_path), True
 

@@ -43,6 +43,12 @@ class AuditTail:
     counts: Counter[str] = field(default_factory=Counter)
     _partial: bytes = b""
 
+    def __post_init__(self) -> None:
+        from genesys_nb.audit.segments import is_audit_folder, segment_path
+
+        if is_audit_folder(self.path):  # an audit folder: the run's own segment
+            self.path = segment_path(self.path, self.run_id)
+
     def poll(self) -> Counter[str]:
         """Read what was appended since the last poll; returns the counts so far, keyed by
         :func:`~genesys_nb.audit.outcomes.outcome_of`."""
