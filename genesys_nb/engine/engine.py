@@ -260,7 +260,7 @@ class ActionEngine:
         body = response.body
         if isinstance(body, str):
             try:
-                body = json.loads(body)
+                body = jsonpath.parse_json(body)  # as Jayway's json-smart: long decimals keep their digits
             except ValueError:
                 return steps.finish_fail("Execute request", error_body(
                     400, MALFORMED_MESSAGE, context_id=context_id, detail=REMOTE_ENDPOINT,

@@ -27,7 +27,8 @@ _Syntax = JSONPathSyntaxError
 # (filters on objects, PathNotFound, multi-property merges, per-match functions, deep-scan rules), which
 # python-jsonpath's selectors cannot be told; so the parsed segments become the steps walked below.
 
-__all__ = ["CompiledPath", "JsonPathError", "PathResult", "compile_path", "evaluate", "to_json_text"]
+__all__ = ["CompiledPath", "JavaBigDecimal", "JsonPathError", "PathResult", "compile_path", "evaluate", "parse_json",
+           "to_json_text"]
 
 
 class JsonPathError(ValueError):
@@ -357,7 +358,7 @@ def _kind(value: Any) -> str:
 
 def _decimal(value: Any) -> Decimal | None:
     if _kind(value) == "number":
-        return Decimal(value if isinstance(value, int) else repr(value))
+        return Decimal(value if isinstance(value, int) else repr(value))  # a JavaBigDecimal's repr is its text
     is_number = isinstance(value, str) and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value)
     return Decimal(value) if is_number else None  # Jayway reads such a string as a BigDecimal
 
@@ -643,11 +644,17 @@ def compile_path(path: str) -> CompiledPath:
 
 @lru_cache(maxsize=2048)
 def _compile(path: str) -> CompiledPath:
-    text = path.strip()
-    offset = 0 if text[0] in "$@" else 2
-    text = "$" + text[1:] if offset == 0 else "$." + text  # Jayway reads a.b as $.a.b, and @.a as $.a
+    # Jayway looks at the first character before trimming: a.b reads as $.a.b and @.a as $.a, but " $.a"
+    # becomes "$. $.a", which does not parse; blanks at the end are trimmed away
+    offset = 0 if path[0] in "$@" else 2
+    text = _java_trim("$" + path[1:] if offset == 0 else "$." + path)
+    if text.endswith("."):
+        raise JsonPathError(path, "a path must not end with '.' or '..'")
+    if len(text) > 2 and text[1] == "." and text[2] <= " ":
+        blank = "start with a blank" if offset == 2 else "have a blank after its first '.'"
+        raise JsonPathError(path, f"a path must not {blank}; remove it")
     if len(text) > 1 and text[1] not in ".[":
-        raise JsonPathError(path, f"expected '.' or '[' after {path.strip()[0]!r}")
+        raise JsonPathError(path, f"expected '.' or '[' after {path[0]!r}")
     try:
         return _finish(path, _steps(list(_ENV.parser.parse(TokenStream(_ENV.lexer.tokenize(text))))))
     except JSONPathError as err:
@@ -662,12 +669,53 @@ def _compile(path: str) -> CompiledPath:
         raise JsonPathError(path, "the path is nested too deeply") from None
 
 
+def _java_trim(text: str) -> str:
+    """Java's String.trim(): every character up to U+0020 off both ends."""
+    start, end = 0, len(text)
+    while start < end and text[start] <= " ":
+        start += 1
+    while end > start and text[end - 1] <= " ":
+        end -= 1
+    return text[start:end]
+
+
 def evaluate(path: str, document: Any) -> PathResult:
     """Read ``path`` from ``document`` as Jayway 2.10 does with default options; JsonPathError if it fails."""
     return compile_path(path).evaluate(document)
 
 
 # ------------------------------------------------------------------ JSON text
+class JavaBigDecimal(float):
+    """A JSON number json-smart keeps as a BigDecimal: written with a fraction or exponent in more than 18
+    characters. It prints as BigDecimal.toString() of its text (``0.1234567890123456789`` keeps every digit),
+    compares by its exact value in filters, and counts as its double in min/max/avg/sum/stddev, as in Jayway.
+    """
+
+    text: str
+
+    def __new__(cls, text: str) -> JavaBigDecimal:
+        number = super().__new__(cls, text)
+        exact = Decimal(text)
+        number.text = str(exact.copy_abs() if exact.is_zero() else exact)  # BigDecimal has no -0
+        return number
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return JavaBigDecimal, (self.text,)
+
+
+def _json_smart_float(text: str) -> float:
+    return JavaBigDecimal(text) if len(text) > 18 else float(text)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON text parsed as Jayway's json-smart provider parses it: a long decimal stays exact (JavaBigDecimal),
+    other numbers with a fraction or exponent are doubles, integers stay integers of any size."""
+    return json.loads(text, parse_float=_json_smart_float)
+
+
 def to_json_text(value: Any) -> str:
     """A translated value as JSON text: doubles as Java prints them, ', ' and ': ' between members."""
     return _dump(value, ", ", ": ")
@@ -693,6 +741,8 @@ def _java_str(value: Any) -> str:
 
 def _number_text(number: float) -> str:
     """Java's Double.toString (ints as they are): plain from 1e-3 to 1e7, else d.dddE±n, with a fraction."""
+    if isinstance(number, JavaBigDecimal):
+        return number.text
     if isinstance(number, int) or math.isnan(number) or math.isinf(number):
         return str(number) if isinstance(number, int) else "NaN" if math.isnan(number) else (
             "Infinity" if number > 0 else "-Infinity")

@@ -52,7 +52,7 @@ FOUND_DEFINITE = [
     ("$.store.bicycle.['color']", "red"),
     ("store.bicycle.color", "red"),  # Jayway reads a path without $ as $.path
     ("@.store.bicycle.color", "red"),
-    ("  $.foo  ", "bar"),
+    ("$.foo  ", "bar"),  # Jayway trims the end; a leading blank does not compile (test below)
     ("$.store.bicycle['dot.notation']", "new"),
     ("$.store.bicycle.dash-notation", "dashes"),
     ("$.store.bicycle.foo:bar", "fooBar"),
@@ -557,3 +557,22 @@ def test_the_document_is_not_changed() -> None:
     for path, _ in FOUND_DEFINITE + FOUND_INDEFINITE:
         evaluate(path, document)
     assert document == DOC
+
+
+@pytest.mark.parametrize("path", [" $.a", "  $.foo", " a", "$. a", "$.a.", "$..", "\t$.a"])
+def test_what_jayway_refuses_around_blanks_and_dots_does_not_compile(path: str) -> None:
+    with pytest.raises(JsonPathError, match="blank|end with"):
+        compile_path(path)
+
+
+def test_long_decimals_keep_the_text_json_smart_keeps() -> None:
+    from genesys_nb.engine.jsonpath import JavaBigDecimal, parse_json
+    document = parse_json('{"a": 0.1234567890123456789, "b": 1.2345678901234567, "c": -0.000000000000000000,'
+                          ' "d": [1.5000000000000000000e5, 12345678901234567890]}')
+    assert isinstance(document["a"], JavaBigDecimal) and not isinstance(document["b"], JavaBigDecimal)
+    assert to_json_text(evaluate("$.a", document).value) == "0.1234567890123456789"
+    assert to_json_text(evaluate("$.b", document).value) == "1.2345678901234567"  # 18 characters: a double
+    assert to_json_text(evaluate("$.c", document).value) == "0E-18"  # BigDecimal.toString, no minus zero
+    assert to_json_text(evaluate("$.d", document).value) == "[150000.00000000000000, 12345678901234567890]"
+    assert evaluate("$.d.max()", document).value == 1.2345678901234567890e19
+    assert evaluate("$[?(@.a > 0.12345678901234567)].b", [document]).value == [1.2345678901234567]
