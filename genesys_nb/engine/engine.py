@@ -170,9 +170,14 @@ class ActionEngine:
                 found.append(EngineProblem(where, str(err)))
         for name, path in self.translation_map.items():
             try:
-                jsonpath.compile_path(str(path))
+                compiled = jsonpath.compile_path(str(path))
             except jsonpath.JsonPathError as err:
                 found.append(EngineProblem(f"translationMap.{name}", str(err)))
+                continue
+            for function in compiled.unknown_functions:
+                found.append(EngineProblem(f"translationMap.{name}", (
+                    f"JSONPath {path!r}: Jayway has no function {function}(), so reading it fails every time; "
+                    f"use one of {', '.join(sorted(jsonpath._FUNCTIONS))}")))
         for name, literal in self.translation_defaults.items():
             try:
                 json.loads(literal)

@@ -91,6 +91,11 @@ class CompiledPath:
     def definite(self) -> bool:
         return self.upstream_definite[-1]
 
+    @property
+    def unknown_functions(self) -> tuple[str, ...]:
+        """Function steps Jayway compiles but cannot run (``$.a.foo()`` fails each time it is read)."""
+        return tuple(step.func for step in self.steps if step.kind == "func" and step.func not in _FUNCTIONS)
+
     def evaluate(self, document: Any) -> PathResult:
         """Read this path from ``document`` as Jayway's JsonPath.read() does with default options."""
         try:
@@ -255,6 +260,9 @@ def _value(path: CompiledPath, document: Any, root: Any, require: bool = False) 
 # ------------------------------------------------------------------ functions: Jayway's PathFunctions
 def _call(step: _Step, model: Any, root: Any) -> Any:
     name = step.func
+    if name not in _FUNCTIONS:  # Jayway compiles any name and fails when it runs
+        known = ", ".join(sorted(_FUNCTIONS))
+        raise _EvalError(f"Function with name: {name} does not exist; Jayway has {known}")
     if name in ("length", "size"):
         if step.args and not isinstance(step.args[0], CompiledPath):
             raise _EvalError(f"{name}() takes a path argument")
@@ -434,6 +442,21 @@ def _size(left: Any, right: Any) -> bool:
     return isinstance(left, (list, dict)) and (len(left) if isinstance(left, list) else -1) == int(right)
 
 
+def _value_list(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    """Jayway turns a JSON array on the left into a list of value nodes: an array or object in it fails."""
+    def checked(left: Any, right: Any) -> bool:
+        if isinstance(left, list) and any(isinstance(item, (list, dict)) for item in left):
+            raise _EvalError("Could not determine value type")
+        return test(left, right)
+    return checked
+
+
+def _empty(left: Any, right: Any) -> bool:
+    if isinstance(left, dict):  # Jayway casts the node to a Collection
+        raise _EvalError("empty can not be applied to an object")
+    return _kind(right) == "boolean" and isinstance(left, (str, list)) and (len(left) == 0) == right
+
+
 _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "==": _equal,
     "!=": lambda a, b: not _equal(a, b),
@@ -443,21 +466,22 @@ _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "<=": _compared(lambda order: order <= 0),
     ">": _compared(lambda order: order > 0),
     ">=": _compared(lambda order: order >= 0),
-    "=~": _matches,
+    "=~": _value_list(_matches),
     "in": _in,
-    "nin": lambda a, b: not _in(a, b),
-    "contains": _contains,
-    "subsetof": _both_lists(lambda a, b: all(_in(item, b) for item in a)),
-    "anyof": _both_lists(lambda a, b: any(_in(item, b) for item in a)),
-    "noneof": _both_lists(lambda a, b: not any(_in(item, b) for item in a)),
+    "nin": lambda a, b: isinstance(b, list) and not _in(a, b),  # Jayway: no list on the right, no match
+    "contains": _value_list(_contains),
+    "subsetof": _value_list(_both_lists(lambda a, b: all(_in(item, b) for item in a))),
+    "anyof": _value_list(_both_lists(lambda a, b: any(_in(item, b) for item in a))),
+    "noneof": _value_list(_both_lists(lambda a, b: not any(_in(item, b) for item in a))),
     "size": _size,
-    "empty": lambda a, b: _kind(b) == "boolean" and isinstance(a, (str, list, dict)) and (len(a) == 0) == b,
+    "empty": _empty,
 }
 
 
 # ------------------------------------------------------------ syntax: python-jsonpath told Jayway's grammar
 # Jayway names may start with a digit and hold - $ : @; its operator words are case-insensitive
-_NAME = r"[^\s.\[\]()'\"=<>!~&|,*][^\s.\[\]()'\"=<>!~&|,]*"
+# (&& and || glued to a name are part of it: Jayway reads @.a&&@.b as the one path @.a&&@ . b)
+_NAME = r"[^\s.\[\]()'\"=<>!~&|,*][^\s.\[\]()'\"=<>!~,]*"
 _WORDS = ("nin", "subsetof", "anyof", "noneof", "size", "empty", "in", "contains")
 _RULES = {"J_FUNC": r"\.[A-Za-z_]\w*\(", "J_PROP": r"\." + _NAME, "J_SCAN_NAME": r"(?<=\.\.)" + _NAME,
           "J_WORD": r"(?i:" + "|".join(_WORDS) + r")\b", "J_STRICT": r"===|!==",
@@ -478,6 +502,11 @@ class _Lexer(Lexer):
 
     def tokenize(self, path: str) -> Iterator[kinds.Token]:
         tokens = [token for lexed in super().tokenize(path) for token in self._jayway(lexed, path)]
+        for token, after in zip(tokens, tokens[1:]):
+            if token.kind in (kinds.TOKEN_ROOT, kinds.TOKEN_SELF) and after.kind in (
+                    kinds.TOKEN_AND, kinds.TOKEN_OR) and after.index == token.index + 1:
+                raise _Syntax(f"expected '.' or '[' after {token.value!r}; put a blank before {after.value}",
+                              token=after)
         for token, after in zip(tokens, [*tokens[1:], None]):
             if token.kind != kinds.TOKEN_DOT or after is None or after.kind != kinds.TOKEN_LBRACKET:
                 yield token  # Jayway reads $.[0] and $.['a'] as $[0] and $['a']
@@ -530,9 +559,9 @@ class _Parser(Parser):
 
     def _function(self, stream: TokenStream) -> _Step:
         token = stream.next()
-        if token.value not in _FUNCTIONS:
-            known = ", ".join(sorted(_FUNCTIONS))
-            raise _Syntax(f"unknown function {token.value}(); Jayway has {known}", token=token)
+        if token.value.startswith(_ODD_FUNCTION):
+            token = kinds.Token(token.kind, bytes.fromhex(token.value[len(_ODD_FUNCTION):]).decode("utf-8"),
+                                token.index, token.path)
         stream.eat(kinds.TOKEN_LPAREN)
         args: list[Any] = []
         while True:
@@ -656,6 +685,7 @@ def _compile(path: str) -> CompiledPath:
     if len(text) > 1 and text[1] not in ".[":
         raise JsonPathError(path, f"expected '.' or '[' after {path[0]!r}")
     try:
+        text = _dotted_names(path, text, offset)
         return _finish(path, _steps(list(_ENV.parser.parse(TokenStream(_ENV.lexer.tokenize(text))))))
     except JSONPathError as err:
         at = err.token.index - offset if err.token and err.token.index >= 0 else None
@@ -667,6 +697,55 @@ def _compile(path: str) -> CompiledPath:
         raise JsonPathError(path, message + where) from None
     except RecursionError:
         raise JsonPathError(path, "the path is nested too deeply") from None
+
+
+_PLAIN_NAME = re.compile(_NAME + r"\Z")
+_ODD_FUNCTION = "_jayway_fn_"
+
+
+def _dotted_names(path: str, text: str, offset: int) -> str:
+    """Jayway's path compiler (outside filters) reads a dotted name up to the next '.', '[' or '(': any other
+    character, ``|`` ``!`` ``=`` ``<`` ``@`` ``'`` included, belongs to the name, and a blank is an error. Such
+    names are rewritten here in bracket notation (function names in a form the lexer takes) before lexing."""
+    out, i, depth, quote = [], 0, 0, ""
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                out.append(text[i:i + 2])
+                i += 2
+                continue
+            quote = "" if ch == quote else quote
+        elif depth and ch in "'\"":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth = max(0, depth - 1)
+        elif ch == "." and depth == 0:
+            dots = 2 if text.startswith("..", i) else 1
+            end = i + dots
+            while end < len(text) and text[end] not in ".[(":
+                end += 1
+            name = text[i + dots:end]
+            if not name or name == "*" or _PLAIN_NAME.match(name) and end < len(text) and text[end] != "(" or (
+                    _PLAIN_NAME.match(name) and (end == len(text) or text[end] == "(")
+                    and (end == len(text) or re.fullmatch(r"[A-Za-z_]\w*", name))):
+                out.append(text[i:end])
+            elif " " in name or any(c <= " " for c in name):
+                raise JsonPathError(path, "a name with a blank needs bracket notation, as ['my prop'] "
+                                          f"(position {max(0, i + dots + name.index(' ') - offset)})"
+                                    if " " in name else "a name must not hold control characters")
+            elif end < len(text) and text[end] == "(":
+                out.append(text[i:i + dots] + _ODD_FUNCTION + name.encode("utf-8").hex())
+            else:
+                escaped = name.replace("\\", "\\\\").replace("'", "\\'")
+                out.append(text[i:i + dots - 1] + f"['{escaped}']")
+            i = end
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def _java_trim(text: str) -> str:

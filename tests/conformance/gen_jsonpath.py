@@ -2,7 +2,9 @@
 
 The grammar covered: dot and bracket notation, quoted names and multi-name brackets, indexes and index
 lists, slices, wildcards, deep scan, filters (comparisons, regex, in/nin/contains/subsetof/anyof/noneof/
-size/empty, && || !, existence, $-rooted operands, functions inside filters) and the path functions
+size/empty, && || !, existence, $-rooted operands, functions inside filters, flat list literals of scalars:
+Jayway reads a nested list or a bare $.a inside [...] as json-smart's permissive JSON, which the engine
+refuses) and the path functions
 length/size/min/max/avg/sum/stddev/first/last/index/keys/concat/append. A few paths in each batch are
 mutated by one keystroke or written without ``$`` / with a leading blank, so that compile verdicts are
 compared too. Documents carry every JSON type, numbers written in many ways (long decimals, exponents,
@@ -66,8 +68,8 @@ def document(rng: random.Random) -> str:
     return _dump(root)
 
 
-def _literal(rng: random.Random) -> str:
-    roll = rng.random()
+def _literal(rng: random.Random, in_list: bool = False) -> str:
+    roll = rng.random() * (0.85 if in_list else 1)  # a list literal holds scalars
     if roll < 0.4:
         return rng.choice(NUMBER_TEXTS[:12])
     if roll < 0.75:
@@ -76,7 +78,7 @@ def _literal(rng: random.Random) -> str:
     if roll < 0.85:
         return rng.choice(["true", "false", "null"])
     if roll < 0.95:
-        return "[" + ",".join(_literal(rng) for _ in range(rng.randint(0, 3))) + "]"
+        return "[" + ",".join(_literal(rng, True) for _ in range(rng.randint(0, 3))) + "]"
     return "$." + rng.choice(NAMES)
 
 

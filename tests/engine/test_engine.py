@@ -188,3 +188,9 @@ def test_every_real_export_runs_end_to_end_like_the_reference(expected_file: Pat
         k: json.loads(v) for k, v in expected["translated"].items()}
     rendered = engine.render_success(translation, expected["remote_response"], expected["cases"][0]["inputs"])
     assert _same(rendered, expected["success_output"])
+
+
+def test_a_jsonpath_function_jayway_lacks_compiles_but_is_a_problem() -> None:
+    export = _export(translationMap={"tier": "$.loyalty.tiers.firstt()"}, translationMapDefaults={})
+    (problem,) = ActionEngine.from_export(export).problems()
+    assert problem.where == "translationMap.tier" and "no function firstt()" in problem.message

@@ -99,7 +99,7 @@ def test_a_default_that_is_not_a_string_is_an_error() -> None:
     assert "written as a string" in result.errors[0].message
 
 
-@pytest.mark.parametrize("path", ["$.a[", "$X", "$.a[?(@.b <> 1)]", "$.a.nofunction()", ""])
+@pytest.mark.parametrize("path", ["$.a[", "$X", "$.a[?(@.b <> 1)]", ""])
 def test_a_bad_jsonpath_is_an_error_naming_the_variable_and_the_others_still_run(path: str) -> None:
     result = translate({"bad": path, "id": "$.id"}, {"bad": "null"}, RESPONSE)
     assert result.variables == {"id": '"c-1"'}
