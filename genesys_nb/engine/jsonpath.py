@@ -330,6 +330,19 @@ class _Operand:
         return True
 
 
+class _Logical(nodes.InfixExpression):
+    """&& and || as Java evaluates them: the right side only when the left does not decide (it may throw)."""
+
+    __slots__ = ()
+
+    def evaluate(self, context: selectors.FilterContext) -> bool:
+        env = context.env
+        left = env.is_truthy(self.left.evaluate(context))
+        if left == (self.operator == "||"):
+            return left
+        return bool(env.is_truthy(self.right.evaluate(context)))
+
+
 class _PathExpression(nodes.BaseExpression):
     """An @ or $ path inside a filter, read with Jayway's path semantics."""
 
@@ -442,9 +455,12 @@ def _size(left: Any, right: Any) -> bool:
     return isinstance(left, (list, dict)) and (len(left) if isinstance(left, list) else -1) == int(right)
 
 
-def _value_list(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
-    """Jayway turns a JSON array on the left into a list of value nodes: an array or object in it fails."""
+def _value_list(test: Callable[[Any, Any], bool], *, right_list: bool = False) -> Callable[[Any, Any], bool]:
+    """Jayway turns a JSON array on the left into a list of value nodes: an array or object in it fails
+    (the set operators first give false when the right side is no list)."""
     def checked(left: Any, right: Any) -> bool:
+        if right_list and not isinstance(right, list):
+            return False
         if isinstance(left, list) and any(isinstance(item, (list, dict)) for item in left):
             raise _EvalError("Could not determine value type")
         return test(left, right)
@@ -470,9 +486,9 @@ _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "in": _in,
     "nin": lambda a, b: isinstance(b, list) and not _in(a, b),  # Jayway: no list on the right, no match
     "contains": _value_list(_contains),
-    "subsetof": _value_list(_both_lists(lambda a, b: all(_in(item, b) for item in a))),
-    "anyof": _value_list(_both_lists(lambda a, b: any(_in(item, b) for item in a))),
-    "noneof": _value_list(_both_lists(lambda a, b: not any(_in(item, b) for item in a))),
+    "subsetof": _value_list(_both_lists(lambda a, b: all(_in(item, b) for item in a)), right_list=True),
+    "anyof": _value_list(_both_lists(lambda a, b: any(_in(item, b) for item in a)), right_list=True),
+    "noneof": _value_list(_both_lists(lambda a, b: not any(_in(item, b) for item in a)), right_list=True),
     "size": _size,
     "empty": _empty,
 }
@@ -620,7 +636,10 @@ class _Parser(Parser):
     def parse_infix_expression(self, stream: TokenStream, left: nodes.BaseExpression) -> nodes.BaseExpression:
         if stream.current().kind not in self.BINARY_OPERATORS:
             raise _Syntax(f"unexpected {stream.current().value!r} in a filter", token=stream.current())
-        return super().parse_infix_expression(stream, left)
+        expression = super().parse_infix_expression(stream, left)
+        if isinstance(expression, nodes.InfixExpression) and expression.operator in ("&&", "||"):
+            expression.__class__ = _Logical
+        return expression
 
     def parse_relative_query(self, stream: TokenStream) -> nodes.BaseExpression:
         relative = stream.next().kind == kinds.TOKEN_SELF

@@ -299,7 +299,6 @@ COMPARISONS = [  # (item, filter, matches); Jayway's FilterTest, InlineFilterTes
     ({"s": "fo", "n": 2}, "@.s size @.n", True),
     ({"a": ""}, "@.a empty true", True),
     ({"a": []}, "@.a empty true", True),
-    ({"a": {}}, "@.a empty true", True),
     ({"a": [1]}, "@.a empty false", True),
     ({"a": None}, "@.a empty true", False),
     ({"a": 5}, "@.a =~ /\\d/", True),
@@ -436,7 +435,10 @@ def test_functions_after_an_indefinite_path_apply_to_each_match() -> None:
     ({"a": [1]}, "$.a.last()", "larger than object count"),  # Jayway's last() of a single item fails
     ({"a": 1}, "$.a.first()", "empty array"),
     ({"a": [1]}, "$.a.index(5)", "larger than object count"),
-    ({"a": [1]}, "$.a.foo()", "Function with name: foo does not exist"),  # Jayway compiles any name
+    ({"a": [1]}, "$.a.foo()", "Function with name: foo does not exist"),
+    ({"a": [{"b": {}}]}, "$.a[?(@.b empty true)]", "object"),  # Jayway casts the object to a Collection
+    ({"a": [{"b": [[1]]}]}, "$.a[?(@.b contains 1)]", "value type"),
+    ({"a": [{"b": [{}]}]}, "$.a[?(@.b anyof [1])]", "value type"),  # Jayway compiles any name
     ({"a": [1]}, "$.a.ma@x()", "Function with name: ma@x does not exist"),
 ])
 def test_function_failures_are_errors(document: Any, path: str, message: str) -> None:
