@@ -2,6 +2,7 @@
 """Jayway JsonPath 2.10 semantics for translation maps, on python-jsonpath's lexer, parser and filter tree."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -518,7 +519,7 @@ class _Lexer(Lexer):
 
     def tokenize(self, path: str) -> Iterator[kinds.Token]:
         tokens = [token for lexed in super().tokenize(path) for token in self._jayway(lexed, path)]
-        for token, after in zip(tokens, tokens[1:]):
+        for token, after in itertools.pairwise(tokens):
             if token.kind in (kinds.TOKEN_ROOT, kinds.TOKEN_SELF) and after.kind in (
                     kinds.TOKEN_AND, kinds.TOKEN_OR) and after.index == token.index + 1:
                 raise _Syntax(f"expected '.' or '[' after {token.value!r}; put a blank before {after.value}",
@@ -791,7 +792,7 @@ class JavaBigDecimal(float):
 
     text: str
 
-    def __new__(cls, text: str) -> JavaBigDecimal:
+    def __new__(cls, text: str) -> JavaBigDecimal:  # noqa: PYI034
         number = super().__new__(cls, text)
         exact = Decimal(text)
         number.text = str(exact.copy_abs() if exact.is_zero() else exact)  # BigDecimal has no -0
