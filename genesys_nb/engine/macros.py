@@ -145,6 +145,40 @@ class EscapeTool:
     def javascript(self, value: Any) -> str | None:
         return None if value is None else _java_escape(to_java_string(value), javascript=True)
 
+    def _property(self, value: Any, *, key: bool) -> str | None:
+        # velocity-tools 2.0's java.util.Properties escaping: \\ \n \t \r \f, = : # ! behind a backslash,
+        # a blank too in a key, and anything outside printable ASCII as a lowercase \\uxxxx
+        if value is None:
+            return None
+        out = []
+        for ch in to_java_string(value):
+            if ch in "\\\n\t\r\f":
+                out.append({"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\f": "\\f"}[ch])
+            elif ch in "=:#!" or (key and ch == " "):
+                out.append("\\" + ch)
+            elif ord(ch) < 0x20 or ord(ch) > 0x7E:
+                out.append("".join(f"\\u{unit:04x}" for unit in _utf16(ch)))
+            else:
+                out.append(ch)
+        return "".join(out)
+
+    def propertyKey(self, value: Any) -> str | None:
+        return self._property(value, key=True)
+
+    def propertyValue(self, value: Any) -> str | None:
+        return self._property(value, key=False)
+
+    def unicode(self, value: Any) -> str | None:
+        """The character of a code point written in hex (``\\u00e9`` or ``00e9``); other text fails the
+        call, as Integer.parseInt does in EscapeTool."""
+        if value is None:
+            return None
+        text = to_java_string(value)
+        digits = text[2:] if text.startswith("\\u") else text
+        if not re.fullmatch(r"[+-]?[0-9A-Fa-f]+", digits):
+            raise ValueError(f'For input string: "{digits}" under radix 16')
+        return chr(int(digits, 16))
+
     def sql(self, value: Any) -> str | None:
         return None if value is None else to_java_string(value).replace("'", "''")
 
