@@ -174,7 +174,7 @@ class EscapeTool:
         if value is None:
             return None
         text = to_java_string(value)
-        digits = text[2:] if text.startswith("\\u") else text
+        digits = text.removeprefix("\\u")
         if not re.fullmatch(r"[+-]?[0-9A-Fa-f]+", digits):
             raise ValueError(f'For input string: "{digits}" under radix 16')
         return chr(int(digits, 16))
