@@ -175,3 +175,16 @@ def test_with_an_org_record_and_diff_use_the_live_test(session: Any) -> None:
 def test_an_unknown_action_name_lists_the_org(session: Any) -> None:
     with pytest.raises(ValueError, match="no action with id or name 'Nope'"):
         ActionLab(session, action="Nope")
+
+
+def test_credentials_render_in_the_lab_and_never_show() -> None:
+    export = _export()
+    export["config"]["request"]["headers"] = {"Authorization": 'Basic $encoding.base64("${credentials.id}:x")'}
+    lab = ActionLab(export, remote={"conversation": {"id": "conv-7"}}, credentials={"id": "k-secret-1"},
+                    auth_response={"access_token": "t-secret-2"})
+    lab.form.value = REQUIRED
+    lab.url_box.value = "/api/v2/callbacks?key=${credentials.id}&t=$authResponse.access_token"
+    shown = _text(lab.request_view) + _text(lab.steps_view) + repr(lab.engine)
+    assert "secret" not in shown and "key=********&t=********" in shown
+    assert "azEtc2VjcmV0LTE6eA==" not in shown  # the Basic header built from the credential
+    assert lab.last_test is not None and lab.last_test.success

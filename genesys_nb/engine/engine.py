@@ -138,6 +138,17 @@ class ActionEngine:
             return type(value)(self._masked(item) for item in value)
         return value
 
+    def masked(self, request: RenderedRequest) -> RenderedRequest:
+        """``request`` as it may be shown: credential and authResponse values as ``********``, and a header
+        built from them masked whole (``Basic $encoding.base64(...)`` holds no raw value to find)."""
+        return RenderedRequest(request.method, self._masked(request.url), self._shown_headers(request.headers),
+                               self._masked(request.body), request.warnings)
+
+    def _shown_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        templates = self.header_templates
+        return {name: MASK if self._secret_values and _SECRET_REFERENCE.search(templates.get(name, ""))
+                else self._masked(value) for name, value in headers.items()}
+
     def _request_context(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         return velocity.request_context(inputs, credentials=self._credentials, auth_response=self._auth_response)
 
@@ -280,10 +291,7 @@ class ActionEngine:
                 return None
             headers[header] = rendered.text
             warnings.extend(rendered.warnings)
-        # a header built from a secret shows none of it (Basic $encoding.base64(...) hides no raw value)
-        shown = {name: MASK if self._secret_values and _SECRET_REFERENCE.search(self.header_templates[name])
-                 else self._masked(value) for name, value in headers.items()}
-        steps.ok("Resolve request headers", shown, warnings)
+        steps.ok("Resolve request headers", self._shown_headers(headers), warnings)
         url, body = parts["requestUrlTemplate"], parts["requestTemplate"]
         return RenderedRequest(self.method, url.text, headers, body.text, (*url.warnings, *body.warnings, *warnings))
 
