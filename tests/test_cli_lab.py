@@ -176,3 +176,19 @@ def test_credential_like_headers_are_masked_in_the_table(tmp_path: Path,
     main(["lab", str(path)])
     out = capsys.readouterr().out
     assert '"Authorization": "***"' in out and "abc123" not in out and "application/json" in out
+
+
+def test_credentials_render_and_never_show(tmp_path: Path, answer: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export = json.loads(CALLBACK.read_text(encoding="utf-8"))
+    export["config"]["request"]["requestUrlTemplate"] += "?key=${credentials.API_Key}&t=$authResponse.token"
+    export["config"]["request"]["headers"] = {"Authorization": 'Basic $encoding.base64("${credentials.API_Key}:x")'}
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export), encoding="utf-8")
+    code = main(["lab", str(path), *REQUIRED, "--response", str(answer), "--json",
+                 "--credential", "API_Key=k-secret-1", "--auth-response", "token=t-secret-2"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "k-secret-1" not in out and "t-secret-2" not in out and "ay1zZWNyZXQtMTp4" not in out
+    assert "key=********&t=********" in out
+    assert main(["lab", str(path), *REQUIRED, "--credential", "novalue"]) == 2
+    assert "--credential novalue: write NAME=VALUE" in capsys.readouterr().err

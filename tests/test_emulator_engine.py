@@ -229,3 +229,32 @@ def test_a_shipped_remote_answer_in_the_emulator_block(emulator: Emulator, http:
     export["emulator"] = {"remote": {"status": 700, "body": {}}}
     with pytest.raises(ValueError, match="emulator.remote.*status"):
         emulator.add_action(export)
+
+
+def test_credentials_set_per_action_render_and_never_show(emulator: Emulator, http: Any) -> None:
+    export = json.loads(json.dumps(LOOKUP))
+    export["config"]["request"]["requestUrlTemplate"] += "&key=${credentials.API_Key}"
+    export["config"]["request"]["headers"]["Authorization"] = "Bearer $authResponse.access_token"
+    action_id = _add(emulator, export)
+    seen: list[RenderedRequest] = []
+
+    def crm(request: RenderedRequest) -> RemoteResponse:
+        seen.append(request)
+        return RemoteResponse({"person": {"id": "P-1"}})
+
+    emulator.set_remote(action_id, crm)
+    listed = http.put("/__emulator__/credentials", json={"action_id": action_id, "credentials": {
+        "API_Key": "k-secret-1"}, "auth_response": {"access_token": "t-secret-2"}})
+    assert listed.status_code == 200 and "secret" not in listed.text
+    assert listed.json() == {action_id: {"credentials": ["API_Key"], "auth_response": ["access_token"]}}
+    assert http.post(f"{ACTIONS}/{action_id}/execute", json={"email": "a@x"}).status_code == 200
+    assert seen[-1].url.endswith("&key=k-secret-1") and seen[-1].headers["Authorization"] == "Bearer t-secret-2"
+    test = http.post(f"{ACTIONS}/{action_id}/test", json={"email": "a@x"})
+    assert "secret" not in test.text and "key=********" in test.text
+    log = http.get("/__emulator__/requests").text
+    assert "k-secret-1" not in log and "t-secret-2" not in log
+    bad = http.put("/__emulator__/credentials", json={"action_id": action_id, "credentials": "k"})
+    assert bad.status_code == 400 and "credentials" in bad.json()["message"]
+    http.put("/__emulator__/credentials", json={"action_id": action_id})
+    http.post(f"{ACTIONS}/{action_id}/execute", json={"email": "a@x"})
+    assert seen[-1].url.endswith("&key=${credentials.API_Key}")

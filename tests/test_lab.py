@@ -249,3 +249,16 @@ def test_a_success_template_that_is_not_json_names_the_variable_or_the_brace(lab
     assert "a '{' is never closed (add '}')" in _text(lab.output_view)
     lab.success_box.value = '{"conversationId": "a}b", "x": [1]]}'
     assert "a ']' closes nothing that is open" in _text(lab.output_view)
+
+
+def test_credentials_render_in_the_lab_and_never_show() -> None:
+    export = _export()
+    export["config"]["request"]["headers"] = {"Authorization": 'Basic $encoding.base64("${credentials.id}:x")'}
+    lab = ActionLab(export, remote={"conversation": {"id": "conv-7"}}, credentials={"id": "k-secret-1"},
+                    auth_response={"access_token": "t-secret-2"})
+    lab.form.value = REQUIRED
+    lab.url_box.value = "/api/v2/callbacks?key=${credentials.id}&t=$authResponse.access_token"
+    shown = _text(lab.request_view) + _text(lab.steps_view) + repr(lab.engine)
+    assert "secret" not in shown and "key=********&t=********" in shown
+    assert "azEtc2VjcmV0LTE6eA==" not in shown  # the Basic header built from the credential
+    assert lab.last_test is not None and lab.last_test.success

@@ -100,6 +100,19 @@ def _inputs(pairs: list[str], action: Action) -> dict[str, Any]:
         raise CommandError(f"--input: {err}") from None
 
 
+def _secrets(pairs: list[str] | None, flag: str) -> dict[str, str] | None:
+    """--credential / --auth-response NAME=VALUE pairs; None when the flag was not given."""
+    if not pairs:
+        return None
+    found: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CommandError(f"{flag} {name.strip() or '?'}: write NAME=VALUE, e.g. {flag} API_Key=$API_KEY")
+        found[name.strip()] = value
+    return found
+
+
 def _response(path: str, status: int) -> Any:
     from genesys_nb.engine.remote import RemoteResponse
 
@@ -225,7 +238,8 @@ def _run(args: argparse.Namespace) -> int:
         else:
             client = stack.enter_context(open_session(quiet=True)).client
             action = _find_in_org(client, args.action)
-        engine = ActionEngine(action)
+        engine = ActionEngine(action, credentials=_secrets(args.credential, "--credential"),
+                              auth_response=_secrets(args.auth_response, "--auth-response"))
         problems = engine.problems()
         if not args.json:
             _print_problems(action, problems)  # first: a broken template is the news, whatever the inputs
@@ -272,6 +286,12 @@ def register(subparsers: Any) -> None:
                         help="an exported action JSON file, or an action id or name in the org/emulator")
     parser.add_argument("--input", action="append", metavar="NAME=VALUE",
                         help="one input field (repeat it); values are read as the contract's types")
+    parser.add_argument("--credential", action="append", metavar="NAME=VALUE",
+                        help="a field of the integration's credential, as ${credentials.NAME} (repeatable); "
+                        "shown as ******** in every step")
+    parser.add_argument("--auth-response", action="append", metavar="NAME=VALUE",
+                        help="a field of the OAuth login's answer, as ${authResponse.NAME} (repeatable); "
+                        "shown as ******** in every step")
     parser.add_argument("--response", metavar="FILE", help="the remote endpoint's JSON answer")
     parser.add_argument("--status", type=int, default=200, metavar="N",
                         help="the remote's HTTP status for --response (default 200)")

@@ -14,6 +14,9 @@
                                         or {"action_id": id, "routes": [{"method", "url", "response"}]}
                                         or {"action_id": id, "recording": {"entries": [...]}};
                                         {"action_id": id, "response": null} goes back to the default
+    GET  /__emulator__/credentials      -> {action_id: {"credentials": [names], "auth_response": [names]}}
+    PUT  /__emulator__/credentials      {"action_id": id, "credentials": {..}, "auth_response": {..}}
+                                        (${credentials.X} / ${authResponse.X}; values are never shown)
 """
 from __future__ import annotations
 
@@ -85,6 +88,18 @@ def handle(emulator: OrgState, request: EmulatorRequest) -> Decision:
                 return _problem(400, f"{method} {request.path}: give \"action_id\" (the action's id)")
             emulator.set_remote(action_id, parse_remote_spec(body))
             return json_decision(200, _remotes_view(emulator))
+        if route == "credentials" and method == "GET":
+            return json_decision(200, emulator.credential_fields)
+        if route == "credentials" and method in ("PUT", "POST"):
+            body = _body(request)
+            action_id = body.get("action_id")
+            fields = {name: body.get(name) for name in ("credentials", "auth_response")}
+            if not isinstance(action_id, str) or any(v is not None and not isinstance(v, dict)
+                                                     for v in fields.values()):
+                return _problem(400, f"{method} {request.path}: give \"action_id\" and \"credentials\" and/or "
+                                     "\"auth_response\" as objects of field names and values")
+            emulator.set_credentials(action_id, fields["credentials"], fields["auth_response"])
+            return json_decision(200, emulator.credential_fields)
         if route == "actions" and method == "GET":
             return json_decision(200, [
                 {"id": a.id, "name": a.name, "category": a.category, "secure": a.secure,

@@ -202,7 +202,9 @@ class Emulator(OrgState):
         key = (action.id, action.version)
         engine = self._engines.get(key)
         if engine is None:
-            engine = self._engines[key] = remotes.engine_for(action)
+            credentials, auth_response = self._secrets.get(action.id, (None, None))
+            engine = self._engines[key] = remotes.engine_for(action, credentials=credentials,
+                                                             auth_response=auth_response)
         return engine
 
     def _remote_answer(self, action: EmulatedAction, inputs: dict[str, Any],

@@ -39,8 +39,10 @@ class RemoteSpecError(ValueError):
     """A control-plane remote description that cannot be used; the message says what to send instead."""
 
 
-def engine_for(action: EmulatedAction) -> ActionEngine:
-    """An engine over the emulated action's config and contract, as the platform would run it."""
+def engine_for(action: EmulatedAction, *, credentials: dict[str, Any] | None = None,
+               auth_response: dict[str, Any] | None = None) -> ActionEngine:
+    """An engine over the emulated action's config and contract, as the platform would run it, with the
+    integration's credential and OAuth-answer fields when they are set."""
     export = {
         "name": action.name,
         "integrationType": action.integration_type,
@@ -50,7 +52,8 @@ def engine_for(action: EmulatedAction) -> ActionEngine:
                      "output": {"successSchema": action.success_schema}},
         "secure": action.secure,
     }
-    return ActionEngine(Action.from_export(export, action_id=action.id, version=action.version))
+    return ActionEngine(Action.from_export(export, action_id=action.id, version=action.version),
+                        credentials=credentials, auth_response=auth_response)
 
 
 def behaviour_remote(action: EmulatedAction, inputs: dict[str, Any],

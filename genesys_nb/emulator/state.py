@@ -83,6 +83,7 @@ class OrgState:
         self._records: dict[str, dict[str, Any]] = {}
         self._remotes: dict[str, Any] = {}  # action id -> what the user set as its remote endpoint
         self._engines: dict[tuple[str, int], Any] = {}
+        self._secrets: dict[str, tuple[Any, Any]] = {}  # action id -> (credentials, authResponse) fields
         self._drafts: dict[str, Any] = {}  # action id -> its draft (a drafts.DraftSlot)
         self._in_flight = 0
         self._rng = random.Random(seed)
@@ -164,6 +165,27 @@ class OrgState:
             else:
                 self._remotes[action_id] = remote
 
+    def set_credentials(self, action_id: str, credentials: dict[str, Any] | None = None,
+                        auth_response: dict[str, Any] | None = None) -> None:
+        """The ``${credentials.X}`` and ``${authResponse.X}`` fields the action's templates see from now on
+        (both None: none). The values never show: every operation of /test prints ``********`` instead."""
+        if action_id not in self._actions:
+            raise KeyError(f"no emulated action with id {action_id!r}; ids are listed by Emulator.actions")
+        with self._lock:
+            if credentials is None and auth_response is None:
+                self._secrets.pop(action_id, None)
+            else:
+                self._secrets[action_id] = (credentials, auth_response)
+            for key in [key for key in self._engines if key[0] == action_id]:
+                del self._engines[key]
+
+    @property
+    def credential_fields(self) -> dict[str, dict[str, list[str]]]:
+        """Which credential and authResponse fields are set, by action id (names only, never values)."""
+        with self._lock:
+            return {action_id: {"credentials": sorted(creds or {}), "auth_response": sorted(auth or {})}
+                    for action_id, (creds, auth) in self._secrets.items()}
+
     def reset(self, *, tokens: bool = False) -> None:
         """Back to the start: no faults or remote stand-ins, initial limits and actions, empty log and records,
         reseeded randomness.
@@ -179,6 +201,8 @@ class OrgState:
             self._rate.clear()
             self._records.clear()
             self._remotes.clear()
+            self._secrets.clear()
+            self._engines.clear()
             self._drafts.clear()
             self._engines.clear()
             self._rng = random.Random(self.seed)

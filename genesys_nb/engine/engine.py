@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,8 @@ from genesys_nb.engine.translate import Translation, translate
 __all__ = ["MAX_JSON_DEPTH", "ActionEngine", "EngineProblem", "json_depth"]
 
 DEFAULT_REQUEST_TEMPLATE = "${input.rawRequest}"
+MASK = "********"
+_SECRET_REFERENCE = re.compile(r"\$!?\{?(credentials|authResponse)\b")
 DEFAULT_SUCCESS_TEMPLATE = "${rawResult}"
 
 
@@ -78,8 +81,17 @@ class ActionEngine:
 
     strict_success_template: bool = True
 
-    def __init__(self, action: Action, *, remote: Any = None) -> None:
+    def __init__(self, action: Action, *, remote: Any = None, credentials: Mapping[str, Any] | None = None,
+                 auth_response: Mapping[str, Any] | None = None) -> None:
+        """``credentials`` are the fields of the integration's credential (``${credentials.clientId}``) and
+        ``auth_response`` the answer of its OAuth login (``${authResponse.access_token}``). Their values are
+        secrets: the request sent carries them, every step record shows ``********`` in their place."""
         self.action = action
+        self._credentials = dict(credentials) if credentials is not None else None
+        self._auth_response = dict(auth_response) if auth_response is not None else None
+        self._secret_values = sorted({str(value) for source in (credentials or {}, auth_response or {})
+                                      for value in source.values() if value is not None and str(value)},
+                                     key=len, reverse=True)
         config = action.config or {}
         self._request: Mapping[str, Any] = config.get("request") or {}
         self._response: Mapping[str, Any] = config.get("response") or {}
@@ -130,6 +142,34 @@ class ActionEngine:
         template = self._response.get("successTemplate")
         return DEFAULT_SUCCESS_TEMPLATE if template is None else str(template)
 
+    def _masked(self, value: Any) -> Any:
+        """``value`` with every credential and auth-response value replaced by ``********``."""
+        if not self._secret_values:
+            return value
+        if isinstance(value, str):
+            for secret in self._secret_values:
+                value = value.replace(secret, MASK)
+            return value
+        if isinstance(value, dict):
+            return {key: self._masked(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._masked(item) for item in value)
+        return value
+
+    def masked(self, request: RenderedRequest) -> RenderedRequest:
+        """``request`` as it may be shown: credential and authResponse values as ``********``, and a header
+        built from them masked whole (``Basic $encoding.base64(...)`` holds no raw value to find)."""
+        return RenderedRequest(request.method, self._masked(request.url), self._shown_headers(request.headers),
+                               self._masked(request.body), request.warnings)
+
+    def _shown_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        templates = self.header_templates
+        return {name: MASK if self._secret_values and _SECRET_REFERENCE.search(templates.get(name, ""))
+                else self._masked(value) for name, value in headers.items()}
+
+    def _request_context(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return velocity.request_context(inputs, credentials=self._credentials, auth_response=self._auth_response)
+
     def _render(self, source: str, context: Mapping[str, Any], template: str,
                 strict: bool = False) -> velocity.Rendered:
         return velocity.render_template(source, context, template=template, input_fields=self.input_fields,
@@ -137,7 +177,7 @@ class ActionEngine:
 
     def render_request(self, inputs: Mapping[str, Any]) -> RenderedRequest:
         """The URL, body and headers this action sends for ``inputs`` (TemplateSyntaxError on a broken template)."""
-        context = velocity.request_context(inputs)
+        context = self._request_context(inputs)
         url = self._render(self.url_template, context, "requestUrlTemplate")
         body = self._render(self.request_template, context, "requestTemplate")
         headers: dict[str, str] = {}
@@ -161,7 +201,8 @@ class ActionEngine:
         :class:`~genesys_nb.engine.velocity.StrictReferenceFailure` with Velocity's text.
         """
         body = remote_response.body if isinstance(remote_response, RemoteResponse) else remote_response
-        context = velocity.success_context(inputs or {}, translation.variables, _raw_result(body))
+        context = velocity.success_context(inputs or {}, translation.variables, _raw_result(body),
+                                           credentials=self._credentials, auth_response=self._auth_response)
         return self._render(self.success_template, context, "successTemplate",
                             strict=self.strict_success_template).text
 
@@ -195,9 +236,14 @@ class ActionEngine:
                 found.append(EngineProblem(where, str(err)))
         for name, path in self.translation_map.items():
             try:
-                jsonpath.compile_path(str(path))
+                compiled = jsonpath.compile_path(str(path))
             except jsonpath.JsonPathError as err:
                 found.append(EngineProblem(f"translationMap.{name}", str(err)))
+                continue
+            for function in compiled.unknown_functions:
+                found.append(EngineProblem(f"translationMap.{name}", (
+                    f"JSONPath {path!r}: Jayway has no function {function}(), so reading it fails every time; "
+                    f"use one of {', '.join(sorted(jsonpath._FUNCTIONS))}")))
         for name, literal in self.translation_defaults.items():
             try:
                 json.loads(literal)
@@ -247,7 +293,7 @@ class ActionEngine:
 
     def request_steps(self, steps: Steps, inputs: Mapping[str, Any]) -> RenderedRequest | None:
         """The URL, body and headers steps into ``steps``; the request, or None when a template failed."""
-        context = velocity.request_context(inputs)
+        context = self._request_context(inputs)
         parts: dict[str, Any] = {}
         for name, where, source in (("Resolve request URL template", "requestUrlTemplate", self.url_template),
                                     ("Resolve request body template", "requestTemplate", self.request_template)):
@@ -257,7 +303,7 @@ class ActionEngine:
                 steps.finish_fail(name, error_body(400, str(err), context_id=steps.context_id,
                                                    detail=TEMPLATE_PROCESSING))
                 return None
-            steps.ok(name, rendered.text, rendered.warnings)
+            steps.ok(name, self._masked(rendered.text), rendered.warnings)
             parts[where] = rendered
         headers: dict[str, str] = {}
         warnings: list[str] = []
@@ -270,7 +316,7 @@ class ActionEngine:
                 return None
             headers[header] = rendered.text
             warnings.extend(rendered.warnings)
-        steps.ok("Resolve request headers", headers, warnings)
+        steps.ok("Resolve request headers", self._shown_headers(headers), warnings)
         url, body = parts["requestUrlTemplate"], parts["requestTemplate"]
         return RenderedRequest(self.method, url.text, headers, body.text, (*url.warnings, *body.warnings, *warnings))
 
@@ -285,7 +331,7 @@ class ActionEngine:
         body = response.body
         if isinstance(body, str):
             try:
-                body = json.loads(body)
+                body = jsonpath.parse_json(body)  # as Jayway's json-smart: long decimals keep their digits
             except ValueError:
                 return steps.finish_fail("Execute request", error_body(
                     400, MALFORMED_MESSAGE, context_id=context_id, detail=REMOTE_ENDPOINT,
@@ -295,7 +341,7 @@ class ActionEngine:
             return steps.finish_fail("Execute request", error_body(
                 400, f"The remote response nests deeper than {MAX_JSON_DEPTH} levels, the platform's limit",
                 context_id=context_id, detail=REMOTE_ENDPOINT))
-        steps.ok("Execute request", body)
+        steps.ok("Execute request", self._masked(body))
         translation = self.translate(body)
         if not translation.ok:
             listed = "; ".join(error.message for error in translation.errors)

@@ -2,6 +2,7 @@
 """Jayway JsonPath 2.10 semantics for translation maps, on python-jsonpath's lexer, parser and filter tree."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -27,7 +28,8 @@ _Syntax = JSONPathSyntaxError
 # (filters on objects, PathNotFound, multi-property merges, per-match functions, deep-scan rules), which
 # python-jsonpath's selectors cannot be told; so the parsed segments become the steps walked below.
 
-__all__ = ["CompiledPath", "JsonPathError", "PathResult", "compile_path", "evaluate", "to_json_text"]
+__all__ = ["CompiledPath", "JavaBigDecimal", "JsonPathError", "PathResult", "compile_path", "evaluate", "parse_json",
+           "to_json_text"]
 
 
 class JsonPathError(ValueError):
@@ -89,6 +91,11 @@ class CompiledPath:
     @property
     def definite(self) -> bool:
         return self.upstream_definite[-1]
+
+    @property
+    def unknown_functions(self) -> tuple[str, ...]:
+        """Function steps Jayway compiles but cannot run (``$.a.foo()`` fails each time it is read)."""
+        return tuple(step.func for step in self.steps if step.kind == "func" and step.func not in _FUNCTIONS)
 
     def evaluate(self, document: Any) -> PathResult:
         """Read this path from ``document`` as Jayway's JsonPath.read() does with default options."""
@@ -254,6 +261,9 @@ def _value(path: CompiledPath, document: Any, root: Any, require: bool = False) 
 # ------------------------------------------------------------------ functions: Jayway's PathFunctions
 def _call(step: _Step, model: Any, root: Any) -> Any:
     name = step.func
+    if name not in _FUNCTIONS:  # Jayway compiles any name and fails when it runs
+        known = ", ".join(sorted(_FUNCTIONS))
+        raise _EvalError(f"Function with name: {name} does not exist; Jayway has {known}")
     if name in ("length", "size"):
         if step.args and not isinstance(step.args[0], CompiledPath):
             raise _EvalError(f"{name}() takes a path argument")
@@ -321,6 +331,19 @@ class _Operand:
         return True
 
 
+class _Logical(nodes.InfixExpression):
+    """&& and || as Java evaluates them: the right side only when the left does not decide (it may throw)."""
+
+    __slots__ = ()
+
+    def evaluate(self, context: selectors.FilterContext) -> bool:
+        env = context.env
+        left = env.is_truthy(self.left.evaluate(context))
+        if left == (self.operator == "||"):
+            return left
+        return bool(env.is_truthy(self.right.evaluate(context)))
+
+
 class _PathExpression(nodes.BaseExpression):
     """An @ or $ path inside a filter, read with Jayway's path semantics."""
 
@@ -357,7 +380,7 @@ def _kind(value: Any) -> str:
 
 def _decimal(value: Any) -> Decimal | None:
     if _kind(value) == "number":
-        return Decimal(value if isinstance(value, int) else repr(value))
+        return Decimal(value if isinstance(value, int) else repr(value))  # a JavaBigDecimal's repr is its text
     is_number = isinstance(value, str) and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value)
     return Decimal(value) if is_number else None  # Jayway reads such a string as a BigDecimal
 
@@ -433,6 +456,24 @@ def _size(left: Any, right: Any) -> bool:
     return isinstance(left, (list, dict)) and (len(left) if isinstance(left, list) else -1) == int(right)
 
 
+def _value_list(test: Callable[[Any, Any], bool], *, right_list: bool = False) -> Callable[[Any, Any], bool]:
+    """Jayway turns a JSON array on the left into a list of value nodes: an array or object in it fails
+    (the set operators first give false when the right side is no list)."""
+    def checked(left: Any, right: Any) -> bool:
+        if right_list and not isinstance(right, list):
+            return False
+        if isinstance(left, list) and any(isinstance(item, (list, dict)) for item in left):
+            raise _EvalError("Could not determine value type")
+        return test(left, right)
+    return checked
+
+
+def _empty(left: Any, right: Any) -> bool:
+    if isinstance(left, dict):  # Jayway casts the node to a Collection
+        raise _EvalError("empty can not be applied to an object")
+    return _kind(right) == "boolean" and isinstance(left, (str, list)) and (len(left) == 0) == right
+
+
 _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "==": _equal,
     "!=": lambda a, b: not _equal(a, b),
@@ -442,21 +483,22 @@ _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "<=": _compared(lambda order: order <= 0),
     ">": _compared(lambda order: order > 0),
     ">=": _compared(lambda order: order >= 0),
-    "=~": _matches,
+    "=~": _value_list(_matches),
     "in": _in,
-    "nin": lambda a, b: not _in(a, b),
-    "contains": _contains,
-    "subsetof": _both_lists(lambda a, b: all(_in(item, b) for item in a)),
-    "anyof": _both_lists(lambda a, b: any(_in(item, b) for item in a)),
-    "noneof": _both_lists(lambda a, b: not any(_in(item, b) for item in a)),
+    "nin": lambda a, b: isinstance(b, list) and not _in(a, b),  # Jayway: no list on the right, no match
+    "contains": _value_list(_contains),
+    "subsetof": _value_list(_both_lists(lambda a, b: all(_in(item, b) for item in a)), right_list=True),
+    "anyof": _value_list(_both_lists(lambda a, b: any(_in(item, b) for item in a)), right_list=True),
+    "noneof": _value_list(_both_lists(lambda a, b: not any(_in(item, b) for item in a)), right_list=True),
     "size": _size,
-    "empty": lambda a, b: _kind(b) == "boolean" and isinstance(a, (str, list, dict)) and (len(a) == 0) == b,
+    "empty": _empty,
 }
 
 
 # ------------------------------------------------------------ syntax: python-jsonpath told Jayway's grammar
 # Jayway names may start with a digit and hold - $ : @; its operator words are case-insensitive
-_NAME = r"[^\s.\[\]()'\"=<>!~&|,*][^\s.\[\]()'\"=<>!~&|,]*"
+# (&& and || glued to a name are part of it: Jayway reads @.a&&@.b as the one path @.a&&@ . b)
+_NAME = r"[^\s.\[\]()'\"=<>!~&|,*][^\s.\[\]()'\"=<>!~,]*"
 _WORDS = ("nin", "subsetof", "anyof", "noneof", "size", "empty", "in", "contains")
 _RULES = {"J_FUNC": r"\.[A-Za-z_]\w*\(", "J_PROP": r"\." + _NAME, "J_SCAN_NAME": r"(?<=\.\.)" + _NAME,
           "J_WORD": r"(?i:" + "|".join(_WORDS) + r")\b", "J_STRICT": r"===|!==",
@@ -477,6 +519,11 @@ class _Lexer(Lexer):
 
     def tokenize(self, path: str) -> Iterator[kinds.Token]:
         tokens = [token for lexed in super().tokenize(path) for token in self._jayway(lexed, path)]
+        for token, after in itertools.pairwise(tokens):
+            if token.kind in (kinds.TOKEN_ROOT, kinds.TOKEN_SELF) and after.kind in (
+                    kinds.TOKEN_AND, kinds.TOKEN_OR) and after.index == token.index + 1:
+                raise _Syntax(f"expected '.' or '[' after {token.value!r}; put a blank before {after.value}",
+                              token=after)
         for token, after in zip(tokens, [*tokens[1:], None]):
             if token.kind != kinds.TOKEN_DOT or after is None or after.kind != kinds.TOKEN_LBRACKET:
                 yield token  # Jayway reads $.[0] and $.['a'] as $[0] and $['a']
@@ -529,9 +576,9 @@ class _Parser(Parser):
 
     def _function(self, stream: TokenStream) -> _Step:
         token = stream.next()
-        if token.value not in _FUNCTIONS:
-            known = ", ".join(sorted(_FUNCTIONS))
-            raise _Syntax(f"unknown function {token.value}(); Jayway has {known}", token=token)
+        if token.value.startswith(_ODD_FUNCTION):
+            token = kinds.Token(token.kind, bytes.fromhex(token.value[len(_ODD_FUNCTION):]).decode("utf-8"),
+                                token.index, token.path)
         stream.eat(kinds.TOKEN_LPAREN)
         args: list[Any] = []
         while True:
@@ -590,7 +637,10 @@ class _Parser(Parser):
     def parse_infix_expression(self, stream: TokenStream, left: nodes.BaseExpression) -> nodes.BaseExpression:
         if stream.current().kind not in self.BINARY_OPERATORS:
             raise _Syntax(f"unexpected {stream.current().value!r} in a filter", token=stream.current())
-        return super().parse_infix_expression(stream, left)
+        expression = super().parse_infix_expression(stream, left)
+        if isinstance(expression, nodes.InfixExpression) and expression.operator in ("&&", "||"):
+            expression.__class__ = _Logical
+        return expression
 
     def parse_relative_query(self, stream: TokenStream) -> nodes.BaseExpression:
         relative = stream.next().kind == kinds.TOKEN_SELF
@@ -643,12 +693,19 @@ def compile_path(path: str) -> CompiledPath:
 
 @lru_cache(maxsize=2048)
 def _compile(path: str) -> CompiledPath:
-    text = path.strip()
-    offset = 0 if text[0] in "$@" else 2
-    text = "$" + text[1:] if offset == 0 else "$." + text  # Jayway reads a.b as $.a.b, and @.a as $.a
+    # Jayway looks at the first character before trimming: a.b reads as $.a.b and @.a as $.a, but " $.a"
+    # becomes "$. $.a", which does not parse; blanks at the end are trimmed away
+    offset = 0 if path[0] in "$@" else 2
+    text = _java_trim("$" + path[1:] if offset == 0 else "$." + path)
+    if text.endswith("."):
+        raise JsonPathError(path, "a path must not end with '.' or '..'")
+    if len(text) > 2 and text[1] == "." and text[2] <= " ":
+        blank = "start with a blank" if offset == 2 else "have a blank after its first '.'"
+        raise JsonPathError(path, f"a path must not {blank}; remove it")
     if len(text) > 1 and text[1] not in ".[":
-        raise JsonPathError(path, f"expected '.' or '[' after {path.strip()[0]!r}")
+        raise JsonPathError(path, f"expected '.' or '[' after {path[0]!r}")
     try:
+        text = _dotted_names(path, text, offset)
         return _finish(path, _steps(list(_ENV.parser.parse(TokenStream(_ENV.lexer.tokenize(text))))))
     except JSONPathError as err:
         at = err.token.index - offset if err.token and err.token.index >= 0 else None
@@ -662,12 +719,102 @@ def _compile(path: str) -> CompiledPath:
         raise JsonPathError(path, "the path is nested too deeply") from None
 
 
+_PLAIN_NAME = re.compile(_NAME + r"\Z")
+_ODD_FUNCTION = "_jayway_fn_"
+
+
+def _dotted_names(path: str, text: str, offset: int) -> str:
+    """Jayway's path compiler (outside filters) reads a dotted name up to the next '.', '[' or '(': any other
+    character, ``|`` ``!`` ``=`` ``<`` ``@`` ``'`` included, belongs to the name, and a blank is an error. Such
+    names are rewritten here in bracket notation (function names in a form the lexer takes) before lexing."""
+    out, i, depth, quote = [], 0, 0, ""
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                out.append(text[i:i + 2])
+                i += 2
+                continue
+            quote = "" if ch == quote else quote
+        elif depth and ch in "'\"":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth = max(0, depth - 1)
+        elif ch == "." and depth == 0:
+            dots = 2 if text.startswith("..", i) else 1
+            end = i + dots
+            while end < len(text) and text[end] not in ".[(":
+                end += 1
+            name = text[i + dots:end]
+            if not name or name == "*" or _PLAIN_NAME.match(name) and end < len(text) and text[end] != "(" or (
+                    _PLAIN_NAME.match(name) and (end == len(text) or text[end] == "(")
+                    and (end == len(text) or re.fullmatch(r"[A-Za-z_]\w*", name))):
+                out.append(text[i:end])
+            elif " " in name or any(c <= " " for c in name):
+                raise JsonPathError(path, "a name with a blank needs bracket notation, as ['my prop'] "
+                                          f"(position {max(0, i + dots + name.index(' ') - offset)})"
+                                    if " " in name else "a name must not hold control characters")
+            elif end < len(text) and text[end] == "(":
+                out.append(text[i:i + dots] + _ODD_FUNCTION + name.encode("utf-8").hex())
+            else:
+                escaped = name.replace("\\", "\\\\").replace("'", "\\'")
+                out.append(text[i:i + dots - 1] + f"['{escaped}']")
+            i = end
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _java_trim(text: str) -> str:
+    """Java's String.trim(): every character up to U+0020 off both ends."""
+    start, end = 0, len(text)
+    while start < end and text[start] <= " ":
+        start += 1
+    while end > start and text[end - 1] <= " ":
+        end -= 1
+    return text[start:end]
+
+
 def evaluate(path: str, document: Any) -> PathResult:
     """Read ``path`` from ``document`` as Jayway 2.10 does with default options; JsonPathError if it fails."""
     return compile_path(path).evaluate(document)
 
 
 # ------------------------------------------------------------------ JSON text
+class JavaBigDecimal(float):
+    """A JSON number json-smart keeps as a BigDecimal: written with a fraction or exponent in more than 18
+    characters. It prints as BigDecimal.toString() of its text (``0.1234567890123456789`` keeps every digit),
+    compares by its exact value in filters, and counts as its double in min/max/avg/sum/stddev, as in Jayway.
+    """
+
+    text: str
+
+    def __new__(cls, text: str) -> JavaBigDecimal:  # noqa: PYI034
+        number = super().__new__(cls, text)
+        exact = Decimal(text)
+        number.text = str(exact.copy_abs() if exact.is_zero() else exact)  # BigDecimal has no -0
+        return number
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return JavaBigDecimal, (self.text,)
+
+
+def _json_smart_float(text: str) -> float:
+    return JavaBigDecimal(text) if len(text) > 18 else float(text)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON text parsed as Jayway's json-smart provider parses it: a long decimal stays exact (JavaBigDecimal),
+    other numbers with a fraction or exponent are doubles, integers stay integers of any size."""
+    return json.loads(text, parse_float=_json_smart_float)
+
+
 def to_json_text(value: Any) -> str:
     """A translated value as JSON text: doubles as Java prints them, ', ' and ': ' between members."""
     return _dump(value, ", ", ": ")
@@ -693,6 +840,8 @@ def _java_str(value: Any) -> str:
 
 def _number_text(number: float) -> str:
     """Java's Double.toString (ints as they are): plain from 1e-3 to 1e7, else d.dddE±n, with a fraction."""
+    if isinstance(number, JavaBigDecimal):
+        return number.text
     if isinstance(number, int) or math.isnan(number) or math.isinf(number):
         return str(number) if isinstance(number, int) else "NaN" if math.isnan(number) else (
             "Infinity" if number > 0 else "-Infinity")

@@ -1,7 +1,11 @@
+# size: one object per helper the platform puts in a template's context; each mirrors one Java class, kept together
 """The macro objects a Data Action template sees, as Velocity templates call them.
 
-``$esc`` (velocity-tools 2.0 EscapeTool plus the platform's ``jsonString``/``uriEncode``), ``$math``
-(MathTool), ``$successTemplateUtils``, ``$urlTool`` and ``$dateTool``. Method names are the Java ones
+``$esc`` (velocity-tools 2.0 EscapeTool plus the platform's ``jsonString``/``jsonEncode``/``jsonDecode``/
+``uriEncode``/``urlFormEncode``), ``$math`` (MathTool), ``$encoding``, ``$successTemplateUtils``, ``$urlTool``,
+``$salesforce``, ``$msdynamics`` and ``$dateTool``. The help center names the platform's helpers without pinning
+every behaviour; where it is silent the docstring says what was chosen (tests/conformance/Reference.java models
+the same choices), to be settled by a recorded live ``/test``. Method names are the Java ones
 because templates call them by those names. A ``None`` argument (a Java null) gives ``None`` back, which
 leaves the whole call text in the output, as the platform does.
 
@@ -12,10 +16,13 @@ leaves the whole call text in the output, as the platform does.
 # here as well
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import json
 import math as _pymath
 import random as _random
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -30,8 +37,10 @@ from genesys_nb.engine._java import (
     to_java_string,
     to_number,
 )
+from genesys_nb.engine.jsonpath import _dump, parse_json
 
-__all__ = ["DATE", "ESC", "JAVA_METHODS", "MACROS", "MATH", "SUCCESS_UTILS", "URL_TOOL", "NoSuchMethod",
+__all__ = ["DATE", "ENCODING", "ESC", "JAVA_METHODS", "MACROS", "MATH", "MSDYNAMICS", "SALESFORCE", "SUCCESS_UTILS",
+           "URL_TOOL", "NoSuchMethod",
            "compact_json", "java_double", "java_regex", "to_java_string", "to_number"]
 
 
@@ -68,7 +77,21 @@ class EscapeTool:
         text = to_java_string(value)
         return "".join(_JSON_ESCAPES.get(ch) or (f"\\u{ord(ch):04x}" if ord(ch) < 32 else ch) for ch in text)
 
-    jsonEncode = jsonString
+    jsonEncode = jsonString  # the newer name the help center gives for the same job
+
+    def jsonDecode(self, value: Any) -> str | None:
+        """The reverse of jsonEncode: JSON string escapes (``\\n``, ``\\"``, ``\\u00e9``) read back.
+
+        Chosen: the help center lists the method without its semantics; text that is not a valid JSON
+        string body comes back unchanged."""
+        if value is None:
+            return None
+        text = to_java_string(value)
+        try:
+            decoded = json.loads(f'"{text}"')
+        except ValueError:
+            return text
+        return decoded if isinstance(decoded, str) else text
 
     def url(self, value: Any) -> str | None:
         """``URLEncoder.encode(s, "UTF-8")``: form style, space as ``+``."""
@@ -84,8 +107,7 @@ class EscapeTool:
             return None
         return quote(to_java_string(value), safe="-_.!~*'()")
 
-    def quote(self, value: Any) -> str | None:
-        return None if value is None else f'"{to_java_string(value)}"'
+    # no quote(x): EscapeTool 2.0 has only the property $esc.quote, so Velocity leaves $esc.quote(x) as text
 
     def xml(self, value: Any) -> str | None:
         if value is None:
@@ -122,6 +144,40 @@ class EscapeTool:
 
     def javascript(self, value: Any) -> str | None:
         return None if value is None else _java_escape(to_java_string(value), javascript=True)
+
+    def _property(self, value: Any, *, key: bool) -> str | None:
+        # velocity-tools 2.0's java.util.Properties escaping: \\ \n \t \r \f, = : # ! behind a backslash,
+        # a blank too in a key, and anything outside printable ASCII as a lowercase \\uxxxx
+        if value is None:
+            return None
+        out = []
+        for ch in to_java_string(value):
+            if ch in "\\\n\t\r\f":
+                out.append({"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\f": "\\f"}[ch])
+            elif ch in "=:#!" or (key and ch == " "):
+                out.append("\\" + ch)
+            elif ord(ch) < 0x20 or ord(ch) > 0x7E:
+                out.append("".join(f"\\u{unit:04x}" for unit in _utf16(ch)))
+            else:
+                out.append(ch)
+        return "".join(out)
+
+    def propertyKey(self, value: Any) -> str | None:
+        return self._property(value, key=True)
+
+    def propertyValue(self, value: Any) -> str | None:
+        return self._property(value, key=False)
+
+    def unicode(self, value: Any) -> str | None:
+        """The character of a code point written in hex (``\\u00e9`` or ``00e9``); other text fails the
+        call, as Integer.parseInt does in EscapeTool."""
+        if value is None:
+            return None
+        text = to_java_string(value)
+        digits = text.removeprefix("\\u")
+        if not re.fullmatch(r"[+-]?[0-9A-Fa-f]+", digits):
+            raise ValueError(f'For input string: "{digits}" under radix 16')
+        return chr(int(digits, 16))
 
     def sql(self, value: Any) -> str | None:
         return None if value is None else to_java_string(value).replace("'", "''")
@@ -176,8 +232,18 @@ def _match_type(value: float, *inputs: float) -> int | float:
     return float(value)
 
 
+def _whole_or_double(value: float) -> int | float:
+    # velocity-tools 2.0 MathTool.matchType for add/sub/mul/div/max/min: a whole result is an Integer or a
+    # Long whatever the inputs were ($math.add(1.0, 1) is 2, $math.mul(2, 2.5) is 5), anything else a Double
+    if not _pymath.isinf(value) and value == _pymath.floor(value) and abs(value) < 2**63:
+        return int(value)
+    return float(value)
+
+
 class MathTool:
-    """``$math``: velocity-tools 2.0 MathTool; a null or non-numeric argument gives null."""
+    """``$math``: velocity-tools 2.0 MathTool as the Java reference runs it; a null or non-numeric argument
+    gives null. A whole result of add/sub/mul/div/max/min prints without ``.0``; pow and abs keep the inputs'
+    type; round rounds half to even (``$math.round(2.5)`` is 2, as Math.rint)."""
 
     def _numbers(self, *values: Any) -> list[int | float] | None:
         numbers = [to_number(v) for v in values]
@@ -185,11 +251,11 @@ class MathTool:
 
     def add(self, *values: Any) -> int | float | None:
         nums = self._numbers(*values)
-        return None if nums is None else _match_type(sum(float(n) for n in nums), *nums)
+        return None if nums is None else _whole_or_double(sum(float(n) for n in nums))
 
     def sub(self, a: Any, b: Any) -> int | float | None:
         nums = self._numbers(a, b)
-        return None if nums is None else _match_type(float(nums[0]) - float(nums[1]), *nums)
+        return None if nums is None else _whole_or_double(float(nums[0]) - float(nums[1]))
 
     def mul(self, *values: Any) -> int | float | None:
         nums = self._numbers(*values)
@@ -198,13 +264,13 @@ class MathTool:
         product = 1.0
         for n in nums:
             product *= float(n)
-        return _match_type(product, *nums)
+        return _whole_or_double(product)
 
     def div(self, a: Any, b: Any) -> int | float | None:
         nums = self._numbers(a, b)
         if nums is None or nums[1] == 0:
             return None
-        return _match_type(float(nums[0]) / float(nums[1]), *nums)
+        return _whole_or_double(float(nums[0]) / float(nums[1]))
 
     def idiv(self, a: Any, b: Any) -> int | None:
         nums = self._numbers(a, b)
@@ -226,11 +292,11 @@ class MathTool:
 
     def max(self, *values: Any) -> int | float | None:
         nums = self._numbers(*values)
-        return None if nums is None else _match_type(float(max(nums)), *nums)
+        return None if nums is None else _whole_or_double(float(max(nums)))
 
     def min(self, *values: Any) -> int | float | None:
         nums = self._numbers(*values)
-        return None if nums is None else _match_type(float(min(nums)), *nums)
+        return None if nums is None else _whole_or_double(float(min(nums)))
 
     def abs(self, value: Any) -> int | float | None:
         nums = self._numbers(value)
@@ -238,14 +304,15 @@ class MathTool:
 
     def round(self, value: Any) -> int | None:
         nums = self._numbers(value)
-        return None if nums is None else _pymath.floor(float(nums[0]) + 0.5)  # Math.round
+        return None if nums is None else round(float(nums[0]))  # half to even, as Math.rint
 
     def roundTo(self, decimals: Any, value: Any) -> float | None:
         nums = self._numbers(decimals, value)
         if nums is None:
             return None
-        scale = 10 ** int(nums[0])
-        return _pymath.floor(float(nums[1]) * scale + 0.5) / scale
+        # BigDecimal of the double, ROUND_HALF_UP: roundTo(2, 1.005) is 1.0 (the double is 1.00499...)
+        exact = Decimal(float(nums[1])).quantize(Decimal(1).scaleb(-int(nums[0])), rounding=ROUND_HALF_UP)
+        return float(exact)
 
     def floor(self, value: Any) -> int | None:
         nums = self._numbers(value)
@@ -280,26 +347,68 @@ class MathTool:
         return _random.random()
 
 
+# ---------------------------------------------------------------------------- $encoding, $salesforce, $msdynamics
+class EncodingTool:
+    """``$encoding.base64(text)``: standard Base64 of the text's UTF-8 bytes, as the help center's
+    ``Basic $encoding.base64("${credentials.clientId}:${credentials.clientSecret}")`` header needs."""
+
+    def base64(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return base64.b64encode(to_java_string(value).encode("utf-8")).decode("ascii")
+
+
+_SOSL_RESERVED = re.compile(r"""([?&|!{}\[\]()^~*:\\"'+\-])""")
+
+
+class SalesforceTool:
+    """``$salesforce.escReserved(text)``: SOSL's reserved characters ``? & | ! { } [ ] ( ) ^ ~ * : \\ " ' + -``
+    each behind a backslash, as Genesys' Salesforce modules use it inside ``FIND {...}``. Chosen: the set is
+    Salesforce's documented SOSL list; the help center shows only the call."""
+
+    def escReserved(self, value: Any) -> str | None:
+        return None if value is None else _SOSL_RESERVED.sub(r"\\\1", to_java_string(value))
+
+
+class MsDynamicsTool:
+    """``$msdynamics.phoneNumberFilter(phone, ["telephone1", ...])``: an OData ``$filter`` matching the phone in
+    any of the fields, ``telephone1 eq '+1 317' or mobilephone eq '+1 317'`` (quotes doubled, OData's escape).
+    Chosen: Genesys' Dynamics module shows only the call; a null phone or no fields leaves the call text."""
+
+    def phoneNumberFilter(self, phone: Any, fields: Any) -> str | None:
+        if phone is None or not isinstance(fields, (list, tuple)) or not fields:
+            return None
+        quoted = "'" + to_java_string(phone).replace("'", "''") + "'"
+        return " or ".join(f"{to_java_string(field)} eq {quoted}" for field in fields)
+
+
 # ---------------------------------------------------------------------------- $successTemplateUtils, $urlTool
 class SuccessTemplateUtils:
     """``$successTemplateUtils``: functions over the translated variables' JSON text."""
 
     def firstFromArray(self, array_text: Any, default: Any = None) -> str | None:
-        """Compact JSON of the array's first element; ``default`` (or empty text) when the array is empty."""
+        """Compact JSON of the array's first element; ``default`` (or empty text) when the array is empty.
+
+        Chosen (the help center shows the calls, not these edges): text that is not a JSON array, or not JSON,
+        also gives the default; numbers keep the text they came with (long decimals keep their digits)."""
         if array_text is None:
             return None
-        value = json.loads(to_java_string(array_text))
-        if isinstance(value, list):
-            if not value:
-                return "" if default is None else to_java_string(default)
-            return compact_json(value[0])
-        return compact_json(value)
+        try:
+            value = parse_json(to_java_string(array_text))
+        except (ValueError, RecursionError):
+            value = None
+        if isinstance(value, list) and value:
+            return _dump(value[0], ",", ":")
+        return "" if default is None else to_java_string(default)
 
     def moveKeysIntoArrayOfObjects(self, object_text: Any, key_name: Any = "key") -> str | None:
         """``{"a": {..}, "b": {..}}`` as ``[{key_name: "a", ..}, {key_name: "b", ..}]`` (compact JSON)."""
         if object_text is None or key_name is None:
             return None
-        value = json.loads(to_java_string(object_text))
+        try:
+            value = json.loads(to_java_string(object_text))
+        except (ValueError, RecursionError):
+            return None
         if not isinstance(value, dict):
             return compact_json(value)
         name = to_java_string(key_name)
@@ -310,7 +419,10 @@ class SuccessTemplateUtils:
 
 
 class UrlTool:
-    """``$urlTool.optionalQueryParam(name, value[, isFirst])``: ``&name=value`` only when value is set."""
+    """``$urlTool.optionalQueryParam(name, value[, isFirst])``: ``&name=value`` only when value is set.
+
+    Chosen: the help center names the method for escaping query parameters but not its signature; name and
+    value are form-encoded as ``$esc.url`` does, and ``isFirst`` true leaves out the ``&``."""
 
     def optionalQueryParam(self, name: Any, value: Any = None, is_first: Any = False) -> str:
         if value is None or to_java_string(value) == "":
@@ -369,6 +481,11 @@ SUCCESS_UTILS = SuccessTemplateUtils()
 URL_TOOL = UrlTool()
 DATE = DateTool()
 
+ENCODING = EncodingTool()
+SALESFORCE = SalesforceTool()
+MSDYNAMICS = MsDynamicsTool()
+
 MACROS: dict[str, Any] = {"esc": ESC, "math": MATH, "successTemplateUtils": SUCCESS_UTILS,
-                          "urlTool": URL_TOOL, "dateTool": DATE}
+                          "urlTool": URL_TOOL, "dateTool": DATE, "encoding": ENCODING, "salesforce": SALESFORCE,
+                          "msdynamics": MSDYNAMICS}
 

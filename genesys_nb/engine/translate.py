@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from genesys_nb.engine.jsonpath import JsonPathError, compile_path, to_json_text
+from genesys_nb.engine.jsonpath import JsonPathError, compile_path, parse_json, to_json_text
 
 __all__ = ["Translation", "TranslationError", "translate"]
 
@@ -42,8 +42,10 @@ def translate(translation_map: Mapping[str, str] | None, defaults: Mapping[str, 
 
     ``remote_response`` is the parsed JSON body, or its raw text (str or bytes), which is parsed here. A path
     that finds nothing takes its translationMapDefaults literal, kept as written; an indefinite path that
-    matches nothing gives ``[]``, which is a value, so its default does not apply. Each variable succeeds or
-    fails on its own.
+    matches nothing gives ``[]``, which is a value, so its default does not apply. A path whose function
+    fails on what it found (``first()`` of an empty array, ``avg()`` of no numbers) takes its default too.
+    Text is parsed as Jayway's json-smart does, so a long decimal keeps its digits. Each variable succeeds
+    or fails on its own.
     """
     document = _document(remote_response)
     variables: dict[str, str] = {}
@@ -75,10 +77,16 @@ def _variable(name: str, path: Any, defaults: Mapping[str, str], document: Any,
     try:
         result = compiled.evaluate(document)
     except JsonPathError as err:
-        return "", False, f"{path} failed on the response: {err.reason}"
-    if result.found:
+        # first()/last()/index()/min() ... of an empty result: Jayway throws, and the platform treats a path
+        # that cannot be read like one that found nothing, so the default applies where there is one
+        if name not in defaults:
+            return "", False, (f"{path} failed on the response: {err.reason}; add a translationMapDefaults "
+                               f"value to use when it does")
+        result = None
+    if result is not None and result.found:
         return to_json_text(result.value), False, ""
     if name not in defaults:
+        assert result is not None
         example = '"null"' if result.definite else '"[]"'
         return "", False, (f"{path} found nothing in the response and has no default in "
                            f"translationMapDefaults; add one, e.g. {example}")
@@ -103,7 +111,7 @@ def _document(remote_response: Any) -> Any:
     if not isinstance(remote_response, str):
         return remote_response
     try:
-        return json.loads(remote_response)
+        return parse_json(remote_response)
     except (ValueError, RecursionError):
         return _NOT_JSON
 

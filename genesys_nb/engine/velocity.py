@@ -247,12 +247,29 @@ def _input(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return {**given, "rawRequest": raw}
 
 
-def request_context(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The context of requestUrlTemplate, headers and requestTemplate: ``$input`` and the macro objects."""
-    return {**MACROS, "input": _input(inputs)}
+def _secrets(credentials: Mapping[str, Any] | None, auth_response: Mapping[str, Any] | None) -> dict[str, Any]:
+    # ${credentials.<field>}: the fields of a User Defined credential type; ${authResponse.<field>}: the answer
+    # of a User Defined (OAuth) login (help center, "How to use the user defined (OAuth) credential type").
+    # Left out when not given, so ${credentials.x} stays in the text as the platform prints a null reference.
+    found: dict[str, Any] = {}
+    if credentials is not None:
+        found["credentials"] = dict(credentials)
+    if auth_response is not None:
+        found["authResponse"] = dict(auth_response)
+    return found
+
+
+def request_context(inputs: Mapping[str, Any], *, credentials: Mapping[str, Any] | None = None,
+                    auth_response: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The context of requestUrlTemplate, headers and requestTemplate: ``$input``, the macro objects and,
+    when given, ``$credentials`` and ``$authResponse``."""
+    return {**MACROS, **_secrets(credentials, auth_response), "input": _input(inputs)}
 
 
 def success_context(inputs: Mapping[str, Any], variables: Mapping[str, str],
-                    raw_result: str) -> dict[str, Any]:
-    """The successTemplate's context: the translated variables (JSON text), ``$rawResult``, ``$input``."""
-    return {**MACROS, **variables, "rawResult": raw_result, "input": _input(inputs)}
+                    raw_result: str, *, credentials: Mapping[str, Any] | None = None,
+                    auth_response: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The successTemplate's context: the translated variables (JSON text), ``$rawResult``, ``$input`` and,
+    when given, ``$credentials`` and ``$authResponse``."""
+    return {**MACROS, **_secrets(credentials, auth_response), **variables, "rawResult": raw_result,
+            "input": _input(inputs)}

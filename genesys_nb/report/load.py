@@ -198,7 +198,8 @@ def normalize(frame: pd.DataFrame, columns: Sequence[str] = CORE_COLUMNS, *, cop
     """Give any audit frame (fast path, full reader, Parquet, a user's DataFrame) the same dtypes.
 
     Missing fields (older schema versions, hand-made frames) get neutral defaults: ``total_ms`` falls
-    back to ``latency_ms``, ``attempts`` to 1, ``retry_wait_ms`` and ``queue_ms`` to 0, ``expected_invalid`` to False and
+    back to ``latency_ms``, ``attempts`` to 1, ``retry_wait_ms`` to 0, ``queue_ms`` stays NaN (not measured), ``expected_invalid``
+    to False and
     ``success`` to "no error_class".
     """
     if copy or not len(frame):  # copy=False: a frame the caller owns and no longer needs as it was
@@ -213,8 +214,8 @@ def normalize(frame: pd.DataFrame, columns: Sequence[str] = CORE_COLUMNS, *, cop
     total = _to_float(frame["total_ms"])
     frame["total_ms"] = np.where(np.isnan(total), frame["latency_ms"].to_numpy(), total)
     frame["retry_wait_ms"] = np.nan_to_num(_to_float(frame["retry_wait_ms"]), nan=0.0)
-    if "queue_ms" in present:  # older records: not measured
-        frame["queue_ms"] = np.nan_to_num(_to_float(frame["queue_ms"]), nan=0.0)
+    if "queue_ms" in present:  # older records did not measure it: NaN (not measured), never a made-up 0
+        frame["queue_ms"] = _to_float(frame["queue_ms"])
     if "timeout_ms" in present:
         frame["timeout_ms"] = _to_float(frame["timeout_ms"])
     frame["attempts"] = np.nan_to_num(_to_float(frame["attempts"]), nan=1.0).astype("int64")

@@ -132,7 +132,7 @@ def _request_section(engine: ActionEngine, test: TestExecutionResult, inputs: Ma
             return problem_html("Request template does not render", _detail(op, secure=False),
                                 "gnb-lab-request-failed")
     try:
-        return request_html(engine.render_request(inputs), secure=secure)
+        return request_html(engine.masked(engine.render_request(inputs)), secure=secure)
     except Exception as err:  # noqa: BLE001 - a template being typed is often broken: show why
         return problem_html("Request template does not render", str(err), "gnb-lab-request-failed")
 

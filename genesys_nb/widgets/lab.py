@@ -70,7 +70,9 @@ class ActionLab(widgets.VBox):
     ``source`` is a session from ``genesys_nb.connect()`` or a client (then ``action`` picks one of the
     org's actions by id or name, and Record and "Diff with live /test" use the org), or an
     ActionEngine, an Action, an exported action dict or the path of an export file. ``remote`` is the
-    remote endpoint's answer (a JSON value or a RemoteResponse) put in the response box.
+    remote endpoint's answer (a JSON value or a RemoteResponse) put in the response box. ``credentials`` and
+    ``auth_response`` are the fields templates read as ``${credentials.X}`` / ``${authResponse.X}``; the
+    rendered request and the steps show ``********`` in their place.
 
     Children a test (or a user) drives: ``action_picker``, ``form`` (the :class:`ActionForm`),
     ``remote_box`` and ``status_box``, ``url_box``, ``request_box``, ``translation_box``,
@@ -80,8 +82,10 @@ class ActionLab(widgets.VBox):
     """
 
     def __init__(self, source: Any, action: str | None = None, *, remote: Any = None,
-                 reveal_secure: bool = False, **kwargs: Any) -> None:
+                 reveal_secure: bool = False, credentials: dict[str, Any] | None = None,
+                 auth_response: dict[str, Any] | None = None, **kwargs: Any) -> None:
         self.client = _client_of(source)
+        self._secrets = {"credentials": credentials, "auth_response": auth_response}  # never displayed
         self.reveal_secure = reveal_secure
         self.actions: list[Action] = []
         self.engine: ActionEngine | None = None
@@ -191,7 +195,7 @@ class ActionLab(widgets.VBox):
     def load(self, action: Action) -> None:
         """Show ``action``: a fresh form, its templates in the editors, every step evaluated."""
         self.action = action
-        self.engine = ActionEngine(action)
+        self.engine = ActionEngine(action, **self._secrets)
         engine = self.engine
         self._loading = True
         try:
@@ -249,7 +253,7 @@ class ActionLab(widgets.VBox):
         response["translationMap"] = maps["translation map"]
         response["translationMapDefaults"] = maps["translation map defaults"]
         response["successTemplate"] = self.success_box.value
-        return ActionEngine(dataclasses.replace(action, config=config)), problem
+        return ActionEngine(dataclasses.replace(action, config=config), **self._secrets), problem
 
     def remote_response(self) -> tuple[RemoteResponse | None, str]:
         """The response box as a RemoteResponse, or None and why (empty, not JSON)."""

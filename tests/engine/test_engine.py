@@ -1,6 +1,7 @@
 """ActionEngine: each step of an action's config, offline, in the shape of the platform's /test."""
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -188,3 +189,38 @@ def test_every_real_export_runs_end_to_end_like_the_reference(expected_file: Pat
         k: json.loads(v) for k, v in expected["translated"].items()}
     rendered = engine.render_success(translation, expected["remote_response"], expected["cases"][0]["inputs"])
     assert _same(rendered, expected["success_output"])
+
+
+def test_a_jsonpath_function_jayway_lacks_compiles_but_is_a_problem() -> None:
+    export = _export(translationMap={"tier": "$.loyalty.tiers.firstt()"}, translationMapDefaults={})
+    (problem,) = ActionEngine.from_export(export).problems()
+    assert problem.where == "translationMap.tier" and "no function firstt()" in problem.message
+
+
+def test_credentials_and_auth_response_render_and_are_masked_in_every_step() -> None:
+    export = {"name": "Weather", "config": {"request": {
+        "requestUrlTemplate": "https://api.example.com/w?q=${input.city}&APPID=${credentials.API_Key}",
+        "requestType": "POST", "requestTemplate": '{"token": "$authResponse.access_token"}',
+        "headers": {"Authorization": 'Basic $encoding.base64("${credentials.clientId}:${credentials.secret}")'}},
+        "response": {"translationMap": {"t": "$.temp"}, "successTemplate": '{"t": ${t}}'}}}
+    secrets = {"API_Key": "k-123", "clientId": "me", "secret": "s3cr3t"}
+    seen: list[Any] = []
+
+    def remote(request: Any) -> dict[str, Any]:
+        seen.append(request)
+        return {"temp": 21, "echo": request.url}
+
+    engine = ActionEngine.from_export(export, remote=remote)
+    engine = ActionEngine(engine.action, remote=remote, credentials=secrets, auth_response={"access_token": "tok-9"})
+    result = engine.simulate({"city": "Paris"})
+    assert result.final_result == {"t": 21}
+    sent = seen[0]
+    assert sent.url.endswith("APPID=k-123") and sent.body == '{"token": "tok-9"}'
+    assert sent.headers["Authorization"] == "Basic " + base64.b64encode(b"me:s3cr3t").decode()
+    shown = json.dumps([op.result for op in result.operations])
+    for secret in ("k-123", "tok-9", base64.b64encode(b"me:s3cr3t").decode()):
+        assert secret not in shown and secret not in repr(engine)
+    assert "APPID=********" in shown
+    # without credentials the references stay in the text, as the platform prints a null reference
+    plain = ActionEngine(engine.action).render_request({"city": "Paris"})
+    assert plain.url.endswith("APPID=${credentials.API_Key}")

@@ -56,7 +56,7 @@ def test_esc_url_is_form_encoding_and_uri_encode_uses_percent_20() -> None:
 
 
 def test_esc_quote_xml_html_java_javascript() -> None:
-    assert ESC.quote("x") == '"x"' and ESC.getQuote() == '"'
+    assert not hasattr(ESC, "quote") and ESC.getQuote() == '"'  # EscapeTool 2.0 has no quote(x)
     assert ESC.xml("<a href='x'>&</a>") == "&lt;a href=&apos;x&apos;&gt;&amp;&lt;/a&gt;"
     assert ESC.html('<b>"é"</b>') == "&lt;b&gt;&quot;&eacute;&quot;&lt;/b&gt;"
     assert ESC.java('a"b\n\u00e9') == 'a\\"b\\n\\u00E9'
@@ -64,21 +64,21 @@ def test_esc_quote_xml_html_java_javascript() -> None:
 
 
 def test_esc_property_forms_render_through_a_template() -> None:
-    assert render("$esc.quote$esc.quote|$esc.d$esc.h|$esc.quote('v')") == '""|$#|"v"'
+    assert render("$esc.quote$esc.quote|$esc.d$esc.h|$esc.quote('v')") == '""|$#|$esc.quote(\'v\')'
 
 
 def test_a_null_argument_leaves_the_call_text() -> None:
-    assert render("x=$esc.url(${input.none})&y=$esc.quote($input.none)") == \
-        "x=$esc.url(${input.none})&y=$esc.quote($input.none)"
+    assert render("x=$esc.url(${input.none})&y=$encoding.base64($input.none)") == \
+        "x=$esc.url(${input.none})&y=$encoding.base64($input.none)"
 
 
 def test_math_follows_java_number_rules() -> None:
     assert MATH.div(7, 2) == 3.5 and MATH.div(6, 2) == 3 and isinstance(MATH.div(6, 2), int)
     assert MATH.div(1, 0) is None
     assert MATH.add(1, 2) == 3 and MATH.add(1, 2.5) == 3.5 and MATH.add("2", "3") == 5
-    assert MATH.sub(5, 7) == -2 and MATH.mul(2, 2.5) == 5.0 and isinstance(MATH.mul(2, 2.5), float)
+    assert MATH.sub(5, 7) == -2 and MATH.mul(2, 2.5) == 5.0 and isinstance(MATH.mul(2, 2.5), int)
     assert MATH.max(3, 9) == 9 and MATH.min(3, 9) == 3
-    assert MATH.round(2.5) == 3 and MATH.round(-2.5) == -2 and MATH.floor(2.7) == 2 and MATH.ceil(2.1) == 3
+    assert MATH.round(2.5) == 2 and MATH.round(-2.5) == -2 and MATH.floor(2.7) == 2 and MATH.ceil(2.1) == 3
     assert MATH.abs(-4) == 4 and MATH.toInteger("42") == 42 and MATH.toNumber("2.5") == 2.5
     assert MATH.idiv(-7, 2) == -3 and MATH.mod(-7, 2) == -1
     assert MATH.add(None, 1) is None and MATH.add("x", 1) is None
@@ -86,7 +86,7 @@ def test_math_follows_java_number_rules() -> None:
 
 def test_math_results_print_as_java_would() -> None:
     assert render("$math.div(7,2) $math.div(6,2) $math.mul(2,2.0) $math.add($input.n, 1)",
-                  n=4) == "3.5 3 4.0 5"
+                  n=4) == "3.5 3 4 5"  # a whole result is an Integer in velocity-tools 2.0
 
 
 def test_math_random_stays_in_range() -> None:
@@ -164,3 +164,30 @@ def test_list_and_map_methods() -> None:
     assert render("#set($m = {'a': 1})$m.get('a') $m.containsKey('b') $m.keySet() $m.size()") == \
         "1 false [a] 1"
     assert render("#set($m = {})$m.put('k', 'v')|$m") == "$m.put('k', 'v')|{k=v}"
+
+
+def test_the_platforms_documented_helpers_render() -> None:
+    assert render('Basic $encoding.base64("${input.u}:${input.p}")', u="user", p="pa:ss") == "Basic dXNlcjpwYTpzcw=="
+    assert render("$esc.jsonEncode($input.q)|$esc.jsonDecode($input.e)", q='a "b"\n', e="x\\ny\\u00e9") == \
+        'a \\"b\\"\\n|x\ny\u00e9'
+    assert render("$esc.urlFormEncode($input.q)|$esc.uriEncode($input.q)", q="a b!") == "a+b%21|a%20b!"
+    assert render("FIND {$salesforce.escReserved($input.p)}", p="+1 (317)-5") == "FIND {\\+1 \\(317\\)\\-5}"
+    assert render('$msdynamics.phoneNumberFilter("$input.p", ["telephone1", "mobilephone"])', p="+1 '3") == \
+        "telephone1 eq '+1 ''3' or mobilephone eq '+1 ''3'"
+    assert render('$successTemplateUtils.moveKeysIntoArrayOfObjects($input.o, "id")', o='{"a": {"x": 1}, "b": 2}') \
+        == '[{"id":"a","x":1},{"id":"b","value":2}]'
+    assert render("$successTemplateUtils.firstFromArray($input.a, 'none')|"
+                  "$successTemplateUtils.firstFromArray('[0.1234567890123456789]')", a="not json") == \
+        "none|0.1234567890123456789"
+    assert render("?a=1$urlTool.optionalQueryParam('q', $input.q)$urlTool.optionalQueryParam('r', '')", q="x y") \
+        == "?a=1&q=x+y"
+
+
+@pytest.mark.parametrize(("call", "text"), [  # velocity-tools 2.0 MathTool, as the Java reference prints it
+    ("$math.add(1.0, 1)", "2"), ("$math.mul(2, 2.5)", "5"), ("$math.sub(3.5, 1.5)", "2"), ("$math.pow(2.0, 2)", "4.0"),
+    ("$math.round(2.5)", "2"), ("$math.round(3.5)", "4"), ("$math.round(-2.5)", "-2"), ("$math.abs(-2.0)", "2.0"),
+    ("$math.roundTo(2, 1.005)", "1.0"), ("$math.roundTo(1, 2.25)", "2.3"), ("$math.add(0.1, 0.2)", "0.30000000000000004"),
+    ("$math.div(1, 0)", "$math.div(1, 0)"), ("$math.idiv(7, 2)", "3"), ("$math.mod(7, -2)", "1"),
+])
+def test_math_is_velocity_tools_2_math_tool(call: str, text: str) -> None:
+    assert render(call) == text

@@ -99,7 +99,7 @@ def test_a_default_that_is_not_a_string_is_an_error() -> None:
     assert "written as a string" in result.errors[0].message
 
 
-@pytest.mark.parametrize("path", ["$.a[", "$X", "$.a[?(@.b <> 1)]", "$.a.nofunction()", ""])
+@pytest.mark.parametrize("path", ["$.a[", "$X", "$.a[?(@.b <> 1)]", ""])
 def test_a_bad_jsonpath_is_an_error_naming_the_variable_and_the_others_still_run(path: str) -> None:
     result = translate({"bad": path, "id": "$.id"}, {"bad": "null"}, RESPONSE)
     assert result.variables == {"id": '"c-1"'}
@@ -114,13 +114,25 @@ def test_a_path_that_is_not_a_string_is_an_error() -> None:
     assert "must be a string" in result.errors[0].message and result.errors[0].variable == "n"
 
 
-def test_an_evaluation_failure_is_an_error_naming_the_variable() -> None:
-    result = translate({"total": "$.empty.sum()", "id": "$.id"}, {"total": "0"}, RESPONSE)
+def test_an_evaluation_failure_without_a_default_is_an_error_naming_the_variable() -> None:
+    result = translate({"total": "$.empty.sum()", "id": "$.id"}, {}, RESPONSE)
     assert result.variables == {"id": '"c-1"'}
     (error,) = result.errors
     assert error.variable == "total"
     assert error.message.startswith("translation variable 'total': $.empty.sum() failed on the response: ")
-    assert "empty array" in error.message
+    assert "empty array" in error.message and "translationMapDefaults" in error.message
+
+
+@pytest.mark.parametrize("path", ["$.empty.sum()", "$.empty.first()", "$.empty.last()", "$.empty.index(2)",
+                                  "$.empty.avg()"])
+def test_a_function_of_an_empty_result_takes_its_default(path: str) -> None:
+    result = translate({"v": path}, {"v": '"none"'}, {"empty": [], "nothing": []})
+    assert result.ok and result.variables == {"v": '"none"'} and result.defaults_used == ("v",)
+
+
+def test_a_long_decimal_in_the_response_text_keeps_its_digits() -> None:
+    result = translate({"v": "$.v", "w": "$.w"}, {}, '{"v": 0.1234567890123456789, "w": 0.5}')
+    assert result.variables == {"v": "0.1234567890123456789", "w": "0.5"}
 
 
 @pytest.mark.parametrize("body", ["<html>Service Unavailable</html>", b"plain text", b"\xff\xfe", "", "  "])
