@@ -33,3 +33,18 @@ def test_import_does_not_load_pandas_or_matplotlib() -> None:
     code = "import sys, genesys_nb; print('pandas' in sys.modules, 'matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_an_engine_name_is_never_shadowed_by_a_submodule_of_the_same_name() -> None:
+    import importlib
+    import pkgutil
+
+    import genesys_nb.engine as engine
+
+    modules = {info.name for info in pkgutil.iter_modules(engine.__path__)}
+    assert not modules & set(engine.__all__)  # importing such a submodule would replace the name on the package
+    for name in modules:
+        importlib.import_module(f"genesys_nb.engine.{name}")
+    from genesys_nb.engine import record
+
+    assert callable(record) and not isinstance(record, type(engine))

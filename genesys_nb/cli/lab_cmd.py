@@ -227,7 +227,7 @@ def _preview(action: Action, args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from genesys_nb.engine.engine import ActionEngine
-    from genesys_nb.engine.record import EXECUTE_STEP
+    from genesys_nb.engine.recording import EXECUTE_STEP
 
     if args.out and not args.matrix:
         raise CommandError("--out writes a matrix preview; give --matrix FILE.csv too")

@@ -17,7 +17,7 @@ _EXPORTS: dict[str, str] = {
     "Recording": "remote",
     "NoRemoteAnswer": "remote",
     "as_remote": "remote",
-    "record": "record",
+    "record": "recording",
     "STEP_NAMES": "steps",
     "Translation": "translate",
     "TranslationError": "translate",

@@ -19,7 +19,7 @@ import ipywidgets as widgets
 from genesys_nb.api.errors import GenesysNBError
 from genesys_nb.api.models import Action, TestExecutionResult
 from genesys_nb.engine.engine import ActionEngine
-from genesys_nb.engine.record import EXECUTE_STEP, record
+from genesys_nb.engine.recording import EXECUTE_STEP, record
 from genesys_nb.engine.remote import RemoteResponse
 from genesys_nb.run.preview import engine_for
 
