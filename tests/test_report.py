@@ -715,3 +715,22 @@ def test_summary_by_a_parameter_or_another_method_reads_the_rows(tmp_path: Path)
     by_param = LatencyReport.from_audit(path)
     table = by_param.summary("params.priority")
     assert table.index.name == "params.priority" and set(table.index.dropna()) == {"low", "high"}
+
+
+def test_summary_of_an_empty_log_or_one_without_rows(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert len(LatencyReport.from_audit(tmp_path / "empty").summary()) == 0
+    intents = write_audit(tmp_path / "intents.ndjson", [{"schema_version": 1, "kind": "sending", "run_id": "r",
+                                                         "row_id": "0", "timestamp": "2026-03-01T12:00:00Z"}])
+    table = LatencyReport.from_audit(intents).summary(())
+    assert len(table) == 0 and list(table.columns)[:2] == ["count", "ok"]
+
+
+def test_a_bad_line_mid_file_falls_back_to_the_rows_and_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "a.ndjson"
+    good = [orjson.dumps(record(i, 10.0 + i)) for i in range(4)]
+    path.write_bytes(b"\n".join([*good[:2], b'{"schema_version": 1, "timestamp": "2026-03-01T12:0', *good[2:]]) + b"\n")
+    report = LatencyReport.from_audit(path)
+    table = report.summary()
+    assert int(table["count"].iloc[0]) == 4 and table["p50_ms"].iloc[0] == pytest.approx(11.5)
+    assert [line.line for line in report.skipped_lines] == [3]

@@ -64,6 +64,8 @@ def _sql_source(files: Sequence[Path], run_id: str | None, since: datetime | str
             return None
         else:
             ndjson.append((path, False))
+    if not ndjson and not archive:  # nothing to ask DuckDB about: the empty frame answers
+        return None
     return ndjson, archive, run_id, None if since is None else _utc(since)
 
 
