@@ -646,3 +646,91 @@ def test_a_grouped_histogram_draws_one_shape_per_group(tmp_path: Path) -> None:
     labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert [label.split(" (")[0] for label in labels] == ["Fast", "Slow"], labels
     assert "n=30" in labels[0] and "p95" in labels[1]
+
+
+# ---------------------------------------------------------------------------------------- summary in DuckDB
+
+
+def _odd_log(tmp_path: Path) -> Path:
+    """Every default the normaliser applies: no action name, success missing, no attempts, no total, an
+    unsent row, derived-invalid rows refused and accepted, an unknown outcome, queue time, intents and
+    webhook states between the rows, two runs."""
+    latencies = known_latencies(400, seed=8)
+    records: list[dict[str, Any]] = []
+    for row, latency in enumerate(latencies):
+        run = ("run-a", "run-b")[row % 2]
+        records.append({"schema_version": 1, "kind": "sending", "timestamp": "2026-03-01T12:00:00.000000Z",
+                        "run_id": run, "row_id": str(row), "attempt": 1})
+        if row % 17 == 0:
+            item = record(row, latency, run_id=run, error_class="bad_request", status_code=400,
+                          error_code="bad", expected_invalid=True)
+        elif row % 19 == 0:
+            item = record(row, latency, run_id=run, expected_invalid=True)
+        elif row % 23 == 0:
+            item = record(row, latency, run_id=run, error_class="unknown", status_code=None, success=None)
+        elif row % 29 == 0:
+            item = record(row, latency, run_id=run, error_class="rate_limited", status_code=429, attempts=3,
+                          retry_wait_ms=1500.0)
+        else:
+            item = record(row, latency, action=("Get user", "Lookup order")[row % 3 == 0], run_id=run,
+                          params={"priority": ("low", "high")[row % 2]})
+        if row % 7 == 0:
+            del item["action_name"]
+        if row % 11 == 0:
+            del item["success"]
+        if row % 13 == 0:
+            del item["attempts"], item["total_ms"]
+        if row % 31 == 0:
+            item.update(attempts=0, latency_ms=None, total_ms=None)
+        if row % 5:
+            item["queue_ms"] = float(row % 40)
+        records.append(item)
+        records.append({"schema_version": 1, "kind": "webhook", "timestamp": item["timestamp"], "run_id": run,
+                        "row_id": str(row), "webhook": "delivered"})
+    return write_audit(tmp_path / "odd.ndjson", records)
+
+
+@pytest.mark.parametrize("by", [("action_name",), (), ("error_class",), ("status_code",), ("run_id", "error_class"),
+                                ("error_code", "action_id")])
+@pytest.mark.parametrize("options", [{}, {"run_id": "run-b"}, {"since": "2026-03-01T12:03:00Z"}])
+def test_summary_from_files_is_computed_in_duckdb_with_the_frame_figures(
+        tmp_path: Path, by: tuple[str, ...], options: dict[str, Any]) -> None:
+    path = _odd_log(tmp_path)
+    report = LatencyReport.from_audit(path, **options)
+    fast = report.summary(by)
+    assert report._loaded is None  # answered without reading any row into pandas
+    rows = LatencyReport.from_audit(path, **options)
+    rows._sql_source = None  # the per-row path, as for params.* groupings
+    slow = rows.summary(by)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12, check_index_type=False,
+                                  check_categorical=False)
+    assert len(fast) and fast["count"].sum() == len(rows)
+
+
+def test_summary_by_a_parameter_or_another_method_reads_the_rows(tmp_path: Path) -> None:
+    path = _odd_log(tmp_path)
+    report = LatencyReport.from_audit(path, percentile_method="nearest")
+    report.summary()
+    assert report._loaded is not None
+    by_param = LatencyReport.from_audit(path)
+    table = by_param.summary("params.priority")
+    assert table.index.name == "params.priority" and set(table.index.dropna()) == {"low", "high"}
+
+
+def test_summary_of_an_empty_log_or_one_without_rows(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert len(LatencyReport.from_audit(tmp_path / "empty").summary()) == 0
+    intents = write_audit(tmp_path / "intents.ndjson", [{"schema_version": 1, "kind": "sending", "run_id": "r",
+                                                         "row_id": "0", "timestamp": "2026-03-01T12:00:00Z"}])
+    table = LatencyReport.from_audit(intents).summary(())
+    assert len(table) == 0 and list(table.columns)[:2] == ["count", "ok"]
+
+
+def test_a_bad_line_mid_file_falls_back_to_the_rows_and_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "a.ndjson"
+    good = [orjson.dumps(record(i, 10.0 + i)) for i in range(4)]
+    path.write_bytes(b"\n".join([*good[:2], b'{"schema_version": 1, "timestamp": "2026-03-01T12:0', *good[2:]]) + b"\n")
+    report = LatencyReport.from_audit(path)
+    table = report.summary()
+    assert int(table["count"].iloc[0]) == 4 and table["p50_ms"].iloc[0] == pytest.approx(11.5)
+    assert [line.line for line in report.skipped_lines] == [3]

@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from genesys_nb.audit._files import is_archive
+from genesys_nb.audit.duck import DuckRejected, torn_tail
 from genesys_nb.audit.reader import audit_files
 from genesys_nb.report import stats
 from genesys_nb.report.checks import THRESHOLD_METRICS, CheckResult, ThresholdCheck, parse_thresholds
 from genesys_nb.report.load import CORE_COLUMNS, EAGER_COLUMNS, SkippedLine, normalize, read_core
+from genesys_nb.report.sql import SQL_GROUPS, summary_sql
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -48,29 +51,74 @@ def _filtered(frame: pd.DataFrame, run_id: str | None, since: datetime | str | N
     return frame.reset_index(drop=True)
 
 
+def _sql_source(files: Sequence[Path], run_id: str | None, since: datetime | str | None) -> tuple[Any, ...] | None:
+    """What summary() needs to ask DuckDB directly, or None when a file must be read line by line (a torn
+    last line) or is a ``read_audit`` export (read with pandas)."""
+    ndjson, archive = [], []
+    for path in files:
+        if path.suffix == ".parquet":
+            if not is_archive(path):
+                return None
+            archive.append(path)
+        elif torn_tail(path) is not None:
+            return None
+        else:
+            ndjson.append((path, False))
+    if not ndjson and not archive:  # nothing to ask DuckDB about: the empty frame answers
+        return None
+    return ndjson, archive, run_id, None if since is None else _utc(since)
+
+
 class LatencyReport:
     """Latency, throughput and error views of audit records; every table is a pandas DataFrame."""
 
     def __init__(
         self,
-        frame: pd.DataFrame,
+        frame: pd.DataFrame | None,
         *,
         sources: Sequence[PathLike] = (),
         skipped: Sequence[SkippedLine] = (),
         percentile_method: str = "linear",
         full_loader: Callable[[], pd.DataFrame] | None = None,
         core_loader: Callable[[], pd.DataFrame] | None = None,
+        eager_loader: Callable[[], pd.DataFrame] | None = None,
+        sql_source: tuple[Any, ...] | None = None,
     ) -> None:
-        # A report read from files holds the columns of summary() first; the other core columns come from
-        # core_loader when a view asks for one.
-        self._frame = (normalize(frame) if core_loader is None  # a frame read from files is the report's own
-                       else normalize(frame, EAGER_COLUMNS, copy=False))
+        # A report read from files holds the columns of summary() first (read by eager_loader on first
+        # use; summary() itself may be answered by DuckDB over the files, sql_source, without any rows);
+        # the other core columns come from core_loader when a view asks for one.
+        self._loaded: pd.DataFrame | None = None
+        self._eager_loader = eager_loader
+        self._sql_source = sql_source
         self._core_loader = core_loader
+        # the loaders append to this very list (a report read from files finds bad lines on first use)
+        self._skipped: list[SkippedLine] = skipped if isinstance(skipped, list) else list(skipped)
+        if frame is not None:  # a frame read from files is the report's own: normalised in place
+            self._loaded = normalize(frame) if core_loader is None else normalize(frame, EAGER_COLUMNS, copy=False)
         self.sources: list[str] = [str(s) for s in sources]
-        self.skipped_lines: list[SkippedLine] = list(skipped)
         self.percentile_method = percentile_method
         stats.percentile([1.0], 50, percentile_method)  # fail early on an unknown method name
         self._full_loader = full_loader
+
+    @property
+    def _frame(self) -> pd.DataFrame:
+        if self._loaded is None:
+            assert self._eager_loader is not None
+            self._loaded = normalize(self._eager_loader(), EAGER_COLUMNS, copy=False)
+            self._eager_loader = None
+        assert self._loaded is not None
+        return self._loaded
+
+    @_frame.setter
+    def _frame(self, frame: pd.DataFrame) -> None:
+        self._loaded = frame
+
+    @property
+    def skipped_lines(self) -> list[SkippedLine]:
+        """Lines of the audit files that could not be read (kept out of every figure)."""
+        if self._loaded is None:  # the rows are read, and bad lines found, on first use
+            self._frame  # noqa: B018
+        return self._skipped
 
     # ------------------------------------------------------------------ construction and data
     @classmethod
@@ -92,7 +140,9 @@ class LatencyReport:
             return cls(frame, percentile_method=percentile_method)
         files = audit_files(source)
         skipped: list[SkippedLine] = []
-        frame = _filtered(read_core(files, skipped, EAGER_COLUMNS), run_id, since)
+
+        def load_eager() -> pd.DataFrame:  # the columns of summary(), timeline() and info()
+            return _filtered(read_core(files, skipped, EAGER_COLUMNS), run_id, since)
 
         def load_core() -> pd.DataFrame:  # the other core columns, when a view asks for one (one more scan)
             return _filtered(normalize(read_core(files, [])), run_id, since)
@@ -104,8 +154,9 @@ class LatencyReport:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 return _filtered(normalize(read_audit(files)), run_id, since)
 
-        return cls(frame, sources=files, skipped=skipped, percentile_method=percentile_method,
-                   full_loader=load_everything, core_loader=load_core)
+        return cls(None, sources=files, skipped=skipped, percentile_method=percentile_method,
+                   full_loader=load_everything, core_loader=load_core, eager_loader=load_eager,
+                   sql_source=_sql_source(files, run_id, since))
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -117,6 +168,18 @@ class LatencyReport:
 
     def __len__(self) -> int:
         return len(self._frame)
+
+    def _summary_sql(self, columns: list[str]) -> pd.DataFrame | None:
+        """summary() answered by DuckDB over the files, when no rows are loaded yet and it can be."""
+        if (self._sql_source is None or self._loaded is not None or self.percentile_method != "linear"
+                or not all(c in SQL_GROUPS for c in columns)):
+            return None
+        ndjson, archive, run_id, since = self._sql_source
+        try:
+            return summary_sql(ndjson, archive, columns, run_id=run_id, since=since)
+        except DuckRejected:  # a file DuckDB refuses: the row reader reads it line by line
+            self._sql_source = None
+            return None
 
     def _require(self, columns: Sequence[str]) -> pd.DataFrame:
         missing = [c for c in columns if c not in self._frame.columns]
@@ -163,6 +226,9 @@ class LatencyReport:
         one row for the whole log.
         """
         columns = _as_list(by)
+        table = self._summary_sql(columns)
+        if table is not None:
+            return table
         return stats.summarize(self._require(columns), columns, self.percentile_method)
 
     def errors(self, by: str | Sequence[str] | None = ("error_class", "status_code", "error_code")) -> pd.DataFrame:

@@ -63,7 +63,7 @@ CORE_COLUMNS: tuple[str, ...] = tuple(CORE_SCHEMA.names)
 # columns (errors' examples, webhook states, versions) when a view asks for them.
 EAGER_COLUMNS: tuple[str, ...] = (
     "timestamp", "run_id", "action_id", "action_name", "success", "status_code", "error_class", "latency_ms",
-    "total_ms", "attempts", "retry_wait_ms", "expected_invalid",
+    "total_ms", "queue_ms", "attempts", "retry_wait_ms", "expected_invalid",
 )
 CATEGORY_COLUMNS = ("run_id", "action_id", "action_name", "error_class", "error_code", "webhook")
 
