@@ -726,8 +726,45 @@ _ODD_FUNCTION = "_jayway_fn_"
 def _dotted_names(path: str, text: str, offset: int) -> str:
     """Jayway's path compiler (outside filters) reads a dotted name up to the next '.', '[' or '(': any other
     character, ``|`` ``!`` ``=`` ``<`` ``@`` ``'`` included, belongs to the name, and a blank is an error. Such
-    names are rewritten here in bracket notation (function names in a form the lexer takes) before lexing."""
-    out, i, depth, quote = [], 0, 0, ""
+    names are rewritten here in bracket notation (function names in a form the lexer takes) before lexing.
+    As in Jayway, a token may follow a ']', ')' or '*' directly (``$[0]name``, ``$[?(...)]*``), and a single
+    character left after a token is ignored (its CharacterIndex stops one short: ``$.a[*]:`` is ``$.a[*]``)."""
+    out: list[str] = []
+
+    def glued(i: int) -> int:  # Jayway's readNextToken right after a token ended at i
+        if i >= len(text) - 1:
+            return len(text)
+        ch = text[i]
+        if ch in ".[":
+            return i
+        if ch == "*":
+            out.append("[*]")
+            return glued(i + 1)
+        if ch == " ":
+            raise JsonPathError(path, f"could not parse a token at position {max(0, i - offset)}")
+        return name(i, i, 0)
+
+    def name(start: int, i: int, dots: int) -> int:  # a property or function name from i, after `dots` dots
+        end = i
+        while end < len(text) and text[end] not in ".[(":
+            end += 1
+        word = text[i:end]
+        if " " in word or any(c <= " " for c in word):
+            raise JsonPathError(path, "a name with a blank needs bracket notation, as ['my prop'] "
+                                      f"(position {max(0, i + word.index(' ') - offset)})"
+                                if " " in word else "a name must not hold control characters")
+        if end < len(text) and text[end] == "(":
+            plain = re.fullmatch(r"[A-Za-z_]\w*", word) and _PLAIN_NAME.match(word)
+            out.append("." * max(dots, 1) + (word if plain else _ODD_FUNCTION + word.encode("utf-8").hex()))
+            return end
+        if dots and _PLAIN_NAME.match(word):
+            out.append(text[start:end])
+        else:
+            escaped = word.replace("\\", "\\\\").replace("'", "\\'")
+            out.append((".." if dots == 2 else "") + f"['{escaped}']")
+        return glued(end)
+
+    i, depth, quote = 0, 0, ""
     while i < len(text):
         ch = text[i]
         if quote:
@@ -740,28 +777,24 @@ def _dotted_names(path: str, text: str, offset: int) -> str:
             quote = ch
         elif ch in "[(":
             depth += 1
-        elif ch in "])":
-            depth = max(0, depth - 1)
+        elif ch in "])" and depth:
+            depth -= 1
+            if depth == 0:  # a bracket token or a function call ended
+                out.append(ch)
+                i = glued(i + 1)
+                continue
         elif ch == "." and depth == 0:
             dots = 2 if text.startswith("..", i) else 1
-            end = i + dots
-            while end < len(text) and text[end] not in ".[(":
-                end += 1
-            name = text[i + dots:end]
-            if not name or name == "*" or _PLAIN_NAME.match(name) and end < len(text) and text[end] != "(" or (
-                    _PLAIN_NAME.match(name) and (end == len(text) or text[end] == "(")
-                    and (end == len(text) or re.fullmatch(r"[A-Za-z_]\w*", name))):
-                out.append(text[i:end])
-            elif " " in name or any(c <= " " for c in name):
-                raise JsonPathError(path, "a name with a blank needs bracket notation, as ['my prop'] "
-                                          f"(position {max(0, i + dots + name.index(' ') - offset)})"
-                                    if " " in name else "a name must not hold control characters")
-            elif end < len(text) and text[end] == "(":
-                out.append(text[i:i + dots] + _ODD_FUNCTION + name.encode("utf-8").hex())
+            if text.startswith("...", i):
+                raise JsonPathError(path, f"'...' is not valid (position {max(0, i + 2 - offset)})")
+            if text.startswith("*", i + dots):  # a wildcard token, and whatever follows it
+                out.append(text[i:i + dots + 1])
+                i = glued(i + dots + 1)
+            elif i + dots < len(text) and text[i + dots] not in "[":
+                i = name(i, i + dots, dots)
             else:
-                escaped = name.replace("\\", "\\\\").replace("'", "\\'")
-                out.append(text[i:i + dots - 1] + f"['{escaped}']")
-            i = end
+                out.append(text[i:i + dots])
+                i += dots
             continue
         out.append(ch)
         i += 1

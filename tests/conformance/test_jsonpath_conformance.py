@@ -77,6 +77,19 @@ REGRESSIONS = {
     "last of empty fails": ("$.a.last()", '{"a":[]}'),
     "big integer": ("$.a", '{"a":12345678901234567890}'),
     "exponent double": ("$.a", '{"a":1E+2}'),
+    "one character after a token is ignored": ("$.a[*]:", '{"a":[1]}'),
+    "one quote after a bracket is ignored": ("$['a']\"", '{"a":42}'),
+    "an open bracket at the end is ignored": ("$.a[", '{"a":[1,2]}'),
+    "a name glued after a bracket": ("$[0]a.b", '[{"a":{"b":1}}]'),
+    "a junk name glued after a filter": ("$.n[?(@.b)]!x[0]", '{"n":[{"b":1}]}'),
+    "a wildcard glued after a bracket": ("$['a']*[0]", '{"a":{"x":[7]}}'),
+    "two wildcards in a row": ("$..**", '{"a":{"b":1}}'),
+    "a name glued after a wildcard": ("$.*x", '{"a":{"x":1}}'),
+    "a path beginning with a wildcard": ("*$['a']", '{"a":{"$":{"a":2}}}'),
+    "a deep scan of an odd name": ("$..0]", '{"a":{"0]":1}}'),
+    "length after a deep scan of an odd name": ("$..it~ems.length()", '{"it~ems":[1,2]}'),
+    "three dots do not compile": ("$[*]...[0]", '[[1]]'),
+    "a blank after a bracket does not compile": ("$[0] ['a']", '[{"a":1}]'),
 }
 
 
