@@ -637,7 +637,16 @@ class _Parser(Parser):
     def parse_infix_expression(self, stream: TokenStream, left: nodes.BaseExpression) -> nodes.BaseExpression:
         if stream.current().kind not in self.BINARY_OPERATORS:
             raise _Syntax(f"unexpected {stream.current().value!r} in a filter", token=stream.current())
+        if stream.current().kind not in (kinds.TOKEN_AND, kinds.TOKEN_OR) and isinstance(
+                left, (nodes.InfixExpression, nodes.PrefixExpression)):  # Jayway: Value [operator Value]
+            raise _Syntax(f"unexpected {stream.current().value!r} after a comparison; join comparisons with "
+                          "&& or ||", token=stream.current())
         expression = super().parse_infix_expression(stream, left)
+        if isinstance(expression, nodes.InfixExpression) and expression.operator not in ("&&", "||") and (
+                isinstance(expression.right, nodes.InfixExpression)
+                and expression.right.operator not in ("&&", "||")):
+            raise _Syntax(f"{expression.operator!r} is followed by another comparison; join comparisons with "
+                          "&& or ||", token=stream.current())
         if isinstance(expression, nodes.InfixExpression) and expression.operator in ("&&", "||"):
             expression.__class__ = _Logical
         return expression
@@ -764,7 +773,7 @@ def _dotted_names(path: str, text: str, offset: int) -> str:
             out.append((".." if dots == 2 else "") + f"['{escaped}']")
         return glued(end)
 
-    i, depth, quote = 0, 0, ""
+    i, depth, quote, filters = 0, 0, "", []
     while i < len(text):
         ch = text[i]
         if quote:
@@ -775,9 +784,30 @@ def _dotted_names(path: str, text: str, offset: int) -> str:
             quote = "" if ch == quote else quote
         elif depth and ch in "'\"":
             quote = ch
+        elif filters and ch == "/" and text[:i].rstrip().endswith("~"):  # a pattern: to its closing '/'
+            end = _unescaped(text, "/", i + 1)
+            if end > 0:
+                out.append(text[i:end + 1])
+                i = end + 1
+                continue
+        elif filters and ch in "@$":
+            end = _filter_path_end(text, i)
+            if end < 0:  # the brackets do not match: the parser says where
+                out.append(text[i:])
+                break
+            inner = text[i:end]
+            if "&" in inner or "|" in inner:  # glued '&&' / '||' belong to the path, as in Jayway
+                inner = inner[0] + _dotted_names(path, "$" + inner[1:], offset)[1:]
+            out.append(inner)
+            i = end
+            continue
         elif ch in "[(":
             depth += 1
+            if ch == "[" and text[i + 1:].lstrip().startswith("?"):
+                filters.append(depth)
         elif ch in "])" and depth:
+            if filters and filters[-1] == depth and ch == "]":
+                filters.pop()
             depth -= 1
             if depth == 0:  # a bracket token or a function call ended
                 out.append(ch)
@@ -799,6 +829,61 @@ def _dotted_names(path: str, text: str, offset: int) -> str:
         out.append(ch)
         i += 1
     return "".join(out)
+
+
+def _unescaped(text: str, char: str, start: int) -> int:
+    """The index of the next ``char`` not after a backslash, from ``start``; -1 if none."""
+    i = start
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == char:
+            return i
+        i += 1
+    return -1
+
+
+def _matching_bracket(text: str, start: int) -> int:
+    """The ']' closing the '[' at ``start`` (quoted text skipped), as Jayway's indexOfMatchingCloseChar; -1."""
+    depth, i = 0, start
+    while i < len(text):
+        ch = text[i]
+        if ch in "'\"":
+            i = _unescaped(text, ch, i + 1)
+            if i < 0:
+                return -1
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _filter_path_end(text: str, start: int) -> int:
+    """Where Jayway's FilterCompiler.readPath ends a path starting at ``start``: at a blank, a relational
+    character (< > = ~ !) or a ')' that does not close a function call; '&' and '|' do not end it."""
+    i = start + 1
+    while i < len(text):
+        if text[i] == "[":
+            close = _matching_bracket(text, i)
+            if close < 0:
+                return -1
+            i = close + 1
+            if i >= len(text):
+                break
+        ch = text[i]
+        if ch == ")":
+            before = text[start:i].rstrip()
+            if not (before.endswith("(") and "." in before[1:-1]):
+                break
+        elif ch in "<>=~! ":
+            break
+        i += 1
+    return i
 
 
 def _java_trim(text: str) -> str:

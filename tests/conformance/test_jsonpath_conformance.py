@@ -17,7 +17,7 @@ from .reference import JavaReference, chunks
 
 SEEDS = (2010, 2011)
 PER_SEED = 2500
-THRESHOLD = 0.985  # the target is 99.5 %; BENCHMARKS.md lists what still differs
+THRESHOLD = 0.995  # BENCHMARKS.md lists what still differs
 
 
 def _canonical(value: Any) -> str:
@@ -90,6 +90,15 @@ REGRESSIONS = {
     "length after a deep scan of an odd name": ("$..it~ems.length()", '{"it~ems":[1,2]}'),
     "three dots do not compile": ("$[*]...[0]", '[[1]]'),
     "a blank after a bracket does not compile": ("$[0] ['a']", '[{"a":1}]'),
+    "a glued && belongs to the path before it": ("$.a[?(@.b&&@.c)]", '{"a":[{"b":1,"c":2,"b&&@":{"c":1}}]}'),
+    "a glued || belongs to the path before it": ("$.a[?(@.b||@.c)]", '{"a":[{"b":1},{"b||@":{"c":0}}]}'),
+    "a glued && swallows the next comparison": ("$.a[?(1==@.b&&@.c==2)]", '{"a":[{"b":1,"c":2}]}'),
+    "a glued && after a literal is fine": ("$.a[?(@.b==1&&@.c==2)]", '{"a":[{"b":1,"c":2}]}'),
+    "a glued || after a string": ("$.a[?(@.b=='x'||@.c)]", '{"a":[{"b":"x"},{"c":1}]}'),
+    "a pattern holding | and $": ("$.a[?(@.b =~ /x|y$/)]", '{"a":[{"b":"y"},{"b":"z"}]}'),
+    "chained comparisons do not compile": ("$.a[?(@.b==1==true)]", '{"a":[{"b":1}]}'),
+    "a comparison of a comparison does not compile": ("$.a[?((@.b==1)==true)]", '{"a":[{"b":1}]}'),
+    "a function path ending a glued path": ("$.a[?(@.b&&@.c.length() > 1)]", '{"a":[{"b&&@":{"c":[1,2]}}]}'),
 }
 
 
