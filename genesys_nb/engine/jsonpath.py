@@ -952,7 +952,11 @@ def _dump(value: Any, comma: str, colon: str) -> str:
 
 
 def _java_str(value: Any) -> str:
-    """Java's toString() of a JSON value, as concat() uses it."""
+    """Java's toString() of a JSON value, as concat() uses it: an object is json-smart's LinkedHashMap
+    (``{k=v, k2=v2}``, strings unquoted), an array its JSONArray (JSON text)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={'null' if item is None else _java_str(item)}"
+                               for key, item in value.items()) + "}"
     return value if isinstance(value, str) else _dump(value, ",", ":")
 
 

@@ -98,6 +98,8 @@ REGRESSIONS = {
     "a pattern holding | and $": ("$.a[?(@.b =~ /x|y$/)]", '{"a":[{"b":"y"},{"b":"z"}]}'),
     "chained comparisons do not compile": ("$.a[?(@.b==1==true)]", '{"a":[{"b":1}]}'),
     "a comparison of a comparison does not compile": ("$.a[?((@.b==1)==true)]", '{"a":[{"b":1}]}'),
+    "concat of an object prints Java's map": ("$.b.concat(@.b[0])",
+                                              '{"b":[{"s":"x y","n":null,"l":[1,"a",{"q":2.5}],"o":{"t":1e5}}]}'),
     "a function path ending a glued path": ("$.a[?(@.b&&@.c.length() > 1)]", '{"a":[{"b&&@":{"c":[1,2]}}]}'),
 }
 
