@@ -971,6 +971,9 @@ def _number_text(number: float) -> str:
         return "-0.0" if math.copysign(1.0, number) < 0 else "0.0"
     sign, digit_tuple, exponent = Decimal(repr(number)).as_tuple()
     digits, point = "".join(map(str, digit_tuple)).rstrip("0") or "0", len(digit_tuple) + int(exponent)
+    if len(digits) == 1:  # Java shows at least two digits, the pair nearest the exact value: 4.9E-324
+        mantissa, _, power = f"{abs(number):.1e}".partition("e")
+        digits, point = mantissa.replace(".", "").rstrip("0") or "0", int(power) + 1
     if not 1e-3 <= abs(number) < 1e7:
         text = f"{digits[0]}.{digits[1:] or '0'}E{point - 1}"
     elif point <= 0:

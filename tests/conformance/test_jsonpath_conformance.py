@@ -100,6 +100,7 @@ REGRESSIONS = {
     "a comparison of a comparison does not compile": ("$.a[?((@.b==1)==true)]", '{"a":[{"b":1}]}'),
     "concat of an object prints Java's map": ("$.b.concat(@.b[0])",
                                               '{"b":[{"s":"x y","n":null,"l":[1,"a",{"q":2.5}],"o":{"t":1e5}}]}'),
+    "max of no numbers prints Java's least double": ("$..tags.max()", '{"tags":[null,"x"]}'),
     "a function path ending a glued path": ("$.a[?(@.b&&@.c.length() > 1)]", '{"a":[{"b&&@":{"c":[1,2]}}]}'),
 }
 
