@@ -246,6 +246,25 @@ def _java_round(value: float) -> int:
     return _java_long(whole + 1 if value - whole >= 0.5 else whole)
 
 
+def _java_rint(how: Any, value: float | None = None) -> float:
+    # Math.rint / Math.floor / Math.ceil on a double: NaN and infinities pass through (Python's raise)
+    fn, number = (round, how) if value is None else (how, value)
+    return number if _pymath.isnan(number) or _pymath.isinf(number) else float(fn(number))
+
+
+def _java_pow(base: float, exponent: float) -> float:
+    # Math.pow: overflow is an infinity (negative for a negative base to an odd power), a negative base to a
+    # fraction is NaN
+    try:
+        result = _pymath.pow(base, exponent)
+    except ValueError:
+        return _pymath.nan
+    except OverflowError:
+        odd = exponent == _pymath.floor(exponent) and exponent % 2 == 1
+        return -_pymath.inf if base < 0 and odd else _pymath.inf
+    return result
+
+
 def _is_whole(value: float) -> bool:
     return not _pymath.isnan(value) and (_pymath.isinf(value) or value == _pymath.floor(value))
 
@@ -277,9 +296,15 @@ class MathTool:
         nums = self._numbers(*values)
         return None if nums is None else _whole_or_double(sum(float(n) for n in nums))
 
-    def sub(self, a: Any, b: Any) -> int | float | None:
-        nums = self._numbers(a, b)
-        return None if nums is None else _whole_or_double(float(nums[0]) - float(nums[1]))
+    def sub(self, *values: Any) -> int | float | None:
+        # varargs, as velocity-tools 2.0: the first minus the rest; $math.sub() is 0
+        nums = self._numbers(*values)
+        if nums is None:
+            return None
+        value = float(nums[0]) if nums else 0.0
+        for n in nums[1:]:
+            value -= float(n)
+        return _whole_or_double(value)
 
     def mul(self, *values: Any) -> int | float | None:
         nums = self._numbers(*values)
@@ -290,11 +315,15 @@ class MathTool:
             product *= float(n)
         return _whole_or_double(product)
 
-    def div(self, a: Any, b: Any) -> int | float | None:
-        nums = self._numbers(a, b)
-        if nums is None or nums[1] == 0:
+    def div(self, *values: Any) -> int | float | None:
+        # varargs, as velocity-tools 2.0: the first divided by each of the rest (null on a zero); $math.div() is 0
+        nums = self._numbers(*values)
+        if nums is None or any(n == 0 for n in nums[1:]):
             return None
-        return _whole_or_double(float(nums[0]) / float(nums[1]))
+        value = float(nums[0]) if nums else 0.0
+        for n in nums[1:]:
+            value /= float(n)
+        return _whole_or_double(value)
 
     def idiv(self, a: Any, b: Any) -> int | None:
         nums = self._numbers(a, b)
@@ -312,7 +341,7 @@ class MathTool:
 
     def pow(self, a: Any, b: Any) -> int | float | None:
         nums = self._numbers(a, b)
-        return None if nums is None else _match_type(float(nums[0]) ** float(nums[1]), *nums)
+        return None if nums is None else _match_type(_java_pow(float(nums[0]), float(nums[1])), *nums)
 
     def max(self, *values: Any) -> int | float | None:
         # Java starts at Double.MIN_VALUE (the least positive double): $math.max(-1) and $math.max() are 4.9E-324
@@ -330,7 +359,8 @@ class MathTool:
 
     def round(self, value: Any) -> int | None:
         nums = self._numbers(value)
-        return None if nums is None else round(float(nums[0]))  # half to even, as Math.rint
+        # half to even, as Math.rint, then Java's (int) cast: NaN is 0, beyond the range saturates
+        return None if nums is None else _java_int(float(_java_rint(float(nums[0]))))
 
     def roundTo(self, decimals: Any, value: Any) -> float | None:
         # MathTool 2.0: an int delta = 10^places, at least 10, that wraps as Java's int does (0 from 32 places:
@@ -346,15 +376,15 @@ class MathTool:
 
     def floor(self, value: Any) -> int | None:
         nums = self._numbers(value)
-        return None if nums is None else _pymath.floor(float(nums[0]))
+        return None if nums is None else _java_int(float(_java_rint(_pymath.floor, float(nums[0]))))
 
     def ceil(self, value: Any) -> int | None:
         nums = self._numbers(value)
-        return None if nums is None else _pymath.ceil(float(nums[0]))
+        return None if nums is None else _java_int(float(_java_rint(_pymath.ceil, float(nums[0]))))
 
     def toInteger(self, value: Any) -> int | None:
-        nums = self._numbers(value)
-        return None if nums is None else int(nums[0])
+        nums = self._numbers(value)  # Number.intValue(): a long keeps its low 32 bits
+        return None if nums is None else _java_int(nums[0])
 
     def toDouble(self, value: Any) -> float | None:
         nums = self._numbers(value)

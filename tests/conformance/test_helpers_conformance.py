@@ -13,7 +13,7 @@ from . import gen_helpers
 from .reference import JavaReference, chunks, vtl_request
 
 SEED, COUNT = 2020, 3000
-THRESHOLD = 0.98  # measured 98.6 %; BENCHMARKS.md lists what still differs
+THRESHOLD = 0.99  # measured 99.5 %; BENCHMARKS.md lists what still differs
 
 REGRESSIONS = {
     "math add of a double and an int is whole": "$math.add(1.0, 1)",
@@ -31,6 +31,11 @@ REGRESSIONS = {
     "roundTo saturates Math.round": "$math.roundTo(2, 1e300)",
     "max and min start at Java's extremes": "$math.max()|$math.max(-1)|$math.min()|$math.min(-1e19)",
     "a huge whole result saturates to a long": "$math.mul(1e300, 1e300)|$math.pow(10, 30)|$math.add(1e19, 1)",
+    "sub and div take any number of arguments": "$math.div()|$math.div(1, 1, 3)|$math.sub(-1, 1, 2147483647)",
+    "pow overflows to a saturated long or an infinity": "$math.pow(10, 2147483647)|$math.pow(-10.0, 2147483647)",
+    "pow of a negative base to a fraction is NaN": "$math.pow(-1, 2.5)",
+    "floor, ceil, round and toInteger are Java ints":
+        "$math.floor($input.big)|$math.ceil($input.big)|$math.round(1e300)|$math.toInteger($input.big)",
     "first from an empty array takes the default": '$successTemplateUtils.firstFromArray("[]", "$esc.quote$esc.quote")',
 }
 
