@@ -37,6 +37,9 @@ def java_double(value: float) -> str:
     sign, digits, exponent = Decimal(repr(value)).as_tuple()
     shown = "".join(map(str, digits)).rstrip("0") or "0"
     power = len(digits) + int(exponent) - 1
+    if len(shown) == 1:  # Java shows at least two digits, the pair nearest the exact value: 4.9E-324
+        mantissa, _, power_text = f"{magnitude:.1e}".partition("e")
+        shown, power = mantissa.replace(".", "").rstrip("0") or "0", int(power_text)
     return f"{'-' if sign else ''}{shown[0]}.{shown[1:] or '0'}E{power}"
 
 

@@ -637,7 +637,16 @@ class _Parser(Parser):
     def parse_infix_expression(self, stream: TokenStream, left: nodes.BaseExpression) -> nodes.BaseExpression:
         if stream.current().kind not in self.BINARY_OPERATORS:
             raise _Syntax(f"unexpected {stream.current().value!r} in a filter", token=stream.current())
+        if stream.current().kind not in (kinds.TOKEN_AND, kinds.TOKEN_OR) and isinstance(
+                left, (nodes.InfixExpression, nodes.PrefixExpression)):  # Jayway: Value [operator Value]
+            raise _Syntax(f"unexpected {stream.current().value!r} after a comparison; join comparisons with "
+                          "&& or ||", token=stream.current())
         expression = super().parse_infix_expression(stream, left)
+        if isinstance(expression, nodes.InfixExpression) and expression.operator not in ("&&", "||") and (
+                isinstance(expression.right, nodes.InfixExpression)
+                and expression.right.operator not in ("&&", "||")):
+            raise _Syntax(f"{expression.operator!r} is followed by another comparison; join comparisons with "
+                          "&& or ||", token=stream.current())
         if isinstance(expression, nodes.InfixExpression) and expression.operator in ("&&", "||"):
             expression.__class__ = _Logical
         return expression
@@ -726,8 +735,45 @@ _ODD_FUNCTION = "_jayway_fn_"
 def _dotted_names(path: str, text: str, offset: int) -> str:
     """Jayway's path compiler (outside filters) reads a dotted name up to the next '.', '[' or '(': any other
     character, ``|`` ``!`` ``=`` ``<`` ``@`` ``'`` included, belongs to the name, and a blank is an error. Such
-    names are rewritten here in bracket notation (function names in a form the lexer takes) before lexing."""
-    out, i, depth, quote = [], 0, 0, ""
+    names are rewritten here in bracket notation (function names in a form the lexer takes) before lexing.
+    As in Jayway, a token may follow a ']', ')' or '*' directly (``$[0]name``, ``$[?(...)]*``), and a single
+    character left after a token is ignored (its CharacterIndex stops one short: ``$.a[*]:`` is ``$.a[*]``)."""
+    out: list[str] = []
+
+    def glued(i: int) -> int:  # Jayway's readNextToken right after a token ended at i
+        if i >= len(text) - 1:
+            return len(text)
+        ch = text[i]
+        if ch in ".[":
+            return i
+        if ch == "*":
+            out.append("[*]")
+            return glued(i + 1)
+        if ch == " ":
+            raise JsonPathError(path, f"could not parse a token at position {max(0, i - offset)}")
+        return name(i, i, 0)
+
+    def name(start: int, i: int, dots: int) -> int:  # a property or function name from i, after `dots` dots
+        end = i
+        while end < len(text) and text[end] not in ".[(":
+            end += 1
+        word = text[i:end]
+        if " " in word or any(c <= " " for c in word):
+            raise JsonPathError(path, "a name with a blank needs bracket notation, as ['my prop'] "
+                                      f"(position {max(0, i + word.index(' ') - offset)})"
+                                if " " in word else "a name must not hold control characters")
+        if end < len(text) and text[end] == "(":
+            plain = re.fullmatch(r"[A-Za-z_]\w*", word) and _PLAIN_NAME.match(word)
+            out.append("." * max(dots, 1) + (word if plain else _ODD_FUNCTION + word.encode("utf-8").hex()))
+            return end
+        if dots and _PLAIN_NAME.match(word):
+            out.append(text[start:end])
+        else:
+            escaped = word.replace("\\", "\\\\").replace("'", "\\'")
+            out.append((".." if dots == 2 else "") + f"['{escaped}']")
+        return glued(end)
+
+    i, depth, quote, filters = 0, 0, "", []
     while i < len(text):
         ch = text[i]
         if quote:
@@ -738,34 +784,106 @@ def _dotted_names(path: str, text: str, offset: int) -> str:
             quote = "" if ch == quote else quote
         elif depth and ch in "'\"":
             quote = ch
+        elif filters and ch == "/" and text[:i].rstrip().endswith("~"):  # a pattern: to its closing '/'
+            end = _unescaped(text, "/", i + 1)
+            if end > 0:
+                out.append(text[i:end + 1])
+                i = end + 1
+                continue
+        elif filters and ch in "@$":
+            end = _filter_path_end(text, i)
+            if end < 0:  # the brackets do not match: the parser says where
+                out.append(text[i:])
+                break
+            inner = text[i:end]
+            if "&" in inner or "|" in inner:  # glued '&&' / '||' belong to the path, as in Jayway
+                inner = inner[0] + _dotted_names(path, "$" + inner[1:], offset)[1:]
+            out.append(inner)
+            i = end
+            continue
         elif ch in "[(":
             depth += 1
-        elif ch in "])":
-            depth = max(0, depth - 1)
+            if ch == "[" and text[i + 1:].lstrip().startswith("?"):
+                filters.append(depth)
+        elif ch in "])" and depth:
+            if filters and filters[-1] == depth and ch == "]":
+                filters.pop()
+            depth -= 1
+            if depth == 0:  # a bracket token or a function call ended
+                out.append(ch)
+                i = glued(i + 1)
+                continue
         elif ch == "." and depth == 0:
             dots = 2 if text.startswith("..", i) else 1
-            end = i + dots
-            while end < len(text) and text[end] not in ".[(":
-                end += 1
-            name = text[i + dots:end]
-            if not name or name == "*" or _PLAIN_NAME.match(name) and end < len(text) and text[end] != "(" or (
-                    _PLAIN_NAME.match(name) and (end == len(text) or text[end] == "(")
-                    and (end == len(text) or re.fullmatch(r"[A-Za-z_]\w*", name))):
-                out.append(text[i:end])
-            elif " " in name or any(c <= " " for c in name):
-                raise JsonPathError(path, "a name with a blank needs bracket notation, as ['my prop'] "
-                                          f"(position {max(0, i + dots + name.index(' ') - offset)})"
-                                    if " " in name else "a name must not hold control characters")
-            elif end < len(text) and text[end] == "(":
-                out.append(text[i:i + dots] + _ODD_FUNCTION + name.encode("utf-8").hex())
+            if text.startswith("...", i):
+                raise JsonPathError(path, f"'...' is not valid (position {max(0, i + 2 - offset)})")
+            if text.startswith("*", i + dots):  # a wildcard token, and whatever follows it
+                out.append(text[i:i + dots + 1])
+                i = glued(i + dots + 1)
+            elif i + dots < len(text) and text[i + dots] not in "[":
+                i = name(i, i + dots, dots)
             else:
-                escaped = name.replace("\\", "\\\\").replace("'", "\\'")
-                out.append(text[i:i + dots - 1] + f"['{escaped}']")
-            i = end
+                out.append(text[i:i + dots])
+                i += dots
             continue
         out.append(ch)
         i += 1
     return "".join(out)
+
+
+def _unescaped(text: str, char: str, start: int) -> int:
+    """The index of the next ``char`` not after a backslash, from ``start``; -1 if none."""
+    i = start
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == char:
+            return i
+        i += 1
+    return -1
+
+
+def _matching_bracket(text: str, start: int) -> int:
+    """The ']' closing the '[' at ``start`` (quoted text skipped), as Jayway's indexOfMatchingCloseChar; -1."""
+    depth, i = 0, start
+    while i < len(text):
+        ch = text[i]
+        if ch in "'\"":
+            i = _unescaped(text, ch, i + 1)
+            if i < 0:
+                return -1
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _filter_path_end(text: str, start: int) -> int:
+    """Where Jayway's FilterCompiler.readPath ends a path starting at ``start``: at a blank, a relational
+    character (< > = ~ !) or a ')' that does not close a function call; '&' and '|' do not end it."""
+    i = start + 1
+    while i < len(text):
+        if text[i] == "[":
+            close = _matching_bracket(text, i)
+            if close < 0:
+                return -1
+            i = close + 1
+            if i >= len(text):
+                break
+        ch = text[i]
+        if ch == ")":
+            before = text[start:i].rstrip()
+            if not (before.endswith("(") and "." in before[1:-1]):
+                break
+        elif ch in "<>=~! ":
+            break
+        i += 1
+    return i
 
 
 def _java_trim(text: str) -> str:
@@ -834,7 +952,11 @@ def _dump(value: Any, comma: str, colon: str) -> str:
 
 
 def _java_str(value: Any) -> str:
-    """Java's toString() of a JSON value, as concat() uses it."""
+    """Java's toString() of a JSON value, as concat() uses it: an object is json-smart's LinkedHashMap
+    (``{k=v, k2=v2}``, strings unquoted), an array its JSONArray (JSON text)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={'null' if item is None else _java_str(item)}"
+                               for key, item in value.items()) + "}"
     return value if isinstance(value, str) else _dump(value, ",", ":")
 
 
@@ -849,6 +971,9 @@ def _number_text(number: float) -> str:
         return "-0.0" if math.copysign(1.0, number) < 0 else "0.0"
     sign, digit_tuple, exponent = Decimal(repr(number)).as_tuple()
     digits, point = "".join(map(str, digit_tuple)).rstrip("0") or "0", len(digit_tuple) + int(exponent)
+    if len(digits) == 1:  # Java shows at least two digits, the pair nearest the exact value: 4.9E-324
+        mantissa, _, power = f"{abs(number):.1e}".partition("e")
+        digits, point = mantissa.replace(".", "").rstrip("0") or "0", int(power) + 1
     if not 1e-3 <= abs(number) < 1e7:
         text = f"{digits[0]}.{digits[1:] or '0'}E{point - 1}"
     elif point <= 0:

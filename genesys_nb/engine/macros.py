@@ -22,7 +22,6 @@ import json
 import math as _pymath
 import random as _random
 import re
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -225,19 +224,63 @@ class EscapeTool:
 
 
 # ---------------------------------------------------------------------------- $math
+def _java_long(value: float) -> int:
+    # Java's (long) cast and Math.round's range: NaN is 0, beyond the range saturates
+    if _pymath.isnan(value):
+        return 0
+    return max(-(2**63), min(2**63 - 1, int(value) if not _pymath.isinf(value) else 2**63 if value > 0 else -(2**63)))
+
+
+def _java_int(value: float) -> int:
+    # Number.intValue(): a Long keeps its low 32 bits, a Double is cast (NaN 0, saturating, toward zero)
+    if isinstance(value, int):
+        return (value + 2**31) % 2**32 - 2**31
+    return max(-(2**31), min(2**31 - 1, _java_long(value)))
+
+
+def _java_round(value: float) -> int:
+    # Math.round(double): floor(value + 0.5) computed exactly, NaN 0, saturating to a long
+    if _pymath.isnan(value) or _pymath.isinf(value):
+        return _java_long(value)
+    whole = _pymath.floor(value)
+    return _java_long(whole + 1 if value - whole >= 0.5 else whole)
+
+
+def _java_rint(how: Any, value: float | None = None) -> float:
+    # Math.rint / Math.floor / Math.ceil on a double: NaN and infinities pass through (Python's raise)
+    fn, number = (round, how) if value is None else (how, value)
+    return number if _pymath.isnan(number) or _pymath.isinf(number) else float(fn(number))
+
+
+def _java_pow(base: float, exponent: float) -> float:
+    # Math.pow: overflow is an infinity (negative for a negative base to an odd power), a negative base to a
+    # fraction is NaN
+    try:
+        result = _pymath.pow(base, exponent)
+    except ValueError:
+        return _pymath.nan
+    except OverflowError:
+        odd = exponent == _pymath.floor(exponent) and exponent % 2 == 1
+        return -_pymath.inf if base < 0 and odd else _pymath.inf
+    return result
+
+
+def _is_whole(value: float) -> bool:
+    return not _pymath.isnan(value) and (_pymath.isinf(value) or value == _pymath.floor(value))
+
+
 def _match_type(value: float, *inputs: float) -> int | float:
-    # MathTool.matchType: an integral result of integral inputs stays integral, anything else is a Double
-    if all(isinstance(n, int) for n in inputs) and value == _pymath.floor(value) and abs(value) < 2**63:
-        return int(value)
+    # MathTool.matchType: an integral result of integral inputs is a Long (saturating), anything else a Double
+    if all(isinstance(n, int) for n in inputs) and _is_whole(value):
+        return _java_long(value)
     return float(value)
 
 
 def _whole_or_double(value: float) -> int | float:
     # velocity-tools 2.0 MathTool.matchType for add/sub/mul/div/max/min: a whole result is an Integer or a
-    # Long whatever the inputs were ($math.add(1.0, 1) is 2, $math.mul(2, 2.5) is 5), anything else a Double
-    if not _pymath.isinf(value) and value == _pymath.floor(value) and abs(value) < 2**63:
-        return int(value)
-    return float(value)
+    # Long whatever the inputs were ($math.add(1.0, 1) is 2, $math.mul(2, 2.5) is 5; 1e300 and Infinity
+    # saturate to 9223372036854775807), anything else a Double
+    return _java_long(value) if _is_whole(value) else float(value)
 
 
 class MathTool:
@@ -253,9 +296,15 @@ class MathTool:
         nums = self._numbers(*values)
         return None if nums is None else _whole_or_double(sum(float(n) for n in nums))
 
-    def sub(self, a: Any, b: Any) -> int | float | None:
-        nums = self._numbers(a, b)
-        return None if nums is None else _whole_or_double(float(nums[0]) - float(nums[1]))
+    def sub(self, *values: Any) -> int | float | None:
+        # varargs, as velocity-tools 2.0: the first minus the rest; $math.sub() is 0
+        nums = self._numbers(*values)
+        if nums is None:
+            return None
+        value = float(nums[0]) if nums else 0.0
+        for n in nums[1:]:
+            value -= float(n)
+        return _whole_or_double(value)
 
     def mul(self, *values: Any) -> int | float | None:
         nums = self._numbers(*values)
@@ -266,11 +315,15 @@ class MathTool:
             product *= float(n)
         return _whole_or_double(product)
 
-    def div(self, a: Any, b: Any) -> int | float | None:
-        nums = self._numbers(a, b)
-        if nums is None or nums[1] == 0:
+    def div(self, *values: Any) -> int | float | None:
+        # varargs, as velocity-tools 2.0: the first divided by each of the rest (null on a zero); $math.div() is 0
+        nums = self._numbers(*values)
+        if nums is None or any(n == 0 for n in nums[1:]):
             return None
-        return _whole_or_double(float(nums[0]) / float(nums[1]))
+        value = float(nums[0]) if nums else 0.0
+        for n in nums[1:]:
+            value /= float(n)
+        return _whole_or_double(value)
 
     def idiv(self, a: Any, b: Any) -> int | None:
         nums = self._numbers(a, b)
@@ -288,15 +341,17 @@ class MathTool:
 
     def pow(self, a: Any, b: Any) -> int | float | None:
         nums = self._numbers(a, b)
-        return None if nums is None else _match_type(float(nums[0]) ** float(nums[1]), *nums)
+        return None if nums is None else _match_type(_java_pow(float(nums[0]), float(nums[1])), *nums)
 
     def max(self, *values: Any) -> int | float | None:
+        # Java starts at Double.MIN_VALUE (the least positive double): $math.max(-1) and $math.max() are 4.9E-324
         nums = self._numbers(*values)
-        return None if nums is None else _whole_or_double(float(max(nums)))
+        return None if nums is None else _whole_or_double(max([5e-324, *map(float, nums)]))
 
     def min(self, *values: Any) -> int | float | None:
+        # Java starts at Double.MAX_VALUE, a whole number: $math.min() is 9223372036854775807
         nums = self._numbers(*values)
-        return None if nums is None else _whole_or_double(float(min(nums)))
+        return None if nums is None else _whole_or_double(min([1.7976931348623157e308, *map(float, nums)]))
 
     def abs(self, value: Any) -> int | float | None:
         nums = self._numbers(value)
@@ -304,27 +359,32 @@ class MathTool:
 
     def round(self, value: Any) -> int | None:
         nums = self._numbers(value)
-        return None if nums is None else round(float(nums[0]))  # half to even, as Math.rint
+        # half to even, as Math.rint, then Java's (int) cast: NaN is 0, beyond the range saturates
+        return None if nums is None else _java_int(float(_java_rint(float(nums[0]))))
 
     def roundTo(self, decimals: Any, value: Any) -> float | None:
+        # MathTool 2.0: an int delta = 10^places, at least 10, that wraps as Java's int does (0 from 32 places:
+        # NaN), then Math.round(value * delta) / delta; roundTo(2, 1.005) is 1.0 (the double is 1.00499...)
         nums = self._numbers(decimals, value)
         if nums is None:
             return None
-        # BigDecimal of the double, ROUND_HALF_UP: roundTo(2, 1.005) is 1.0 (the double is 1.00499...)
-        exact = Decimal(float(nums[1])).quantize(Decimal(1).scaleb(-int(nums[0])), rounding=ROUND_HALF_UP)
-        return float(exact)
+        places = _java_int(nums[0])
+        delta = _java_int(pow(10, places, 2**32)) if places > 1 else 10
+        if delta == 0:
+            return _pymath.nan
+        return _java_round(float(nums[1]) * delta) / delta
 
     def floor(self, value: Any) -> int | None:
         nums = self._numbers(value)
-        return None if nums is None else _pymath.floor(float(nums[0]))
+        return None if nums is None else _java_int(float(_java_rint(_pymath.floor, float(nums[0]))))
 
     def ceil(self, value: Any) -> int | None:
         nums = self._numbers(value)
-        return None if nums is None else _pymath.ceil(float(nums[0]))
+        return None if nums is None else _java_int(float(_java_rint(_pymath.ceil, float(nums[0]))))
 
     def toInteger(self, value: Any) -> int | None:
-        nums = self._numbers(value)
-        return None if nums is None else int(nums[0])
+        nums = self._numbers(value)  # Number.intValue(): a long keeps its low 32 bits
+        return None if nums is None else _java_int(nums[0])
 
     def toDouble(self, value: Any) -> float | None:
         nums = self._numbers(value)

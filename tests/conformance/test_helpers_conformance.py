@@ -13,7 +13,7 @@ from . import gen_helpers
 from .reference import JavaReference, chunks, vtl_request
 
 SEED, COUNT = 2020, 3000
-THRESHOLD = 0.965  # measured 97 %; BENCHMARKS.md lists what still differs ($math.roundTo/pow edges, ...)
+THRESHOLD = 0.99  # measured 99.5 %; BENCHMARKS.md lists what still differs
 
 REGRESSIONS = {
     "math add of a double and an int is whole": "$math.add(1.0, 1)",
@@ -25,6 +25,17 @@ REGRESSIONS = {
     "base64 of credentials": 'Basic $encoding.base64("${input.word}:${input.num}")',
     "salesforce reserved": "$salesforce.escReserved($input.sosl)",
     "dynamics phone filter": '$msdynamics.phoneNumberFilter("$input.phone", ["telephone1", "mobilephone"])',
+    "roundTo wraps its int delta: NaN from 32 places": "$math.roundTo(100, 0.1)|$math.roundTo(32, 2.5)",
+    "roundTo below two places rounds to one": "$math.roundTo(0, -0.5)|$math.roundTo(-3, 1234.5)",
+    "roundTo of a long takes its low 32 bits": "$math.roundTo($input.big, 100)",
+    "roundTo saturates Math.round": "$math.roundTo(2, 1e300)",
+    "max and min start at Java's extremes": "$math.max()|$math.max(-1)|$math.min()|$math.min(-1e19)",
+    "a huge whole result saturates to a long": "$math.mul(1e300, 1e300)|$math.pow(10, 30)|$math.add(1e19, 1)",
+    "sub and div take any number of arguments": "$math.div()|$math.div(1, 1, 3)|$math.sub(-1, 1, 2147483647)",
+    "pow overflows to a saturated long or an infinity": "$math.pow(10, 2147483647)|$math.pow(-10.0, 2147483647)",
+    "pow of a negative base to a fraction is NaN": "$math.pow(-1, 2.5)",
+    "floor, ceil, round and toInteger are Java ints":
+        "$math.floor($input.big)|$math.ceil($input.big)|$math.round(1e300)|$math.toInteger($input.big)",
     "first from an empty array takes the default": '$successTemplateUtils.firstFromArray("[]", "$esc.quote$esc.quote")',
 }
 

@@ -17,7 +17,7 @@ from .reference import JavaReference, chunks
 
 SEEDS = (2010, 2011)
 PER_SEED = 2500
-THRESHOLD = 0.985  # the target is 99.5 %; BENCHMARKS.md lists what still differs
+THRESHOLD = 0.995  # BENCHMARKS.md lists what still differs
 
 
 def _canonical(value: Any) -> str:
@@ -77,6 +77,31 @@ REGRESSIONS = {
     "last of empty fails": ("$.a.last()", '{"a":[]}'),
     "big integer": ("$.a", '{"a":12345678901234567890}'),
     "exponent double": ("$.a", '{"a":1E+2}'),
+    "one character after a token is ignored": ("$.a[*]:", '{"a":[1]}'),
+    "one quote after a bracket is ignored": ("$['a']\"", '{"a":42}'),
+    "an open bracket at the end is ignored": ("$.a[", '{"a":[1,2]}'),
+    "a name glued after a bracket": ("$[0]a.b", '[{"a":{"b":1}}]'),
+    "a junk name glued after a filter": ("$.n[?(@.b)]!x[0]", '{"n":[{"b":1}]}'),
+    "a wildcard glued after a bracket": ("$['a']*[0]", '{"a":{"x":[7]}}'),
+    "two wildcards in a row": ("$..**", '{"a":{"b":1}}'),
+    "a name glued after a wildcard": ("$.*x", '{"a":{"x":1}}'),
+    "a path beginning with a wildcard": ("*$['a']", '{"a":{"$":{"a":2}}}'),
+    "a deep scan of an odd name": ("$..0]", '{"a":{"0]":1}}'),
+    "length after a deep scan of an odd name": ("$..it~ems.length()", '{"it~ems":[1,2]}'),
+    "three dots do not compile": ("$[*]...[0]", '[[1]]'),
+    "a blank after a bracket does not compile": ("$[0] ['a']", '[{"a":1}]'),
+    "a glued && belongs to the path before it": ("$.a[?(@.b&&@.c)]", '{"a":[{"b":1,"c":2,"b&&@":{"c":1}}]}'),
+    "a glued || belongs to the path before it": ("$.a[?(@.b||@.c)]", '{"a":[{"b":1},{"b||@":{"c":0}}]}'),
+    "a glued && swallows the next comparison": ("$.a[?(1==@.b&&@.c==2)]", '{"a":[{"b":1,"c":2}]}'),
+    "a glued && after a literal is fine": ("$.a[?(@.b==1&&@.c==2)]", '{"a":[{"b":1,"c":2}]}'),
+    "a glued || after a string": ("$.a[?(@.b=='x'||@.c)]", '{"a":[{"b":"x"},{"c":1}]}'),
+    "a pattern holding | and $": ("$.a[?(@.b =~ /x|y$/)]", '{"a":[{"b":"y"},{"b":"z"}]}'),
+    "chained comparisons do not compile": ("$.a[?(@.b==1==true)]", '{"a":[{"b":1}]}'),
+    "a comparison of a comparison does not compile": ("$.a[?((@.b==1)==true)]", '{"a":[{"b":1}]}'),
+    "concat of an object prints Java's map": ("$.b.concat(@.b[0])",
+                                              '{"b":[{"s":"x y","n":null,"l":[1,"a",{"q":2.5}],"o":{"t":1e5}}]}'),
+    "max of no numbers prints Java's least double": ("$..tags.max()", '{"tags":[null,"x"]}'),
+    "a function path ending a glued path": ("$.a[?(@.b&&@.c.length() > 1)]", '{"a":[{"b&&@":{"c":[1,2]}}]}'),
 }
 
 
