@@ -265,9 +265,11 @@ def executed_notebooks(workers: int = 3) -> list[Path]:
 try:
     from markdown import Extension
     from markdown.preprocessors import Preprocessor
-    from mkdocs.plugins import event_priority
 except ImportError:  # pragma: no cover - the tests import this module without the docs extra
     Extension = Preprocessor = object  # type: ignore[assignment,misc]
+try:
+    from mkdocs.plugins import event_priority
+except ImportError:  # pragma: no cover - the test extra has markdown but not mkdocs
 
     def event_priority(priority: float) -> Any:  # type: ignore[misc]
         return lambda function: function
