@@ -39,7 +39,7 @@ def test_an_engine_name_is_never_shadowed_by_a_submodule_of_the_same_name() -> N
     import importlib
     import pkgutil
 
-    import genesys_nb.engine as engine
+    from genesys_nb import engine
 
     modules = {info.name for info in pkgutil.iter_modules(engine.__path__)}
     assert not modules & set(engine.__all__)  # importing such a submodule would replace the name on the package

@@ -50,7 +50,7 @@ _JAVA_CLASSES = {str: "java.lang.String", bool: "java.lang.Boolean", float: "jav
 def _java_class(value: Any) -> str:
     if type(value) is int:
         return "java.lang.Integer" if -2**31 <= value < 2**31 else "java.lang.Long"
-    return _JAVA_CLASSES.get(type(value)) or getattr(value, "java_class", type(value).__name__)
+    return _JAVA_CLASSES.get(type(value)) or str(getattr(value, "java_class", type(value).__name__))
 _INPUT_REF = re.compile(r"\$!?\{?input\.([A-Za-z_][\w-]*)")
 
 
@@ -298,6 +298,8 @@ class FormalReference(_as.FormalReference):
 
 class ArgReference(FormalReference):
     """A reference as a directive's or method's argument, where the "$" of "$$x" is a prefix Velocity drops."""
+
+    end: int  # airspeed's parse position, set by its _Element
 
     START = re.compile(r"((?:\$!?)*)\$(!?)(\{?)", re.DOTALL)
 

@@ -71,6 +71,7 @@ class DollarText(_as._Element):
     A "$!" before a blank prints as "$", before a "." as nothing.
     """
 
+    end: int
     START = re.compile(r"(\$!?\{?)")
     RUN = re.compile(r"(?:\$!?)+")
     VANISHES = re.compile(r"#(?:set *\(|\{set\} *\(|(?:if|elseif|else|end)(?![A-Za-z0-9_])|\{(?:if|elseif)\}|\*)")

@@ -524,9 +524,10 @@ class _Lexer(Lexer):
                     kinds.TOKEN_AND, kinds.TOKEN_OR) and after.index == token.index + 1:
                 raise _Syntax(f"expected '.' or '[' after {token.value!r}; put a blank before {after.value}",
                               token=after)
-        for token, after in zip(tokens, [*tokens[1:], None]):
-            if token.kind != kinds.TOKEN_DOT or after is None or after.kind != kinds.TOKEN_LBRACKET:
-                yield token  # Jayway reads $.[0] and $.['a'] as $[0] and $['a']
+        following: list[kinds.Token | None] = [*tokens[1:], None]
+        for current, nxt in zip(tokens, following):
+            if current.kind != kinds.TOKEN_DOT or nxt is None or nxt.kind != kinds.TOKEN_LBRACKET:
+                yield current  # Jayway reads $.[0] and $.['a'] as $[0] and $['a']
 
     @staticmethod
     def _jayway(token: kinds.Token, path: str) -> list[kinds.Token]:
@@ -773,7 +774,8 @@ def _dotted_names(path: str, text: str, offset: int) -> str:
             out.append((".." if dots == 2 else "") + f"['{escaped}']")
         return glued(end)
 
-    i, depth, quote, filters = 0, 0, "", []
+    i, depth, quote = 0, 0, ""
+    filters: list[int] = []  # the bracket depth of each open filter
     while i < len(text):
         ch = text[i]
         if quote:

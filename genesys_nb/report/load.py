@@ -198,9 +198,8 @@ def normalize(frame: pd.DataFrame, columns: Sequence[str] = CORE_COLUMNS, *, cop
     """Give any audit frame (fast path, full reader, Parquet, a user's DataFrame) the same dtypes.
 
     Missing fields (older schema versions, hand-made frames) get neutral defaults: ``total_ms`` falls
-    back to ``latency_ms``, ``attempts`` to 1, ``retry_wait_ms`` to 0, ``queue_ms`` stays NaN (not measured), ``expected_invalid``
-    to False and
-    ``success`` to "no error_class".
+    back to ``latency_ms``, ``attempts`` to 1, ``retry_wait_ms`` to 0, ``expected_invalid`` to False and
+    ``success`` to "no error_class"; ``queue_ms`` stays NaN (not measured), never a made-up zero wait.
     """
     if copy or not len(frame):  # copy=False: a frame the caller owns and no longer needs as it was
         frame = frame.copy() if len(frame) else frame.reset_index(drop=True).copy()
