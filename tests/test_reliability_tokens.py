@@ -67,6 +67,8 @@ def test_token_expiring_with_50_in_flight_costs_exactly_one_token_request(org: E
             executes = sum(1 for e in emulator.request_log if e.operation == "execute")
             if executes >= 2 * IN_FLIGHT and emulator.in_flight >= IN_FLIGHT - 5:
                 break
+            if executes >= 4 * IN_FLIGHT and emulator.in_flight >= IN_FLIGHT // 2:
+                break  # a loaded machine may never show 45 at once: half of them, as asserted below, will do
             deadline.wait(0.005)
         in_flight_at_expiry.append(emulator.in_flight)
         emulator.expire_tokens()
@@ -89,7 +91,12 @@ def test_token_expiring_with_50_in_flight_costs_exactly_one_token_request(org: E
     assert refused, "no request met the expired token: the expiry was not exercised"
     # Every execute after the refresh carries the one new token; none went out with another.
     new_token = token_requests[0].token_id
-    later = [e for e in after if e.operation == "execute" and e.seq > token_requests[0].seq]
+    # The log records the token request when it is decided, before its 300 ms answer delay: requests sent
+    # with the expired token during that delay are logged after it, refused (401) with no valid token id.
+    # Every accepted execute after it carries the one new token; no other token went out.
+    later_all = [e for e in after if e.operation == "execute" and e.seq > token_requests[0].seq]
+    assert all(e.token_id is None for e in later_all if e.status == 401)
+    later = [e for e in later_all if e.status != 401]
     assert later and {e.token_id for e in later} == {new_token}
 
     sends: dict[str | None, list[Any]] = defaultdict(list)
